@@ -1,0 +1,166 @@
+"""The check catalogue: checks/*.yaml loaded and validated.
+
+The catalogue is the one source of every check's title, severity, scope, rationale, remediation and
+references; code refers to checks by id only.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ecs_audit.errors import UsageError
+from ecs_audit.resources import data_dir
+
+CHECK_ID = re.compile(r"^(?P<area>[A-Z]+)-(?P<number>\d{3})$")
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def weight(self) -> int:
+        return {"critical": 10, "high": 5, "medium": 3, "low": 1, "info": 0}[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used for sorting and --fail-on."""
+        return {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}[self.value]
+
+
+class Scope(str, Enum):
+    ACCOUNT = "ACCOUNT"
+    CLUSTER = "CLUSTER"
+    SERVICE = "SERVICE"
+    TASKDEF = "TASKDEF"
+    CONTAINER = "CONTAINER"
+    REPO = "REPO"
+    LB = "LB"
+
+
+class Reference(BaseModel):
+    """A cross-reference (Security Hub control, Config rule, Checkov id...) or a documentation link."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1)
+    id: str | None = None
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _id_or_url(self) -> "Reference":
+        if not self.id and not self.url:
+            raise ValueError("a reference needs an id or a url")
+        if self.url and not self.url.startswith("https://"):
+            raise ValueError("reference urls must be https")
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"{self.source} {self.id}" if self.id else self.source
+
+
+class CheckEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str = Field(min_length=3)
+    severity: Severity
+    scope: list[Scope] = Field(min_length=1)
+    evidence: str = ""
+    rule: str = ""
+    rationale: str = Field(min_length=10)
+    remediation: str = Field(min_length=10)
+    # An optional concrete fix: a task-definition JSON fragment or a CLI command.
+    remediation_snippet: str | None = None
+    references: list[Reference] = []
+    automated: bool = True
+    deprecated: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not CHECK_ID.match(value):
+            raise ValueError(f"check id {value!r} is not of the form AREA-NNN")
+        return value
+
+    @property
+    def area(self) -> str:
+        return self.id.split("-", 1)[0]
+
+
+class Area(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    area: str
+    title: str
+    order: int
+    description: str = ""
+    checks: list[CheckEntry]
+
+    @model_validator(mode="after")
+    def _ids_in_area(self) -> "Area":
+        for entry in self.checks:
+            if entry.area != self.area:
+                raise ValueError(f"{entry.id} is filed under area {self.area}")
+        return self
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    areas: list[Area]
+
+    @property
+    def checks(self) -> list[CheckEntry]:
+        return [entry for area in self.areas for entry in area.checks]
+
+    def get(self, check_id: str) -> CheckEntry:
+        for entry in self.checks:
+            if entry.id == check_id:
+                return entry
+        raise KeyError(check_id)
+
+    def area(self, name: str) -> Area:
+        for area in self.areas:
+            if area.area == name:
+                return area
+        raise KeyError(name)
+
+    @property
+    def area_names(self) -> list[str]:
+        return [area.area for area in self.areas]
+
+
+def load_catalogue(directory: Path | None = None) -> Catalogue:
+    """Load every checks/*.yaml, refusing duplicates and malformed entries."""
+    directory = directory or data_dir("checks")
+    areas: list[Area] = []
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            area = Area.model_validate(raw)
+        except yaml.YAMLError as exc:
+            raise UsageError(f"catalogue {path.name}: invalid YAML: {exc}") from None
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise UsageError(f"catalogue {path.name}: invalid at {where}: {first['msg']}") from None
+        for entry in area.checks:
+            if entry.id in seen:
+                raise UsageError(f"catalogue: {entry.id} is defined in {seen[entry.id]} and {path.name}")
+            seen[entry.id] = path.name
+        areas.append(area)
+    if not areas:
+        raise UsageError(f"catalogue: no checks found in {directory}")
+    areas.sort(key=lambda a: a.order)
+    return Catalogue(areas=areas)

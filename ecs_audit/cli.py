@@ -1,0 +1,237 @@
+"""The `ecs-audit` command line: parse options, build a session, run the pipeline, print where the
+report is. Exit codes: 0 done; 1 findings at or above --fail-on; 2 usage or input error; 3 the audit
+could not run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.exceptions import TyperException
+
+from ecs_audit import __version__
+from ecs_audit.catalogue import load_catalogue
+from ecs_audit.config import load_config
+from ecs_audit.errors import EcsAuditError, UsageError
+from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats
+from ecs_audit.text import plain
+
+app = typer.Typer(
+    name="ecs-audit",
+    help="Read-only auditor that scores an Amazon ECS estate against the ECS best-practice checklist.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+FormatOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json. Default: html,md,json."),
+]
+OutputOption = Annotated[Path, typer.Option("--output-dir", "-o", help="Directory for the report files.")]
+SnapshotOption = Annotated[
+    Optional[Path], typer.Option("--save-snapshot", help="Also save the collected inventory (JSON) for `ecs-audit evaluate`.")
+]
+FailOnOption = Annotated[
+    str, typer.Option("--fail-on", help=f"Exit 1 if an unwaived FAIL has this severity or worse: {'|'.join(FAIL_ON_CHOICES)}.")
+]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="YAML file with audit settings (see docs/configuration.md).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress and API errors to stderr.")]
+
+
+def _options(formats: list[str] | None, output_dir: Path, fail_on: str, config: Path | None, snapshot: Path | None) -> ReportOptions:
+    return ReportOptions(
+        output_dir=output_dir,
+        formats=parse_formats(formats),
+        fail_on=parse_fail_on(fail_on),
+        config=load_config(config),
+        save_snapshot=snapshot,
+    )
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="ecs-audit: %(message)s", stream=sys.stderr)
+    # botocore's own debug output is never wanted: it would print request details.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def _print_outcome(outcome: Outcome, quiet: bool) -> None:
+    if quiet:
+        return
+    summary = outcome.report.summary
+    counts = summary.by_status
+    score = "n/a" if summary.score is None else f"{summary.score}/100"
+    typer.echo(
+        f"Score {score} (grade {summary.grade}): {counts['FAIL']} FAIL, {counts['WARN']} WARN, "
+        f"{counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
+        + (f"; {summary.errors} collection errors" if summary.errors else "")
+    )
+    for path in outcome.written:
+        typer.echo(f"  {path}")
+
+
+@app.command()
+def scan(
+    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile (default: the standard credential chain).")] = None,
+    region: Annotated[Optional[list[str]], typer.Option("--region", "-r", help="Region to audit; repeatable. Default: the profile's region.")] = None,
+    all_regions: Annotated[bool, typer.Option("--all-regions", help="Audit every region enabled in the account.")] = False,
+    formats: FormatOption = None,
+    output_dir: OutputOption = Path("ecs-audit-report"),
+    save_snapshot: SnapshotOption = None,
+    fail_on: FailOnOption = "never",
+    config: ConfigOption = None,
+    max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="Concurrent API calls per region.")] = 8,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Audit the account behind the current AWS credentials."""
+    from ecs_audit.pipeline import scan as run_scan
+    from ecs_audit.session import make_session, resolve_regions
+
+    _setup_logging(verbose)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot)
+    if region and all_regions:
+        raise UsageError("--region and --all-regions exclude each other")
+    session = make_session(profile)
+    regions = [] if all_regions else resolve_regions(session, list(region or []))
+    outcome = run_scan(session, regions, all_regions=all_regions, options=options, max_workers=max_workers)
+    _print_outcome(outcome, quiet)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def evaluate(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot written by --save-snapshot.")],
+    formats: FormatOption = None,
+    output_dir: OutputOption = Path("ecs-audit-report"),
+    fail_on: FailOnOption = "never",
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Re-run the checks and reports on a saved snapshot, offline."""
+    from ecs_audit.inventory.snapshot import load_snapshot
+
+    _setup_logging(verbose)
+    options = _options(formats, output_dir, fail_on, config, None)
+    outcome = finish(load_snapshot(snapshot), options)
+    _print_outcome(outcome, quiet)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def demo(
+    formats: FormatOption = None,
+    output_dir: OutputOption = Path("ecs-audit-report"),
+    save_snapshot: SnapshotOption = None,
+    fail_on: FailOnOption = "never",
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Audit a built-in simulated account (no AWS account or network needed; needs the `demo` extra)."""
+    from ecs_audit.demo.run import run_demo
+
+    _setup_logging(verbose)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot)
+    outcome = run_demo(options)
+    _print_outcome(outcome, quiet)
+    if not quiet:
+        typer.echo("This was the built-in demo account (simulated with moto); no AWS account was contacted.")
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command("checks")
+def list_checks(
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json or md.")] = "table",
+) -> None:
+    """List the check catalogue."""
+    from ecs_audit.rules.registry import load_registry
+
+    catalogue = load_catalogue()
+    registry = load_registry()
+    rows = [
+        {
+            "id": entry.id,
+            "title": entry.title,
+            "area": entry.area,
+            "severity": entry.severity.value,
+            "scope": [s.value for s in entry.scope],
+            "automated": entry.automated,
+            "implemented": entry.id in registry or not entry.automated,
+            "deprecated": entry.deprecated,
+        }
+        for entry in catalogue.checks
+    ]
+    output_format = output_format.lower()
+    if output_format == "json":
+        typer.echo(json.dumps(rows, indent=2))
+    elif output_format == "md":
+        typer.echo("| id | title | area | severity | scope | automated |\n|---|---|---|---|---|---|")
+        for row in rows:
+            typer.echo(
+                f"| {row['id']} | {row['title']} | {row['area']} | {row['severity']} | {', '.join(row['scope'])} | "
+                f"{'yes' if row['automated'] else 'manual'} |"
+            )
+    elif output_format == "table":
+        width = max(len(r["title"]) for r in rows)
+        for row in rows:
+            typer.echo(f"{row['id']:<18} {row['severity']:<9} {', '.join(row['scope']):<10} {row['title']:<{width}}")
+    else:
+        raise UsageError(f"--format {output_format!r}: choose table, json or md")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"ecs-audit {__version__}")
+        raise typer.Exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: every failure becomes one line on stderr and a documented exit code."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:
+        argv = ["--help"]
+    try:
+        # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
+        result = app(args=argv, prog_name="ecs-audit", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except typer.Exit as done:
+        return done.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _error("interrupted")
+        return 130
+    except EcsAuditError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except TyperException as exc:  # typer's (vendored click's) usage errors
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _error(f"{message} (see ecs-audit --help)")
+        return 2
+    except Exception as exc:  # never a traceback for users; -v shows it in the log
+        logging.getLogger(__name__).info("internal error", exc_info=True)
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        return 3
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"ecs-audit: error: {plain(message)}\n")
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

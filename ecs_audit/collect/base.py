@@ -1,0 +1,154 @@
+"""What every collector shares: calls that record their failures, pagination and batching."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import botocore.exceptions
+from botocore import xform_name
+from botocore.client import BaseClient
+
+from ecs_audit.errors import ReadOnlyViolation
+from ecs_audit.inventory.errors import ApiError
+from ecs_audit.session import ClientFactory
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Absent:
+    """Returned by `call` when the API says the thing asked about does not exist."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class CollectContext:
+    """One account and region: a client per service, an error log, and a bounded worker pool."""
+
+    def __init__(self, clients: ClientFactory, account_id: str, region: str, *, partition: str = "aws", max_workers: int = 8):
+        self.clients = clients
+        self.account_id = account_id
+        self.region = region
+        self.partition = partition
+        self.max_workers = max(1, max_workers)
+        self.errors: list[ApiError] = []
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> BaseClient:
+        return self.clients.client(service, self.region)
+
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN in this account and region, e.g. arn("ecs", "task-definition/web")."""
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def record(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        resources: Iterable[str] = (),
+        context: str | None = None,
+    ) -> None:
+        error = ApiError(
+            context=context,
+            account_id=self.account_id,
+            region=self.region,
+            service=service,
+            operation=operation,
+            error_code=code,
+            message=message[:500],
+            resources=sorted(set(resources)),
+        )
+        log.info("%s %s: %s failed: %s", self.account_id, self.region, error.action, code)
+        with self._lock:
+            self.errors.append(error)
+
+    def call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        resources: Iterable[str] = (),
+        absent_codes: Iterable[str] = (),
+        context: str | None = None,
+        **params: Any,
+    ) -> dict[str, Any] | _Absent | None:
+        """Call `operation` (API name, e.g. DescribeServices). Returns the response, ABSENT when the
+        error code is one of `absent_codes`, or None after recording the failure."""
+        try:
+            return getattr(self.client(service), xform_name(operation))(**params)
+        except _CALL_ERRORS as exc:
+            code, message = _describe_exception(exc)
+            if code in set(absent_codes):
+                return ABSENT
+            self.record(service, operation, code, message, resources, context)
+            return None
+
+    def paginate(
+        self,
+        service: str,
+        operation: str,
+        result_key: str,
+        *,
+        resources: Iterable[str] = (),
+        context: str | None = None,
+        **params: Any,
+    ) -> list[Any] | None:
+        """Every item of a paginated list call, or None (failure recorded) if any page failed."""
+        client = self.client(service)
+        method = xform_name(operation)
+        items: list[Any] = []
+        try:
+            for page in client.get_paginator(method).paginate(**params):
+                items.extend(page.get(result_key, []))
+        except _CALL_ERRORS as exc:
+            code, message = _describe_exception(exc)
+            self.record(service, operation, code, message, resources, context)
+            return None
+        return items
+
+    def parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Apply `function` to every item on a bounded pool; results in input order."""
+        items = list(items)
+        if len(items) <= 1 or self.max_workers == 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)), thread_name_prefix="collect") as pool:
+            return list(pool.map(function, items))
+
+
+# ValueError: some parsers raise it for unparseable bodies.
+_CALL_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ReadOnlyViolation, ValueError)
+
+
+def _describe_exception(exc: Exception) -> tuple[str, str]:
+    """(error code, message) for a failed call, with HTML error pages reduced to a plain phrase."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        response = exc.response if isinstance(exc.response, dict) else {}
+        error = response.get("Error", {})
+        code = str(error.get("Code") or response.get("ResponseMetadata", {}).get("HTTPStatusCode") or "ClientError")
+        message = str(error.get("Message") or "")
+    elif isinstance(exc, ReadOnlyViolation):
+        code, message = "BlockedByReadOnlyGuard", str(exc)
+    elif isinstance(exc, botocore.exceptions.BotoCoreError):
+        code, message = type(exc).__name__, str(exc)
+    else:
+        code, message = "MalformedResponse", str(exc)
+    if message.lstrip().startswith("<"):
+        message = "unexpected non-API response from the endpoint"
+    return code, message

@@ -1,0 +1,276 @@
+"""Run the registered checks over an inventory and produce findings.
+
+The engine owns the rules that make results trustworthy:
+- a recorded API failure of something a check needs makes that check UNKNOWN for the resources the
+  failed call covered, naming the call, the error and the missing permission;
+- a failure that prevented resources from being listed becomes an UNKNOWN result on the parent
+  (the cluster, or the account and region), so a gap never reads as "nothing to check";
+- a check that raises becomes UNKNOWN with the error, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from ecs_audit.catalogue import Catalogue, CheckEntry, Scope
+from ecs_audit.config import AuditConfig
+from ecs_audit.estate import (
+    AccountSubject,
+    ClusterSubject,
+    ContainerSubject,
+    RegionView,
+    ServiceSubject,
+    Subject,
+    TaskDefSubject,
+    account_resource,
+    resource_from_arn,
+)
+from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict
+from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.snapshot import Inventory
+from ecs_audit.rules.registry import RegisteredCheck
+
+log = logging.getLogger(__name__)
+
+_CLUSTERS = ("ecs:ListClusters", "ecs:DescribeClusters")
+_SERVICES = (*_CLUSTERS, "ecs:ListServices", "ecs:DescribeServices")
+_TASK_DEFINITIONS = (
+    *_SERVICES,
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "ecs:DescribeTaskDefinition",
+    "ecs:ListTaskDefinitionFamilies",
+)
+
+# The calls whose failure leaves a scope's resource list incomplete.
+ENUMERATION_ACTIONS: dict[Scope, tuple[str, ...]] = {
+    Scope.ACCOUNT: (),
+    Scope.CLUSTER: _CLUSTERS,
+    Scope.SERVICE: _SERVICES,
+    Scope.TASKDEF: _TASK_DEFINITIONS,
+    Scope.CONTAINER: _TASK_DEFINITIONS,
+    Scope.REPO: _TASK_DEFINITIONS,
+    Scope.LB: _SERVICES,
+}
+
+
+def evaluate(
+    inventory: Inventory,
+    catalogue: Catalogue,
+    registry: dict[str, RegisteredCheck],
+    config: AuditConfig,
+    selected: set[str] | None = None,
+) -> list[Finding]:
+    """Every registered, selected check over every account and region of the inventory."""
+    findings: list[Finding] = []
+    for account in inventory.accounts:
+        for region in account.regions:
+            view = RegionView(region, config, inventory.partition)
+            for entry in catalogue.checks:
+                if not entry.automated or entry.deprecated or entry.id not in registry:
+                    continue
+                if selected is not None and entry.id not in selected:
+                    continue
+                findings.extend(run_check(entry, registry[entry.id], view))
+    findings.sort(key=lambda f: f.sort_key)
+    return findings
+
+
+def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) -> list[Finding]:
+    relevant = _relevant_errors(entry, registered, view)
+    results: dict[tuple[str, str | None], Finding] = {}
+    for scope in entry.scope:
+        for subject in subjects_for(scope, view):
+            verdict = _verdict_for(entry, registered, subject, relevant, view)
+            finding = make_finding(entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict)
+            results[(finding.resource.arn, finding.container)] = finding
+        for finding in _gap_findings(entry, scope, view, relevant, results):
+            key = (finding.resource.arn, finding.container)
+            if key in results:
+                results[key] = _merge_unknown(results[key], finding)
+            else:
+                results[key] = finding
+    return list(results.values())
+
+
+def subjects_for(scope: Scope, view: RegionView) -> Iterator[Subject]:
+    if scope is Scope.ACCOUNT:
+        yield AccountSubject(view)
+        return
+    if not view.has_ecs:
+        return
+    if scope is Scope.CLUSTER:
+        for cluster in view.clusters:
+            yield ClusterSubject(cluster, view)
+    elif scope is Scope.SERVICE:
+        for service in view.services:
+            if service.status != "INACTIVE":
+                yield ServiceSubject(service, view)
+    elif scope is Scope.TASKDEF:
+        for td in view.task_definitions:
+            yield TaskDefSubject(td, view)
+    elif scope is Scope.CONTAINER:
+        for td in view.task_definitions:
+            for container in td.container_definitions:
+                yield ContainerSubject(container, td, view)
+    # REPO and LB subjects arrive with their collectors.
+
+
+def _relevant_errors(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) -> list[ApiError]:
+    needs = set(registered.needs)
+    enumeration: set[str] = set()
+    for scope in entry.scope:
+        enumeration.update(ENUMERATION_ACTIONS[scope])
+    errors = [e for e in view.errors if e.action in needs or (e.action in enumeration and e.context is None)]
+    if not view.has_ecs and any(a.startswith("ecs:") for a in needs | enumeration):
+        errors.append(_not_collected(view, "ecs", "ListClusters"))
+    return errors
+
+
+def _not_collected(view: RegionView, service: str, operation: str) -> ApiError:
+    return ApiError(
+        account_id=view.account_id,
+        region=view.region,
+        service=service,
+        operation=operation,
+        error_code="NotCollected",
+        message=f"{service} data is not in the inventory for {view.region}",
+    )
+
+
+def _verdict_for(
+    entry: CheckEntry,
+    registered: RegisteredCheck,
+    subject: Subject,
+    relevant: list[ApiError],
+    view: RegionView,
+) -> Verdict:
+    covering = [e for e in relevant if _covers(e, subject)]
+    if covering:
+        return _unknown_from(covering)
+    if isinstance(subject, ContainerSubject):
+        excuse = view.config.sidecar_excuse(subject.container.image, entry.id)
+        if excuse is not None:
+            return Verdict(
+                Status.NOT_APPLICABLE,
+                f"sidecar image excused by configuration ({excuse.image}): {excuse.reason}",
+                {"image": subject.container.image},
+            )
+    try:
+        verdict = registered.function(subject)
+    except EvidenceMissing as missing:
+        evidence = {"operation": missing.operation, "error_code": missing.error_code} if missing.operation else {}
+        return Verdict(Status.UNKNOWN, missing.reason, evidence)
+    except Exception as exc:  # a crashing check must not stop the audit
+        log.warning("check %s crashed on %s", entry.id, subject.resource.arn, exc_info=True)
+        return Verdict(Status.UNKNOWN, f"the check crashed: {type(exc).__name__}: {exc}", {"check_error": type(exc).__name__})
+    if not isinstance(verdict, Verdict):
+        return Verdict(Status.UNKNOWN, f"the check returned {type(verdict).__name__}, not a verdict")
+    return verdict
+
+
+def _covers(error: ApiError, subject: Subject) -> bool:
+    if not error.resources:
+        return True
+    keys = {subject.resource.arn, *subject.ancestors}
+    return bool(keys.intersection(error.resources))
+
+
+def _unknown_from(errors: Iterable[ApiError]) -> Verdict:
+    errors = list(errors)
+    reasons = sorted({e.describe() for e in errors})
+    evidence = {
+        "failed_calls": sorted({e.action for e in errors}),
+        "error_codes": sorted({e.error_code for e in errors}),
+    }
+    return Verdict(Status.UNKNOWN, "evidence could not be read: " + "; ".join(reasons), evidence)
+
+
+def _gap_findings(
+    entry: CheckEntry,
+    scope: Scope,
+    view: RegionView,
+    relevant: list[ApiError],
+    results: dict[tuple[str, str | None], Finding],
+) -> Iterator[Finding]:
+    """UNKNOWN results for resources a failed call kept us from seeing at all."""
+    enumeration = set(ENUMERATION_ACTIONS[scope])
+    known = {arn for arn, _ in results}
+    by_target: dict[str, list[ApiError]] = {}
+    for error in relevant:
+        if error.action not in enumeration or error.context is not None:
+            continue
+        targets = error.resources or [account_resource(view.partition, view.account_id).arn]
+        for target in targets:
+            if target not in known:
+                by_target.setdefault(target, []).append(error)
+    for target, errors in by_target.items():
+        if target.endswith(":root"):
+            resource = view.account_resource
+        else:
+            resource = resource_from_arn(target)
+        verdict = _unknown_from(errors)
+        what = scope.value.lower().replace("taskdef", "task definition")
+        message = f"some {what} resources could not be listed or read, so this check is incomplete here: " + verdict.message.removeprefix(
+            "evidence could not be read: "
+        )
+        cluster = resource.name if resource.type == "AWS::ECS::Cluster" else None
+        yield make_finding(entry, view, resource, None, cluster, Verdict(Status.UNKNOWN, message, verdict.evidence))
+
+
+def _merge_unknown(existing: Finding, gap: Finding) -> Finding:
+    if existing.status is Status.UNKNOWN:
+        message = existing.message if gap.message in existing.message else f"{existing.message}; {gap.message}"
+        return existing.model_copy(update={"message": message})
+    return gap.model_copy(update={"cluster": existing.cluster})
+
+
+def make_finding(
+    entry: CheckEntry,
+    view: RegionView,
+    resource: ResourceRef,
+    container: str | None,
+    cluster: str | None,
+    verdict: Verdict,
+) -> Finding:
+    return Finding(
+        check_id=entry.id,
+        title=entry.title,
+        area=entry.area,
+        severity=verdict.severity or entry.severity,
+        status=verdict.status,
+        account_id=view.account_id,
+        region=view.region,
+        resource=resource,
+        container=container,
+        cluster=cluster,
+        message=verdict.message,
+        evidence=to_jsonable(verdict.evidence),
+        remediation=entry.remediation,
+        references=list(entry.references),
+    )
+
+
+def to_jsonable(value: Any) -> Any:
+    """Evidence as plain JSON values with a stable order."""
+    if isinstance(value, BaseModel):
+        return to_jsonable(value.model_dump(mode="json", by_alias=True, exclude_none=True))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_jsonable(v) for v in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,0 +1,121 @@
+"""Results of checks: statuses, verdicts (what a check function returns) and findings (what reports show)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ecs_audit.catalogue import Reference, Severity
+
+
+class Status(str, Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    WARN = "WARN"
+    UNKNOWN = "UNKNOWN"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    WAIVED = "WAIVED"
+    MANUAL = "MANUAL"
+
+    @property
+    def rank(self) -> int:
+        """Worst first when sorting."""
+        return {"FAIL": 6, "WARN": 5, "UNKNOWN": 4, "MANUAL": 3, "WAIVED": 2, "PASS": 1, "NOT_APPLICABLE": 0}[self.value]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check function decides about one resource."""
+
+    status: Status
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    # Only where the rule grades a finding differently from its check (e.g. IMAGE-005).
+    severity: Severity | None = None
+
+
+def ok(message: str, evidence: dict[str, Any] | None = None) -> Verdict:
+    return Verdict(Status.PASS, message, evidence or {})
+
+
+def fail(message: str, evidence: dict[str, Any] | None = None, *, severity: Severity | None = None) -> Verdict:
+    return Verdict(Status.FAIL, message, evidence or {}, severity)
+
+
+def warn(message: str, evidence: dict[str, Any] | None = None, *, severity: Severity | None = None) -> Verdict:
+    return Verdict(Status.WARN, message, evidence or {}, severity)
+
+
+def na(reason: str, evidence: dict[str, Any] | None = None) -> Verdict:
+    return Verdict(Status.NOT_APPLICABLE, reason, evidence or {})
+
+
+def unknown(reason: str, evidence: dict[str, Any] | None = None) -> Verdict:
+    return Verdict(Status.UNKNOWN, reason, evidence or {})
+
+
+class EvidenceMissing(Exception):
+    """Raised by a check (or an estate accessor) when the data it needs was not collected.
+
+    The engine turns it into an UNKNOWN result with this reason: missing data is never a PASS.
+    """
+
+    def __init__(self, reason: str, operation: str | None = None, error_code: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.operation = operation
+        self.error_code = error_code
+
+
+class ResourceRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    arn: str
+    name: str
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: str
+    resource: str
+    reason: str
+    owner: str
+    expires: str
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check_id: str
+    title: str
+    area: str
+    severity: Severity
+    status: Status
+    account_id: str
+    region: str
+    resource: ResourceRef
+    container: str | None = None
+    # The cluster a resource belongs to, for grouping in reports (None for account-level results).
+    cluster: str | None = None
+    message: str
+    evidence: dict[str, Any] = {}
+    remediation: str
+    references: list[Reference] = []
+    waiver: Waiver | None = None
+
+    @property
+    def sort_key(self) -> tuple:
+        return (
+            -self.status.rank,
+            -self.severity.rank,
+            self.check_id,
+            self.account_id,
+            self.region,
+            self.resource.arn,
+            self.container or "",
+        )

@@ -1,0 +1,48 @@
+"""Base classes for inventory models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class AwsShape(BaseModel):
+    """A model that mirrors an AWS API shape.
+
+    Fields are snake_case in Python and camelCase (the API's own names) in JSON, so a model validates
+    straight from a boto3 response and a snapshot reads like the API. Fields we do not need are
+    ignored; fields that could hold secret material are never declared (see ecs_audit.redact).
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class Record(BaseModel):
+    """A model of our own (not an AWS shape): snake_case everywhere, unknown fields rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _tags_to_dict(value: Any) -> Any:
+    """Accept AWS tag lists ([{key, value}] or [{Key, Value}]) as well as a plain mapping."""
+    if isinstance(value, list):
+        out: dict[str, str] = {}
+        for item in value:
+            if isinstance(item, dict):
+                key = item.get("key", item.get("Key"))
+                if key is not None:
+                    out[str(key)] = str(item.get("value", item.get("Value", "")) or "")
+        return out
+    return value
+
+
+Tags = Annotated[dict[str, str], BeforeValidator(_tags_to_dict)]

@@ -1,0 +1,90 @@
+"""The snapshot envelope: what one audit collected, saved as JSON for offline re-evaluation."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ecs_audit.errors import UsageError
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.ecs import EcsInventory
+from ecs_audit.inventory.errors import ApiError
+
+SCHEMA_VERSION = 1
+
+
+class CallerIdentity(Record):
+    account_id: str
+    arn: str
+    user_id: str | None = None
+
+
+class RegionInventory(Record):
+    account_id: str
+    region: str
+    ecs: EcsInventory | None = None
+    errors: list[ApiError] = []
+
+
+class AccountInventory(Record):
+    account_id: str
+    regions: list[RegionInventory] = []
+    # Errors that concern the account as a whole (e.g. the audit role could not be assumed).
+    errors: list[ApiError] = []
+
+
+class Inventory(Record):
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str
+    collected_at: datetime
+    caller: CallerIdentity | None = None
+    partition: str = "aws"
+    accounts: list[AccountInventory] = []
+
+    @property
+    def all_errors(self) -> list[ApiError]:
+        out: list[ApiError] = []
+        for account in self.accounts:
+            out.extend(account.errors)
+            for region in account.regions:
+                out.extend(region.errors)
+        return out
+
+
+def save_snapshot(inventory: Inventory, path: Path) -> None:
+    """Write the snapshot atomically (temporary file in the same directory, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(inventory.model_dump_json(indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_snapshot(path: Path) -> Inventory:
+    """Read a snapshot, turning every way it can be wrong into a one-line UsageError."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"snapshot {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"snapshot {path}: cannot read it ({exc})") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"snapshot {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise UsageError(f"snapshot {path}: not an ecs-audit snapshot (no schema_version)")
+    version = data["schema_version"]
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise UsageError(
+            f"snapshot {path}: schema version {version!r} is newer than this ecs-audit understands "
+            f"({SCHEMA_VERSION}); upgrade ecs-audit"
+        )
+    try:
+        return Inventory.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"snapshot {path}: invalid at {where}: {first['msg']}") from None

@@ -1,0 +1,136 @@
+"""The audit pipeline: collect -> inventory -> evaluate -> findings -> report files -> exit code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+
+from ecs_audit import __version__
+from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
+from ecs_audit.collect.runner import ALLOWED_ACTIONS, collect_account
+from ecs_audit.config import AuditConfig
+from ecs_audit.engine import evaluate
+from ecs_audit.errors import AuditFailed, UsageError
+from ecs_audit.findings import Status
+from ecs_audit.inventory.snapshot import Inventory, save_snapshot
+from ecs_audit.report.model import Report, build_report
+from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, write_reports
+from ecs_audit.rules.registry import load_registry
+from ecs_audit.session import ClientFactory, caller_identity, enabled_regions
+
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    output_dir: Path = Path("ecs-audit-report")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    fail_on: Severity | None = None
+    config: AuditConfig = field(default_factory=AuditConfig)
+    save_snapshot: Path | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    report: Report
+    written: list[Path]
+    exit_code: int
+
+
+def parse_formats(values: list[str] | None) -> tuple[str, ...]:
+    """--format is repeatable and takes comma lists: `--format html,md --format json`."""
+    if not values:
+        return DEFAULT_FORMATS
+    tokens: list[str] = []
+    for value in values:
+        for token in value.split(","):
+            token = token.strip().lower()
+            if not token:
+                continue
+            if token not in FILE_NAMES:
+                raise UsageError(f"--format {token!r}: unknown format; choose from {', '.join(FILE_NAMES)}")
+            if token not in tokens:
+                tokens.append(token)
+    if not tokens:
+        raise UsageError("--format: no format given")
+    return tuple(tokens)
+
+
+def parse_fail_on(value: str) -> Severity | None:
+    value = value.strip().lower()
+    if value == "never":
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise UsageError(f"--fail-on {value!r}: choose from {', '.join(FAIL_ON_CHOICES)}") from None
+
+
+def scan(session: boto3.Session, regions: list[str], *, all_regions: bool, options: ReportOptions, max_workers: int = 8) -> Outcome:
+    """Audit the account behind `session`'s credentials."""
+    clients = ClientFactory(session, ALLOWED_ACTIONS)
+    home_region = regions[0] if regions else (session.region_name or "us-east-1")
+    caller = caller_identity(clients, home_region)
+    if all_regions:
+        regions = enabled_regions(clients, home_region)
+    inventory = collect_account(clients, caller, regions, options.config, max_workers=max_workers)
+    _refuse_empty_audit(inventory)
+    if options.save_snapshot:
+        save_snapshot(inventory, options.save_snapshot)
+    return finish(inventory, options)
+
+
+def _refuse_empty_audit(inventory: Inventory) -> None:
+    """Exit 3 when not one region could even list its clusters: the report would say nothing."""
+    regions = [r for a in inventory.accounts for r in a.regions]
+    failed = [r for r in regions if any(e.operation == "ListClusters" and not e.resources for e in r.errors)]
+    if regions and len(failed) == len(regions):
+        first = failed[0].errors[0]
+        raise AuditFailed(f"the audit could not run: every region failed to list clusters ({first.describe()})")
+
+
+def finish(
+    inventory: Inventory,
+    options: ReportOptions,
+    *,
+    catalogue: Catalogue | None = None,
+    generated_at: datetime | None = None,
+) -> Outcome:
+    """Evaluate an inventory, write the reports and decide the exit code."""
+    catalogue = catalogue or load_catalogue()
+    findings = evaluate(inventory, catalogue, load_registry(), options.config)
+    errors = inventory.all_errors
+    report = build_report(
+        findings,
+        catalogue,
+        errors,
+        version=__version__,
+        generated_at=generated_at or report_time(),
+        accounts=[a.account_id for a in inventory.accounts],
+        regions=sorted({r.region for a in inventory.accounts for r in a.regions}),
+        caller_arn=inventory.caller.arn if inventory.caller else None,
+    )
+    written = write_reports(report, catalogue, list(options.formats), options.output_dir)
+    return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on))
+
+
+def exit_code_for(report: Report, fail_on: Severity | None) -> int:
+    """1 when an unwaived FAIL is at or above --fail-on, else 0."""
+    if fail_on is None:
+        return 0
+    for finding in report.findings:
+        if finding.status is Status.FAIL and finding.severity.rank >= fail_on.rank:
+            return 1
+    return 0
+
+
+def report_time() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible reports)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)

@@ -1,0 +1,116 @@
+"""Keep secret values out of the inventory, and everything derived from it.
+
+Values of container environment variables are classified here and then dropped: the inventory keeps
+the variable's name and a few flags (e.g. "looks like an AWS access key id"), never the value. The same
+goes for log-driver options with secret-looking keys and for credentials embedded in free text such as
+health-check commands.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "<redacted>"
+
+# Words that make an environment variable (or option) name look like it holds a secret.
+_SECRET_WORDS = re.compile(
+    r"(passw(or)?d|passwd|\bpwd\b|_pwd$|^pwd_|secret|token|api[_-]?key|apikey|private[_-]?key|"
+    r"credential|auth[_-]?data|access[_-]?key|client[_-]?key|signing[_-]?key|encryption[_-]?key|"
+    r"session[_-]?key|conn(ection)?[_-]?string|dsn$)",
+    re.IGNORECASE,
+)
+# Names that always count, whatever the heuristics below say.
+_ALWAYS_SECRET = {"AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "ECS_ENGINE_AUTH_DATA"}
+# Suffixes that name a pointer to a secret (its ARN, path, file...) rather than the secret itself.
+_REFERENCE_SUFFIX = re.compile(
+    r"[_-](ARN|ARNS|FILE|PATH|URL|URI|ENDPOINT|HOST|PORT|NAME|REGION|TTL|TIMEOUT|LENGTH|EXPIRY|"
+    r"EXPIRATION|ENABLED|HEADER|TYPE|ID|IDS|PARAM|PARAMETER|LOCATION|VERSION)$",
+    re.IGNORECASE,
+)
+
+_AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b")
+_AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+_URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@", re.IGNORECASE)
+_SECRET_REF = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):", re.IGNORECASE)
+_CLI_USER_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)[ =])([^:\s]+):(\S+)")
+_INLINE_ASSIGNMENT = re.compile(
+    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\s*[=:]\s*)(\S+)", re.IGNORECASE
+)
+
+# Value flags stored in the inventory (the only trace a value leaves).
+FLAG_EMPTY = "empty"
+FLAG_SECRET_REFERENCE = "secret_reference"
+FLAG_AWS_ACCESS_KEY_ID = "aws_access_key_id"
+FLAG_AWS_SECRET_KEY = "aws_secret_access_key"
+FLAG_PRIVATE_KEY = "private_key"
+FLAG_JWT = "jwt"
+FLAG_URL_CREDENTIALS = "url_with_credentials"
+
+VALUE_FLAGS_THAT_ARE_SECRETS = frozenset(
+    {FLAG_AWS_ACCESS_KEY_ID, FLAG_AWS_SECRET_KEY, FLAG_PRIVATE_KEY, FLAG_JWT, FLAG_URL_CREDENTIALS}
+)
+
+
+def name_looks_secret(name: str) -> bool:
+    """True when a variable or option name suggests it holds a secret value."""
+    if name.upper() in _ALWAYS_SECRET:
+        return True
+    if _REFERENCE_SUFFIX.search(name):
+        return False
+    return bool(_SECRET_WORDS.search(name))
+
+
+def classify_value(value: str | None) -> list[str]:
+    """Flags describing a value without keeping it."""
+    if value is None or value.strip() == "":
+        return [FLAG_EMPTY]
+    flags: list[str] = []
+    if _SECRET_REF.match(value.strip()):
+        flags.append(FLAG_SECRET_REFERENCE)
+    if _AWS_ACCESS_KEY_ID.search(value):
+        flags.append(FLAG_AWS_ACCESS_KEY_ID)
+    # A 40-character base64 run is how an AWS secret access key looks; require mixed character
+    # classes so that hex digests and plain words do not match.
+    for match in _AWS_SECRET_KEY.finditer(value):
+        token = match.group(0)
+        if re.search(r"[a-z]", token) and re.search(r"[A-Z]", token) and re.search(r"[0-9/+]", token):
+            flags.append(FLAG_AWS_SECRET_KEY)
+            break
+    if _PRIVATE_KEY.search(value):
+        flags.append(FLAG_PRIVATE_KEY)
+    if _JWT.search(value):
+        flags.append(FLAG_JWT)
+    if _URL_CREDENTIALS.search(value):
+        flags.append(FLAG_URL_CREDENTIALS)
+    return flags
+
+
+def value_is_secret(value: str | None) -> bool:
+    """True when the value itself looks like secret material (an AWS key, a private key...)."""
+    return bool(set(classify_value(value)) & VALUE_FLAGS_THAT_ARE_SECRETS)
+
+
+def scrub_text(text: str) -> str:
+    """Remove credential-looking material from free text (commands, URLs), keeping the rest readable."""
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
+    text = _AWS_ACCESS_KEY_ID.sub(REDACTED, text)
+    text = _PRIVATE_KEY.sub(REDACTED, text)
+    text = _JWT.sub(REDACTED, text)
+    text = _CLI_USER_PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}", text)
+    text = _INLINE_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return text
+
+
+def redact_options(options: dict[str, str] | None) -> dict[str, str]:
+    """Log-driver style options: keep keys, drop values whose key looks secret, scrub the rest."""
+    if not options:
+        return {}
+    out: dict[str, str] = {}
+    for key, value in options.items():
+        if name_looks_secret(key) or value_is_secret(str(value)):
+            out[key] = REDACTED
+        else:
+            out[key] = scrub_text(str(value))
+    return out

@@ -1,0 +1,209 @@
+"""Jinja filters and helpers shared by the report templates.
+
+Ordering, grouping and formatting live here so the templates only lay things out. Every value a
+template prints passes through `clean` (installed as the environment's finalize hook): control
+characters (terminal escapes, bidi overrides) never reach a report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup, escape
+
+from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
+from ecs_audit.findings import Finding, Status
+from ecs_audit.report.model import AreaScore, Report
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+# C0/C1 controls except tab and newline, plus Unicode bidi overrides and isolates ("Trojan Source").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+STATUS_ORDER: tuple[Status, ...] = tuple(sorted(Status, key=lambda s: -s.rank))
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
+# Results a reader has to look at; the rest (PASS, N/A, WAIVED) are collapsed or counted only.
+ATTENTION = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN})
+ACCOUNT_LEVEL = "Account-level"
+# data-cluster value of account-level results; cannot collide with a cluster name ([A-Za-z0-9_-]).
+ACCOUNT_KEY = "(account-level)"
+_STATUS_LABELS = {Status.NOT_APPLICABLE: "N/A"}
+
+
+def clean(value: Any) -> Any:
+    """Drop control characters from text; leave already-built markup and non-text values alone."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", value)
+
+
+def _shorten(text: str, limit: int | None) -> str:
+    if limit is not None and len(text) > limit:
+        return text[: max(limit - 1, 0)].rstrip() + "…"
+    return text
+
+
+def md(value: object, limit: int | None = None) -> str:
+    """Escape text for Markdown (tables included): no markup, links, HTML or line breaks survive.
+
+    With `limit`, the text is shortened to that many characters (before escaping)."""
+    text = " ".join(_CONTROL.sub("", str(value)).split())
+    return _MD_SPECIAL.sub(r"\\\1", _shorten(text, limit))
+
+
+def md_html(value: object, limit: int | None = None) -> Markup:
+    """Text for raw HTML inside Markdown (e.g. <summary>), where backslash escapes do not apply."""
+    text = " ".join(_CONTROL.sub("", str(value)).split())
+    return escape(_shorten(text, limit))
+
+
+def status_label(status: Status | str) -> str:
+    status = Status(status)
+    return _STATUS_LABELS.get(status, status.value)
+
+
+def worst_first(findings: Iterable[Finding]) -> list[Finding]:
+    """FAIL > WARN > UNKNOWN > MANUAL > WAIVED > PASS > NOT_APPLICABLE, then severity, then id."""
+    return sorted(findings, key=lambda f: f.sort_key)
+
+
+def needing_attention(findings: Iterable[Finding], statuses: Iterable[str] = ("FAIL", "WARN", "UNKNOWN")) -> list[Finding]:
+    wanted = {Status(s) for s in statuses}
+    return worst_first(f for f in findings if f.status in wanted)
+
+
+def is_open(finding: Finding) -> bool:
+    """Whether a finding's details start expanded."""
+    return finding.status in ATTENTION
+
+
+@dataclass(frozen=True)
+class ClusterGroup:
+    key: str
+    label: str
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class AreaGroup:
+    area: str
+    title: str
+    score: AreaScore | None
+    clusters: list[ClusterGroup] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for group in self.clusters for f in group.findings]
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.findings if f.status.value == status)
+
+
+def cluster_key(finding: Finding) -> str:
+    return finding.cluster if finding.cluster is not None else ACCOUNT_KEY
+
+
+def cluster_label(finding: Finding) -> str:
+    return finding.cluster if finding.cluster is not None else ACCOUNT_LEVEL
+
+
+def group_findings(findings: Iterable[Finding], catalogue: Catalogue, report: Report | None = None) -> list[AreaGroup]:
+    """Findings by area (catalogue order, unknown areas last), then by cluster (account-level first),
+    each group worst first. Every catalogue area is listed, with or without findings."""
+    by_area: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_area.setdefault(finding.area, []).append(finding)
+    scores = {a.area: a for a in report.summary.areas} if report is not None else {}
+    titles = {a.area: a.title for a in catalogue.areas}
+    order = catalogue.area_names + sorted(set(by_area) - set(titles))
+    groups = []
+    for area in order:
+        clusters: dict[str, list[Finding]] = {}
+        for finding in by_area.get(area, []):
+            clusters.setdefault(cluster_key(finding), []).append(finding)
+        keys = sorted(clusters, key=lambda k: (k != ACCOUNT_KEY, k))
+        groups.append(
+            AreaGroup(
+                area=area,
+                title=titles.get(area, area),
+                score=scores.get(area),
+                clusters=[ClusterGroup(k, cluster_label(clusters[k][0]), worst_first(clusters[k])) for k in keys],
+            )
+        )
+    return groups
+
+
+def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
+    return {entry.id: entry for entry in catalogue.checks}
+
+
+def filter_options(findings: Iterable[Finding]) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) pairs for the HTML filter controls, only for values that occur."""
+    findings = list(findings)
+    statuses = {f.status for f in findings}
+    severities = {f.severity for f in findings}
+    clusters = {cluster_key(f): cluster_label(f) for f in findings}
+    return {
+        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in statuses],
+        "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in severities],
+        "account": [(a, a) for a in sorted({f.account_id for f in findings})],
+        "region": [(r, r) for r in sorted({f.region for f in findings})],
+        "cluster": sorted(clusters.items(), key=lambda kv: (kv[0] != ACCOUNT_KEY, kv[0])),
+    }
+
+
+def evidence_value(value: Any, limit: int = 2000) -> str:
+    """An evidence value as compact JSON; plain strings as they are."""
+    if isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return _shorten(clean(text), limit)
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.9523 -> '95.2%'; None -> 'n/a'."""
+    if value is None:
+        return "n/a"
+    return f"{value * 100:.{digits}f}%"
+
+
+def timestamp(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def grade_class(grade: str) -> str:
+    """A CSS-safe class suffix for a grade (A-F, N/A)."""
+    return grade.lower() if grade in {"A", "B", "C", "D", "F"} else "na"
+
+
+def install(env: Environment) -> None:
+    env.finalize = clean
+    env.filters.update(
+        md=md,
+        md_html=md_html,
+        status_label=status_label,
+        worst_first=worst_first,
+        evidence_value=evidence_value,
+        percent=percent,
+        timestamp=timestamp,
+        grade_class=grade_class,
+        cluster_key=cluster_key,
+        cluster_label=cluster_label,
+    )
+    env.tests["open"] = is_open
+    env.globals.update(
+        group_findings=group_findings,
+        needing_attention=needing_attention,
+        catalogue_index=catalogue_index,
+        filter_options=filter_options,
+        STATUS_ORDER=[s.value for s in STATUS_ORDER],
+        SEVERITY_ORDER=[s.value for s in SEVERITY_ORDER],
+    )

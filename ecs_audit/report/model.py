@@ -1,0 +1,172 @@
+"""The report: findings plus the summary every format shows (schema version 1 of report.json)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from ecs_audit.catalogue import Catalogue, Severity
+from ecs_audit.findings import Finding, Status
+from ecs_audit.inventory.errors import ApiError
+
+REPORT_SCHEMA_VERSION = 1
+
+# Share of a check's weight that a result earns towards the score.
+_CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tool(_Model):
+    name: str = "ecs-audit"
+    version: str
+
+
+class AuditScope(_Model):
+    accounts: list[str]
+    regions: list[str]
+    caller_arn: str | None = None
+
+
+class AreaScore(_Model):
+    area: str
+    title: str
+    score: int | None
+    grade: str
+    counts: dict[str, int]
+
+
+class Summary(_Model):
+    score: int | None
+    grade: str
+    areas: list[AreaScore]
+    by_status: dict[str, int]
+    # FAIL and WARN results (unwaived) by severity: what needs attention.
+    by_severity: dict[str, int]
+    coverage: float | None
+    checks_evaluated: int
+    resources_evaluated: int
+    errors: int
+
+
+class ReportError(_Model):
+    account_id: str
+    region: str
+    service: str
+    operation: str
+    error_code: str
+    message: str
+    permission: str
+    resources: list[str] = []
+
+
+class Report(_Model):
+    schema_version: int = REPORT_SCHEMA_VERSION
+    tool: Tool
+    generated_at: datetime
+    scope: AuditScope
+    summary: Summary
+    findings: list[Finding]
+    errors: list[ReportError]
+
+
+def grade_for(score: int | None) -> str:
+    if score is None:
+        return "N/A"
+    for threshold, grade in ((90, "A"), (80, "B"), (70, "C"), (60, "D")):
+        if score >= threshold:
+            return grade
+    return "F"
+
+
+def score_of(findings: list[Finding]) -> int | None:
+    """Severity-weighted share of passing results; WARN counts half. UNKNOWN, NOT_APPLICABLE,
+    WAIVED and MANUAL are left out, and so is severity info (weight 0)."""
+    total = 0.0
+    earned = 0.0
+    for finding in findings:
+        credit = _CREDIT.get(finding.status)
+        if credit is None:
+            continue
+        weight = finding.severity.weight
+        total += weight
+        earned += weight * credit
+    if total == 0:
+        return None
+    return int(round(100 * earned / total))
+
+
+def _count_statuses(findings: list[Finding]) -> dict[str, int]:
+    counts = {status.value: 0 for status in Status}
+    for finding in findings:
+        counts[finding.status.value] += 1
+    return counts
+
+
+def summarise(findings: list[Finding], catalogue: Catalogue, errors: list[ApiError]) -> Summary:
+    areas = []
+    for area in catalogue.areas:
+        in_area = [f for f in findings if f.area == area.area]
+        score = score_of(in_area)
+        areas.append(
+            AreaScore(area=area.area, title=area.title, score=score, grade=grade_for(score), counts=_count_statuses(in_area))
+        )
+    by_status = _count_statuses(findings)
+    by_severity = {severity.value: 0 for severity in Severity}
+    for finding in findings:
+        if finding.status in (Status.FAIL, Status.WARN):
+            by_severity[finding.severity.value] += 1
+    evaluated = sum(by_status[s.value] for s in (Status.PASS, Status.FAIL, Status.WARN, Status.WAIVED, Status.NOT_APPLICABLE))
+    unknown = by_status[Status.UNKNOWN.value]
+    score = score_of(findings)
+    return Summary(
+        score=score,
+        grade=grade_for(score),
+        areas=areas,
+        by_status=by_status,
+        by_severity=by_severity,
+        coverage=round(evaluated / (evaluated + unknown), 4) if evaluated + unknown else None,
+        checks_evaluated=len({f.check_id for f in findings if f.status is not Status.MANUAL}),
+        resources_evaluated=len({(f.account_id, f.region, f.resource.arn, f.container) for f in findings if f.resource.type != "AWS::::Account"}),
+        errors=len(errors),
+    )
+
+
+def build_report(
+    findings: list[Finding],
+    catalogue: Catalogue,
+    errors: list[ApiError],
+    *,
+    version: str,
+    generated_at: datetime,
+    accounts: list[str],
+    regions: list[str],
+    caller_arn: str | None,
+) -> Report:
+    report_errors = sorted(
+        (
+            ReportError(
+                account_id=e.account_id,
+                region=e.region,
+                service=e.service,
+                operation=e.operation,
+                error_code=e.error_code,
+                message=e.message,
+                permission=e.action,
+                resources=sorted(e.resources),
+            )
+            for e in errors
+        ),
+        key=lambda e: (e.account_id, e.region, e.service, e.operation, e.error_code, e.resources, e.message),
+    )
+    return Report(
+        tool=Tool(version=version),
+        generated_at=generated_at,
+        scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn),
+        summary=summarise(findings, catalogue, errors),
+        findings=sorted(findings, key=lambda f: f.sort_key),
+        errors=report_errors,
+    )

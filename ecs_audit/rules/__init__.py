@@ -1,0 +1,1 @@
+"""Check functions by area, each registered by the checklist id it implements."""

@@ -1,0 +1,122 @@
+"""Checks of the OBSERVABILITY area (see checks/observability.yaml)."""
+
+from __future__ import annotations
+
+from ecs_audit.estate import ClusterSubject, ContainerSubject, TaskDefSubject
+from ecs_audit.findings import Verdict, fail, na, ok, warn
+from ecs_audit.rules.registry import check
+
+# OBSERVABILITY-003: how each log driver ECS accepts is graded.
+#   ships logs off the host (PASS): awslogs, awsfirelens, splunk, fluentd, gelf, and syslog with a
+#     tcp/udp syslog-address;
+#   keeps logs on the host (WARN): json-file, local, journald, and syslog to the host's own syslog
+#     (no syslog-address, or a unix socket);
+#   no logs at all (FAIL): no logConfiguration, or the driver "none";
+#   any other driver (WARN): not recognised, so not known to ship logs.
+_SHIPPING_DRIVERS = frozenset({"awslogs", "awsfirelens", "splunk", "fluentd", "gelf"})
+_HOST_LOCAL_DRIVERS = frozenset({"json-file", "local", "journald"})
+_REMOTE_SYSLOG_SCHEMES = ("tcp://", "udp://", "tcp+tls://")
+
+# OBSERVABILITY-005: image fragments (lower case) of telemetry collectors, and what to call them.
+_COLLECTORS = (
+    ("aws-otel-collector", "ADOT collector"),
+    ("aws-xray-daemon", "X-Ray daemon"),
+    ("cloudwatch-agent", "CloudWatch agent"),
+    ("datadog/agent", "Datadog agent"),
+    ("datadoghq/agent", "Datadog agent"),
+    ("newrelic", "New Relic agent"),
+    ("dynatrace", "Dynatrace agent"),
+    ("splunk-otel-collector", "Splunk OpenTelemetry collector"),
+    ("grafana/alloy", "Grafana Alloy"),
+    ("otel/opentelemetry-collector", "OpenTelemetry collector"),
+)
+
+_INSIGHTS_ON = ("enabled", "enhanced")
+
+
+def _container_insights(c: ClusterSubject) -> tuple[str, str]:
+    """The cluster's containerInsights value and where it came from; the account default when the
+    cluster sets none, and disabled (the AWS default) when neither does."""
+    value = c.cluster.setting("containerInsights")
+    if value:
+        return value.lower(), "cluster setting"
+    account = c.estate.account_setting("containerInsights")
+    if account is not None and account.value:
+        return account.value.lower(), "account default"
+    return "disabled", "AWS default"
+
+
+@check("OBSERVABILITY-001", needs=("ecs:ListAccountSettings",))
+def container_insights_on(c: ClusterSubject) -> Verdict:
+    value, source = _container_insights(c)
+    evidence = {"container_insights": value, "source": source}
+    if value in _INSIGHTS_ON:
+        return ok(f"Container Insights is {value} ({source})", evidence)
+    return fail(f"Container Insights is {value} ({source})", evidence)
+
+
+@check("OBSERVABILITY-002", needs=("ecs:ListAccountSettings",))
+def container_insights_enhanced(c: ClusterSubject) -> Verdict:
+    value, source = _container_insights(c)
+    evidence = {"container_insights": value, "source": source}
+    if value == "enhanced":
+        return ok(f"Container Insights uses enhanced observability ({source})", evidence)
+    if value == "enabled":
+        return warn(f"Container Insights is enabled but not enhanced ({source})", evidence)
+    return na("Container Insights is off (see OBSERVABILITY-001)", evidence)
+
+
+@check("OBSERVABILITY-003")
+def container_ships_logs(c: ContainerSubject) -> Verdict:
+    config = c.container.log_configuration
+    driver = config.log_driver if config else None
+    if not driver:
+        return fail("the container has no log configuration", {"log_driver": None})
+    evidence = {"log_driver": driver}
+    if driver == "none":
+        return fail("the log driver is none: the container's logs are discarded", evidence)
+    if driver in _SHIPPING_DRIVERS:
+        return ok(f"logs are shipped with the {driver} driver", evidence)
+    if driver == "syslog":
+        address = config.options.get("syslog-address", "")
+        evidence["syslog_address"] = address or None
+        if address.startswith(_REMOTE_SYSLOG_SCHEMES):
+            return ok("logs are shipped to a remote syslog server", evidence)
+        return warn("the syslog driver writes to the host's syslog: logs stay on the instance", evidence)
+    if driver in _HOST_LOCAL_DRIVERS:
+        return warn(f"the {driver} driver keeps logs on the host: they are lost with the instance", evidence)
+    return warn(f"the log driver {driver} is not one known to ship logs off the host", evidence)
+
+
+@check("OBSERVABILITY-005")
+def telemetry_collector_present(t: TaskDefSubject) -> Verdict:
+    found = {}
+    for container in t.task_definition.container_definitions:
+        image = container.image.lower()
+        for fragment, label in _COLLECTORS:
+            if fragment in image:
+                found[container.name] = label
+                break
+    if found:
+        listed = ", ".join(f"{label} (container {name})" for name, label in sorted(found.items()))
+        return ok(f"a telemetry collector runs beside the app: {listed}", {"collectors": found})
+    return warn("no telemetry collector (ADOT, X-Ray daemon, CloudWatch agent or vendor agent) runs in the task", {"collectors": {}})
+
+
+@check("OBSERVABILITY-007", needs=("ecs:ListAccountSettings",))
+def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
+    config = c.container.log_configuration
+    driver = config.log_driver if config else None
+    if driver != "awslogs":
+        return na(f"the log driver is {driver}, not awslogs" if driver else "no log configuration, so no awslogs driver")
+    mode = config.options.get("mode")
+    if mode:
+        source = "container option"
+    else:
+        setting = c.estate.account_setting("defaultLogDriverMode")
+        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("blocking", "the default: no mode option or account setting")
+    mode = mode.lower()
+    evidence = {"mode": mode, "source": source}
+    if mode == "non-blocking":
+        return ok(f"awslogs is non-blocking ({source})", evidence)
+    return warn(f"awslogs is {mode} ({source}): the application stalls when CloudWatch Logs cannot keep up", evidence)

@@ -1,0 +1,156 @@
+"""Checks of the TASKDEF area (see checks/taskdef.yaml)."""
+
+from __future__ import annotations
+
+import re
+
+from ecs_audit.estate import ContainerSubject, TaskDefSubject
+from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
+from ecs_audit.inventory.ecs import ContainerDefinition, HealthCheck
+from ecs_audit.rules.registry import check
+from ecs_audit.rules.resilience import load_balancers_of
+
+# Docker's health-check defaults, which ECS applies when a field is omitted.
+HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
+
+_SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]+)?\s*$", re.IGNORECASE)
+_CPU_UNITS = {"": 1, "vcpu": 1024}
+_MEMORY_UNITS = {"": 1, "mb": 1, "mib": 1, "gb": 1024, "gib": 1024}
+
+
+@check("TASKDEF-001")
+def task_size_defined(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    missing = [name for name, value in (("cpu", td.cpu), ("memory", td.memory)) if not value]
+    evidence = {"cpu": td.cpu, "memory": td.memory}
+    if missing:
+        return fail(f"task-level {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set", evidence)
+    return ok(f"task-level cpu ({td.cpu}) and memory ({td.memory}) are set", evidence)
+
+
+@check("TASKDEF-002")
+def container_declares_cpu_and_memory(c: ContainerSubject) -> Verdict:
+    container = c.container
+    evidence = {"cpu": container.cpu, "memory": container.memory, "memory_reservation": container.memory_reservation}
+    missing = []
+    if not container.cpu:
+        missing.append("cpu" if container.cpu is None else "cpu (it is 0)")
+    if container.memory is None and container.memory_reservation is None:
+        missing.append("memory or memoryReservation")
+    if missing:
+        return fail(
+            f"the container declares no {' and no '.join(missing)}: per-container Container Insights utilisation needs them",
+            evidence,
+        )
+    memory = container.memory if container.memory is not None else container.memory_reservation
+    return ok(f"the container declares {container.cpu} CPU units and {memory} MiB of memory", evidence)
+
+
+@check("TASKDEF-003")
+def containers_fit_task_size(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    task_cpu = _units(td.cpu, _CPU_UNITS)
+    task_memory = _units(td.memory, _MEMORY_UNITS)
+    if task_cpu is None and task_memory is None:
+        return na("no task-level cpu or memory to fit containers into")
+    containers = td.container_definitions
+    cpu_sum = sum(c.cpu or 0 for c in containers)
+    memory_sum = sum(_reserved_memory(c) for c in containers)
+    evidence = {"task_cpu": task_cpu, "task_memory": task_memory, "container_cpu_sum": cpu_sum, "container_memory_sum": memory_sum}
+    problems = []
+    if task_cpu is not None and cpu_sum > task_cpu:
+        problems.append(f"containers reserve {cpu_sum} CPU units but the task has {task_cpu}")
+    if task_memory is not None and memory_sum > task_memory:
+        problems.append(f"containers reserve {memory_sum} MiB but the task has {task_memory} MiB")
+    if problems:
+        return fail("; ".join(problems), evidence)
+    return ok(f"containers reserve {cpu_sum} CPU units and {memory_sum} MiB, within the task size", evidence)
+
+
+def _reserved_memory(container: ContainerDefinition) -> int:
+    """The memory a container reserves: its soft limit, else its hard limit."""
+    if container.memory_reservation is not None:
+        return container.memory_reservation
+    return container.memory or 0
+
+
+def _units(value: str | None, units: dict[str, int]) -> int | None:
+    """Task cpu (CPU units) or memory (MiB). DescribeTaskDefinition returns integers, but the
+    registration forms "1 vCPU" and "2 GB" are read too."""
+    if not value:
+        return None
+    match = _SIZE.match(value)
+    unit = (match.group("unit") or "").lower() if match else None
+    if match is None or unit not in units:
+        raise EvidenceMissing(f"task size {value!r} is not a value this check understands")
+    return int(float(match.group("number")) * units[unit])
+
+
+def _health_check(container: ContainerDefinition) -> HealthCheck | None:
+    """The container's health check, or None when it has none (or disables the image's with NONE)."""
+    health_check = container.health_check
+    if health_check is None or not health_check.command or health_check.command[0].upper() == "NONE":
+        return None
+    return health_check
+
+
+@check("TASKDEF-004")
+def essential_containers_have_health_check(c: ContainerSubject) -> Verdict:
+    if not c.container.is_essential:
+        return na("the container is not essential")
+    health_check = _health_check(c.container)
+    if health_check is None:
+        return fail("the essential container defines no health check: ECS cannot replace it when it hangs", {"health_check": None})
+    return ok("the essential container defines a health check", {"command": health_check.command[0]})
+
+
+@check("TASKDEF-005")
+def health_check_timing(c: ContainerSubject) -> Verdict:
+    health_check = _health_check(c.container)
+    if health_check is None:
+        return na("the container has no health check")
+    interval = health_check.interval if health_check.interval is not None else HEALTH_CHECK_DEFAULTS["interval"]
+    timeout = health_check.timeout if health_check.timeout is not None else HEALTH_CHECK_DEFAULTS["timeout"]
+    retries = health_check.retries if health_check.retries is not None else HEALTH_CHECK_DEFAULTS["retries"]
+    start_period = health_check.start_period
+    behind_lb = _behind_load_balancer(c)
+    evidence = {
+        "interval": interval,
+        "timeout": timeout,
+        "retries": retries,
+        "start_period": start_period,
+        "behind_load_balancer": behind_lb,
+    }
+    if timeout >= interval:
+        return fail(f"the health-check timeout ({timeout}s) is not shorter than its interval ({interval}s)", evidence)
+    problems = []
+    if interval > 60:
+        problems.append(f"interval {interval}s is over 60s: failures are detected slowly")
+    if retries == 1:
+        problems.append("retries is 1: a single slow response marks the container unhealthy")
+    if behind_lb and not start_period:
+        problems.append("no startPeriod although the container is behind a load balancer")
+    if problems:
+        return warn("; ".join(problems), evidence)
+    return ok(f"health-check timing is sensible (interval {interval}s, timeout {timeout}s, retries {retries})", evidence)
+
+
+def _behind_load_balancer(c: ContainerSubject) -> bool:
+    return any(
+        lb.container_name == c.container.name for service in c.taskdef.services for lb in load_balancers_of(service)
+    )
+
+
+@check("TASKDEF-006")
+def awsvpc_network_mode(t: TaskDefSubject) -> Verdict:
+    # The API's default network mode is bridge.
+    mode = t.task_definition.network_mode or "bridge"
+    evidence = {"network_mode": mode, "network_mode_set": t.task_definition.network_mode is not None}
+    if mode == "host":
+        return fail("the task uses host networking: containers share the host's network stack and ports", evidence)
+    if mode in ("bridge", "none"):
+        default = "" if t.task_definition.network_mode else " (the default: networkMode is not set)"
+        return warn(f"the task uses {mode} network mode{default}, not awsvpc: no per-task ENI or security group", evidence)
+    if mode == "awsvpc":
+        return ok("the task uses awsvpc network mode", evidence)
+    return warn(f"the task uses {mode} network mode, not awsvpc", evidence)

@@ -1,0 +1,143 @@
+"""AWS access: sessions, the guarded client factory and the caller's identity.
+
+Every client the tool uses comes from a ClientFactory, which refuses, before anything is sent, any
+operation that is not on the read-only allowlist the collectors declare. That holds whatever
+permissions the credentials carry.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from ecs_audit import __version__
+from ecs_audit.errors import AuditFailed, ReadOnlyViolation, UsageError
+from ecs_audit.inventory.errors import iam_action
+from ecs_audit.inventory.snapshot import CallerIdentity
+
+# Calls the tool makes outside the collectors.
+SESSION_ACTIONS = frozenset({"sts:GetCallerIdentity", "ec2:DescribeRegions"})
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+
+
+def client_config(max_pool_connections: int = 32) -> Config:
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": 8},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=max_pool_connections,
+        user_agent_extra=f"ecs-audit/{__version__}",
+    )
+
+
+def make_session(profile: str | None) -> boto3.Session:
+    """A boto3 session from the standard chain (env, profile, SSO, instance role)."""
+    try:
+        return boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise UsageError(f"--profile {profile}: no such profile in the AWS config files") from None
+
+
+class ClientFactory:
+    """Creates and caches guarded clients for one set of credentials."""
+
+    def __init__(self, session: boto3.Session, allowed_actions: frozenset[str], max_pool_connections: int = 32):
+        self._session = session
+        self._allowed = allowed_actions
+        self._config = client_config(max_pool_connections)
+        self._clients: dict[tuple[str, str], BaseClient] = {}
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+
+    @property
+    def allowed_actions(self) -> frozenset[str]:
+        return self._allowed
+
+    def client(self, service: str, region: str) -> BaseClient:
+        key = (service, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._session.client(service, region_name=region, config=self._config)
+                client.meta.events.register("before-parameter-build", self._guard(service))
+                self._clients[key] = client
+            return client
+
+    def _guard(self, service: str):
+        def guard(model: Any, **_: Any) -> None:
+            action = iam_action(service, model.name)
+            if action not in self._allowed:
+                raise ReadOnlyViolation(f"{action} is not on ecs-audit's read-only allowlist; refusing to send it")
+            with self._lock:
+                self.calls[action] += 1
+
+        return guard
+
+
+def caller_identity(factory: ClientFactory, region: str) -> CallerIdentity:
+    """Who we are; every way this fails means the audit cannot run (exit 3)."""
+    try:
+        response = factory.client("sts", region).get_caller_identity()
+    except botocore.exceptions.NoCredentialsError:
+        raise AuditFailed(
+            "no AWS credentials found: set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS credentials"
+        ) from None
+    except (botocore.exceptions.SSOTokenLoadError, botocore.exceptions.UnauthorizedSSOTokenError):
+        raise AuditFailed("the AWS SSO session has expired or is missing: run `aws sso login`") from None
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AuditFailed(
+            f"the AWS credentials were rejected ({error.get('Code', 'error')}): {error.get('Message', '').strip()}"
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AuditFailed(f"cannot reach AWS STS to identify the caller: {exc}") from None
+    return CallerIdentity(account_id=response["Account"], arn=response["Arn"], user_id=response.get("UserId"))
+
+
+def partition_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def known_regions(session: boto3.Session) -> set[str]:
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ecs", partition_name=partition))
+    return regions
+
+
+def resolve_regions(session: boto3.Session, requested: list[str]) -> list[str]:
+    """Validate --region values, or fall back to the profile's region."""
+    if not requested:
+        if not session.region_name:
+            raise UsageError("no region: pass --region REGION (repeatable), --all-regions, or set AWS_REGION / the profile's region")
+        requested = [session.region_name]
+    known = known_regions(session)
+    out: list[str] = []
+    for region in requested:
+        region = region.strip()
+        if not _REGION.match(region) or (known and region not in known):
+            raise UsageError(f"--region {region!r}: not an AWS region with ECS (e.g. us-east-1, eu-west-1)")
+        if region not in out:
+            out.append(region)
+    return out
+
+
+def enabled_regions(factory: ClientFactory, home_region: str) -> list[str]:
+    """The regions enabled for the account (opted-in or enabled by default)."""
+    try:
+        response = factory.client("ec2", home_region).describe_regions()
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AuditFailed(f"--all-regions: cannot list the account's regions ({error.get('Code', 'error')})") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AuditFailed(f"--all-regions: cannot list the account's regions ({exc})") from None
+    return sorted(r["RegionName"] for r in response.get("Regions", []))

@@ -1,0 +1,12 @@
+"""Plain text for terminals and logs: nothing from an account can drive the terminal."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(value: object) -> str:
+    """The text with control characters (terminal escapes included) removed."""
+    return _CONTROL.sub("", str(value))

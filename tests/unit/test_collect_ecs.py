@@ -1,0 +1,224 @@
+"""The ECS collector against a fake API that enforces AWS pagination and batch limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecs_audit.collect.base import CollectContext
+from ecs_audit.collect.ecs import collect_ecs
+from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.config import AuditConfig
+from ecs_audit.session import ClientFactory
+from tests.support.fake_api import ApiFault, FakeApi, page
+
+ACCOUNT = "123456789012"
+PREFIX = f"arn:aws:ecs:us-east-1:{ACCOUNT}:"
+
+
+def _td_arn(family: str, revision: int) -> str:
+    return f"{PREFIX}task-definition/{family}:{revision}"
+
+
+class FakeEcs:
+    """Clusters with services; each service runs family svc-<n>:2 (revision 1 is older)."""
+
+    def __init__(self, services_per_cluster: list[int], tasks_per_cluster: int = 0):
+        self.clusters = [f"{PREFIX}cluster/c{i}" for i in range(len(services_per_cluster))]
+        self.services: dict[str, list[str]] = {}
+        n = 0
+        for cluster, count in zip(self.clusters, services_per_cluster):
+            name = cluster.rsplit("/", 1)[1]
+            self.services[cluster] = [f"{PREFIX}service/{name}/s{n + i}" for i in range(count)]
+            n += count
+        self.tasks = {c: [f"{PREFIX}task/{c.rsplit('/', 1)[1]}/{i:032x}" for i in range(tasks_per_cluster)] for c in self.clusters}
+        self.denied: set[tuple[str, str]] = set()
+
+    def family_of(self, service_arn: str) -> str:
+        return "svc-" + service_arn.rsplit("/s", 1)[1]
+
+    def install(self, api: FakeApi) -> None:
+        api.on("ecs.ListClusters", lambda p: page(self.clusters, p, "clusterArns", 100, 100))
+        api.on("ecs.DescribeClusters", self.describe_clusters)
+        api.on("ecs.ListServices", self.list_services)
+        api.on("ecs.DescribeServices", self.describe_services)
+        api.on("ecs.ListTasks", self.list_tasks)
+        api.on("ecs.DescribeTasks", self.describe_tasks)
+        api.on("ecs.ListTaskDefinitionFamilies", lambda p: page(["orphan"], p, "families", 100, 100))
+        api.on("ecs.ListTaskDefinitions", self.list_task_definitions)
+        api.on("ecs.DescribeTaskDefinition", self.describe_task_definition)
+        api.on("ecs.ListAccountSettings", lambda p: page([{"name": "awsvpcTrunking", "value": "enabled"}], p, "settings", 10, 10))
+
+    def _deny(self, operation: str, target: str) -> None:
+        if (operation, target) in self.denied:
+            raise ApiFault("AccessDeniedException", f"not authorized to perform ecs:{operation}")
+
+    def describe_clusters(self, p: dict[str, Any]) -> dict[str, Any]:
+        assert len(p["clusters"]) <= 100
+        assert set(p["include"]) == {"SETTINGS", "CONFIGURATIONS", "TAGS", "STATISTICS"}
+        return {"clusters": [{"clusterArn": a, "clusterName": a.rsplit("/", 1)[1], "status": "ACTIVE"} for a in p["clusters"]], "failures": []}
+
+    def list_services(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._deny("ListServices", p["cluster"])
+        return page(self.services[p["cluster"]], p, "serviceArns", 10, 100)
+
+    def describe_services(self, p: dict[str, Any]) -> dict[str, Any]:
+        if len(p["services"]) > 10:
+            raise ApiFault("InvalidParameterException", "services can have at most 10 items")
+        assert p["include"] == ["TAGS"]
+        return {
+            "services": [
+                {
+                    "serviceArn": arn,
+                    "serviceName": arn.rsplit("/", 1)[1],
+                    "clusterArn": p["cluster"],
+                    "status": "ACTIVE",
+                    "taskDefinition": _td_arn(self.family_of(arn), 2),
+                    "deployments": [{"status": "PRIMARY", "taskDefinition": _td_arn(self.family_of(arn), 2)}],
+                }
+                for arn in p["services"]
+            ],
+            "failures": [],
+        }
+
+    def list_tasks(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._deny("ListTasks", p["cluster"])
+        return page(self.tasks[p["cluster"]], p, "taskArns", 100, 100)
+
+    def describe_tasks(self, p: dict[str, Any]) -> dict[str, Any]:
+        assert len(p["tasks"]) <= 100
+        return {
+            "tasks": [
+                {"taskArn": t, "clusterArn": p["cluster"], "taskDefinitionArn": _td_arn("standalone", 1), "lastStatus": "RUNNING"}
+                for t in p["tasks"]
+            ],
+            "failures": [],
+        }
+
+    def list_task_definitions(self, p: dict[str, Any]) -> dict[str, Any]:
+        family = p["familyPrefix"]
+        revisions = [1, 2] if p["status"] == "ACTIVE" else []
+        return page([_td_arn(family, r) for r in revisions], p, "taskDefinitionArns", 100, 100)
+
+    def describe_task_definition(self, p: dict[str, Any]) -> dict[str, Any]:
+        ref = p["taskDefinition"].rsplit("/", 1)[-1]
+        family, _, revision = ref.partition(":")
+        revision = int(revision or 2)
+        return {
+            "taskDefinition": {
+                "taskDefinitionArn": _td_arn(family, revision),
+                "family": family,
+                "revision": revision,
+                "status": "ACTIVE",
+                "containerDefinitions": [
+                    {"name": "app", "image": "app:1", "environment": [{"name": "DB_PASSWORD", "value": "hunter2-secret"}]}
+                ],
+            },
+            "tags": [{"key": "Environment", "value": "test"}],
+        }
+
+
+def _collect(fake: FakeEcs, **config: Any):
+    api = FakeApi()
+    fake.install(api)
+    clients = ClientFactory(api.session(), ALLOWED_ACTIONS)
+    ctx = CollectContext(clients, ACCOUNT, "us-east-1", max_workers=8)
+    inventory = collect_ecs(ctx, AuditConfig(**config))
+    return api, ctx, inventory
+
+
+def test_250_services_in_clusters_of_100_100_50_take_exactly_25_describe_calls():
+    api, ctx, inventory = _collect(FakeEcs([100, 100, 50]))
+    assert api.calls["ecs.DescribeServices"] == 25
+    assert api.calls["ecs.ListServices"] == 3  # 100 a page
+    assert len(inventory.services) == 250
+    assert ctx.errors == []
+
+
+def test_more_than_100_clusters_are_paginated_and_described_in_batches_of_100():
+    api, ctx, inventory = _collect(FakeEcs([0] * 250))
+    assert api.calls["ecs.ListClusters"] == 3
+    assert api.calls["ecs.DescribeClusters"] == 3
+    assert len(inventory.clusters) == 250
+
+
+def test_running_tasks_are_described_100_at_a_time():
+    api, ctx, inventory = _collect(FakeEcs([1], tasks_per_cluster=250))
+    assert api.calls["ecs.ListTasks"] == 3
+    assert api.calls["ecs.DescribeTasks"] == 3
+    assert len(inventory.tasks) == 250
+
+
+def test_each_task_definition_is_described_once_and_old_revisions_are_read_for_history():
+    api, ctx, inventory = _collect(FakeEcs([3, 2], tasks_per_cluster=4))
+    described = [p["taskDefinition"] for key, p in api.requests if key == "ecs.DescribeTaskDefinition"]
+    assert len(described) == len(set(described))
+    in_use = {td.task_definition_arn for td in inventory.task_definitions}
+    # five service families at :2, the standalone task's family, plus the orphan family's latest
+    assert len(in_use) == 7
+    history = {h.family: h for h in inventory.families}
+    assert history["svc-0"].active_revisions == [1, 2]
+    assert [r.revision for r in history["svc-0"].older_revisions] == [1]
+
+
+def test_secret_values_never_reach_the_inventory():
+    _, _, inventory = _collect(FakeEcs([1]))
+    dumped = inventory.model_dump_json()
+    assert "hunter2-secret" not in dumped
+    assert "DB_PASSWORD" in dumped
+
+
+def test_a_denied_call_is_recorded_against_the_cluster_and_the_rest_is_collected():
+    fake = FakeEcs([2, 2], tasks_per_cluster=1)
+    fake.denied.add(("ListTasks", fake.clusters[0]))
+    api, ctx, inventory = _collect(fake)
+    assert [(e.action, e.error_code, e.resources) for e in ctx.errors] == [
+        ("ecs:ListTasks", "AccessDeniedException", [fake.clusters[0]])
+    ]
+    assert len(inventory.services) == 4
+    assert {t.cluster_arn for t in inventory.tasks} == {fake.clusters[1]}
+
+
+def test_history_depth_bounds_the_calls_and_marks_truncation():
+    api, ctx, inventory = _collect(FakeEcs([1]), history_depth=0)
+    assert all(h.history_truncated for h in inventory.families)
+    assert all(not h.older_revisions for h in inventory.families)
+
+
+@pytest.mark.parametrize("operation", ["CreateCluster", "DeleteService", "RegisterTaskDefinition"])
+def test_the_client_factory_refuses_writes_before_sending(operation):
+    from botocore import xform_name
+
+    from ecs_audit.errors import ReadOnlyViolation
+
+    api = FakeApi()
+    clients = ClientFactory(api.session(), ALLOWED_ACTIONS)
+    client = clients.client("ecs", "us-east-1")
+    kwargs = {"CreateCluster": {}, "DeleteService": {"service": "x"}, "RegisterTaskDefinition": {"family": "f", "containerDefinitions": []}}
+    with pytest.raises(ReadOnlyViolation):
+        getattr(client, xform_name(operation))(**kwargs[operation])
+    assert sum(api.calls.values()) == 0
+
+
+def test_secret_reads_are_refused_whatever_the_credentials():
+    from ecs_audit.errors import ReadOnlyViolation
+
+    api = FakeApi()
+    clients = ClientFactory(api.session(), ALLOWED_ACTIONS)
+    with pytest.raises(ReadOnlyViolation):
+        clients.client("secretsmanager", "us-east-1").get_secret_value(SecretId="x")
+    with pytest.raises(ReadOnlyViolation):
+        clients.client("ssm", "us-east-1").get_parameters(Names=["x"], WithDecryption=True)
+    with pytest.raises(ReadOnlyViolation):
+        clients.client("ecr", "us-east-1").get_authorization_token()
+    assert sum(api.calls.values()) == 0
+
+
+def test_the_allowlist_holds_only_reads():
+    readonly_prefixes = ("List", "Describe", "Get", "BatchGet")
+    for action in ALLOWED_ACTIONS:
+        operation = action.split(":", 1)[1]
+        assert operation.startswith(readonly_prefixes), action
+    forbidden = {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"}
+    assert not forbidden & ALLOWED_ACTIONS

@@ -1,0 +1,124 @@
+"""Engine semantics: missing data is never a PASS, crashes become UNKNOWN, gaps are reported."""
+
+from __future__ import annotations
+
+from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
+from ecs_audit.config import AuditConfig, SidecarExcuse
+from ecs_audit.engine import evaluate
+from ecs_audit.estate import ContainerSubject, ServiceSubject
+from ecs_audit.findings import EvidenceMissing, Status, ok
+from ecs_audit.rules.registry import RegisteredCheck
+from tests.support.estate import build_inventory, result_key
+
+
+def _catalogue(scope: Scope) -> Catalogue:
+    entry = CheckEntry(
+        id="TEST-001",
+        title="A test check",
+        severity=Severity.HIGH,
+        scope=[scope],
+        rationale="because tests need one",
+        remediation="fix the test estate",
+    )
+    return Catalogue(areas=[Area(area="TEST", title="Test", order=1, checks=[entry])])
+
+
+ESTATE = {
+    "clusters": [{"clusterName": "c1"}, {"clusterName": "c2"}],
+    "services": [
+        {"serviceName": "a", "cluster": "c1", "taskDefinition": "app:1"},
+        {"serviceName": "b", "cluster": "c2", "taskDefinition": "app:1"},
+    ],
+    "task_definitions": [{"family": "app", "containerDefinitions": [{"name": "web", "image": "web:1"}, {"name": "otel", "image": "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"}]}],
+}
+
+
+def _run(scope: Scope, function, estate=ESTATE, needs=(), config=None):
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function, tuple(needs))}
+    findings = evaluate(build_inventory(estate), _catalogue(scope), registry, config or AuditConfig())
+    return {result_key(f): f for f in findings}
+
+
+def test_a_needed_call_that_failed_makes_the_covered_resources_unknown():
+    estate = dict(ESTATE, errors=[{"service": "ecs", "operation": "ListTasks", "resources": ["cluster/c1"]}])
+    got = _run(Scope.SERVICE, lambda s: ok("fine"), estate, needs=("ecs:ListTasks",))
+    assert got["c1/a"].status is Status.UNKNOWN
+    assert "ecs:ListTasks" in got["c1/a"].message and "AccessDeniedException" in got["c1/a"].message
+    assert got["c2/b"].status is Status.PASS
+
+
+def test_a_failure_the_check_does_not_need_changes_nothing():
+    estate = dict(ESTATE, errors=[{"service": "ecs", "operation": "ListTasks", "resources": ["cluster/c1"]}])
+    got = _run(Scope.SERVICE, lambda s: ok("fine"), estate)
+    assert {k: f.status for k, f in got.items()} == {"c1/a": Status.PASS, "c2/b": Status.PASS}
+
+
+def test_resources_that_could_not_be_listed_become_unknown_on_their_parent():
+    estate = dict(ESTATE, errors=[{"service": "ecs", "operation": "ListServices", "resources": ["cluster/c2"]}])
+    got = _run(Scope.SERVICE, lambda s: ok("fine"), estate)
+    assert got["c2"].status is Status.UNKNOWN
+    assert "could not be listed" in got["c2"].message
+
+
+def test_a_region_wide_listing_failure_is_reported_on_the_account():
+    estate = {"errors": [{"service": "ecs", "operation": "ListClusters"}]}
+    got = _run(Scope.CLUSTER, lambda s: ok("fine"), estate)
+    assert list(got) == ["account"] and got["account"].status is Status.UNKNOWN
+
+
+def test_missing_inventory_is_unknown_not_pass():
+    got = _run(Scope.CLUSTER, lambda s: ok("fine"), {"ecs_missing": True})
+    assert got["account"].status is Status.UNKNOWN
+
+
+def test_a_crashing_check_becomes_unknown_and_the_run_goes_on():
+    def crash(s: ServiceSubject):
+        if s.service.service_name == "a":
+            raise KeyError("boom")
+        return ok("fine")
+
+    got = _run(Scope.SERVICE, crash)
+    assert got["c1/a"].status is Status.UNKNOWN and "crashed" in got["c1/a"].message
+    assert got["c2/b"].status is Status.PASS
+
+
+def test_evidence_missing_becomes_unknown_with_its_reason():
+    def needs_more(s: ServiceSubject):
+        raise EvidenceMissing("registeredBy not returned")
+
+    got = _run(Scope.SERVICE, needs_more)
+    assert all(f.status is Status.UNKNOWN and f.message == "registeredBy not returned" for f in got.values())
+
+
+def test_configured_sidecars_are_excused_and_say_so():
+    config = AuditConfig(sidecars=[SidecarExcuse(image="*aws-otel-collector*", checks=["TEST-001"], reason="vendor image")])
+    got = _run(Scope.CONTAINER, lambda c: ok("fine"), config=config)
+    assert got["app:1/otel"].status is Status.NOT_APPLICABLE and "vendor image" in got["app:1/otel"].message
+    assert got["app:1/web"].status is Status.PASS
+
+
+def test_a_task_definition_that_could_not_be_read_is_unknown_for_service_checks_that_use_it():
+    estate = dict(ESTATE)
+    estate["task_definitions"] = []
+    estate["errors"] = [{"service": "ecs", "operation": "DescribeTaskDefinition", "resources": ["task-definition/app:1"]}]
+
+    def uses_td(s: ServiceSubject):
+        return ok(f"network mode {s.task_definition.network_mode}")
+
+    got = _run(Scope.SERVICE, uses_td, estate)
+    assert all(f.status is Status.UNKNOWN for f in got.values())
+    assert "ecs:DescribeTaskDefinition" in got["c1/a"].message
+
+
+def test_findings_are_sorted_and_deterministic():
+    a = _run(Scope.CONTAINER, lambda c: ok("fine"))
+    b = _run(Scope.CONTAINER, lambda c: ok("fine"))
+    assert [f.model_dump() for f in a.values()] == [f.model_dump() for f in b.values()]
+
+
+def test_container_subject_reaches_its_task_definition():
+    def check(c: ContainerSubject):
+        return ok(c.task_definition.family_revision)
+
+    got = _run(Scope.CONTAINER, check)
+    assert got["app:1/web"].message == "app:1"
