@@ -181,11 +181,18 @@ def list_checks(
                 f"{'yes' if row['automated'] else 'manual'} |"
             )
     elif output_format == "table":
-        width = max(len(r["title"]) for r in rows)
         for row in rows:
-            typer.echo(f"{row['id']:<18} {row['severity']:<9} {', '.join(row['scope']):<10} {row['title']:<{width}}")
+            typer.echo(f"{row['id']:<18} {row['severity']:<9} {', '.join(row['scope']):<26} {row['title']}")
     else:
         raise UsageError(f"--format {output_format!r}: choose table, json or md")
+
+
+@app.command("iam-policy")
+def iam_policy() -> None:
+    """Print the least-privilege IAM policy (JSON) for the audit role."""
+    from ecs_audit.policy import audit_role_policy
+
+    typer.echo(json.dumps(audit_role_policy(), indent=2))
 
 
 @app.callback(invoke_without_command=True)

@@ -23,6 +23,7 @@ from ecs_audit.inventory.ecs import (
     ContainerDefinition,
     EcsInventory,
     FamilyHistory,
+    effective_launch_type,
     Service,
     Task,
     TaskDefinition,
@@ -259,24 +260,11 @@ class RegionView:
     def launch_types_in_use(self) -> set[str]:
         """FARGATE and/or EC2 (EXTERNAL too), from services and running tasks."""
         kinds: set[str] = set()
-        for service in self.services:
-            kinds.add(effective_launch_type(service.launch_type, [s.capacity_provider for s in service.capacity_provider_strategy]))
+        kinds.update(service.effective_launch_type for service in self.services)
         if self.has_ecs:
-            for task in self.ecs.tasks:
-                kinds.add(effective_launch_type(task.launch_type, [task.capacity_provider_name] if task.capacity_provider_name else []))
+            kinds.update(task.effective_launch_type for task in self.ecs.tasks)
         kinds.discard("")
         return kinds
-
-
-def effective_launch_type(launch_type: str | None, capacity_providers: list[str]) -> str:
-    """FARGATE, EC2 or EXTERNAL, from a launch type or a capacity provider strategy."""
-    if launch_type:
-        return launch_type
-    if capacity_providers:
-        if all(p in ("FARGATE", "FARGATE_SPOT") for p in capacity_providers):
-            return "FARGATE"
-        return "EC2"
-    return ""
 
 
 def service_task_definition_arns(service: Service) -> list[str]:
@@ -394,9 +382,7 @@ class ServiceSubject:
 
     @property
     def launch_type(self) -> str:
-        return effective_launch_type(
-            self.service.launch_type, [s.capacity_provider for s in self.service.capacity_provider_strategy]
-        )
+        return self.service.effective_launch_type
 
 
 @dataclass(frozen=True)
@@ -441,14 +427,7 @@ class TaskDefSubject:
     @property
     def launch_types(self) -> set[str]:
         """Where this definition actually runs (services and tasks), else what it requires."""
-        kinds = {
-            effective_launch_type(s.launch_type, [p.capacity_provider for p in s.capacity_provider_strategy])
-            for s in self.services
-        }
-        kinds |= {
-            effective_launch_type(t.launch_type, [t.capacity_provider_name] if t.capacity_provider_name else [])
-            for t in self.tasks
-        }
+        kinds = {s.effective_launch_type for s in self.services} | {t.effective_launch_type for t in self.tasks}
         kinds.discard("")
         return kinds or set(self.task_definition.requires_compatibilities)
 

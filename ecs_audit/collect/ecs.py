@@ -21,6 +21,7 @@ from ecs_audit.inventory.ecs import (
     AccountSetting,
     CapacityProvider,
     Cluster,
+    FARGATE_PROVIDERS,
     EcsInventory,
     FamilyHistory,
     RevisionEnvironment,
@@ -49,7 +50,6 @@ SERVICE_BATCH = 10  # DescribeServices
 TASK_BATCH = 100  # DescribeTasks
 # DescribeCapacityProviders takes 100 names but returns 10 a page: 10 names keep it to one call.
 CAPACITY_PROVIDER_BATCH = 10
-MANAGED_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 
 
 def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
@@ -261,7 +261,7 @@ def _revision_environment(ctx: CollectContext, family: str, revision: int, statu
 
 
 def _capacity_providers(ctx: CollectContext, clusters: list[Cluster]) -> list[CapacityProvider]:
-    names = sorted({p for c in clusters for p in c.capacity_providers} - MANAGED_PROVIDERS)
+    names = sorted({p for c in clusters for p in c.capacity_providers} - FARGATE_PROVIDERS)
     providers: list[CapacityProvider] = []
     for batch in batched(names, CAPACITY_PROVIDER_BATCH):
         users = [c.cluster_arn for c in clusters if set(c.capacity_providers) & set(batch)]

@@ -16,6 +16,19 @@ from pydantic import Field, field_validator, model_validator
 from ecs_audit.inventory.base import AwsShape, Record, Tags
 from ecs_audit.redact import classify_value, redact_options, scrub_text
 
+# Capacity providers that AWS manages: they mean Fargate, not EC2 instances.
+FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
+
+
+def effective_launch_type(launch_type: str | None, capacity_providers: list[str]) -> str:
+    """FARGATE, EC2 or EXTERNAL, from a launch type or a capacity provider strategy ("" if neither)."""
+    if launch_type:
+        return launch_type
+    if capacity_providers:
+        return "FARGATE" if all(p in FARGATE_PROVIDERS for p in capacity_providers) else "EC2"
+    return ""
+
+
 # --- shared small shapes ---------------------------------------------------------------------
 
 
@@ -214,6 +227,15 @@ class Service(AwsShape):
     def _keep_recent_events(cls, value: Any) -> Any:
         # DescribeServices returns up to 100 events; the newest few are all a report needs.
         return value[:10] if isinstance(value, list) else value
+
+    @property
+    def all_load_balancers(self) -> list[LoadBalancer]:
+        """The service's load balancer entries, including its task sets' (CODE_DEPLOY, EXTERNAL)."""
+        return [*self.load_balancers, *(lb for task_set in self.task_sets for lb in task_set.load_balancers)]
+
+    @property
+    def effective_launch_type(self) -> str:
+        return effective_launch_type(self.launch_type, [p.capacity_provider for p in self.capacity_provider_strategy])
 
     @property
     def controller_type(self) -> str:
@@ -476,6 +498,10 @@ class Task(AwsShape):
     enable_execute_command: bool | None = None
     created_at: datetime | None = None
     started_at: datetime | None = None
+
+    @property
+    def effective_launch_type(self) -> str:
+        return effective_launch_type(self.launch_type, [self.capacity_provider_name] if self.capacity_provider_name else [])
 
     @property
     def service_name(self) -> str | None:

@@ -77,6 +77,14 @@ def needing_attention(findings: Iterable[Finding], statuses: Iterable[str] = ("F
     return worst_first(f for f in findings if f.status in wanted)
 
 
+def by_check(findings: Iterable[Finding]) -> list[list[Finding]]:
+    """Findings of the same check together, worst first; checks in the order of their worst finding."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in worst_first(findings):
+        groups.setdefault(finding.check_id, []).append(finding)
+    return list(groups.values())
+
+
 def is_open(finding: Finding) -> bool:
     """Whether a finding's details start expanded."""
     return finding.status in ATTENTION
@@ -191,6 +199,7 @@ def install(env: Environment) -> None:
         md_html=md_html,
         status_label=status_label,
         worst_first=worst_first,
+        by_check=by_check,
         evidence_value=evidence_value,
         percent=percent,
         timestamp=timestamp,

@@ -7,7 +7,6 @@ from ecs_audit.estate import ServiceSubject, TaskDefSubject, name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.ecs import DeploymentConfiguration, FamilyHistory, Service
 from ecs_audit.rules.registry import check
-from ecs_audit.rules.resilience import load_balancers_of
 
 TRAFFIC_SHIFTING_STRATEGIES = frozenset({"BLUE_GREEN", "CANARY", "LINEAR"})
 
@@ -47,7 +46,7 @@ def circuit_breaker_with_rollback(s: ServiceSubject) -> Verdict:
 @check("CICD-004")
 def load_balanced_traffic_shifting(s: ServiceSubject) -> Verdict:
     service = s.service
-    if not load_balancers_of(service):
+    if not service.all_load_balancers:
         return na("the service has no load balancer")
     controller = service.controller_type
     evidence = {"deployment_controller": controller}

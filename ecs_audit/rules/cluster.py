@@ -6,7 +6,7 @@ from ecs_audit.catalogue import Severity
 from ecs_audit.estate import ClusterSubject
 from ecs_audit.findings import Verdict, fail, na, ok, warn
 from ecs_audit.rules.registry import check
-from ecs_audit.rules.resilience import FARGATE_PROVIDERS
+from ecs_audit.inventory.ecs import FARGATE_PROVIDERS
 
 ENVIRONMENT_TAG = "environment"
 

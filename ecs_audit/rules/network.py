@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import AccountSubject, RegionView, ServiceSubject, TaskDefSubject, effective_launch_type, name_from_arn
+from ecs_audit.estate import AccountSubject, RegionView, ServiceSubject, TaskDefSubject, name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.ecs import NetworkConfiguration
 from ecs_audit.rules.registry import check
@@ -51,14 +51,14 @@ def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
         for service in estate.services
         if service.status in (None, "ACTIVE")
         and service.task_definition
-        and effective_launch_type(service.launch_type, [p.capacity_provider for p in service.capacity_provider_strategy]) == "EC2"
+        and service.effective_launch_type == "EC2"
     ]
     if estate.has_ecs:
         references += [
             task.task_definition_arn
             for task in estate.ecs.tasks
             if task.task_definition_arn
-            and effective_launch_type(task.launch_type, [task.capacity_provider_name] if task.capacity_provider_name else []) == "EC2"
+            and task.effective_launch_type == "EC2"
         ]
     found: set[str] = set()
     unreadable: list[EvidenceMissing] = []

@@ -6,16 +6,8 @@ from collections import Counter
 
 from ecs_audit.estate import ClusterSubject, ServiceSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
-from ecs_audit.inventory.ecs import AutoScalingGroupProvider, LoadBalancer, Service
+from ecs_audit.inventory.ecs import FARGATE_PROVIDERS, AutoScalingGroupProvider, Service
 from ecs_audit.rules.registry import check
-
-FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
-
-
-def load_balancers_of(service: Service) -> list[LoadBalancer]:
-    """The service's load balancer entries, including its task sets' (CODE_DEPLOY, EXTERNAL)."""
-    return [*service.load_balancers, *(lb for task_set in service.task_sets for lb in task_set.load_balancers)]
-
 
 def _is_daemon(service: Service) -> bool:
     return service.scheduling_strategy == "DAEMON"
@@ -66,7 +58,7 @@ def tasks_spread_across_azs(s: ServiceSubject) -> Verdict:
 
 @check("RESILIENCE-006")
 def grace_period_behind_load_balancer(s: ServiceSubject) -> Verdict:
-    if not load_balancers_of(s.service):
+    if not s.service.all_load_balancers:
         return na("the service has no load balancer")
     grace = s.service.health_check_grace_period_seconds
     evidence = {"health_check_grace_period_seconds": grace}
@@ -151,9 +143,5 @@ def service_at_steady_state(s: ServiceSubject) -> Verdict:
 
 
 def _latest_event(service: Service) -> str | None:
-    if not service.events:
-        return None
-    dated = [e for e in service.events if e.created_at is not None]
-    # DescribeServices lists events newest first; prefer the timestamps when present.
-    event = max(dated, key=lambda e: e.created_at) if dated else service.events[0]
-    return event.message
+    # DescribeServices lists events newest first (the inventory keeps the first few).
+    return service.events[0].message if service.events else None

@@ -48,8 +48,8 @@ def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
     value = c.container.readonly_root_filesystem
     if value is True:
         return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
-    shown = "false" if value is False else "not set (defaults to false)"
-    return fail(f"the root filesystem is writable (readonlyRootFilesystem {shown})", {"readonly_root_filesystem": value})
+    shown = "false" if value is False else "not set, and defaults to false"
+    return fail(f"the root filesystem is writable: readonlyRootFilesystem is {shown}", {"readonly_root_filesystem": value})
 
 
 @check("SECURITY-002")
@@ -113,7 +113,10 @@ def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
             "plain environment variables look like secrets: " + ", ".join(sorted(found)),
             {"variables": found},
         )
-    return ok(f"none of {len(c.container.environment)} environment variables looks like a secret", {"variables": len(c.container.environment)})
+    count = len(c.container.environment)
+    if not count:
+        return ok("the container sets no plain environment variables", {"variables": 0})
+    return ok(f"none of {count} plain environment variables looks like a secret", {"variables": count})
 
 
 @check("SECURITY-008")
@@ -125,13 +128,15 @@ def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
     if td.task_role_arn == td.execution_role_arn:
         return fail("the task role and the execution role are the same role", evidence)
     if not td.task_role_arn or not td.execution_role_arn:
-        which = "execution role" if td.execution_role_arn else "task role"
-        return ok(f"only a {which} is set", evidence)
+        which = "an execution role" if td.execution_role_arn else "a task role"
+        return ok(f"only {which} is set", evidence)
     return ok("the task role and the execution role are different roles", evidence)
 
 
-def _version_at_least(version: str, latest: str) -> bool:
-    """`version` is the latest or newer (a configured latest can lag behind AWS)."""
+def _is_current_platform(version: str, latest: str) -> bool:
+    """LATEST, the configured latest version, or newer (a configured latest can lag behind AWS)."""
+    if version == "LATEST":
+        return True
     try:
         return tuple(int(p) for p in version.split(".")) >= tuple(int(p) for p in latest.split("."))
     except ValueError:
@@ -150,7 +155,7 @@ def fargate_latest_platform(s: ServiceSubject) -> Verdict:
     # A Fargate service without platformVersion runs LATEST (the API default).
     service_version = s.service.platform_version or "LATEST"
     old_tasks = sorted(
-        {t.platform_version for t in s.tasks if t.platform_version and not _version_at_least(t.platform_version, latest)}
+        {t.platform_version for t in s.tasks if t.platform_version and not _is_current_platform(t.platform_version, latest)}
     )
     evidence = {
         "platform_version": service_version,
@@ -159,7 +164,7 @@ def fargate_latest_platform(s: ServiceSubject) -> Verdict:
         "old_task_versions": old_tasks,
     }
     problems = []
-    if service_version != "LATEST" and not _version_at_least(service_version, latest):
+    if not _is_current_platform(service_version, latest):
         problems.append(f"the service is pinned to platform version {service_version}")
     if old_tasks:
         problems.append("running tasks use platform version " + ", ".join(old_tasks))
@@ -255,10 +260,13 @@ def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
         return fail(f"older revisions carry secret-looking environment variables: {listed}", evidence)
     if history.history_truncated:
         return unknown(
-            f"only part of the history was read ({len(older)} older revisions): none of those carries a secret-looking variable",
+            f"only part of the history was read (older revisions read: {len(older)}), and none of those carries a "
+            "secret-looking environment variable",
             evidence,
         )
-    return ok(f"none of {len(older)} older revisions carries a secret-looking environment variable", evidence)
+    if not older:
+        return ok("there are no older revisions of this family", evidence)
+    return ok(f"none of the {len(older)} older revisions carries a secret-looking environment variable", evidence)
 
 
 @check("SECURITY-018")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ecs_audit.estate import ClusterSubject, TaskDefSubject, effective_launch_type, service_task_definition_arns
+from ecs_audit.estate import ClusterSubject, TaskDefSubject, service_task_definition_arns
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.ecs import EfsVolumeConfiguration, TaskDefinition
 from ecs_audit.rules.registry import check
@@ -19,7 +19,7 @@ def _efs_rule(td: TaskDefinition, broken: Callable[[EfsVolumeConfiguration], boo
     evidence = {"efs_volumes": sorted(efs), "offending_volumes": offending}
     if offending:
         return fail(f"EFS volumes {problem}: " + ", ".join(offending), evidence)
-    return ok(f"all {len(efs)} EFS volumes {good}", evidence)
+    return ok(f"every EFS volume ({', '.join(sorted(efs))}) {good}", evidence)
 
 
 @check("STORAGE-001")
@@ -29,7 +29,7 @@ def efs_transit_encryption(t: TaskDefSubject) -> Verdict:
         t.task_definition,
         lambda c: c.transit_encryption != "ENABLED",
         "do not encrypt in transit",
-        "encrypt in transit",
+        "encrypts in transit",
     )
 
 
@@ -40,7 +40,7 @@ def efs_iam_authorization(t: TaskDefSubject) -> Verdict:
         t.task_definition,
         lambda c: not (c.authorization_config and c.authorization_config.iam == "ENABLED"),
         "do not use IAM authorization",
-        "use IAM authorization",
+        "uses IAM authorization",
     )
 
 
@@ -50,7 +50,7 @@ def efs_access_points(t: TaskDefSubject) -> Verdict:
         t.task_definition,
         lambda c: not (c.authorization_config and c.authorization_config.access_point_id),
         "mount without an access point",
-        "mount through an access point",
+        "mounts through an access point",
     )
 
 
@@ -59,10 +59,10 @@ def managed_storage_customer_key(c: ClusterSubject) -> Verdict:
     estate = c.estate
     services = [s for s in c.services if s.status != "INACTIVE"]
     runs_fargate = any(
-        effective_launch_type(s.launch_type, [p.capacity_provider for p in s.capacity_provider_strategy]) == "FARGATE"
+        s.effective_launch_type == "FARGATE"
         for s in services
     ) or any(
-        effective_launch_type(t.launch_type, [t.capacity_provider_name] if t.capacity_provider_name else []) == "FARGATE"
+        t.effective_launch_type == "FARGATE"
         for t in c.tasks
     )
     references = {arn for s in services for arn in service_task_definition_arns(s)}
@@ -103,4 +103,4 @@ def managed_storage_customer_key(c: ClusterSubject) -> Verdict:
         return na("the cluster runs neither Fargate tasks nor managed EBS volumes", evidence)
     ebs_label = "managed EBS volumes" if ebs_users else "any managed EBS volumes (some task definitions were not read)"
     covered = [what for what, used in (("Fargate ephemeral storage", runs_fargate), (ebs_label, uses_ebs)) if used]
-    return ok(" and ".join(covered) + " use a customer-managed key", evidence)
+    return ok("a customer-managed key covers " + " and ".join(covered), evidence)

@@ -8,7 +8,6 @@ from ecs_audit.estate import ContainerSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.ecs import ContainerDefinition, HealthCheck
 from ecs_audit.rules.registry import check
-from ecs_audit.rules.resilience import load_balancers_of
 
 # Docker's health-check defaults, which ECS applies when a field is omitted.
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
@@ -80,7 +79,7 @@ def _units(value: str | None, units: dict[str, int]) -> int | None:
     if not value:
         return None
     match = _SIZE.match(value)
-    unit = (match.group("unit") or "").lower() if match else None
+    unit = (match.group("unit") or "").lower() if match else ""
     if match is None or unit not in units:
         raise EvidenceMissing(f"task size {value!r} is not a value this check understands")
     return int(float(match.group("number")) * units[unit])
@@ -137,7 +136,7 @@ def health_check_timing(c: ContainerSubject) -> Verdict:
 
 def _behind_load_balancer(c: ContainerSubject) -> bool:
     return any(
-        lb.container_name == c.container.name for service in c.taskdef.services for lb in load_balancers_of(service)
+        lb.container_name == c.container.name for service in c.taskdef.services for lb in service.all_load_balancers
     )
 
 
