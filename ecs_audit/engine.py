@@ -24,9 +24,12 @@ from ecs_audit.estate import (
     AccountSubject,
     ClusterSubject,
     ContainerSubject,
+    LoadBalancerSubject,
     RegionView,
+    RepositorySubject,
     ServiceSubject,
     Subject,
+    TargetGroupSubject,
     TaskDefSubject,
     account_resource,
     resource_from_arn,
@@ -55,8 +58,14 @@ ENUMERATION_ACTIONS: dict[Scope, tuple[str, ...]] = {
     Scope.SERVICE: _SERVICES,
     Scope.TASKDEF: _TASK_DEFINITIONS,
     Scope.CONTAINER: _TASK_DEFINITIONS,
-    Scope.REPO: _TASK_DEFINITIONS,
-    Scope.LB: _SERVICES,
+    Scope.REPO: (*_TASK_DEFINITIONS, "ecr:DescribeRepositories"),
+    Scope.LB: (*_SERVICES, "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"),
+}
+
+# Scopes whose resources come from another service's part of the inventory: (part, service, listing call).
+_SCOPE_SOURCES: dict[Scope, tuple[str, str, str]] = {
+    Scope.REPO: ("ecr", "ecr", "DescribeRepositories"),
+    Scope.LB: ("elbv2", "elbv2", "DescribeTargetGroups"),
 }
 
 
@@ -71,7 +80,7 @@ def evaluate(
     findings: list[Finding] = []
     for account in inventory.accounts:
         for region in account.regions:
-            view = RegionView(region, config, inventory.partition)
+            view = RegionView(region, config, inventory.partition, account)
             for entry in catalogue.checks:
                 if not entry.automated or entry.deprecated or entry.id not in registry:
                     continue
@@ -86,7 +95,7 @@ def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) 
     relevant = _relevant_errors(entry, registered, view)
     results: dict[tuple[str, str | None], Finding] = {}
     for scope in entry.scope:
-        for subject in subjects_for(scope, view):
+        for subject in subjects_for(scope, view, registered.subject):
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             finding = make_finding(entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict)
             results[(finding.resource.arn, finding.container)] = finding
@@ -99,7 +108,7 @@ def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) 
     return list(results.values())
 
 
-def subjects_for(scope: Scope, view: RegionView) -> Iterator[Subject]:
+def subjects_for(scope: Scope, view: RegionView, kind: str | None = None) -> Iterator[Subject]:
     if scope is Scope.ACCOUNT:
         yield AccountSubject(view)
         return
@@ -119,7 +128,18 @@ def subjects_for(scope: Scope, view: RegionView) -> Iterator[Subject]:
         for td in view.task_definitions:
             for container in td.container_definitions:
                 yield ContainerSubject(container, td, view)
-    # REPO and LB subjects arrive with their collectors.
+    elif scope is Scope.REPO:
+        if view.inventory.ecr is not None:
+            for repository in view.inventory.ecr.repositories:
+                yield RepositorySubject(repository, view)
+    elif scope is Scope.LB:
+        elbv2 = view.inventory.elbv2
+        if elbv2 is not None and kind == "target_group":
+            for target_group in elbv2.target_groups:
+                yield TargetGroupSubject(target_group, view)
+        elif elbv2 is not None:
+            for load_balancer in elbv2.load_balancers:
+                yield LoadBalancerSubject(load_balancer, view)
 
 
 def _relevant_errors(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) -> list[ApiError]:
@@ -130,6 +150,10 @@ def _relevant_errors(entry: CheckEntry, registered: RegisteredCheck, view: Regio
     errors = [e for e in view.errors if e.action in needs or (e.action in enumeration and e.context is None)]
     if not view.has_ecs and any(a.startswith("ecs:") for a in needs | enumeration):
         errors.append(_not_collected(view, "ecs", "ListClusters"))
+    for scope in entry.scope:
+        source = _SCOPE_SOURCES.get(scope)
+        if source and view.has_ecs and getattr(view.inventory, source[0]) is None:
+            errors.append(_not_collected(view, source[1], source[2]))
     return errors
 
 

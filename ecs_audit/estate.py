@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from ecs_audit.config import AuditConfig
 from ecs_audit.findings import EvidenceMissing, ResourceRef
@@ -28,13 +29,19 @@ from ecs_audit.inventory.ecs import (
     Task,
     TaskDefinition,
 )
+from ecs_audit.inventory.ecr import Repository
+from ecs_audit.inventory.elbv2 import LoadBalancerV2, TargetGroup
 from ecs_audit.inventory.errors import ApiError
-from ecs_audit.inventory.snapshot import RegionInventory
+from ecs_audit.inventory.iam import IamInventory
+from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
 
 ACCOUNT_TYPE = "AWS::::Account"
 CLUSTER_TYPE = "AWS::ECS::Cluster"
 SERVICE_TYPE = "AWS::ECS::Service"
 TASKDEF_TYPE = "AWS::ECS::TaskDefinition"
+REPOSITORY_TYPE = "AWS::ECR::Repository"
+LOAD_BALANCER_TYPE = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+TARGET_GROUP_TYPE = "AWS::ElasticLoadBalancingV2::TargetGroup"
 
 
 def name_from_arn(arn: str) -> str:
@@ -53,7 +60,9 @@ def resource_from_arn(arn: str) -> ResourceRef:
         ("ecs", "task-definition"): TASKDEF_TYPE,
         ("ecs", "task"): "AWS::ECS::Task",
         ("ecs", "capacity-provider"): "AWS::ECS::CapacityProvider",
-        ("ecr", "repository"): "AWS::ECR::Repository",
+        ("ecr", "repository"): REPOSITORY_TYPE,
+        ("elasticloadbalancing", "loadbalancer"): LOAD_BALANCER_TYPE,
+        ("elasticloadbalancing", "targetgroup"): TARGET_GROUP_TYPE,
         ("iam", "role"): "AWS::IAM::Role",
     }
     name = name_from_arn(arn)
@@ -73,11 +82,22 @@ def account_resource(partition: str, account_id: str) -> ResourceRef:
     return ResourceRef(type=ACCOUNT_TYPE, arn=f"arn:{partition}:iam::{account_id}:root", name=account_id)
 
 
+# Inventory parts whose boto3 client name differs from the part's name.
+_SERVICE_OF_PART = {"autoscaling": ("application-autoscaling",), "compute_optimizer": ("compute-optimizer",), "inspector": ("inspector2",)}
+
+
 class RegionView:
     """Indices over one RegionInventory plus the audit configuration."""
 
-    def __init__(self, region: RegionInventory, config: AuditConfig, partition: str = "aws"):
+    def __init__(
+        self,
+        region: RegionInventory,
+        config: AuditConfig,
+        partition: str = "aws",
+        account: AccountInventory | None = None,
+    ):
         self.inventory = region
+        self.account = account
         self.config = config
         self.partition = partition
         self.account_id = region.account_id
@@ -85,9 +105,31 @@ class RegionView:
 
     # --- raw collections -------------------------------------------------------------------
 
-    @property
+    @cached_property
     def errors(self) -> list[ApiError]:
-        return self.inventory.errors
+        """This region's recorded failures, plus the account-wide ones (IAM)."""
+        return [*self.inventory.errors, *(self.account.errors if self.account else [])]
+
+    def require(self, part: str) -> Any:
+        """A service's part of the inventory (e.g. "ecr", "elbv2"); EvidenceMissing if it was not collected."""
+        value = self.iam if part == "iam" else getattr(self.inventory, part)
+        if value is None:
+            failures = [e for e in self.errors if e.service in _SERVICE_OF_PART.get(part, (part,))]
+            reason = f"{part} data was not collected"
+            if failures:
+                reason += ": " + failures[0].describe()
+            raise EvidenceMissing(reason, failures[0].action if failures else None, failures[0].error_code if failures else None)
+        return value
+
+    @property
+    def iam(self) -> IamInventory | None:
+        return self.account.iam if self.account else None
+
+    def raise_if_failed(self, action: str, resource: str | None = None) -> None:
+        """EvidenceMissing if a recorded failure of `action` covers `resource` (or the whole region)."""
+        error = self.error_for(action, resource)
+        if error is not None:
+            raise EvidenceMissing(error.describe(), error.action, error.error_code)
 
     @property
     def ecs(self) -> EcsInventory:
@@ -465,4 +507,99 @@ class ContainerSubject:
         return TaskDefSubject(self.task_definition, self.estate)
 
 
-Subject = AccountSubject | ClusterSubject | ServiceSubject | TaskDefSubject | ContainerSubject
+@dataclass(frozen=True)
+class RepositorySubject:
+    """An ECR repository that in-use images come from."""
+
+    repository: Repository
+    estate: RegionView
+
+    @property
+    def resource(self) -> ResourceRef:
+        return ResourceRef(type=REPOSITORY_TYPE, arn=self.repository.repository_arn, name=self.repository.repository_name)
+
+    @property
+    def ancestors(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def cluster_name(self) -> str | None:
+        return None
+
+    @property
+    def container_name(self) -> str | None:
+        return None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class LoadBalancerSubject:
+    """A load balancer in front of ECS services."""
+
+    load_balancer: LoadBalancerV2
+    estate: RegionView
+
+    @property
+    def resource(self) -> ResourceRef:
+        lb = self.load_balancer
+        return ResourceRef(type=LOAD_BALANCER_TYPE, arn=lb.load_balancer_arn, name=lb.load_balancer_name)
+
+    @property
+    def ancestors(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def cluster_name(self) -> str | None:
+        return None
+
+    @property
+    def container_name(self) -> str | None:
+        return None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class TargetGroupSubject:
+    """A target group that ECS services register tasks with."""
+
+    target_group: TargetGroup
+    estate: RegionView
+
+    @property
+    def resource(self) -> ResourceRef:
+        tg = self.target_group
+        return ResourceRef(type=TARGET_GROUP_TYPE, arn=tg.target_group_arn, name=tg.target_group_name)
+
+    @property
+    def ancestors(self) -> tuple[str, ...]:
+        return tuple(self.target_group.load_balancer_arns)
+
+    @property
+    def cluster_name(self) -> str | None:
+        return None
+
+    @property
+    def container_name(self) -> str | None:
+        return None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {}
+
+
+Subject = (
+    AccountSubject
+    | ClusterSubject
+    | ServiceSubject
+    | TaskDefSubject
+    | ContainerSubject
+    | RepositorySubject
+    | LoadBalancerSubject
+    | TargetGroupSubject
+)

@@ -40,6 +40,8 @@ OPERATIONS = (
     "ecs:ListTaskDefinitionFamilies",
     "ecs:ListTaskDefinitions",
     "ecs:DescribeTaskDefinition",
+    "ecs:ListContainerInstances",
+    "ecs:DescribeContainerInstances",
     "ecs:DescribeCapacityProviders",
     "ecs:ListAccountSettings",
 )
@@ -48,15 +50,17 @@ SERVICE = "ecs"
 CLUSTER_BATCH = 100  # DescribeClusters
 SERVICE_BATCH = 10  # DescribeServices
 TASK_BATCH = 100  # DescribeTasks
+INSTANCE_BATCH = 100  # DescribeContainerInstances
 # DescribeCapacityProviders takes 100 names but returns 10 a page: 10 names keep it to one call.
 CAPACITY_PROVIDER_BATCH = 10
 
 
 def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
     clusters = _clusters(ctx)
-    per_cluster = ctx.parallel(lambda c: (_services(ctx, c), _tasks(ctx, c)), clusters)
-    services = [s for found, _ in per_cluster for s in found]
-    tasks = [t for _, found in per_cluster for t in found]
+    per_cluster = ctx.parallel(lambda c: (_services(ctx, c), _tasks(ctx, c), _container_instances(ctx, c)), clusters)
+    services = [s for found, _, _ in per_cluster for s in found]
+    tasks = [t for _, found, _ in per_cluster for t in found]
+    instances = {c.cluster_arn: found for c, (_, _, found) in zip(clusters, per_cluster) if found}
 
     in_use = _in_use_arns(services, tasks)
     families = ctx.paginate(
@@ -80,6 +84,7 @@ def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
         services=services,
         task_definitions=sorted(in_use_definitions + latest_of_others, key=lambda td: (td.family, td.revision)),
         tasks=tasks,
+        container_instances=instances,
         capacity_providers=_capacity_providers(ctx, clusters),
         account_settings=_account_settings(ctx),
         families=[h for h in history if h is not None],
@@ -175,6 +180,32 @@ def _tasks(ctx: CollectContext, cluster: Cluster) -> list[Task]:
             if task is not None:
                 tasks.append(task)
     return tasks
+
+
+def _container_instances(ctx: CollectContext, cluster: Cluster) -> list[ContainerInstance]:
+    if cluster.registered_container_instances_count == 0:
+        return []  # Fargate-only clusters: no call needed
+    arns = ctx.paginate(
+        SERVICE,
+        "ListContainerInstances",
+        "containerInstanceArns",
+        resources=[cluster.cluster_arn],
+        cluster=cluster.cluster_arn,
+        PaginationConfig={"PageSize": 100},
+    )
+    instances: list[ContainerInstance] = []
+    for batch in batched(sorted(arns or []), INSTANCE_BATCH):
+        response = ctx.call(
+            SERVICE, "DescribeContainerInstances", resources=[cluster.cluster_arn], cluster=cluster.cluster_arn, containerInstances=batch
+        )
+        if not isinstance(response, dict):
+            continue
+        _record_failures(ctx, "DescribeContainerInstances", response)
+        for item in response.get("containerInstances", []):
+            instance = _validated(ctx, ContainerInstance, item, "DescribeContainerInstances", cluster.cluster_arn)
+            if instance is not None:
+                instances.append(instance)
+    return instances
 
 
 def _in_use_arns(services: list[Service], tasks: list[Task]) -> list[str]:

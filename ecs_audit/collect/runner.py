@@ -1,13 +1,39 @@
-"""Run the collectors over accounts and regions and assemble the inventory."""
+"""Run the collectors over accounts and regions and assemble the inventory.
+
+Per region, collectors run in stages: ECS first (it decides what is in use), then every collector
+that only needs ECS data, then those that need a stage-2 result (Inspector needs ECR's image
+digests, WAF and EC2 need the load balancers, CloudWatch needs service and load-balancer names).
+Collectors of one stage run concurrently. IAM is global and runs once per account at the end.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from ecs_audit import __version__
-from ecs_audit.collect import ecs
+from ecs_audit.collect import (
+    autoscaling,
+    cloudwatch,
+    codedeploy,
+    compute_optimizer,
+    ec2,
+    ecr,
+    ecs,
+    efs,
+    elbv2,
+    guardduty,
+    iam,
+    inspector,
+    logs,
+    secretsmanager,
+    ssm,
+    wafv2,
+)
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.errors import ApiError
@@ -16,32 +42,71 @@ from ecs_audit.session import SESSION_ACTIONS, ClientFactory, partition_of
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class RegionCollector:
+    field: str  # the RegionInventory field it fills
+    service: str  # boto3 client name, for errors recorded when the collector itself fails
+    collect: Callable[[CollectContext, AuditConfig, RegionInventory], Any]
+    operations: tuple[str, ...]
+    stage: int
+
+
+def _ecs(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
+    return ecs.collect_ecs(ctx, config)
+
+
+REGION_COLLECTORS: tuple[RegionCollector, ...] = (
+    RegionCollector("ecs", "ecs", _ecs, ecs.OPERATIONS, 1),
+    RegionCollector("ecr", "ecr", ecr.collect, ecr.OPERATIONS, 2),
+    RegionCollector("elbv2", "elbv2", elbv2.collect, elbv2.OPERATIONS, 2),
+    RegionCollector("efs", "efs", efs.collect, efs.OPERATIONS, 2),
+    RegionCollector("autoscaling", "application-autoscaling", autoscaling.collect, autoscaling.OPERATIONS, 2),
+    RegionCollector("codedeploy", "codedeploy", codedeploy.collect, codedeploy.OPERATIONS, 2),
+    RegionCollector("guardduty", "guardduty", guardduty.collect, guardduty.OPERATIONS, 2),
+    RegionCollector("compute_optimizer", "compute-optimizer", compute_optimizer.collect, compute_optimizer.OPERATIONS, 2),
+    RegionCollector("logs", "logs", logs.collect, logs.OPERATIONS, 2),
+    RegionCollector("ssm", "ssm", ssm.collect, ssm.OPERATIONS, 2),
+    RegionCollector("secretsmanager", "secretsmanager", secretsmanager.collect, secretsmanager.OPERATIONS, 2),
+    RegionCollector("inspector", "inspector2", inspector.collect, inspector.OPERATIONS, 3),
+    RegionCollector("wafv2", "wafv2", wafv2.collect, wafv2.OPERATIONS, 3),
+    RegionCollector("ec2", "ec2", ec2.collect, ec2.OPERATIONS, 3),
+    RegionCollector("cloudwatch", "cloudwatch", cloudwatch.collect, cloudwatch.OPERATIONS, 3),
+)
+
 # Every operation any collector may send; the client factory refuses all others.
-COLLECTOR_ACTIONS: frozenset[str] = frozenset(ecs.OPERATIONS)
+COLLECTOR_ACTIONS: frozenset[str] = frozenset(
+    action for collector in REGION_COLLECTORS for action in collector.operations
+) | frozenset(iam.OPERATIONS)
 ALLOWED_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS
+
+
+def _run_collector(collector: RegionCollector, ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
+    """A collector that crashes is recorded as an error of its service; the others go on."""
+    try:
+        return collector.collect(ctx, config, region)
+    except Exception as exc:
+        log.warning("%s collection crashed in %s", collector.field, ctx.region, exc_info=True)
+        ctx.record(collector.service, "*", "CollectorError", f"collection stopped: {type(exc).__name__}: {exc}")
+        return None
 
 
 def collect_region(
     clients: ClientFactory, account_id: str, region: str, config: AuditConfig, *, partition: str, max_workers: int
 ) -> RegionInventory:
     ctx = CollectContext(clients, account_id, region, partition=partition, max_workers=max_workers)
-    inventory = None
-    try:
-        inventory = ecs.collect_ecs(ctx, config)
-    except Exception as exc:  # a collector bug must not lose the other regions; it is recorded
-        log.warning("ECS collection crashed in %s", region, exc_info=True)
-        ctx.errors.append(
-            ApiError(
-                account_id=account_id,
-                region=region,
-                service="ecs",
-                operation="ListClusters",
-                error_code="CollectorError",
-                message=f"collection stopped: {type(exc).__name__}: {exc}",
-            )
-        )
-    errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources))
-    return RegionInventory(account_id=account_id, region=region, ecs=inventory, errors=errors)
+    inventory = RegionInventory(account_id=account_id, region=region)
+    for stage in sorted({c.stage for c in REGION_COLLECTORS}):
+        collectors = [c for c in REGION_COLLECTORS if c.stage == stage]
+        if stage > 1 and inventory.ecs is None:
+            break  # without ECS data nothing is in use; the ECS failure is already recorded
+        snapshot = inventory
+        results = ctx.parallel(lambda c: _run_collector(c, ctx, config, snapshot), collectors)
+        inventory = inventory.model_copy(update={c.field: r for c, r in zip(collectors, results)})
+    if inventory.ecs is None and not any(e.service == "ecs" for e in ctx.errors):
+        ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
+    errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
+    return inventory.model_copy(update={"errors": errors})
 
 
 def collect_account(
@@ -62,10 +127,32 @@ def collect_account(
                 regions,
             )
         )
+    account = collect_account_wide(clients, caller.account_id, partition, config, region_inventories, max_workers)
     return Inventory(
         tool_version=__version__,
         collected_at=datetime.now(timezone.utc),
         caller=caller,
         partition=partition,
-        accounts=[AccountInventory(account_id=caller.account_id, regions=region_inventories)],
+        accounts=[account],
     )
+
+
+def collect_account_wide(
+    clients: ClientFactory,
+    account_id: str,
+    partition: str,
+    config: AuditConfig,
+    regions: list[RegionInventory],
+    max_workers: int,
+) -> AccountInventory:
+    """IAM (global): once per account, for the roles of every region."""
+    home = regions[0].region if regions else "us-east-1"
+    ctx = CollectContext(clients, account_id, home, partition=partition, max_workers=max_workers)
+    try:
+        iam_inventory = iam.collect(ctx, config, regions)
+    except Exception as exc:
+        log.warning("IAM collection crashed", exc_info=True)
+        ctx.record("iam", "*", "CollectorError", f"collection stopped: {type(exc).__name__}: {exc}")
+        iam_inventory = None
+    errors: list[ApiError] = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
+    return AccountInventory(account_id=account_id, regions=regions, iam=iam_inventory, errors=errors)

@@ -511,6 +511,40 @@ class Task(AwsShape):
         return None
 
 
+# --- container instances (EC2 capacity) ------------------------------------------------------
+
+
+class VersionInfo(AwsShape):
+    agent_version: str | None = None
+    agent_hash: str | None = None
+    docker_version: str | None = None
+
+
+class ContainerInstanceAttribute(AwsShape):
+    name: str
+    value: str | None = None
+
+
+class ContainerInstance(AwsShape):
+    container_instance_arn: str
+    ec2_instance_id: str | None = None
+    status: str | None = None
+    agent_connected: bool | None = None
+    version_info: VersionInfo | None = None
+    attributes: list[ContainerInstanceAttribute] = []
+    capacity_provider_name: str | None = None
+    running_tasks_count: int | None = None
+    registered_at: datetime | None = None
+
+    @property
+    def ami_id(self) -> str | None:
+        """The instance's AMI, from the agent-reported attribute `ecs.ami-id`."""
+        for attribute in self.attributes:
+            if attribute.name == "ecs.ami-id":
+                return attribute.value
+        return None
+
+
 # --- capacity providers and account settings -------------------------------------------------
 
 
@@ -574,6 +608,8 @@ class EcsInventory(Record):
     services: list[Service] = []
     task_definitions: list[TaskDefinition] = []
     tasks: list[Task] = []
+    # Keyed by cluster ARN: instances are listed per cluster.
+    container_instances: dict[str, list[ContainerInstance]] = {}
     capacity_providers: list[CapacityProvider] = []
     account_settings: list[AccountSetting] = []
     families: list[FamilyHistory] = []

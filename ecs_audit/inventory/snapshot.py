@@ -9,9 +9,24 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
+from ecs_audit.inventory.autoscaling import ScalingInventory
 from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.cloudwatch import MonitoringInventory
+from ecs_audit.inventory.codedeploy import CodeDeployInventory
+from ecs_audit.inventory.compute_optimizer import ComputeOptimizerInventory
+from ecs_audit.inventory.ec2 import Ec2Inventory
+from ecs_audit.inventory.ecr import EcrInventory
 from ecs_audit.inventory.ecs import EcsInventory
+from ecs_audit.inventory.efs import EfsInventory
+from ecs_audit.inventory.elbv2 import LoadBalancingInventory
 from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.guardduty import GuardDutyInventory
+from ecs_audit.inventory.iam import IamInventory
+from ecs_audit.inventory.inspector import InspectorInventory
+from ecs_audit.inventory.logs import LogsInventory
+from ecs_audit.inventory.secretsmanager import SecretsInventory
+from ecs_audit.inventory.ssm import SsmInventory
+from ecs_audit.inventory.wafv2 import WafInventory
 
 SCHEMA_VERSION = 1
 
@@ -23,15 +38,34 @@ class CallerIdentity(Record):
 
 
 class RegionInventory(Record):
+    """One account and region. A service's part is None when it was not collected (its collector
+    failed or is not part of this snapshot): checks that need it are UNKNOWN, never PASS."""
+
     account_id: str
     region: str
     ecs: EcsInventory | None = None
+    ecr: EcrInventory | None = None
+    inspector: InspectorInventory | None = None
+    guardduty: GuardDutyInventory | None = None
+    ec2: Ec2Inventory | None = None
+    elbv2: LoadBalancingInventory | None = None
+    wafv2: WafInventory | None = None
+    efs: EfsInventory | None = None
+    autoscaling: ScalingInventory | None = None
+    codedeploy: CodeDeployInventory | None = None
+    cloudwatch: MonitoringInventory | None = None
+    compute_optimizer: ComputeOptimizerInventory | None = None
+    logs: LogsInventory | None = None
+    ssm: SsmInventory | None = None
+    secretsmanager: SecretsInventory | None = None
     errors: list[ApiError] = []
 
 
 class AccountInventory(Record):
     account_id: str
     regions: list[RegionInventory] = []
+    # IAM is global: collected once per account for the roles every region's task definitions use.
+    iam: IamInventory | None = None
     # Errors that concern the account as a whole (e.g. the audit role could not be assumed).
     errors: list[ApiError] = []
 

@@ -32,17 +32,24 @@ class RegisteredCheck:
     # IAM actions whose data the check reads beyond what enumerating its scope needs. A recorded
     # failure of one of them makes the check UNKNOWN for the resources that call covered.
     needs: tuple[str, ...] = ()
+    # For the LB scope: which subject the function takes, "load_balancer" or "target_group".
+    subject: str | None = None
 
 
 _REGISTRY: dict[str, RegisteredCheck] = {}
 
 
-def check(check_id: str, *, needs: tuple[str, ...] | list[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    check_id: str, *, needs: tuple[str, ...] | list[str] = (), subject: str | None = None
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a function as the implementation of a checklist id.
 
     The function receives one subject (see ecs_audit.estate) matching the check's scope in the
-    catalogue, and returns a Verdict.
+    catalogue, and returns a Verdict. LB-scoped checks say `subject="load_balancer"` (the default) or
+    `subject="target_group"`.
     """
+    if subject not in (None, "load_balancer", "target_group"):
+        raise ValueError(f"{check_id}: unknown subject {subject!r}")
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in _REGISTRY:
@@ -51,7 +58,7 @@ def check(check_id: str, *, needs: tuple[str, ...] | list[str] = ()) -> Callable
                 f"{check_id} is implemented twice: {existing.__module__}.{existing.__name__} "
                 f"and {function.__module__}.{function.__name__}"
             )
-        _REGISTRY[check_id] = RegisteredCheck(check_id, function, tuple(needs))
+        _REGISTRY[check_id] = RegisteredCheck(check_id, function, tuple(needs), subject)
         return function
 
     return register

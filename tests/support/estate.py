@@ -87,6 +87,7 @@ def build_ecs(estate: dict[str, Any]) -> EcsInventory:
             "services": services,
             "task_definitions": tds,
             "tasks": tasks,
+            "container_instances": {cluster_arn(k): v for k, v in estate.get("container_instances", {}).items()},
             "capacity_providers": estate.get("capacity_providers", []),
             "account_settings": estate.get("account_settings", []),
             "families": estate.get("families", []),
@@ -107,19 +108,35 @@ def build_errors(estate: dict[str, Any]) -> list[ApiError]:
     return errors
 
 
+# Other services' parts of a region (RegionInventory fields), given in a case as-is.
+REGION_PARTS = tuple(
+    name for name in RegionInventory.model_fields if name not in ("account_id", "region", "ecs", "errors")
+)
+
+
 def build_inventory(estate: dict[str, Any]) -> Inventory:
-    """One account, one region, from a case's `estate` mapping."""
-    region = RegionInventory(
-        account_id=ACCOUNT,
-        region=REGION,
-        ecs=None if estate.get("ecs_missing") else build_ecs(estate),
-        errors=build_errors(estate),
+    """One account, one region, from a case's `estate` mapping.
+
+    Besides the ECS keys above, a case may give any other part of the region by its field name
+    (e.g. `ecr: {repositories: [...]}`, `elbv2: {...}`) and the account-wide `iam: {...}`, in the
+    shapes of ecs_audit.inventory.<part>. A part that is not given was "not collected"."""
+    region = RegionInventory.model_validate(
+        {
+            "account_id": ACCOUNT,
+            "region": REGION,
+            "ecs": None if estate.get("ecs_missing") else build_ecs(estate),
+            "errors": build_errors(estate),
+            **{part: estate[part] for part in REGION_PARTS if part in estate},
+        }
+    )
+    account = AccountInventory.model_validate(
+        {"account_id": ACCOUNT, "regions": [region], **({"iam": estate["iam"]} if "iam" in estate else {})}
     )
     return Inventory(
         tool_version="test",
         collected_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
         caller=CallerIdentity(account_id=ACCOUNT, arn=f"arn:aws:iam::{ACCOUNT}:role/audit"),
-        accounts=[AccountInventory(account_id=ACCOUNT, regions=[region])],
+        accounts=[account],
     )
 
 

@@ -122,3 +122,9 @@ def test_container_subject_reaches_its_task_definition():
 
     got = _run(Scope.CONTAINER, check)
     assert got["app:1/web"].message == "app:1"
+
+
+def test_a_scope_whose_service_was_not_collected_is_unknown_on_the_account():
+    got = _run(Scope.REPO, lambda r: ok("fine"))
+    assert list(got) == ["account"] and got["account"].status is Status.UNKNOWN
+    assert "ecr" in got["account"].message

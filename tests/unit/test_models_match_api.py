@@ -60,6 +60,9 @@ SHAPES = {
     models.AutoScalingGroupProvider: "AutoScalingGroupProvider",
     models.ManagedScaling: "ManagedScaling",
     models.AccountSetting: "Setting",
+    models.ContainerInstance: "ContainerInstance",
+    models.VersionInfo: "VersionInfo",
+    models.ContainerInstanceAttribute: "Attribute",
     models.NameValue: "KeyValuePair",
     models.EnvironmentVariable: "KeyValuePair",
 }

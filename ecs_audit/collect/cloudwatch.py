@@ -1,0 +1,14 @@
+"""Collector for ecs_audit.inventory.cloudwatch (not implemented yet: returns None, so checks that need it are UNKNOWN)."""
+
+from __future__ import annotations
+
+from ecs_audit.collect.base import CollectContext
+from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.cloudwatch import MonitoringInventory
+from ecs_audit.inventory.snapshot import RegionInventory
+
+OPERATIONS: tuple[str, ...] = ()
+
+
+def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> MonitoringInventory | None:
+    return None

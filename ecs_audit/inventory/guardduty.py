@@ -1,0 +1,9 @@
+"""Amazon GuardDuty: detectors, runtime-monitoring features and ECS coverage."""
+
+from __future__ import annotations
+
+from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+
+
+class GuardDutyInventory(Record):
+    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""

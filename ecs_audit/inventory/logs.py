@@ -1,0 +1,9 @@
+"""CloudWatch Logs: log groups referenced by containers."""
+
+from __future__ import annotations
+
+from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+
+
+class LogsInventory(Record):
+    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
