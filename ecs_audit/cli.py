@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -81,27 +82,47 @@ def _print_outcome(outcome: Outcome, quiet: bool) -> None:
 def scan(
     profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile (default: the standard credential chain).")] = None,
     region: Annotated[Optional[list[str]], typer.Option("--region", "-r", help="Region to audit; repeatable. Default: the profile's region.")] = None,
-    all_regions: Annotated[bool, typer.Option("--all-regions", help="Audit every region enabled in the account.")] = False,
+    all_regions: Annotated[bool, typer.Option("--all-regions", help="Audit every region enabled in each account.")] = False,
+    role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="Assume this role first (on top of the profile or SSO credentials).")] = None,
+    external_id: Annotated[Optional[str], typer.Option("--external-id", help="ExternalId for the assumed roles.")] = None,
+    role_session_name: Annotated[str, typer.Option("--role-session-name", help="Session name for the assumed roles.")] = "ecs-audit",
+    duration: Annotated[int, typer.Option("--duration", help="Assumed-role session length in seconds (refreshed as needed).")] = 3600,
+    org_role_name: Annotated[Optional[str], typer.Option("--org-role-name", help="Audit every ACTIVE account of the organisation by assuming this role in each.")] = None,
+    accounts: Annotated[Optional[str], typer.Option("--accounts", help="With --org-role-name: only these account ids (comma-separated).")] = None,
+    exclude_accounts: Annotated[Optional[str], typer.Option("--exclude-accounts", help="With --org-role-name: skip these account ids (comma-separated).")] = None,
     formats: FormatOption = None,
     output_dir: OutputOption = Path("ecs-audit-report"),
     save_snapshot: SnapshotOption = None,
     fail_on: FailOnOption = "never",
     config: ConfigOption = None,
-    max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="Concurrent API calls per region.")] = 8,
+    max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Audit the account behind the current AWS credentials."""
+    """Audit the account behind the current AWS credentials, or a whole organisation."""
     from ecs_audit.pipeline import scan as run_scan
+    from ecs_audit.progress import progress_for
     from ecs_audit.session import make_session, resolve_regions
+    from ecs_audit.targets import AccessOptions, parse_account_list
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot)
-    if region and all_regions:
-        raise UsageError("--region and --all-regions exclude each other")
+    access = AccessOptions(
+        regions=tuple(region or ()),
+        all_regions=all_regions,
+        role_arn=role_arn,
+        external_id=external_id,
+        role_session_name=role_session_name,
+        duration=duration,
+        org_role_name=org_role_name,
+        accounts=parse_account_list(accounts),
+        exclude_accounts=parse_account_list(exclude_accounts) or frozenset(),
+        max_workers=max_workers,
+    ).validate()
     session = make_session(profile)
-    regions = [] if all_regions else resolve_regions(session, list(region or []))
-    outcome = run_scan(session, regions, all_regions=all_regions, options=options, max_workers=max_workers)
+    if not all_regions:
+        access = replace(access, regions=tuple(resolve_regions(session, list(access.regions))))
+    outcome = run_scan(session, access, options, progress=progress_for(quiet))
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
 
@@ -188,11 +209,16 @@ def list_checks(
 
 
 @app.command("iam-policy")
-def iam_policy() -> None:
+def iam_policy(
+    org: Annotated[bool, typer.Option("--org", help="Add what the security-account role needs for --org-role-name runs.")] = False,
+    role_name: Annotated[str, typer.Option("--role-name", help="The member-account role name (with --org).")] = "ECSAuditReadOnly",
+) -> None:
     """Print the least-privilege IAM policy (JSON) for the audit role."""
     from ecs_audit.policy import audit_role_policy
+    from ecs_audit.targets import check_role_name
 
-    typer.echo(json.dumps(audit_role_policy(), indent=2))
+    check_role_name(role_name, "--role-name")
+    typer.echo(json.dumps(audit_role_policy(org=org, role_name=role_name), indent=2))
 
 
 @app.callback(invoke_without_command=True)

@@ -80,6 +80,8 @@ def evaluate(
     findings: list[Finding] = []
     for account in inventory.accounts:
         for region in account.regions:
+            if region.is_empty:
+                continue  # no ECS here: nothing to judge, and no account-level noise
             view = RegionView(region, config, inventory.partition, account)
             for entry in catalogue.checks:
                 if not entry.automated or entry.deprecated or entry.id not in registry:
@@ -192,7 +194,8 @@ def _verdict_for(
         evidence = {"operation": missing.operation, "error_code": missing.error_code} if missing.operation else {}
         return Verdict(Status.UNKNOWN, missing.reason, evidence)
     except Exception as exc:  # a crashing check must not stop the audit
-        log.warning("check %s crashed on %s", entry.id, subject.resource.arn, exc_info=True)
+        log.warning("check %s crashed on %s: %s: %s", entry.id, subject.resource.arn, type(exc).__name__, exc)
+        log.debug("traceback", exc_info=True)
         return Verdict(Status.UNKNOWN, f"the check crashed: {type(exc).__name__}: {exc}", {"check_error": type(exc).__name__})
     if not isinstance(verdict, Verdict):
         return Verdict(Status.UNKNOWN, f"the check returned {type(verdict).__name__}, not a verdict")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -86,6 +86,19 @@ class Waiver(BaseModel):
     reason: str
     owner: str
     expires: str
+    # The status the waiver replaced (FAIL or WARN); None in reports written before it was recorded.
+    status: Status | None = None
+
+
+class Answer(BaseModel):
+    """A MANUAL question's answer from the answers file (--answers)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    answer: str  # yes | no | n.a.
+    who: str
+    when: str  # ISO date
+    note: str = ""
 
 
 class Finding(BaseModel):
@@ -107,6 +120,10 @@ class Finding(BaseModel):
     remediation: str
     references: list[Reference] = []
     waiver: Waiver | None = None
+    # MANUAL questions only: the answer that decided the status (None while the question is open).
+    answer: Answer | None = None
+    # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
+    change: Literal["new", "unchanged"] | None = None
 
     @property
     def sort_key(self) -> tuple:

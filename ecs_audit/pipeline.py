@@ -11,7 +11,7 @@ import boto3
 
 from ecs_audit import __version__
 from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
-from ecs_audit.collect.runner import ALLOWED_ACTIONS, collect_account
+from ecs_audit.collect.runner import collect_targets
 from ecs_audit.config import AuditConfig
 from ecs_audit.engine import evaluate
 from ecs_audit.errors import AuditFailed, UsageError
@@ -20,7 +20,9 @@ from ecs_audit.inventory.snapshot import Inventory, save_snapshot
 from ecs_audit.report.model import Report, build_report
 from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, write_reports
 from ecs_audit.rules.registry import load_registry
-from ecs_audit.session import ClientFactory, caller_identity, enabled_regions
+from ecs_audit.progress import Progress
+from ecs_audit.session import partition_of
+from ecs_audit.targets import AccessOptions, resolve_targets
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
 
@@ -70,14 +72,28 @@ def parse_fail_on(value: str) -> Severity | None:
         raise UsageError(f"--fail-on {value!r}: choose from {', '.join(FAIL_ON_CHOICES)}") from None
 
 
-def scan(session: boto3.Session, regions: list[str], *, all_regions: bool, options: ReportOptions, max_workers: int = 8) -> Outcome:
-    """Audit the account behind `session`'s credentials."""
-    clients = ClientFactory(session, ALLOWED_ACTIONS)
-    home_region = regions[0] if regions else (session.region_name or "us-east-1")
-    caller = caller_identity(clients, home_region)
-    if all_regions:
-        regions = enabled_regions(clients, home_region)
-    inventory = collect_account(clients, caller, regions, options.config, max_workers=max_workers)
+def scan(session: boto3.Session, access: AccessOptions, options: ReportOptions, *, progress: Progress | None = None) -> Outcome:
+    """Audit the accounts and regions `access` selects, with `session`'s credentials."""
+    caller, targets = resolve_targets(session, access.validate())
+    partition = partition_of(caller.arn)
+    if not any(t.clients is not None for t in targets):
+        first = next((t.error for t in targets if t.error), None)
+        raise AuditFailed("the audit could not run: no account could be reached" + (f" ({first.describe()})" if first else ""))
+    accounts = collect_targets(
+        targets,
+        options.config,
+        partition=partition,
+        max_workers=access.max_workers,
+        max_in_flight=access.max_in_flight,
+        progress=progress,
+    )
+    inventory = Inventory(
+        tool_version=__version__,
+        collected_at=datetime.now(timezone.utc),
+        caller=caller,
+        partition=partition,
+        accounts=accounts,
+    )
     _refuse_empty_audit(inventory)
     if options.save_snapshot:
         save_snapshot(inventory, options.save_snapshot)
@@ -89,7 +105,7 @@ def _refuse_empty_audit(inventory: Inventory) -> None:
     regions = [r for a in inventory.accounts for r in a.regions]
     failed = [r for r in regions if any(e.operation == "ListClusters" and not e.resources for e in r.errors)]
     if regions and len(failed) == len(regions):
-        first = failed[0].errors[0]
+        first = next(e for e in failed[0].errors if e.operation == "ListClusters")
         raise AuditFailed(f"the audit could not run: every region failed to list clusters ({first.describe()})")
 
 

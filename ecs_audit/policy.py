@@ -1,4 +1,4 @@
-"""The least-privilege IAM policy for the audit role, derived from what the collectors declare."""
+"""Least-privilege IAM policies, derived from the operations the collectors declare."""
 
 from __future__ import annotations
 
@@ -6,17 +6,24 @@ from typing import Any
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS
 
+DEFAULT_ROLE_NAME = "ECSAuditReadOnly"
 
-def audit_role_policy() -> dict[str, Any]:
-    """Exactly the read actions the tool may send; no resource narrowing is possible for List/Describe."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+
+def audit_role_policy(*, org: bool = False, role_name: str = DEFAULT_ROLE_NAME) -> dict[str, Any]:
+    """The policy for the audit role: exactly the reads the tool may send (List/Describe calls take
+    no narrower resource). With `org`, also what the security-account role needs to list the
+    organisation and assume `role_name` in every member account."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "EcsAuditReadOnly", "Effect": "Allow", "Action": sorted(ALLOWED_ACTIONS), "Resource": "*"}
+    ]
+    if org:
+        statements += [
+            {"Sid": "EcsAuditListOrganization", "Effect": "Allow", "Action": ["organizations:ListAccounts"], "Resource": "*"},
             {
-                "Sid": "EcsAuditReadOnly",
+                "Sid": "EcsAuditAssumeMemberRole",
                 "Effect": "Allow",
-                "Action": sorted(ALLOWED_ACTIONS),
-                "Resource": "*",
-            }
-        ],
-    }
+                "Action": ["sts:AssumeRole"],
+                "Resource": f"arn:aws:iam::*:role/{role_name}",
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}

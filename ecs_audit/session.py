@@ -14,16 +14,20 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
 from ecs_audit import __version__
 from ecs_audit.errors import AuditFailed, ReadOnlyViolation, UsageError
 from ecs_audit.inventory.errors import iam_action
 from ecs_audit.inventory.snapshot import CallerIdentity
 
-# Calls the tool makes outside the collectors.
+# Calls the tool makes outside the collectors, in every audited account.
 SESSION_ACTIONS = frozenset({"sts:GetCallerIdentity", "ec2:DescribeRegions"})
+# Calls made only with the caller's own credentials: assuming roles and listing the organisation.
+ACCESS_ACTIONS = frozenset({"sts:AssumeRole", "organizations:ListAccounts"})
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
@@ -72,14 +76,77 @@ class ClientFactory:
             return client
 
     def _guard(self, service: str):
-        def guard(model: Any, **_: Any) -> None:
-            action = iam_action(service, model.name)
-            if action not in self._allowed:
-                raise ReadOnlyViolation(f"{action} is not on ecs-audit's read-only allowlist; refusing to send it")
+        def count(action: str) -> None:
             with self._lock:
                 self.calls[action] += 1
 
-        return guard
+        return readonly_guard(service, self._allowed, count)
+
+
+def readonly_guard(service: str, allowed: frozenset[str], on_call: Any = None) -> Any:
+    """A `before-parameter-build` handler refusing every operation of `service` not in `allowed`."""
+
+    def guard(model: Any, **_: Any) -> None:
+        action = iam_action(service, model.name)
+        if action not in allowed:
+            raise ReadOnlyViolation(f"{action} is not on ecs-audit's read-only allowlist; refusing to send it")
+        if on_call is not None:
+            on_call(action)
+
+    return guard
+
+
+def assumed_session(
+    base: boto3.Session,
+    role_arn: str,
+    *,
+    region: str,
+    external_id: str | None = None,
+    session_name: str = "ecs-audit",
+    duration: int = 3600,
+) -> boto3.Session:
+    """A session whose credentials come from assuming `role_arn` with the base session's credentials.
+
+    The credentials are refreshed automatically before they expire, so long runs keep working; the
+    AssumeRole calls go through a client that is guarded like every other."""
+    source = base.get_credentials()
+    if source is None:
+        raise AuditFailed(
+            "no AWS credentials found to assume the role with: set AWS_PROFILE or pass --profile, or run `aws sso login`"
+        )
+
+    def create_sts(service_name: str, **kwargs: Any) -> BaseClient:
+        client = base.client(service_name, region_name=region, config=client_config(), **kwargs)
+        client.meta.events.register("before-parameter-build", readonly_guard(service_name, frozenset({"sts:AssumeRole"})))
+        return client
+
+    extra: dict[str, Any] = {"RoleSessionName": session_name, "DurationSeconds": duration}
+    if external_id:
+        extra["ExternalId"] = external_id
+    fetcher = AssumeRoleCredentialFetcher(create_sts, source, role_arn, extra_args=extra)
+    credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
+    core = botocore.session.Session()
+    # botocore has no public setter for a ready credentials object; this is how refreshable
+    # assumed-role sessions are built outside a profile.
+    core._credentials = credentials
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+def organization_accounts(clients: ClientFactory, region: str) -> list[tuple[str, str]]:
+    """(account id, name) of the organisation's ACTIVE accounts."""
+    try:
+        pages = clients.client("organizations", region).get_paginator("list_accounts").paginate()
+        accounts = [a for page in pages for a in page.get("Accounts", [])]
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AuditFailed(
+            f"--org-role-name: cannot list the organisation's accounts ({error.get('Code', 'error')}): run it with "
+            "credentials of the management account or a delegated administrator"
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AuditFailed(f"--org-role-name: cannot list the organisation's accounts ({exc})") from None
+    active = [a for a in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]
+    return sorted((a["Id"], a.get("Name", "")) for a in active)
 
 
 def caller_identity(factory: ClientFactory, region: str) -> CallerIdentity:

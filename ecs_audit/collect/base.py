@@ -40,7 +40,16 @@ def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:
 class CollectContext:
     """One account and region: a client per service, an error log, and a bounded worker pool."""
 
-    def __init__(self, clients: ClientFactory, account_id: str, region: str, *, partition: str = "aws", max_workers: int = 8):
+    def __init__(
+        self,
+        clients: ClientFactory,
+        account_id: str,
+        region: str,
+        *,
+        partition: str = "aws",
+        max_workers: int = 8,
+        max_in_flight: int = 16,
+    ):
         self.clients = clients
         self.account_id = account_id
         self.region = region
@@ -48,6 +57,9 @@ class CollectContext:
         self.max_workers = max(1, max_workers)
         self.errors: list[ApiError] = []
         self._lock = threading.Lock()
+        # Caps this account and region's concurrent API calls, whatever the threads: the audited
+        # teams' own deployments share the account's API rate limits.
+        self._in_flight = threading.BoundedSemaphore(max(1, max_in_flight))
 
     def client(self, service: str) -> BaseClient:
         return self.clients.client(service, self.region)
@@ -92,7 +104,8 @@ class CollectContext:
         """Call `operation` (API name, e.g. DescribeServices). Returns the response, ABSENT when the
         error code is one of `absent_codes`, or None after recording the failure."""
         try:
-            return getattr(self.client(service), xform_name(operation))(**params)
+            with self._in_flight:
+                return getattr(self.client(service), xform_name(operation))(**params)
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)
             if code in set(absent_codes):
@@ -115,7 +128,12 @@ class CollectContext:
         method = xform_name(operation)
         items: list[Any] = []
         try:
-            for page in client.get_paginator(method).paginate(**params):
+            pages = iter(client.get_paginator(method).paginate(**params))
+            while True:
+                with self._in_flight:
+                    page = next(pages, None)
+                if page is None:
+                    break
                 items.extend(page.get(result_key, []))
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)

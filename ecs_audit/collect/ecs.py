@@ -18,10 +18,11 @@ from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.config import AuditConfig
 from ecs_audit.estate import family_arn, service_task_definition_arns
 from ecs_audit.inventory.ecs import (
+    FARGATE_PROVIDERS,
     AccountSetting,
     CapacityProvider,
     Cluster,
-    FARGATE_PROVIDERS,
+    ContainerInstance,
     EcsInventory,
     FamilyHistory,
     RevisionEnvironment,
@@ -56,7 +57,10 @@ CAPACITY_PROVIDER_BATCH = 10
 
 
 def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
-    clusters = _clusters(ctx)
+    cluster_arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
+    if cluster_arns == []:
+        return EcsInventory()  # a region without clusters is recorded as empty after one call
+    clusters = _clusters(ctx, cluster_arns or [])
     per_cluster = ctx.parallel(lambda c: (_services(ctx, c), _tasks(ctx, c), _container_instances(ctx, c)), clusters)
     services = [s for found, _, _ in per_cluster for s in found]
     tasks = [t for _, found, _ in per_cluster for t in found]
@@ -113,10 +117,9 @@ def _record_failures(ctx: CollectContext, operation: str, response: dict[str, An
             )
 
 
-def _clusters(ctx: CollectContext) -> list[Cluster]:
-    arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
+def _clusters(ctx: CollectContext, arns: list[str]) -> list[Cluster]:
     clusters: list[Cluster] = []
-    for batch in batched(sorted(arns or []), CLUSTER_BATCH):
+    for batch in batched(sorted(arns), CLUSTER_BATCH):
         response = ctx.call(
             SERVICE,
             "DescribeClusters",

@@ -1,14 +1,84 @@
-"""Collector for ecs_audit.inventory.guardduty (not implemented yet: returns None, so checks that need it are UNKNOWN)."""
+"""Amazon GuardDuty: the region's detector, its runtime-monitoring features and ECS coverage.
+
+Cost per region with ECS clusters (none elsewhere): one paginated ListDetectors (50 a page; a region has at most one detector), one
+GetDetector per detector, and, only when runtime monitoring is on, a paginated ListCoverage filtered to
+resource type ECS (50 a page).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
-from ecs_audit.inventory.guardduty import GuardDutyInventory
+from ecs_audit.inventory.guardduty import CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = ()
+OPERATIONS: tuple[str, ...] = (
+    "guardduty:ListDetectors",
+    "guardduty:GetDetector",
+    "guardduty:ListCoverage",
+)
+
+SERVICE = "guardduty"
+PAGE_SIZE = 50  # ListDetectors and ListCoverage MaxResults
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> GuardDutyInventory | None:
-    return None
+    if region.ecs is None or not region.ecs.clusters:
+        return None  # nothing runs here: the checks are not applicable without reading GuardDuty
+    detector_ids = ctx.paginate(SERVICE, "ListDetectors", "DetectorIds", PaginationConfig={"PageSize": PAGE_SIZE})
+    if detector_ids is None:
+        return None  # failure recorded: without the list, "no detector" cannot be told from "not read"
+    detectors: list[Detector] = []
+    for detector_id in sorted(set(detector_ids)):
+        detector = _detector(ctx, detector_id)
+        if detector is None:
+            return None  # a detector that could not be read must not look like GuardDuty being off
+        detectors.append(detector)
+    inventory = GuardDutyInventory(detectors=detectors)
+    covered = [d for d in detectors if d.runtime_monitoring_on]
+    if not covered:
+        return inventory
+    coverage = _coverage(ctx, covered[0].detector_id)
+    return inventory.model_copy(update={"coverage": coverage})
+
+
+def _detector(ctx: CollectContext, detector_id: str) -> Detector | None:
+    arn = ctx.arn(SERVICE, f"detector/{detector_id}")
+    response = ctx.call(SERVICE, "GetDetector", resources=[arn], DetectorId=detector_id)
+    if not isinstance(response, dict):
+        return None
+    return _validated(ctx, Detector, dict(response, DetectorId=detector_id), "GetDetector", arn)
+
+
+def _coverage(ctx: CollectContext, detector_id: str) -> list[CoverageResource] | None:
+    items = ctx.paginate(
+        SERVICE,
+        "ListCoverage",
+        "Resources",
+        DetectorId=detector_id,
+        FilterCriteria={"FilterCriterion": [{"CriterionKey": "RESOURCE_TYPE", "FilterCondition": {"Equals": ["ECS"]}}]},
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    )
+    if items is None:
+        return None
+    resources: list[CoverageResource] = []
+    for item in items:
+        resource = _validated(ctx, CoverageResource, item, "ListCoverage", "")
+        if resource is None:
+            return None
+        resource_type = resource.resource_details.resource_type if resource.resource_details else None
+        if resource_type in (None, "ECS"):
+            resources.append(resource)
+    return resources
+
+
+def _validated(ctx: CollectContext, model: type[BaseModel], item: dict[str, Any], operation: str, resource: str) -> Any:
+    try:
+        return model.model_validate(item)
+    except ValidationError as exc:
+        ctx.record(SERVICE, operation, "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [resource] if resource else [])
+        return None

@@ -38,7 +38,8 @@ from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
-from ecs_audit.session import SESSION_ACTIONS, ClientFactory, partition_of
+from ecs_audit.progress import NoProgress, Progress
+from ecs_audit.session import ACCESS_ACTIONS, SESSION_ACTIONS, ClientFactory, partition_of
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ COLLECTOR_ACTIONS: frozenset[str] = frozenset(
     action for collector in REGION_COLLECTORS for action in collector.operations
 ) | frozenset(iam.OPERATIONS)
 ALLOWED_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS
+# What the caller's own credentials may additionally do: assume the audit roles, list the organisation.
+CALLER_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | ACCESS_ACTIONS
 
 
 def _run_collector(collector: RegionCollector, ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
@@ -86,20 +89,40 @@ def _run_collector(collector: RegionCollector, ctx: CollectContext, config: Audi
     try:
         return collector.collect(ctx, config, region)
     except Exception as exc:
-        log.warning("%s collection crashed in %s", collector.field, ctx.region, exc_info=True)
+        log.warning("%s collection crashed in %s: %s: %s", collector.field, ctx.region, type(exc).__name__, exc)
+        log.debug("traceback", exc_info=True)
         ctx.record(collector.service, "*", "CollectorError", f"collection stopped: {type(exc).__name__}: {exc}")
         return None
 
 
+@dataclass(frozen=True)
+class Target:
+    """An account to audit: its guarded clients and regions, or why it could not be reached."""
+
+    account_id: str
+    clients: ClientFactory | None
+    regions: tuple[str, ...] = ()
+    error: ApiError | None = None
+
+
 def collect_region(
-    clients: ClientFactory, account_id: str, region: str, config: AuditConfig, *, partition: str, max_workers: int
+    clients: ClientFactory,
+    account_id: str,
+    region: str,
+    config: AuditConfig,
+    *,
+    partition: str,
+    max_workers: int = 8,
+    max_in_flight: int = 16,
 ) -> RegionInventory:
-    ctx = CollectContext(clients, account_id, region, partition=partition, max_workers=max_workers)
+    ctx = CollectContext(
+        clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
+    )
     inventory = RegionInventory(account_id=account_id, region=region)
     for stage in sorted({c.stage for c in REGION_COLLECTORS}):
         collectors = [c for c in REGION_COLLECTORS if c.stage == stage]
-        if stage > 1 and inventory.ecs is None:
-            break  # without ECS data nothing is in use; the ECS failure is already recorded
+        if stage > 1 and (inventory.ecs is None or (not inventory.ecs.clusters and not ctx.errors)):
+            break  # nothing is in use here (or ECS failed, which is recorded): nothing to follow up
         snapshot = inventory
         results = ctx.parallel(lambda c: _run_collector(c, ctx, config, snapshot), collectors)
         inventory = inventory.model_copy(update={c.field: r for c, r in zip(collectors, results)})
@@ -107,6 +130,45 @@ def collect_region(
         ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
     errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
     return inventory.model_copy(update={"errors": errors})
+
+
+def collect_targets(
+    targets: list[Target],
+    config: AuditConfig,
+    *,
+    partition: str,
+    max_workers: int = 8,
+    max_in_flight: int = 16,
+    progress: Progress | None = None,
+) -> list[AccountInventory]:
+    """Every reachable (account, region) pair on one bounded pool, then each account's IAM."""
+    progress = progress or NoProgress()
+    pairs = [(t, region) for t in targets if t.clients is not None for region in t.regions]
+    progress.start(len(pairs) + sum(1 for t in targets if t.clients is not None))
+
+    def one_region(pair: tuple[Target, str]) -> RegionInventory:
+        target, region = pair
+        assert target.clients is not None
+        result = collect_region(
+            target.clients, target.account_id, region, config, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
+        )
+        progress.advance(f"{target.account_id} {region}")
+        return result
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="region") as pool:
+            by_pair = list(pool.map(one_region, pairs))
+        accounts: list[AccountInventory] = []
+        for target in targets:
+            if target.clients is None:
+                accounts.append(AccountInventory(account_id=target.account_id, errors=[target.error] if target.error else []))
+                continue
+            regions = [inv for (t, _), inv in zip(pairs, by_pair) if t is target]
+            accounts.append(collect_account_wide(target.clients, target.account_id, partition, config, regions, max_workers))
+            progress.advance(f"{target.account_id} IAM")
+    finally:
+        progress.stop()
+    return accounts
 
 
 def collect_account(
@@ -117,23 +179,15 @@ def collect_account(
     *,
     max_workers: int = 8,
 ) -> Inventory:
+    """One account (the caller's) over `regions`."""
     partition = partition_of(caller.arn)
-    with ThreadPoolExecutor(max_workers=max(1, min(len(regions), 4)), thread_name_prefix="region") as pool:
-        region_inventories = list(
-            pool.map(
-                lambda region: collect_region(
-                    clients, caller.account_id, region, config, partition=partition, max_workers=max_workers
-                ),
-                regions,
-            )
-        )
-    account = collect_account_wide(clients, caller.account_id, partition, config, region_inventories, max_workers)
+    accounts = collect_targets([Target(caller.account_id, clients, tuple(regions))], config, partition=partition, max_workers=max_workers)
     return Inventory(
         tool_version=__version__,
         collected_at=datetime.now(timezone.utc),
         caller=caller,
         partition=partition,
-        accounts=[account],
+        accounts=accounts,
     )
 
 
@@ -148,11 +202,13 @@ def collect_account_wide(
     """IAM (global): once per account, for the roles of every region."""
     home = regions[0].region if regions else "us-east-1"
     ctx = CollectContext(clients, account_id, home, partition=partition, max_workers=max_workers)
-    try:
-        iam_inventory = iam.collect(ctx, config, regions)
-    except Exception as exc:
-        log.warning("IAM collection crashed", exc_info=True)
-        ctx.record("iam", "*", "CollectorError", f"collection stopped: {type(exc).__name__}: {exc}")
-        iam_inventory = None
+    iam_inventory = None
+    if any(r.ecs is not None and not r.is_empty for r in regions):
+        try:
+            iam_inventory = iam.collect(ctx, config, regions)
+        except Exception as exc:
+            log.warning("IAM collection crashed: %s: %s", type(exc).__name__, exc)
+            log.debug("traceback", exc_info=True)
+            ctx.record("iam", "*", "CollectorError", f"collection stopped: {type(exc).__name__}: {exc}")
     errors: list[ApiError] = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
     return AccountInventory(account_id=account_id, regions=regions, iam=iam_inventory, errors=errors)

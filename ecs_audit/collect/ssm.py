@@ -1,14 +1,64 @@
-"""Collector for ecs_audit.inventory.ssm (not implemented yet: returns None, so checks that need it are UNKNOWN)."""
+"""SSM Parameter Store: metadata of the parameters audited containers inject as secrets.
+
+Only DescribeParameters is used (type, KMS key, last change); values are never read: GetParameter(s)
+is not on the allowlist. Cost per region: one DescribeParameters per 50 distinct referenced names
+(the ParameterFilters value limit), paginated.
+"""
 
 from __future__ import annotations
 
-from ecs_audit.collect.base import CollectContext
-from ecs_audit.config import AuditConfig
-from ecs_audit.inventory.ssm import SsmInventory
-from ecs_audit.inventory.snapshot import RegionInventory
+from pydantic import ValidationError
 
-OPERATIONS: tuple[str, ...] = ()
+from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.snapshot import RegionInventory
+from ecs_audit.inventory.ssm import Parameter, SsmInventory
+from ecs_audit.secretref import SSM, container_secret_refs
+
+OPERATIONS: tuple[str, ...] = ("ssm:DescribeParameters",)
+
+SERVICE = "ssm"
+NAME_BATCH = 50  # ParameterStringFilter.Values max; DescribeParameters MaxResults max is 50 too
+
+
+def referenced_parameters(ctx: CollectContext, region: RegionInventory) -> dict[str, str]:
+    """Name -> ARN of the parameters in this account and region that audited containers reference."""
+    out: dict[str, str] = {}
+    if region.ecs is None:
+        return out
+    for td in region.ecs.task_definitions:
+        for container in td.container_definitions:
+            for ref in container_secret_refs(container, ctx.partition, ctx.region, ctx.account_id):
+                if ref.kind == SSM and ref.is_local(ctx.region, ctx.account_id) and ref.key:
+                    out[ref.key] = ref.arn
+    return out
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> SsmInventory | None:
-    return None
+    wanted = referenced_parameters(ctx, region)
+    names = sorted(wanted)
+    found: dict[str, Parameter] = {}
+    failed: set[str] = set()
+    for batch in batched(names, NAME_BATCH):
+        items = ctx.paginate(
+            SERVICE,
+            "DescribeParameters",
+            "Parameters",
+            resources=[wanted[n] for n in batch],
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": batch}],
+            PaginationConfig={"PageSize": NAME_BATCH},
+        )
+        if items is None:
+            failed.update(batch)
+            continue
+        for item in items:
+            try:
+                parameter = Parameter.model_validate(item)
+            except ValidationError as exc:
+                ctx.record(SERVICE, "DescribeParameters", "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [wanted[n] for n in batch])
+                failed.update(batch)
+                continue
+            if parameter.name in wanted:
+                found[parameter.name] = parameter
+    missing = [n for n in names if n not in found and n not in failed]
+    return SsmInventory(parameters=[found[n] for n in sorted(found)], missing=missing)

@@ -1,9 +1,132 @@
-"""Application Auto Scaling: scalable targets and policies in the ecs namespace."""
+"""Application Auto Scaling: scalable targets and policies in the ecs namespace.
+
+The boto3 shapes are PascalCase (`MinCapacity`, `PolicyARN`, ...)."""
 
 from __future__ import annotations
 
-from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from ecs_audit.inventory.base import AwsShape, Record
+
+ECS_DIMENSION = "ecs:service:DesiredCount"
+
+
+def scaling_resource_id(cluster_arn: str, service_name: str) -> str:
+    """The Application Auto Scaling resource id of an ECS service: service/<cluster>/<service>."""
+    return f"service/{cluster_arn.rsplit('/', 1)[-1]}/{service_name}"
+
+
+class ScalingShape(AwsShape):
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class SuspendedState(ScalingShape):
+    dynamic_scaling_in_suspended: bool | None = None
+    dynamic_scaling_out_suspended: bool | None = None
+    scheduled_scaling_suspended: bool | None = None
+
+
+class ScalableTarget(ScalingShape):
+    service_namespace: str | None = None
+    resource_id: str
+    scalable_dimension: str | None = None
+    min_capacity: int
+    max_capacity: int
+    suspended_state: SuspendedState | None = None
+
+    @property
+    def suspended(self) -> list[str]:
+        """The kinds of scaling that are suspended (dynamic scale-in/out, scheduled)."""
+        state = self.suspended_state
+        if state is None:
+            return []
+        names = {
+            "dynamic scale-in": state.dynamic_scaling_in_suspended,
+            "dynamic scale-out": state.dynamic_scaling_out_suspended,
+            "scheduled scaling": state.scheduled_scaling_suspended,
+        }
+        return [name for name, value in names.items() if value]
+
+
+class PredefinedMetricSpecification(ScalingShape):
+    predefined_metric_type: str | None = None
+
+
+class CustomizedMetricSpecification(ScalingShape):
+    metric_name: str | None = None
+    namespace: str | None = None
+
+
+class TargetTrackingConfiguration(ScalingShape):
+    target_value: float
+    predefined_metric_specification: PredefinedMetricSpecification | None = None
+    customized_metric_specification: CustomizedMetricSpecification | None = None
+    disable_scale_in: bool | None = None
+
+    @property
+    def resource_metric(self) -> str | None:
+        """"CPU" or "memory" when the policy tracks ECS service CPU or memory utilisation."""
+        predefined = self.predefined_metric_specification
+        name = predefined.predefined_metric_type if predefined else None
+        if name is None and self.customized_metric_specification is not None:
+            custom = self.customized_metric_specification
+            if custom.namespace == "AWS/ECS":
+                name = custom.metric_name
+        if not name:
+            return None
+        if "CPUUtilization" in name:
+            return "CPU"
+        if "MemoryUtilization" in name:
+            return "memory"
+        return None
+
+    @property
+    def metric_label(self) -> str:
+        if self.predefined_metric_specification and self.predefined_metric_specification.predefined_metric_type:
+            return self.predefined_metric_specification.predefined_metric_type
+        custom = self.customized_metric_specification
+        if custom and custom.metric_name:
+            return f"{custom.namespace or '?'}/{custom.metric_name}"
+        return "a custom metric"
+
+
+class PolicyAlarm(ScalingShape):
+    alarm_name: str | None = None
+    alarm_arn: str | None = Field(default=None, alias="AlarmARN")
+
+
+class ScalingPolicy(ScalingShape):
+    policy_name: str
+    policy_arn: str | None = Field(default=None, alias="PolicyARN")
+    resource_id: str
+    scalable_dimension: str | None = None
+    policy_type: str | None = None
+    target_tracking_scaling_policy_configuration: TargetTrackingConfiguration | None = None
+    alarms: list[PolicyAlarm] = []
 
 
 class ScalingInventory(Record):
-    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
+    """Scalable targets (dimension ecs:service:DesiredCount) of the region's replica services, and the
+    policies of those targets. A service without a target here has none (failures are recorded)."""
+
+    scalable_targets: list[ScalableTarget] = []
+    policies: list[ScalingPolicy] = []
+
+    def target_for(self, cluster_arn: str, service_name: str) -> ScalableTarget | None:
+        resource_id = scaling_resource_id(cluster_arn, service_name)
+        for target in self.scalable_targets:
+            if target.resource_id == resource_id and target.scalable_dimension in (None, ECS_DIMENSION):
+                return target
+        return None
+
+    def policies_for(self, cluster_arn: str, service_name: str) -> list[ScalingPolicy]:
+        resource_id = scaling_resource_id(cluster_arn, service_name)
+        return [p for p in self.policies if p.resource_id == resource_id and p.scalable_dimension in (None, ECS_DIMENSION)]

@@ -1,9 +1,128 @@
-"""Amazon GuardDuty: detectors, runtime-monitoring features and ECS coverage."""
+"""Amazon GuardDuty: detectors, runtime-monitoring features and ECS coverage.
+
+GuardDuty's boto3 shapes are PascalCase (GetDetector returns `Features`, `Status`, ...)."""
 
 from __future__ import annotations
 
-from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_pascal
+
+from ecs_audit.inventory.base import AwsShape, Record
+
+# The feature that turns on runtime monitoring, and the older name some detectors still report.
+RUNTIME_MONITORING_FEATURES = ("RUNTIME_MONITORING", "ECS_RUNTIME_MONITORING")
+FARGATE_AGENT_MANAGEMENT = "ECS_FARGATE_AGENT_MANAGEMENT"
+EC2_AGENT_MANAGEMENT = "EC2_AGENT_MANAGEMENT"
+
+
+class GuardDutyShape(AwsShape):
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class DetectorAdditionalConfiguration(GuardDutyShape):
+    name: str
+    status: str | None = None
+
+
+class DetectorFeature(GuardDutyShape):
+    name: str
+    status: str | None = None
+    additional_configuration: list[DetectorAdditionalConfiguration] = []
+
+    def additional(self, name: str) -> str:
+        """The status of an additional configuration ("DISABLED" when the detector does not list it)."""
+        for item in self.additional_configuration:
+            if item.name == name:
+                return item.status or "DISABLED"
+        return "DISABLED"
+
+
+class Detector(GuardDutyShape):
+    """GetDetector's response, plus the id it was asked for (GetDetector does not echo it)."""
+
+    detector_id: str
+    status: str | None = None
+    features: list[DetectorFeature] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self.status == "ENABLED"
+
+    @property
+    def runtime_monitoring(self) -> DetectorFeature | None:
+        """The runtime-monitoring feature, preferring an ENABLED entry if both names are listed."""
+        found = [f for f in self.features if f.name in RUNTIME_MONITORING_FEATURES]
+        found.sort(key=lambda f: 0 if f.status == "ENABLED" else 1)
+        return found[0] if found else None
+
+    @property
+    def runtime_monitoring_on(self) -> bool:
+        feature = self.runtime_monitoring
+        return self.enabled and feature is not None and feature.status == "ENABLED"
+
+    def agent_management(self, name: str) -> str:
+        """ENABLED only when the detector, runtime monitoring and the agent management `name` all are."""
+        feature = self.runtime_monitoring
+        if not self.runtime_monitoring_on or feature is None:
+            return "DISABLED"
+        return feature.additional(name)
+
+
+class FargateCoverage(GuardDutyShape):
+    issues: list[str] = []
+    management_type: str | None = None
+
+
+class ContainerInstanceCoverage(GuardDutyShape):
+    covered_container_instances: int | None = None
+    compatible_container_instances: int | None = None
+
+
+class EcsClusterCoverage(GuardDutyShape):
+    cluster_name: str | None = None
+    fargate_details: FargateCoverage | None = None
+    container_instance_details: ContainerInstanceCoverage | None = None
+
+
+class CoverageResourceDetails(GuardDutyShape):
+    resource_type: str | None = None
+    ecs_cluster_details: EcsClusterCoverage | None = None
+
+
+class CoverageResource(GuardDutyShape):
+    resource_id: str | None = None
+    coverage_status: str | None = None
+    issue: str | None = None
+    resource_details: CoverageResourceDetails | None = None
+
+    @property
+    def cluster_name(self) -> str | None:
+        details = self.resource_details.ecs_cluster_details if self.resource_details else None
+        if details and details.cluster_name:
+            return details.cluster_name
+        # ResourceId is the cluster name for ECS coverage (an ARN in some responses).
+        return self.resource_id.rsplit("/", 1)[-1] if self.resource_id else None
 
 
 class GuardDutyInventory(Record):
-    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
+    """The region's detector (ListDetectors returns at most one) and its ECS runtime coverage."""
+
+    detectors: list[Detector] = []
+    # ListCoverage (resource type ECS); None when it was not read because no detector has runtime
+    # monitoring on (nothing can be covered then) or the call failed (the failure is recorded).
+    coverage: list[CoverageResource] | None = None
+
+    @property
+    def detector(self) -> Detector | None:
+        enabled = [d for d in self.detectors if d.enabled]
+        return (enabled or self.detectors or [None])[0]
+
+    def coverage_for(self, cluster_name: str) -> list[CoverageResource]:
+        return [c for c in self.coverage or [] if c.cluster_name == cluster_name]

@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
-from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+from datetime import datetime
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from ecs_audit.inventory.base import AwsShape, Record
+
+
+class SecretsManagerShape(AwsShape):
+    """A Secrets Manager API shape: PascalCase member names."""
+
+    model_config = ConfigDict(alias_generator=to_pascal)
+
+
+class Secret(SecretsManagerShape):
+    """DescribeSecret's answer, reduced to what checks read."""
+
+    arn: str = Field(alias="ARN")
+    name: str | None = None
+    kms_key_id: str | None = None
+    # Set when the secret is scheduled for deletion: ECS can no longer read it.
+    deleted_date: datetime | None = None
 
 
 class SecretsInventory(Record):
-    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
+    """The secrets this region's audited containers reference."""
+
+    # Keyed by the reference as resolved by ecs_audit.secretref (the full or partial secret ARN).
+    secrets: dict[str, Secret] = {}
+    # References DescribeSecret answered ResourceNotFoundException for: the secret does not exist.
+    missing: list[str] = []

@@ -60,6 +60,11 @@ class RegionInventory(Record):
     secretsmanager: SecretsInventory | None = None
     errors: list[ApiError] = []
 
+    @property
+    def is_empty(self) -> bool:
+        """ECS answered, with no clusters, and nothing failed: the region runs no ECS."""
+        return self.ecs is not None and not self.ecs.clusters and not self.errors
+
 
 class AccountInventory(Record):
     account_id: str

@@ -2,8 +2,39 @@
 
 from __future__ import annotations
 
-from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+from datetime import datetime
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from ecs_audit.inventory.base import AwsShape, Record
+
+
+class SsmShape(AwsShape):
+    """An SSM API shape: PascalCase member names."""
+
+    model_config = ConfigDict(alias_generator=to_pascal)
+
+
+class Parameter(SsmShape):
+    """DescribeParameters' ParameterMetadata (no value: DescribeParameters never returns one)."""
+
+    name: str
+    arn: str | None = Field(default=None, alias="ARN")
+    type: str | None = None
+    key_id: str | None = None
+    last_modified_date: datetime | None = None
 
 
 class SsmInventory(Record):
-    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
+    """The parameters this region's audited containers reference by name or ARN."""
+
+    parameters: list[Parameter] = []
+    # Referenced names DescribeParameters did not return: the parameter does not exist.
+    missing: list[str] = []
+
+    def parameter(self, name: str) -> Parameter | None:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        return None

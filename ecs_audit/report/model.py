@@ -39,6 +39,28 @@ class AreaScore(_Model):
     counts: dict[str, int]
 
 
+class ChangeSummary(_Model):
+    """With --baseline: FAIL and WARN results compared with the baseline report's."""
+
+    new: int
+    # New results with status FAIL (what `ecs-audit diff` exits 1 for).
+    new_fail: int
+    resolved: int
+    unchanged: int
+
+
+class AccountScore(_Model):
+    """One account's roll-up in an organisation run."""
+
+    account_id: str
+    score: int | None
+    grade: str
+    counts: dict[str, int]
+    errors: int
+    # Why the account could not be audited (e.g. its role could not be assumed); None when it was.
+    unreachable: str | None = None
+
+
 class Summary(_Model):
     score: int | None
     grade: str
@@ -50,6 +72,12 @@ class Summary(_Model):
     checks_evaluated: int
     resources_evaluated: int
     errors: int
+    # None without --baseline.
+    changes: ChangeSummary | None = None
+    expired_waivers: int = 0
+    stale_waivers: int = 0
+    # Per-account roll-up, worst first (one entry for a single-account run).
+    accounts: list[AccountScore] = []
 
 
 class ReportError(_Model):
@@ -63,6 +91,35 @@ class ReportError(_Model):
     resources: list[str] = []
 
 
+class BaselineInfo(_Model):
+    """The report a run was compared with (--baseline)."""
+
+    source: str
+    generated_at: datetime
+    tool_version: str
+
+
+class ResolvedFinding(_Model):
+    """A FAIL or WARN result of the baseline that this run no longer has."""
+
+    finding: Finding
+    # This run's status for the same check and resource (PASS, WAIVED, ...); None when it was not evaluated.
+    now: Status | None = None
+
+
+class WaiverNote(_Model):
+    """An entry of the waivers file that waived nothing: expired, or stale (matches no FAIL/WARN)."""
+
+    entry: int  # 1-based position in the waivers file
+    check: str
+    resource: str
+    reason: str
+    owner: str
+    expires: str
+    # FAIL/WARN results the entry matches (for an expired waiver: what it would still waive).
+    matches: int = 0
+
+
 class Report(_Model):
     schema_version: int = REPORT_SCHEMA_VERSION
     tool: Tool
@@ -71,6 +128,10 @@ class Report(_Model):
     summary: Summary
     findings: list[Finding]
     errors: list[ReportError]
+    baseline: BaselineInfo | None = None
+    resolved: list[ResolvedFinding] = []
+    expired_waivers: list[WaiverNote] = []
+    stale_waivers: list[WaiverNote] = []
 
 
 def grade_for(score: int | None) -> str:
@@ -106,7 +167,31 @@ def _count_statuses(findings: list[Finding]) -> dict[str, int]:
     return counts
 
 
-def summarise(findings: list[Finding], catalogue: Catalogue, errors: list[ApiError]) -> Summary:
+def account_scores(findings: list[Finding], errors: list[ApiError], accounts: list[str]) -> list[AccountScore]:
+    """Score per account, worst first; accounts that could not be reached last, with the reason."""
+    out = []
+    for account_id in accounts:
+        mine = [f for f in findings if f.account_id == account_id]
+        account_errors = [e for e in errors if e.account_id == account_id]
+        blocked = next((e for e in account_errors if e.service == "sts" and e.operation == "AssumeRole"), None)
+        score = score_of(mine)
+        out.append(
+            AccountScore(
+                account_id=account_id,
+                score=score,
+                grade=grade_for(score),
+                counts=_count_statuses(mine),
+                errors=len(account_errors),
+                unreachable=blocked.describe() if blocked else None,
+            )
+        )
+    out.sort(key=lambda a: (a.unreachable is not None, a.score is None, a.score or 0, a.account_id))
+    return out
+
+
+def summarise(
+    findings: list[Finding], catalogue: Catalogue, errors: list[ApiError], accounts: list[str] | None = None
+) -> Summary:
     areas = []
     for area in catalogue.areas:
         in_area = [f for f in findings if f.area == area.area]
@@ -132,6 +217,7 @@ def summarise(findings: list[Finding], catalogue: Catalogue, errors: list[ApiErr
         checks_evaluated=len({f.check_id for f in findings if f.status is not Status.MANUAL}),
         resources_evaluated=len({(f.account_id, f.region, f.resource.arn, f.container) for f in findings if f.resource.type != "AWS::::Account"}),
         errors=len(errors),
+        accounts=account_scores(findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings})),
     )
 
 
@@ -145,7 +231,20 @@ def build_report(
     accounts: list[str],
     regions: list[str],
     caller_arn: str | None,
+    baseline: BaselineInfo | None = None,
+    resolved: list[ResolvedFinding] | None = None,
+    expired_waivers: list[WaiverNote] | None = None,
+    stale_waivers: list[WaiverNote] | None = None,
 ) -> Report:
+    """The report. With `baseline`, findings carry their `change` and `resolved` lists what went away."""
+    resolved = sorted(resolved or [], key=lambda r: r.finding.sort_key)
+    summary = summarise(findings, catalogue, errors, accounts).model_copy(
+        update={
+            "changes": change_summary(findings, resolved) if baseline is not None else None,
+            "expired_waivers": len(expired_waivers or []),
+            "stale_waivers": len(stale_waivers or []),
+        }
+    )
     report_errors = sorted(
         (
             ReportError(
@@ -166,7 +265,21 @@ def build_report(
         tool=Tool(version=version),
         generated_at=generated_at,
         scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn),
-        summary=summarise(findings, catalogue, errors),
+        summary=summary,
         findings=sorted(findings, key=lambda f: f.sort_key),
         errors=report_errors,
+        baseline=baseline,
+        resolved=resolved,
+        expired_waivers=list(expired_waivers or []),
+        stale_waivers=list(stale_waivers or []),
+    )
+
+
+def change_summary(findings: list[Finding], resolved: list[ResolvedFinding]) -> ChangeSummary:
+    new = [f for f in findings if f.change == "new"]
+    return ChangeSummary(
+        new=len(new),
+        new_fail=sum(1 for f in new if f.status is Status.FAIL),
+        resolved=len(resolved),
+        unchanged=sum(1 for f in findings if f.change == "unchanged"),
     )

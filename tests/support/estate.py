@@ -78,7 +78,11 @@ def build_ecs(estate: dict[str, Any]) -> EcsInventory:
     # Referenced clusters exist unless the case says otherwise.
     known = {c["clusterArn"] for c in clusters}
     if estate.get("auto_clusters", True):
-        for arn in sorted({s["clusterArn"] for s in services} | {t["clusterArn"] for t in tasks}):
+        referenced = {s["clusterArn"] for s in services} | {t["clusterArn"] for t in tasks}
+        # A region without clusters is "empty" and not evaluated: give cluster-less cases one.
+        if not clusters and not referenced:
+            referenced = {cluster_arn(default_cluster)}
+        for arn in sorted(referenced):
             if arn not in known:
                 clusters.append({"clusterArn": arn, "clusterName": arn.rsplit("/", 1)[-1], "status": "ACTIVE"})
     return EcsInventory.model_validate(

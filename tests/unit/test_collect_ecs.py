@@ -222,3 +222,40 @@ def test_the_allowlist_holds_only_reads():
         assert operation.startswith(readonly_prefixes), action
     forbidden = {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "ecr:GetAuthorizationToken", "ecr:GetDownloadUrlForLayer"}
     assert not forbidden & ALLOWED_ACTIONS
+
+
+def test_container_instances_are_listed_only_where_clusters_have_them():
+    fake = FakeEcs([0, 0])
+    original = fake.describe_clusters
+
+    def with_instances(p):
+        out = original(p)
+        out["clusters"][0]["registeredContainerInstancesCount"] = 3
+        return out
+
+    api = FakeApi()
+    fake.install(api)
+    api.on("ecs.DescribeClusters", with_instances)
+    api.on("ecs.ListContainerInstances", lambda p: page([f"{PREFIX}container-instance/c0/{i}" for i in range(3)], p, "containerInstanceArns", 100, 100))
+    api.on(
+        "ecs.DescribeContainerInstances",
+        lambda p: {
+            "containerInstances": [
+                {"containerInstanceArn": a, "agentConnected": True, "attributes": [{"name": "ecs.ami-id", "value": "ami-123"}]}
+                for a in p["containerInstances"]
+            ],
+            "failures": [],
+        },
+    )
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert api.calls["ecs.ListContainerInstances"] == 1
+    assert api.calls["ecs.DescribeContainerInstances"] == 1
+    instances = inventory.container_instances[fake.clusters[0]]
+    assert [i.ami_id for i in instances] == ["ami-123"] * 3
+    assert ctx.errors == []
+
+
+def test_a_region_without_clusters_costs_one_call():
+    api, ctx, inventory = _collect(FakeEcs([]))
+    assert sum(api.calls.values()) == 1 and inventory.clusters == []

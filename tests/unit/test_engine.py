@@ -61,7 +61,7 @@ def test_resources_that_could_not_be_listed_become_unknown_on_their_parent():
 
 
 def test_a_region_wide_listing_failure_is_reported_on_the_account():
-    estate = {"errors": [{"service": "ecs", "operation": "ListClusters"}]}
+    estate = {"errors": [{"service": "ecs", "operation": "ListClusters"}], "auto_clusters": False}
     got = _run(Scope.CLUSTER, lambda s: ok("fine"), estate)
     assert list(got) == ["account"] and got["account"].status is Status.UNKNOWN
 
@@ -128,3 +128,8 @@ def test_a_scope_whose_service_was_not_collected_is_unknown_on_the_account():
     got = _run(Scope.REPO, lambda r: ok("fine"))
     assert list(got) == ["account"] and got["account"].status is Status.UNKNOWN
     assert "ecr" in got["account"].message
+
+
+def test_a_region_without_clusters_yields_no_findings_at_all():
+    got = _run(Scope.ACCOUNT, lambda a: ok("fine"), {"auto_clusters": False})
+    assert got == {}

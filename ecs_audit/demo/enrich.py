@@ -1,0 +1,421 @@
+"""Fill in what AWS returns and moto does not, as plain functions over ECS response dicts.
+
+moto 5.2.5 leaves out fields the auditor reads (see /work/shared/MOTO-NOTES.md):
+- DescribeTaskDefinition: `registeredAt`, `registeredBy` (and `deregisteredAt` of INACTIVE revisions);
+- DescribeTasks: `availabilityZone`, `cpu`, `memory`, `platformFamily`, `createdAt`, `startedAt`,
+  `enableExecuteCommand`, `connectivity`; it lists only the first container (with the task definition's
+  ARN as its taskArn, PENDING while the task is RUNNING, no imageDigest); a task started through a
+  capacity provider has no launchType;
+- DescribeServices: `createdAt`, `createdBy`, `platformFamily`, the default `deploymentConfiguration`
+  and the booleans AWS always returns; no service events; deployments say platformFamily FARGATE/EC2;
+- DescribeClusters: `activeServicesCount` stays 0, task counts follow services' desired counts rather
+  than tasks, no `statistics`;
+- ListAccountSettings(effectiveSettings=True): only settings that were put, without `principalArn` or
+  `type`, where AWS returns every setting with its default.
+
+Each enricher takes the request parameters, the response dict, the region, the `EstateFacts` and a
+timestamp encoder, and edits the response in place. The demo's botocore hooks call them on parsed
+responses (timestamps are datetimes); the tests' HTTP proxy calls them on the JSON wire body (timestamps
+are epoch seconds). Facts are read once from the seeded moto (`collect_facts`), never from the audit's
+own calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ecs_audit.demo.estate import Provenance
+
+Timestamp = Callable[[datetime], Any]
+Enricher = Callable[[Mapping[str, Any], dict[str, Any], str, "EstateFacts", Timestamp], None]
+
+# Latest Fargate platform versions (what LATEST resolves to on a task).
+FARGATE_LATEST = {"LINUX": "1.4.0", "WINDOWS": "1.0.0"}
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+
+# Account settings and their AWS defaults, as ListAccountSettings(effectiveSettings=True) returns them.
+ACCOUNT_SETTING_DEFAULTS = {
+    "serviceLongArnFormat": "enabled",
+    "taskLongArnFormat": "enabled",
+    "containerInstanceLongArnFormat": "enabled",
+    "awsvpcTrunking": "disabled",
+    "containerInsights": "disabled",
+    "dualStackIPv6": "disabled",
+    "fargateFIPSMode": "disabled",
+    "tagResourceAuthorization": "on",
+    "fargateTaskRetirementWaitPeriod": "7",
+    "guardDutyActivate": "on",
+    "defaultLogDriverMode": "non-blocking",
+}
+
+_NAMESPACE = uuid.UUID("6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b")
+
+
+def as_datetime(value: datetime) -> datetime:
+    """Timestamp encoder for botocore-parsed responses."""
+    return value
+
+
+def as_epoch(value: datetime) -> float:
+    """Timestamp encoder for JSON-protocol wire bodies."""
+    return round(value.timestamp(), 3)
+
+
+@dataclass
+class RegionFacts:
+    subnet_az: dict[str, str] = field(default_factory=dict)
+    container_instance_az: dict[str, str] = field(default_factory=dict)
+    image_digests: dict[str, str] = field(default_factory=dict)  # "host/repo:tag" -> digest
+    # task definition ARN -> {"cpu", "memory", "os", "containers": [{"name", "image", ...}]}
+    task_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # "cluster ARN|service name" -> the service as moto describes it
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # cluster ARN -> counts and statistics
+    clusters: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class EstateFacts:
+    account_id: str
+    now: datetime
+    provenance: Provenance = field(default_factory=Provenance)
+    regions: dict[str, RegionFacts] = field(default_factory=dict)
+
+    def region(self, name: str) -> RegionFacts:
+        return self.regions.get(name) or RegionFacts()
+
+    def principal(self, template: str) -> str:
+        return template.format(account=self.account_id)
+
+    def ago(self, days: float) -> datetime:
+        return self.now - timedelta(days=days)
+
+
+# --- reading the facts from the seeded moto ---------------------------------------------------
+
+
+def collect_facts(
+    client_for: Callable[[str, str], Any],
+    regions: Sequence[str],
+    *,
+    provenance: Provenance | None = None,
+    now: datetime | None = None,
+) -> EstateFacts:
+    """Read what the enrichers need from moto, with clients from `client_for(service, region)` (a
+    session of the seeding side, never the audited one)."""
+    account = client_for("sts", regions[0]).get_caller_identity()["Account"]
+    now = now or datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    facts = EstateFacts(account_id=account, now=now, provenance=provenance or Provenance())
+    for region in regions:
+        facts.regions[region] = _region_facts(client_for, region)
+    return facts
+
+
+def _region_facts(client_for: Callable[[str, str], Any], region: str) -> RegionFacts:
+    ec2 = client_for("ec2", region)
+    ecs = client_for("ecs", region)
+    ecr = client_for("ecr", region)
+    out = RegionFacts()
+    for subnet in ec2.describe_subnets()["Subnets"]:
+        out.subnet_az[subnet["SubnetId"]] = subnet["AvailabilityZone"]
+    for repository in ecr.describe_repositories().get("repositories", []):
+        host, _, name = repository["repositoryUri"].partition("/")
+        for image in ecr.describe_images(repositoryName=repository["repositoryName"]).get("imageDetails", []):
+            for tag in image.get("imageTags", []):
+                out.image_digests[f"{host}/{name}:{tag}"] = image["imageDigest"]
+    for cluster_arn in ecs.list_clusters()["clusterArns"]:
+        instances = ecs.list_container_instances(cluster=cluster_arn).get("containerInstanceArns", [])
+        if instances:
+            for instance in ecs.describe_container_instances(cluster=cluster_arn, containerInstances=instances)["containerInstances"]:
+                zone = next((a.get("value") for a in instance.get("attributes", []) if a["name"] == "ecs.availability-zone"), None)
+                if zone:
+                    out.container_instance_az[instance["containerInstanceArn"]] = zone
+        service_arns = ecs.list_services(cluster=cluster_arn).get("serviceArns", [])
+        services = []
+        for start in range(0, len(service_arns), 10):
+            services += ecs.describe_services(cluster=cluster_arn, services=service_arns[start : start + 10])["services"]
+        for service in services:
+            out.services[f"{cluster_arn}|{service['serviceName']}"] = service
+        task_arns = ecs.list_tasks(cluster=cluster_arn, desiredStatus="RUNNING").get("taskArns", [])
+        tasks = ecs.describe_tasks(cluster=cluster_arn, tasks=task_arns)["tasks"] if task_arns else []
+        out.clusters[cluster_arn] = _cluster_counts(services, tasks, len(instances))
+    for status in ("ACTIVE", "INACTIVE"):
+        for arn in ecs.list_task_definitions(status=status).get("taskDefinitionArns", []):
+            td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+            os_family = ((td.get("runtimePlatform") or {}).get("operatingSystemFamily") or "LINUX").upper()
+            out.task_definitions[arn] = {
+                "cpu": td.get("cpu"),
+                "memory": td.get("memory"),
+                "os": "WINDOWS" if os_family.startswith("WINDOWS") else "LINUX",
+                "containers": [
+                    {k: c[k] for k in ("name", "image", "cpu", "memory", "memoryReservation", "healthCheck", "essential") if k in c}
+                    for c in td.get("containerDefinitions", [])
+                ],
+            }
+    return out
+
+
+def _launch_kind(item: Mapping[str, Any]) -> str:
+    if item.get("launchType"):
+        return "FARGATE" if item["launchType"] == "FARGATE" else "EC2"
+    providers = [s.get("capacityProvider") for s in item.get("capacityProviderStrategy", [])]
+    if item.get("capacityProviderName"):
+        providers.append(item["capacityProviderName"])
+    return "FARGATE" if providers and all(p in FARGATE_PROVIDERS for p in providers) else "EC2"
+
+
+def _cluster_counts(services: list[dict[str, Any]], tasks: list[dict[str, Any]], instances: int) -> dict[str, int]:
+    active = [s for s in services if s.get("status") == "ACTIVE"]
+    running = [t for t in tasks if t.get("lastStatus") == "RUNNING"]
+    pending = [t for t in tasks if t.get("lastStatus") == "PENDING"]
+    kind = _launch_kind
+    return {
+        "activeServicesCount": len(active),
+        "runningTasksCount": len(running),
+        "pendingTasksCount": len(pending),
+        "registeredContainerInstancesCount": instances,
+        "runningEC2TasksCount": sum(kind(t) == "EC2" for t in running),
+        "runningFargateTasksCount": sum(kind(t) == "FARGATE" for t in running),
+        "pendingEC2TasksCount": sum(kind(t) == "EC2" for t in pending),
+        "pendingFargateTasksCount": sum(kind(t) == "FARGATE" for t in pending),
+        "activeEC2ServiceCount": sum(kind(s) == "EC2" for s in active),
+        "activeFargateServiceCount": sum(kind(s) == "FARGATE" for s in active),
+        "drainingEC2ServiceCount": 0,
+        "drainingFargateServiceCount": 0,
+    }
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _region_of(arn: str | None, default: str) -> str:
+    parts = (arn or "").split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else default
+
+
+def _stable_fraction(*parts: str) -> float:
+    """A deterministic number in [0, 1) from strings (spreads timestamps without randomness)."""
+    return uuid.uuid5(_NAMESPACE, "|".join(parts)).int % 10_000 / 10_000
+
+
+def _family_revision(arn: str) -> tuple[str, int]:
+    name = arn.rsplit("/", 1)[-1]
+    family, _, revision = name.rpartition(":")
+    return family, int(revision) if revision.isdigit() else 0
+
+
+# --- enrichers -------------------------------------------------------------------------------
+
+
+def enrich_describe_task_definition(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    td = response.get("taskDefinition")
+    if not isinstance(td, dict) or not td.get("taskDefinitionArn"):
+        return
+    family, revision = _family_revision(td["taskDefinitionArn"])
+    region = _region_of(td["taskDefinitionArn"], region)
+    table = facts.provenance.registrations
+    known = table.get(f"{region}/{family}:{revision}") or (table.get(f"{family}:{revision}") if region == _home(facts) else None)
+    if known:
+        principal, days = known
+    else:
+        # Unknown revisions: registered by the CI role, a week apart, the newest two days ago.
+        latest = max([_family_revision(a)[1] for a in facts.region(region).task_definitions if _family_revision(a)[0] == family] or [revision])
+        principal, days = facts.provenance.default_registrar, 2 + 7 * (latest - revision)
+    registered = facts.ago(days) + timedelta(hours=10 + 8 * _stable_fraction(td["taskDefinitionArn"]))
+    td.setdefault("registeredBy", facts.principal(principal))
+    td.setdefault("registeredAt", ts(registered))
+    if td.get("status") == "INACTIVE":
+        td.setdefault("deregisteredAt", ts(registered + timedelta(days=1, minutes=17)))
+
+
+def _home(facts: EstateFacts) -> str:
+    return next(iter(facts.regions), "us-east-1")
+
+
+def enrich_describe_tasks(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    for task in response.get("tasks", []):
+        if isinstance(task, dict) and task.get("taskArn"):
+            _enrich_task(task, facts.region(_region_of(task["taskArn"], region)), facts, ts)
+
+
+def _enrich_task(task: dict[str, Any], rf: RegionFacts, facts: EstateFacts, ts: Timestamp) -> None:
+    arn = task["taskArn"]
+    td = rf.task_definitions.get(task.get("taskDefinitionArn", ""), {})
+    if not task.get("launchType") and task.get("capacityProviderName"):
+        task["launchType"] = "FARGATE" if task["capacityProviderName"] in FARGATE_PROVIDERS else "EC2"
+    fargate = task.get("launchType") == "FARGATE"
+    if "availabilityZone" not in task:
+        zone = None
+        for attachment in task.get("attachments", []):
+            for detail in attachment.get("details", []):
+                if detail.get("name") == "subnetId":
+                    zone = rf.subnet_az.get(detail.get("value", ""))
+        if zone is None and task.get("containerInstanceArn"):
+            zone = rf.container_instance_az.get(task["containerInstanceArn"])
+        if zone:
+            task["availabilityZone"] = zone
+    if td.get("cpu") and "cpu" not in task:
+        task["cpu"] = td["cpu"]
+    if td.get("memory") and "memory" not in task:
+        task["memory"] = td["memory"]
+    if fargate:
+        os_family = td.get("os", "LINUX")
+        task.setdefault("platformFamily", "Linux" if os_family == "LINUX" else "Windows")
+        if task.get("platformVersion") in (None, "", "LATEST"):
+            task["platformVersion"] = FARGATE_LATEST[os_family]
+    service = None
+    group = task.get("group") or ""
+    if group.startswith("service:"):
+        service = rf.services.get(f"{task.get('clusterArn')}|{group.split(':', 1)[1]}")
+    task.setdefault("enableExecuteCommand", bool(service and service.get("enableExecuteCommand")))
+    created = facts.ago(1 + 3 * _stable_fraction(arn))
+    task.setdefault("createdAt", ts(created))
+    if task.get("lastStatus") == "RUNNING":
+        task.setdefault("pullStartedAt", ts(created + timedelta(seconds=4)))
+        task.setdefault("pullStoppedAt", ts(created + timedelta(seconds=19)))
+        task.setdefault("startedAt", ts(created + timedelta(seconds=31)))
+        task.setdefault("connectivity", "CONNECTED")
+        task.setdefault("connectivityAt", ts(created + timedelta(seconds=2)))
+    task.setdefault("version", 3)
+    if td.get("containers"):
+        task["containers"] = [_task_container(task, c, rf) for c in td["containers"]]
+        with_checks = [c for c in td["containers"] if c.get("healthCheck") and c.get("essential", True)]
+        if task.get("lastStatus") == "RUNNING":
+            task["healthStatus"] = "HEALTHY" if with_checks else "UNKNOWN"
+
+
+def _task_container(task: dict[str, Any], container: Mapping[str, Any], rf: RegionFacts) -> dict[str, Any]:
+    cluster = (task.get("clusterArn") or "").rsplit("/", 1)[-1]
+    task_id = task["taskArn"].rsplit("/", 1)[-1]
+    container_id = uuid.uuid5(_NAMESPACE, f"{task['taskArn']}/{container['name']}")
+    prefix = task["taskArn"].split(":task/", 1)[0]
+    out: dict[str, Any] = {
+        "containerArn": f"{prefix}:container/{cluster}/{task_id}/{container_id}",
+        "taskArn": task["taskArn"],
+        "name": container["name"],
+        "image": container.get("image", ""),
+        "lastStatus": task.get("lastStatus", "PENDING"),
+        "networkInterfaces": [],
+        "healthStatus": ("HEALTHY" if task.get("lastStatus") == "RUNNING" else "UNKNOWN") if container.get("healthCheck") else "UNKNOWN",
+    }
+    image = container.get("image", "")
+    # ECR images resolve to the pushed digest; others (public registries) to a stable stand-in.
+    out["imageDigest"] = rf.image_digests.get(image) or "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+    if task.get("lastStatus") == "RUNNING":
+        out["runtimeId"] = f"{task_id}-{uuid.uuid5(_NAMESPACE, out['containerArn']).int % 10**10:010d}"
+    for attachment in task.get("attachments", []):
+        details = {d.get("name"): d.get("value") for d in attachment.get("details", [])}
+        if details.get("privateIPv4Address"):
+            out["networkInterfaces"] = [{"attachmentId": attachment.get("id"), "privateIpv4Address": details["privateIPv4Address"]}]
+    for key in ("cpu", "memory", "memoryReservation"):
+        if container.get(key) is not None:
+            out[key] = str(container[key])
+    return out
+
+
+def enrich_describe_services(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    for service in response.get("services", []):
+        if isinstance(service, dict) and service.get("serviceArn"):
+            _enrich_service(service, facts, ts)
+
+
+def _enrich_service(service: dict[str, Any], facts: EstateFacts, ts: Timestamp) -> None:
+    cluster = (service.get("clusterArn") or "").rsplit("/", 1)[-1]
+    name = service["serviceName"]
+    principal, days = facts.provenance.services.get(f"{cluster}/{name}", (facts.provenance.default_service_creator, 30))
+    created = facts.ago(days) + timedelta(hours=9 + 8 * _stable_fraction(service["serviceArn"]))
+    service.setdefault("createdAt", ts(created))
+    service.setdefault("createdBy", facts.principal(principal))
+    fargate = _launch_kind(service) == "FARGATE"
+    if fargate:
+        service.setdefault("platformFamily", "Linux")
+        service.setdefault("platformVersion", "LATEST")
+    controller = (service.get("deploymentController") or {}).get("type", "ECS")
+    if controller == "ECS":
+        config = service.setdefault("deploymentConfiguration", {})
+        config.setdefault("deploymentCircuitBreaker", {"enable": False, "rollback": False})
+        config.setdefault("maximumPercent", 200)
+        config.setdefault("minimumHealthyPercent", 100)
+    service.setdefault("enableECSManagedTags", False)
+    service.setdefault("enableExecuteCommand", False)
+    service.setdefault("propagateTags", "NONE")
+    service.setdefault("placementConstraints", [])
+    service.setdefault("placementStrategy", [])
+    if service.get("loadBalancers"):
+        service.setdefault("healthCheckGracePeriodSeconds", 0)
+    for deployment in service.get("deployments", []):
+        if fargate:
+            deployment["platformFamily"] = "Linux"
+        else:
+            deployment.pop("platformFamily", None)
+        if deployment.get("platformVersion") in (None, "LATEST") and fargate:
+            deployment["platformVersion"] = service.get("platformVersion") or "LATEST"
+    if not service.get("events"):
+        steady = facts.now - timedelta(minutes=12 + 40 * _stable_fraction(service["serviceArn"], "event"))
+        events = [{"id": str(uuid.uuid5(_NAMESPACE, f"{service['serviceArn']}/steady")), "createdAt": ts(steady),
+                   "message": f"(service {name}) has reached a steady state."}]
+        if service.get("desiredCount", 0) and service.get("runningCount", 0) < service.get("desiredCount", 0):
+            events.insert(0, {"id": str(uuid.uuid5(_NAMESPACE, f"{service['serviceArn']}/placement")),
+                              "createdAt": ts(steady + timedelta(minutes=5)),
+                              "message": f"(service {name}) was unable to place a task because no container instance met all of its requirements."})
+        service["events"] = events
+
+
+def enrich_describe_clusters(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    include = set(params.get("include") or [])
+    for cluster in response.get("clusters", []):
+        if not isinstance(cluster, dict) or not cluster.get("clusterArn"):
+            continue
+        counts = facts.region(_region_of(cluster["clusterArn"], region)).clusters.get(cluster["clusterArn"])
+        if counts is None:
+            continue
+        for key in ("activeServicesCount", "runningTasksCount", "pendingTasksCount", "registeredContainerInstancesCount"):
+            cluster[key] = counts[key]
+        cluster.setdefault("capacityProviders", [])
+        cluster.setdefault("defaultCapacityProviderStrategy", [])
+        if "STATISTICS" in include:
+            stats = [k for k in counts if k not in ("activeServicesCount", "runningTasksCount", "pendingTasksCount", "registeredContainerInstancesCount")]
+            cluster["statistics"] = [{"name": k, "value": str(counts[k])} for k in stats]
+        if "SETTINGS" in include:
+            cluster.setdefault("settings", [{"name": "containerInsights", "value": "disabled"}])
+        if "ATTACHMENTS" in include:
+            cluster.setdefault("attachments", [])
+
+
+def enrich_list_account_settings(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    if not params.get("effectiveSettings") or params.get("name") or params.get("value"):
+        return
+    root = f"arn:aws:iam::{facts.account_id}:root"
+    settings = response.setdefault("settings", [])
+    present = set()
+    for setting in settings:
+        setting.setdefault("principalArn", params.get("principalArn") or root)
+        setting.setdefault("type", "user")
+        present.add(setting.get("name"))
+    for name, value in ACCOUNT_SETTING_DEFAULTS.items():
+        if name not in present and not params.get("nextToken"):
+            settings.append({"name": name, "value": value, "principalArn": root, "type": "aws_managed"})
+
+
+# Keyed "<botocore service name>.<Operation>".
+ENRICHERS: dict[str, Enricher] = {
+    "ecs.DescribeTaskDefinition": enrich_describe_task_definition,
+    "ecs.DescribeTasks": enrich_describe_tasks,
+    "ecs.DescribeServices": enrich_describe_services,
+    "ecs.DescribeClusters": enrich_describe_clusters,
+    "ecs.ListAccountSettings": enrich_list_account_settings,
+}
+
+
+def enrich(operation: str, params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> bool:
+    """Apply the enricher for `operation` ("ecs.DescribeTasks"); False if there is none."""
+    enricher = ENRICHERS.get(operation)
+    if enricher is None:
+        return False
+    enricher(params, response, region, facts, ts)
+    return True

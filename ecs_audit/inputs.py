@@ -1,0 +1,99 @@
+"""Reading the user's input files (waivers, answers, baseline reports): every problem becomes one
+UsageError line that names the file, the entry and field at fault, and how to fix it."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ecs_audit.errors import UsageError
+from ecs_audit.text import plain
+
+M = TypeVar("M", bound=BaseModel)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} {path}: is a directory; give the file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def load_yaml_list(path: Path, what: str, example: str) -> list[Any]:
+    """The file's YAML, which must be a list (an empty file is an empty list)."""
+    text = read_text(path, what)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise UsageError(f"{what} {path}: invalid YAML{where} ({problem}); fix the syntax") from None
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise UsageError(f"{what} {path}: expected a YAML list of entries (e.g. {example}), got a {_kind(raw)}")
+    return raw
+
+
+def validate_entries(raw: list[Any], model: type[M], path: Path, what: str, hints: dict[str, str]) -> list[M]:
+    """Each list item as `model`; the first problem raises, naming entry (1-based) and field."""
+    entries: list[M] = []
+    for number, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            fields = ", ".join(model.model_fields)
+            raise UsageError(f"{what} {path}: entry {number}: expected a mapping with {fields}, got a {_kind(item)}")
+        try:
+            entries.append(model.model_validate(item))
+        except ValidationError as exc:
+            raise UsageError(entry_error(path, what, number, exc, model, hints)) from None
+    return entries
+
+
+def entry_error(path: Path, what: str, number: int, exc: ValidationError, model: type[BaseModel], hints: dict[str, str]) -> str:
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    field = loc[0] if loc else ""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(model.model_fields)
+        return f"{what} {path}: entry {number}: unknown field {plain(field)!r}; allowed fields: {allowed}"
+    if kind == "missing":
+        hint = hints.get(field, "add it")
+        return f"{what} {path}: entry {number}: field {field!r} is missing; {hint}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    hint = hints.get(field)
+    return f"{what} {path}: entry {number}, field {field!r}: {plain(message)}" + (f"; {hint}" if hint else "")
+
+
+def parse_date(value: Any) -> date:
+    """A calendar date from YAML: an unquoted 2027-03-31 (a date) or the same text quoted."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{plain(value)!r} is not a date")
+
+
+def _kind(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )

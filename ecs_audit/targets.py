@@ -1,0 +1,172 @@
+"""Which accounts and regions to audit, and with which credentials.
+
+From the caller's credentials: optionally assume --role-arn first; with --org-role-name list the
+organisation's ACTIVE accounts and assume that role in each. An account whose role cannot be assumed
+becomes a Target with its error, reported, while the others go on.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import boto3
+import botocore.exceptions
+
+from ecs_audit.collect.runner import ALLOWED_ACTIONS, CALLER_ACTIONS, Target
+from ecs_audit.errors import AuditFailed, UsageError
+from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.snapshot import CallerIdentity
+from ecs_audit.session import (
+    ClientFactory,
+    assumed_session,
+    caller_identity,
+    enabled_regions,
+    organization_accounts,
+    partition_of,
+)
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+
+
+@dataclass(frozen=True)
+class AccessOptions:
+    regions: tuple[str, ...] = ()
+    all_regions: bool = False
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str = "ecs-audit"
+    duration: int = 3600
+    org_role_name: str | None = None
+    accounts: frozenset[str] | None = None
+    exclude_accounts: frozenset[str] = frozenset()
+    # (account, region) pairs collected at once, and concurrent API calls within one pair.
+    max_workers: int = 8
+    max_in_flight: int = 16
+
+    def validate(self) -> "AccessOptions":
+        if self.role_arn is not None and not _ROLE_ARN.match(self.role_arn):
+            raise UsageError(f"--role-arn {self.role_arn!r}: expected arn:aws:iam::<12-digit account>:role/<name>")
+        if self.org_role_name is not None:
+            check_role_name(self.org_role_name, "--org-role-name")
+        if self.external_id is not None and not _EXTERNAL_ID.match(self.external_id):
+            raise UsageError("--external-id: 2 to 1224 characters of letters, digits and +=,.@:/-")
+        if not _SESSION_NAME.match(self.role_session_name):
+            raise UsageError(f"--role-session-name {self.role_session_name!r}: 2 to 64 characters of letters, digits and +=,.@-")
+        if not 900 <= self.duration <= 43200:
+            raise UsageError(f"--duration {self.duration}: between 900 and 43200 seconds")
+        for option, ids in (("--accounts", self.accounts or ()), ("--exclude-accounts", self.exclude_accounts)):
+            for account in ids:
+                if not _ACCOUNT_ID.match(account):
+                    raise UsageError(f"{option}: {account!r} is not a 12-digit AWS account id")
+        if (self.accounts or self.exclude_accounts) and not self.org_role_name:
+            raise UsageError("--accounts and --exclude-accounts select organisation accounts: use them with --org-role-name")
+        if self.regions and self.all_regions:
+            raise UsageError("--region and --all-regions exclude each other")
+        return self
+
+
+def check_role_name(name: str, option: str) -> str:
+    if not _ROLE_NAME.match(name):
+        raise UsageError(f"{option} {name!r}: not a valid IAM role name (1-64 letters, digits and +=,.@_-)")
+    return name
+
+
+def parse_account_list(value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerIdentity, list[Target]]:
+    """The caller (after --role-arn) and the accounts to audit."""
+    home = access.regions[0] if access.regions else (base.region_name or "us-east-1")
+    session = base
+    clients = ClientFactory(base, CALLER_ACTIONS)
+    caller = caller_identity(clients, home)
+    if access.role_arn:
+        session = assumed_session(
+            base,
+            access.role_arn,
+            region=home,
+            external_id=access.external_id,
+            session_name=access.role_session_name,
+            duration=access.duration,
+        )
+        clients = ClientFactory(session, CALLER_ACTIONS)
+        caller = _identity_after_assume(clients, home, access.role_arn)
+    if not access.org_role_name:
+        audit_clients = ClientFactory(session, ALLOWED_ACTIONS)
+        return caller, [_target(caller.account_id, audit_clients, access, home)]
+
+    partition = partition_of(caller.arn)
+    accounts = [a for a, _ in organization_accounts(clients, home)]
+    if access.accounts is not None:
+        unknown = sorted(access.accounts - set(accounts))
+        if unknown:
+            raise UsageError(f"--accounts: {', '.join(unknown)} not among the organisation's ACTIVE accounts")
+        accounts = [a for a in accounts if a in access.accounts]
+    accounts = [a for a in accounts if a not in access.exclude_accounts]
+    if not accounts:
+        raise UsageError("no accounts left to audit after --accounts / --exclude-accounts")
+
+    def member(account_id: str) -> Target:
+        role_arn = f"arn:{partition}:iam::{account_id}:role/{access.org_role_name}"
+        member_session = assumed_session(
+            session,
+            role_arn,
+            region=home,
+            external_id=access.external_id,
+            session_name=access.role_session_name,
+            duration=access.duration,
+        )
+        member_clients = ClientFactory(member_session, ALLOWED_ACTIONS)
+        try:
+            member_clients.client("sts", home).get_caller_identity()
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            return Target(account_id, None, (), _assume_error(exc, account_id, home, role_arn))
+        try:
+            return _target(account_id, member_clients, access, home)
+        except AuditFailed as exc:
+            return Target(account_id, None, (), ApiError(
+                account_id=account_id, region=home, service="ec2", operation="DescribeRegions",
+                error_code="RegionListFailed", message=str(exc),
+            ))  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=max(1, min(access.max_workers, len(accounts)))) as pool:
+        targets = list(pool.map(member, accounts))
+    return caller, targets
+
+
+def _target(account_id: str, clients: ClientFactory, access: AccessOptions, home: str) -> Target:
+    regions = enabled_regions(clients, home) if access.all_regions else list(access.regions or [home])
+    return Target(account_id, clients, tuple(regions))
+
+
+def _identity_after_assume(clients: ClientFactory, region: str, role_arn: str) -> CallerIdentity:
+    try:
+        return caller_identity(clients, region)
+    except AuditFailed as exc:
+        raise AuditFailed(f"--role-arn {role_arn}: {exc}") from None
+
+
+def _assume_error(exc: Exception, account_id: str, region: str, role_arn: str) -> ApiError:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        code, message = str(error.get("Code", "ClientError")), str(error.get("Message", ""))
+    else:
+        code, message = type(exc).__name__, str(exc)
+    return ApiError(
+        account_id=account_id,
+        region=region,
+        service="sts",
+        operation="AssumeRole",
+        error_code=code,
+        message=f"cannot assume {role_arn}: {message}".strip(),
+        resources=[role_arn],
+    )

@@ -1,0 +1,471 @@
+"""An HTTP proxy of the tests' own, in front of the moto server: the seed of a fault-injection harness.
+
+The CLI under test is pointed at the proxy (AWS_ENDPOINT_URL); the proxy forwards every request to moto
+and every response back, byte for byte, except where a test plugs something in:
+
+- faults run before forwarding and may answer instead of moto (`deny` answers AccessDenied in the
+  protocol's real error shape); later: throttling, 5xx, timeouts, malformed bodies;
+- rewriters run on moto's answer (`rewrite_json` edits a JSON-protocol body, e.g. to add the fields AWS
+  returns and moto does not: see `install_enrichment`);
+- every call is recorded (service, operation, IAM action, region, status), so a test can assert which
+  operations were called and that nothing mutating reached the endpoint.
+
+Calls are identified the way AWS routes them: the SigV4 credential scope names the service and region;
+the operation comes from X-Amz-Target (JSON protocols), `Action=` in the form body or query string
+(query and EC2 protocols), the path of Smithy RPC v2 CBOR, or the REST request URI templates of the
+service's botocore model (rest-json, rest-xml).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape
+
+from botocore.loaders import Loader
+
+# SigV4 signing names that differ from botocore's client names.
+SIGNING_NAME_TO_SERVICE = {
+    "elasticloadbalancing": "elbv2",
+    "monitoring": "cloudwatch",
+    "elasticfilesystem": "efs",
+    "email": "ses",
+    "states": "stepfunctions",
+    "execute-api": "apigateway",
+}
+# IAM action prefixes that differ from botocore's client names.
+SERVICE_TO_IAM_PREFIX = {"elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch", "efs": "elasticfilesystem"}
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "transfer-encoding", "upgrade", "content-length"}
+
+# Operations that can change something. A read-only auditor must never send one.
+MUTATING_PREFIXES = (
+    "Create", "Update", "Delete", "Put", "Register", "Deregister", "Run", "Start", "Stop", "Tag", "Untag",
+    "Modify", "Attach", "Detach", "Set", "Submit", "Execute", "Associate", "Disassociate", "Enable", "Disable",
+    "Authorize", "Revoke", "Terminate", "Reboot", "Add", "Remove", "Upload", "Send", "Invoke", "Apply", "Import",
+    "Reset", "Restore", "Cancel", "BatchDelete", "BatchPut", "BatchUpdate", "Publish", "Replace", "Accept", "Reject",
+)
+
+
+def is_mutating(operation: str) -> bool:
+    return operation.startswith(MUTATING_PREFIXES)
+
+
+# --- what a call is ----------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    """One request as the proxy saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    service: str = "unknown"
+    operation: str = "unknown"
+    region: str = ""
+    protocol: str = "unknown"  # json, query, ec2, rest-json, rest-xml, smithy-rpc-v2-cbor
+    status: int | None = None  # of the answer sent back
+    injected: str | None = None  # the fault that answered instead of moto
+    rewritten: bool = False
+
+    @property
+    def key(self) -> str:
+        """"<service>.<Operation>", e.g. "ecs.ListTasks"."""
+        return f"{self.service}.{self.operation}"
+
+    @property
+    def action(self) -> str:
+        """The IAM action, e.g. "ecs:ListTasks", "elasticloadbalancing:DescribeListeners"."""
+        return f"{SERVICE_TO_IAM_PREFIX.get(self.service, self.service)}:{self.operation}"
+
+    @property
+    def mutating(self) -> bool:
+        return is_mutating(self.operation)
+
+    def params(self) -> dict[str, Any]:
+        """The request parameters: the JSON body, or the form/query fields (first value each)."""
+        if self.protocol == "json" or self.protocol == "rest-json":
+            try:
+                parsed = json.loads(self.body or b"{}")
+                return parsed if isinstance(parsed, dict) else {}
+            except ValueError:
+                return {}
+        fields = parse_qs(urlsplit(self.path).query)
+        if self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            fields.update(parse_qs(self.body.decode("utf-8", "replace")))
+        return {k: v[0] for k, v in fields.items()}
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"{}")
+
+
+Fault = Callable[[Call], "Reply | None"]
+Rewriter = Callable[[Call, Reply], "Reply | None"]
+
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)")
+
+
+def identify(call: Call) -> None:
+    """Fill in service, region, protocol and operation from the request."""
+    headers = call.headers
+    scope = _CREDENTIAL_SCOPE.search(headers.get("authorization", ""))
+    if scope:
+        call.region, signing_name = scope.group(1), scope.group(2)
+        call.service = SIGNING_NAME_TO_SERVICE.get(signing_name, signing_name)
+    target = headers.get("x-amz-target")
+    if target:
+        call.protocol = "json"
+        call.operation = target.rsplit(".", 1)[-1]
+        return
+    path = urlsplit(call.path).path
+    cbor = _CBOR_PATH.match(path)
+    if cbor and headers.get("smithy-protocol", "").startswith("rpc-v2-cbor"):
+        call.protocol = "smithy-rpc-v2-cbor"
+        call.operation = cbor.group(2)
+        return
+    params = call.params() if call.method in ("POST", "GET") else {}
+    if "Action" in params and (call.method == "GET" or headers.get("content-type", "").startswith("application/x-www-form-urlencoded")):
+        call.protocol = "ec2" if call.service == "ec2" else "query"
+        call.operation = params["Action"]
+        return
+    matched = _match_rest(call.service, call.method, call.path)
+    if matched:
+        call.protocol, call.operation = matched
+
+
+@lru_cache(maxsize=64)
+def _rest_routes(service: str) -> tuple[str, list[tuple[str, re.Pattern[str], list[str], int, str]]]:
+    try:
+        model = Loader().load_service_model(service, "service-2")
+    except Exception:
+        return "unknown", []
+    protocol = model["metadata"].get("protocol", "unknown")
+    routes = []
+    for name, operation in model["operations"].items():
+        http_info = operation.get("http", {})
+        uri = http_info.get("requestUri", "/")
+        path, _, query = uri.partition("?")
+        pattern = "^" + re.sub(r"\\\{[^}]+?\\\+\\\}", ".+", re.sub(r"\\\{[^}+]+\\\}", "[^/]+", re.escape(path.rstrip("/")))) + "/?$"
+        required = [q.split("=", 1)[0] for q in query.split("&") if q]
+        literal = len(re.sub(r"\{[^}]+\}", "", path))
+        routes.append((http_info.get("method", "POST"), re.compile(pattern), required, literal, name))
+    return protocol, routes
+
+
+def _match_rest(service: str, method: str, raw_path: str) -> tuple[str, str] | None:
+    protocol, routes = _rest_routes(service)
+    parts = urlsplit(raw_path)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    best: tuple[int, str] | None = None
+    for route_method, pattern, required, literal, name in routes:
+        if route_method != method or not pattern.match(parts.path or "/"):
+            continue
+        if any(q not in query for q in required):
+            continue
+        score = literal * 10 + len(required)
+        if best is None or score > best[0]:
+            best = (score, name)
+    return (protocol, best[1]) if best else None
+
+
+# --- error shapes ------------------------------------------------------------------------------
+
+
+def access_denied(call: Call, caller_arn: str, resource: str = "*") -> Reply:
+    """AccessDenied as AWS sends it for `call`'s protocol."""
+    request_id = str(uuid.uuid4())
+    message = (
+        f"User: {caller_arn} is not authorized to perform: {call.action} on resource: {resource} "
+        f"because no identity-based policy allows the {call.action} action"
+    )
+    if call.protocol == "json":
+        body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+        return Reply(400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}, body)
+    if call.protocol == "rest-json":
+        body = json.dumps({"message": message}).encode()
+        return Reply(403, {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException", "x-amzn-RequestId": request_id}, body)
+    if call.protocol == "smithy-rpc-v2-cbor":
+        body = _cbor_map({"__type": "AccessDeniedException", "message": message})
+        return Reply(403, {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": request_id}, body)
+    if call.protocol == "ec2":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code>'
+            f"<Message>You are not authorized to perform this operation. User: {escape(caller_arn)} is not authorized to perform: "
+            f"{escape(call.action)} because no identity-based policy allows the {escape(call.action)} action</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        ).encode()
+        return Reply(403, {"Content-Type": "text/xml;charset=UTF-8"}, body)
+    # query protocol (IAM, STS, ELBv2...) and anything unidentified
+    body = (
+        f'<ErrorResponse xmlns="https://{call.service}.amazonaws.com/doc/"><Error><Type>Sender</Type>'
+        f"<Code>AccessDenied</Code><Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+    return Reply(403, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body)
+
+
+def _cbor_map(values: Mapping[str, str]) -> bytes:
+    """A CBOR map of text strings (all an error body needs)."""
+
+    def head(major: int, length: int) -> bytes:
+        if length < 24:
+            return bytes([major << 5 | length])
+        if length < 256:
+            return bytes([major << 5 | 24, length])
+        if length < 65536:
+            return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+        return bytes([major << 5 | 26]) + length.to_bytes(4, "big")
+
+    out = head(5, len(values))
+    for key, value in values.items():
+        for text in (key, value):
+            data = text.encode()
+            out += head(3, len(data)) + data
+    return out
+
+
+# --- the proxy ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plug:
+    match: Callable[[Call], bool]
+    name: str
+
+
+@dataclass
+class _FaultPlug(_Plug):
+    fault: Fault = field(default=lambda call: None)
+
+
+@dataclass
+class _RewritePlug(_Plug):
+    rewriter: Rewriter = field(default=lambda call, reply: None)
+
+
+def _matcher(what: str | Iterable[str] | Callable[[Call], bool]) -> Callable[[Call], bool]:
+    """A call matcher from "ecs:ListTasks" (IAM action), "ecs.ListTasks" (service.Operation), "ecs:*",
+    a list of those, or a predicate."""
+    if callable(what):
+        return what
+    names = [what] if isinstance(what, str) else list(what)
+
+    def match(call: Call) -> bool:
+        for name in names:
+            if name in (call.action, call.key):
+                return True
+            if name.endswith("*") and (call.action.startswith(name[:-1]) or call.key.startswith(name[:-1])):
+                return True
+        return False
+
+    return match
+
+
+class FaultProxy:
+    """A threaded HTTP proxy on 127.0.0.1 in front of `upstream` (the moto server's URL)."""
+
+    def __init__(self, upstream: str, *, caller_arn: str = "arn:aws:iam::123456789012:user/ecs-audit-e2e", timeout: float = 30.0):
+        parts = urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.caller_arn = caller_arn
+        self.timeout = timeout
+        self.calls: list[Call] = []
+        self._faults: list[_FaultPlug] = []
+        self._rewriters: list[_RewritePlug] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the proxy is not running")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> "FaultProxy":
+        handler = type("ProxyHandler", (_Handler,), {"proxy": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> "FaultProxy":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # plugging in
+
+    def add_fault(self, what: str | Iterable[str] | Callable[[Call], bool], fault: Fault, name: str = "fault") -> None:
+        with self._lock:
+            self._faults.append(_FaultPlug(_matcher(what), name, fault))
+
+    def add_rewriter(self, what: str | Iterable[str] | Callable[[Call], bool], rewriter: Rewriter, name: str = "rewrite") -> None:
+        with self._lock:
+            self._rewriters.append(_RewritePlug(_matcher(what), name, rewriter))
+
+    def deny(self, *actions: str, resource: str = "*") -> None:
+        """Answer these operations ("ecs:ListTasks", "ecs.ListTasks", "ecs:Describe*") with AccessDenied."""
+        for action in actions:
+            self.add_fault(action, lambda call: access_denied(call, self.caller_arn, resource), name=f"deny {action}")
+
+    def rewrite_json(self, what: str | Iterable[str], edit: Callable[[Call, Any], Any]) -> None:
+        """Edit successful JSON-protocol answers: `edit(call, body)` changes `body` in place or returns a new one."""
+
+        def rewriter(call: Call, reply: Reply) -> Reply | None:
+            if reply.status >= 300 or call.protocol not in ("json", "rest-json"):
+                return None
+            body = reply.json()
+            replaced = edit(call, body)
+            if replaced is not None:
+                body = replaced
+            return Reply(reply.status, reply.headers, json.dumps(body).encode())
+
+        self.add_rewriter(what, rewriter, name=f"rewrite {what}")
+
+    def clear(self) -> None:
+        """Forget faults, rewriters and recorded calls."""
+        with self._lock:
+            self._faults.clear()
+            self._rewriters.clear()
+            self.calls.clear()
+
+    # what was seen
+
+    def operations(self) -> list[str]:
+        """Every call's IAM action, in order."""
+        with self._lock:
+            return [c.action for c in self.calls]
+
+    def seen(self, what: str) -> list[Call]:
+        match = _matcher(what)
+        with self._lock:
+            return [c for c in self.calls if match(c)]
+
+    def mutating_calls(self) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.mutating]
+
+    # the work
+
+    def _handle(self, call: Call) -> Reply:
+        identify(call)
+        with self._lock:
+            self.calls.append(call)
+            faults = [p for p in self._faults if p.match(call)]
+            rewriters = [p for p in self._rewriters if p.match(call)]
+        for plug in faults:
+            reply = plug.fault(call)
+            if reply is not None:
+                call.injected = plug.name
+                call.status = reply.status
+                return reply
+        reply = self._forward(call)
+        for plug in rewriters:
+            changed = plug.rewriter(call, reply)
+            if changed is not None:
+                reply = changed
+                call.rewritten = True
+        call.status = reply.status
+        return reply
+
+    def _forward(self, call: Call) -> Reply:
+        connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=self.timeout)
+        try:
+            headers = {k: v for k, v in call.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Content-Length"] = str(len(call.body))
+            connection.request(call.method, call.path, body=call.body, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            return Reply(response.status, {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP}, body)
+        finally:
+            connection.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    proxy: FaultProxy
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            body = self.rfile.read(length) if length else b""
+        call = Call(method=self.command, path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+        try:
+            reply = self.proxy._handle(call)
+        except Exception as exc:  # an upstream failure becomes a 502, never a hung client
+            reply = Reply(502, {"Content-Type": "text/plain"}, f"fault proxy: {type(exc).__name__}: {exc}".encode())
+            call.status = 502
+        self.send_response_only(reply.status)
+        for key, value in reply.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    def _read_chunked(self) -> bytes:
+        data = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return data
+            data += self.rfile.read(size)
+            self.rfile.readline()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+
+# --- the demo's enrichment, on the wire ----------------------------------------------------------
+
+
+def install_enrichment(proxy: FaultProxy, facts: Any) -> None:
+    """Add what AWS returns and moto does not (registeredBy/At, task availabilityZone...), with the same
+    functions the demo's botocore hooks use (ecs_audit.demo.enrich), applied to the JSON wire body."""
+    from ecs_audit.demo.enrich import ENRICHERS, as_epoch, enrich
+
+    def edit(call: Call, body: Any) -> None:
+        if isinstance(body, dict):
+            enrich(call.key, call.params(), body, call.region or "us-east-1", facts, as_epoch)
+
+    for key in ENRICHERS:
+        proxy.rewrite_json(key, edit)

@@ -1,0 +1,57 @@
+"""The policies and role templates we publish grant exactly the allowlist."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.docs import member_role_cloudformation, member_role_terraform
+from ecs_audit.policy import audit_role_policy
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def test_member_policy_is_the_allowlist():
+    statements = audit_role_policy()["Statement"]
+    assert len(statements) == 1
+    assert set(statements[0]["Action"]) == ALLOWED_ACTIONS
+    assert statements[0]["Effect"] == "Allow"
+
+
+def test_org_policy_adds_only_listing_and_assuming_the_member_role():
+    statements = audit_role_policy(org=True, role_name="Audit")["Statement"]
+    extra = [s for s in statements if s["Sid"] != "EcsAuditReadOnly"]
+    assert {a for s in extra for a in s["Action"]} == {"organizations:ListAccounts", "sts:AssumeRole"}
+    assume = next(s for s in extra if s["Action"] == ["sts:AssumeRole"])
+    assert assume["Resource"] == "arn:aws:iam::*:role/Audit"
+
+
+def test_cloudformation_template_parses_and_grants_the_allowlist():
+    template = yaml.load(member_role_cloudformation(), Loader=_CfnLoader)
+    role = template["Resources"]["AuditRole"]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"]["StringEquals"]  # ExternalId required
+    actions = role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"]
+    assert set(actions) == ALLOWED_ACTIONS
+    assert template["Parameters"]["SecurityAccountId"]["AllowedPattern"] == r"^\d{12}$"
+
+
+def test_terraform_snippet_lists_every_action():
+    text = member_role_terraform()
+    for action in ALLOWED_ACTIONS:
+        assert f'"{action}"' in text
+    assert "sts:ExternalId" in text
+
+
+def test_iam_policy_command_prints_json(capsys):
+    from ecs_audit.cli import main
+
+    assert main(["iam-policy"]) == 0
+    assert json.loads(capsys.readouterr().out) == audit_role_policy()
