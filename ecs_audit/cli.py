@@ -32,7 +32,7 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     Optional[list[str]],
-    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json. Default: html,md,json."),
+    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv. Default: html,md,json."),
 ]
 OutputOption = Annotated[Path, typer.Option("--output-dir", "-o", help="Directory for the report files.")]
 SnapshotOption = Annotated[
@@ -44,15 +44,43 @@ FailOnOption = Annotated[
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="YAML file with audit settings (see docs/configuration.md).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress and API errors to stderr.")]
+WaiversOption = Annotated[
+    Optional[Path], typer.Option("--waivers", help="YAML list of waivers {check, resource (ARN glob), reason, owner, expires} (see docs/reports.md).")
+]
+AnswersOption = Annotated[
+    Optional[Path], typer.Option("--answers", help="YAML list of MANUAL answers {id, answer: yes|no|n.a., who, when, note} (see docs/reports.md).")
+]
+BaselineOption = Annotated[
+    Optional[Path], typer.Option("--baseline", help="An earlier report.json: mark findings new, unchanged or resolved.")
+]
 
 
-def _options(formats: list[str] | None, output_dir: Path, fail_on: str, config: Path | None, snapshot: Path | None) -> ReportOptions:
+def _options(
+    formats: list[str] | None,
+    output_dir: Path,
+    fail_on: str,
+    config: Path | None,
+    snapshot: Path | None,
+    *,
+    waivers: Path | None = None,
+    answers: Path | None = None,
+    baseline: Path | None = None,
+) -> ReportOptions:
+    """Every option checked and every input file read before any work starts (bad input: exit 2)."""
+    from ecs_audit.answers import load_answers
+    from ecs_audit.baseline import load_baseline
+    from ecs_audit.waivers import load_waivers
+
+    catalogue = load_catalogue() if waivers or answers else None
     return ReportOptions(
         output_dir=output_dir,
         formats=parse_formats(formats),
         fail_on=parse_fail_on(fail_on),
         config=load_config(config),
         save_snapshot=snapshot,
+        waivers=load_waivers(waivers, catalogue) if waivers and catalogue else None,
+        answers=load_answers(answers, catalogue) if answers and catalogue else None,
+        baseline=load_baseline(baseline) if baseline else None,
     )
 
 
@@ -74,6 +102,13 @@ def _print_outcome(outcome: Outcome, quiet: bool) -> None:
         f"{counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
         + (f"; {summary.errors} collection errors" if summary.errors else "")
     )
+    if summary.changes is not None:
+        c = summary.changes
+        typer.echo(f"Since the baseline: {c.new} new ({c.new_fail} FAIL), {c.resolved} resolved, {c.unchanged} unchanged")
+    if summary.expired_waivers or summary.stale_waivers:
+        typer.echo(f"Waivers: {summary.expired_waivers} expired (no longer applied), {summary.stale_waivers} stale (match nothing)")
+    if counts.get("MANUAL"):
+        typer.echo(f"{counts['MANUAL']} MANUAL questions are open: answer them with --answers (see docs/reports.md)")
     for path in outcome.written:
         typer.echo(f"  {path}")
 
@@ -95,6 +130,9 @@ def scan(
     save_snapshot: SnapshotOption = None,
     fail_on: FailOnOption = "never",
     config: ConfigOption = None,
+    waivers: WaiversOption = None,
+    answers: AnswersOption = None,
+    baseline: BaselineOption = None,
     max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -106,7 +144,7 @@ def scan(
     from ecs_audit.targets import AccessOptions, parse_account_list
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline)
     access = AccessOptions(
         regions=tuple(region or ()),
         all_regions=all_regions,
@@ -134,6 +172,9 @@ def evaluate(
     output_dir: OutputOption = Path("ecs-audit-report"),
     fail_on: FailOnOption = "never",
     config: ConfigOption = None,
+    waivers: WaiversOption = None,
+    answers: AnswersOption = None,
+    baseline: BaselineOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -141,7 +182,7 @@ def evaluate(
     from ecs_audit.inventory.snapshot import load_snapshot
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, None)
+    options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline)
     outcome = finish(load_snapshot(snapshot), options)
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
@@ -154,6 +195,9 @@ def demo(
     save_snapshot: SnapshotOption = None,
     fail_on: FailOnOption = "never",
     config: ConfigOption = None,
+    waivers: WaiversOption = None,
+    answers: AnswersOption = None,
+    baseline: BaselineOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -161,12 +205,31 @@ def demo(
     from ecs_audit.demo.run import run_demo
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline)
     outcome = run_demo(options)
     _print_outcome(outcome, quiet)
     if not quiet:
         typer.echo("This was the built-in demo account (simulated with moto); no AWS account was contacted.")
     raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier report.json.")],
+    new: Annotated[Path, typer.Argument(help="The later report.json.")],
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text",
+) -> None:
+    """Compare two report.json files: new, resolved and unchanged FAIL/WARN results (exit 1 on new FAILs)."""
+    from ecs_audit.baseline import DIFF_FORMATS, compare, diff_exit_code, load_report
+
+    output_format = output_format.strip().lower()
+    if output_format not in DIFF_FORMATS:
+        raise UsageError(f"--format {output_format!r}: choose text, md or json")
+    old_report = load_report(old, "old report")
+    new_report = load_report(new, "new report")
+    comparison = compare(list(new_report.findings), list(old_report.findings))
+    typer.echo(DIFF_FORMATS[output_format](old_report, new_report, comparison, str(old), str(new)), nl=False)
+    raise typer.Exit(diff_exit_code(comparison))
 
 
 @app.command("checks")

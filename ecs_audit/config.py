@@ -52,6 +52,13 @@ class AuditConfig(BaseModel):
         "*crowdstrike*falcon*",
         "*datadog/agent*",
     ]
+    # RESILIENCE-007: slowest acceptable target-group tuning. Seconds a new task needs to turn healthy
+    # (health-check interval x healthy threshold; the defaults take 30 x 5 = 150) and the longest
+    # deregistration delay (default 300; Fargate's stopTimeout cannot exceed 120).
+    target_group_max_seconds_to_healthy: int = Field(default=60, gt=0)
+    target_group_max_deregistration_delay: int = Field(default=120, ge=0)
+    # CLUSTER-002: AMI name globs accepted besides Amazon's ECS-optimised AMIs (e.g. golden images built on them).
+    approved_ami_names: list[str] = []
 
     def sidecar_excuse(self, image: str, check_id: str) -> SidecarExcuse | None:
         for excuse in self.sidecars:

@@ -3,6 +3,7 @@ UsageError line that names the file, the entry and field at fault, and how to fi
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -64,17 +65,23 @@ def validate_entries(raw: list[Any], model: type[M], path: Path, what: str, hint
 
 
 def entry_error(path: Path, what: str, number: int, exc: ValidationError, model: type[BaseModel], hints: dict[str, str]) -> str:
-    error = exc.errors()[0]
+    errors = exc.errors()
+    # A misspelt field shows up as unknown and as missing: name the misspelling.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [str(part) for part in error["loc"]]
     field = loc[0] if loc else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = ", ".join(model.model_fields)
-        return f"{what} {path}: entry {number}: unknown field {plain(field)!r}; allowed fields: {allowed}"
+        allowed = list(model.model_fields)
+        close = difflib.get_close_matches(field, allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{what} {path}: entry {number}: unknown field {plain(field)!r}; {hint}allowed fields: {', '.join(allowed)}"
     if kind == "missing":
         hint = hints.get(field, "add it")
         return f"{what} {path}: entry {number}: field {field!r} is missing; {hint}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:  # a rule across fields: its message names them
+        return f"{what} {path}: entry {number}: {plain(message)}"
     hint = hints.get(field)
     return f"{what} {path}: entry {number}, field {field!r}: {plain(message)}" + (f"; {hint}" if hint else "")
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import boto3
 
 from ecs_audit import __version__
+from ecs_audit.answers import AnswersFile, add_questionnaire
+from ecs_audit.baseline import Baseline, compare
 from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
 from ecs_audit.collect.runner import collect_targets
 from ecs_audit.config import AuditConfig
@@ -22,6 +24,7 @@ from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, write_reports
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
 from ecs_audit.session import partition_of
+from ecs_audit.waivers import WaiverFile, apply_waivers
 from ecs_audit.targets import AccessOptions, resolve_targets
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
@@ -34,6 +37,10 @@ class ReportOptions:
     fail_on: Severity | None = None
     config: AuditConfig = field(default_factory=AuditConfig)
     save_snapshot: Path | None = None
+    # Loaded input files: --waivers (ecs_audit.waivers), --answers (ecs_audit.answers), --baseline (ecs_audit.baseline).
+    waivers: WaiverFile | None = None
+    answers: AnswersFile | None = None
+    baseline: Baseline | None = None
 
 
 @dataclass(frozen=True)
@@ -116,19 +123,33 @@ def finish(
     catalogue: Catalogue | None = None,
     generated_at: datetime | None = None,
 ) -> Outcome:
-    """Evaluate an inventory, write the reports and decide the exit code."""
+    """Evaluate an inventory, apply answers, waivers and the baseline, write the reports and decide
+    the exit code."""
     catalogue = catalogue or load_catalogue()
+    generated_at = generated_at or report_time()
     findings = evaluate(inventory, catalogue, load_registry(), options.config)
+    # The MANUAL questionnaire, answered or open; then waivers (a "no" answer can be waived too).
+    findings = add_questionnaire(findings, catalogue, inventory, options.answers)
+    waived = apply_waivers(findings, options.waivers, report_date(generated_at))
+    findings = waived.findings
+    resolved = None
+    if options.baseline is not None:
+        comparison = compare(findings, options.baseline.findings)
+        findings, resolved = comparison.findings, comparison.resolved
     errors = inventory.all_errors
     report = build_report(
         findings,
         catalogue,
         errors,
         version=__version__,
-        generated_at=generated_at or report_time(),
+        generated_at=generated_at,
         accounts=[a.account_id for a in inventory.accounts],
         regions=sorted({r.region for a in inventory.accounts for r in a.regions}),
         caller_arn=inventory.caller.arn if inventory.caller else None,
+        baseline=options.baseline.info if options.baseline is not None else None,
+        resolved=resolved,
+        expired_waivers=waived.expired,
+        stale_waivers=waived.stale,
     )
     written = write_reports(report, catalogue, list(options.formats), options.output_dir)
     return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on))
@@ -142,6 +163,13 @@ def exit_code_for(report: Report, fail_on: Severity | None) -> int:
         if finding.status is Status.FAIL and finding.severity.rank >= fail_on.rank:
             return 1
     return 0
+
+
+def report_date(generated_at: datetime) -> date:
+    """The report's calendar date in UTC: waivers apply up to and including their expiry date."""
+    if generated_at.tzinfo is not None:
+        generated_at = generated_at.astimezone(timezone.utc)
+    return generated_at.date()
 
 
 def report_time() -> datetime:

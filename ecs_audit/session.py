@@ -166,7 +166,8 @@ def caller_identity(factory: ClientFactory, region: str) -> CallerIdentity:
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise AuditFailed(f"cannot reach AWS STS to identify the caller: {exc}") from None
-    return CallerIdentity(account_id=response["Account"], arn=response["Arn"], user_id=response.get("UserId"))
+    # UserId is not kept: for IAM users some endpoints answer with the access key id.
+    return CallerIdentity(account_id=response["Account"], arn=response["Arn"])
 
 
 def partition_of(arn: str) -> str:

@@ -80,17 +80,19 @@ def check_glob(glob: str) -> None:
         raise ValueError(f"{plain(glob)!r} contains whitespace or control characters, which no ARN has")
     if not (glob.startswith("arn:") or glob.startswith("*")):
         raise ValueError(f"{plain(glob)!r} is not a glob on an ARN (it must start with 'arn:' or '*')")
-    depth = 0
     i = 0
     while i < len(glob):
-        char = glob[i]
-        if char == "[":
-            end = glob.find("]", i + 2 if glob[i + 1 : i + 2] in ("!", "]") else i + 1)
+        if glob[i] == "[":
+            # As in fnmatch: a "]" right after "[" or "[!" is part of the set.
+            start = i + 1
+            if glob[start : start + 1] == "!":
+                start += 1
+            if glob[start : start + 1] == "]":
+                start += 1
+            end = glob.find("]", start)
             if end == -1:
                 raise ValueError(f"{plain(glob)!r} has an unclosed '[' (write [[] for a literal '[')")
             i = end
-        elif char == "]" and depth == 0:
-            pass
         i += 1
     try:
         re.compile(translate(glob))

@@ -1,14 +1,193 @@
-"""Collector for ecs_audit.inventory.ec2 (not implemented yet: returns None, so checks that need it are UNKNOWN)."""
+"""Amazon EC2: what the network and cluster checks read about in-use ECS resources.
+
+- subnets of services (their own, live deployments' and task sets' awsvpc configurations), of running
+  tasks' network interfaces and of EFS mount targets;
+- the route tables explicitly associated with task subnets, and the main route table of each VPC that
+  has a task subnet without an explicit association;
+- security groups of services, load balancers and EFS mount targets, and the default security group
+  of each VPC where a service names none (awsvpc tasks then get it);
+- the flow logs of the VPCs that run tasks (task subnets, and container instances' ecs.vpc-id);
+- the AMIs of container instances.
+
+Every call filters by the ids in question (filters, not id lists, so an id that no longer exists is
+simply not returned and recorded as missing rather than failing the whole call), with at most 200
+filter values per call (EC2's limit across all filters of a request), and is paginated.
+
+Cost per region: DescribeSubnets per 200 subnets; DescribeRouteTables per 200 task subnets plus one per
+199 VPCs needing their main table; DescribeSecurityGroups per 200 groups plus one per 199 VPCs needing
+their default group; DescribeFlowLogs per 200 VPCs; DescribeImages per 200 AMIs.
+"""
 
 from __future__ import annotations
 
-from ecs_audit.collect.base import CollectContext
-from ecs_audit.config import AuditConfig
-from ecs_audit.inventory.ec2 import Ec2Inventory
-from ecs_audit.inventory.snapshot import RegionInventory
+from collections.abc import Callable, Iterable
+from typing import Any
 
-OPERATIONS: tuple[str, ...] = ()
+from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.collect.pages import validated
+from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.ec2 import Ec2Inventory, FlowLog, Image, RouteTable, SecurityGroup, Subnet, ec2_arn
+from ecs_audit.inventory.snapshot import RegionInventory
+from ecs_audit.network_use import (
+    instance_attribute,
+    is_active,
+    is_external_instance,
+    service_placements,
+    task_subnet_ids,
+    uses_default_security_group,
+)
+
+OPERATIONS: tuple[str, ...] = (
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeFlowLogs",
+    "ec2:DescribeImages",
+)
+
+SERVICE = "ec2"
+FILTER_VALUES = 200  # "The maximum number of filter values specified on a single call is 200"
+PAGE_SIZE = {"DescribeSubnets": 1000, "DescribeRouteTables": 100, "DescribeSecurityGroups": 1000, "DescribeFlowLogs": 1000, "DescribeImages": 1000}
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Ec2Inventory | None:
-    return None
+    ecs = region.ecs
+    if ecs is None:
+        return None
+    services = [s for s in ecs.services if is_active(s)]
+    task_subnets = sorted(
+        {subnet for s in services for p in service_placements(s) for subnet in p.subnets}
+        | {subnet for task in ecs.tasks for subnet in task_subnet_ids(task)}
+    )
+    mount_targets = [mt for found in (region.efs.mount_targets.values() if region.efs else []) for mt in found]
+    all_subnets = sorted(set(task_subnets) | {mt.subnet_id for mt in mount_targets if mt.subnet_id})
+    groups = sorted(
+        {g for s in services for p in service_placements(s) for g in p.security_groups}
+        | {g for lb in (region.elbv2.load_balancers if region.elbv2 else []) for g in lb.security_groups}
+        | {g for found in (region.efs.mount_target_security_groups.values() if region.efs else []) for g in found}
+    )
+    instances = [i for found in ecs.container_instances.values() for i in found if not is_external_instance(i)]
+    images = sorted({i.ami_id for i in instances if i.ami_id})
+
+    subnets = _describe(ctx, "DescribeSubnets", "Subnets", Subnet, "subnet-id", all_subnets, "subnet")
+    by_id = {s.subnet_id: s for s in subnets}
+    vpc_of_task_subnets = {by_id[s].vpc_id for s in task_subnets if s in by_id and by_id[s].vpc_id}
+    vpcs = sorted(vpc_of_task_subnets | {v for i in instances if (v := instance_attribute(i, "ecs.vpc-id"))})
+    default_group_vpcs = sorted(
+        {by_id[subnet].vpc_id for s in services if uses_default_security_group(s) for p in service_placements(s)
+         if not p.security_groups for subnet in p.subnets if subnet in by_id and by_id[subnet].vpc_id}
+    )
+    existing_task_subnets = [s for s in task_subnets if s in by_id]
+
+    calls: list[Callable[[], Any]] = [
+        lambda: _describe(ctx, "DescribeRouteTables", "RouteTables", RouteTable, "association.subnet-id", existing_task_subnets, "subnet"),
+        lambda: _describe(ctx, "DescribeSecurityGroups", "SecurityGroups", SecurityGroup, "group-id", groups, "security-group"),
+        lambda: _describe(
+            ctx, "DescribeSecurityGroups", "SecurityGroups", SecurityGroup, "vpc-id", default_group_vpcs, "vpc",
+            extra_filters=[{"Name": "group-name", "Values": ["default"]}],
+        ),
+        lambda: _flow_logs(ctx, vpcs),
+        lambda: _describe(ctx, "DescribeImages", "Images", Image, "image-id", images, "image", IncludeDeprecated=True),
+    ]
+    associated, described_groups, default_groups, (flow_logs, flow_log_vpcs), found_images = ctx.parallel(lambda call: call(), calls)
+
+    explicitly_associated = {a.subnet_id for table in associated for a in table.associations if a.subnet_id}
+    main_table_vpcs = sorted({by_id[s].vpc_id for s in existing_task_subnets if s not in explicitly_associated and by_id[s].vpc_id})
+    main_tables = _describe(
+        ctx, "DescribeRouteTables", "RouteTables", RouteTable, "vpc-id", main_table_vpcs, "vpc",
+        extra_filters=[{"Name": "association.main", "Values": ["true"]}],
+    )
+
+    found_groups = {g.group_id for g in described_groups}
+    asked_groups = set(groups) - _failed(ctx, "DescribeSecurityGroups", "security-group", groups)
+    asked_subnets = set(all_subnets) - _failed(ctx, "DescribeSubnets", "subnet", all_subnets)
+    asked_images = set(images) - _failed(ctx, "DescribeImages", "image", images)
+    route_tables = {t.route_table_id: t for t in [*associated, *main_tables]}
+    security_groups = {g.group_id: g for g in [*described_groups, *default_groups]}
+    return Ec2Inventory(
+        subnets=sorted(subnets, key=lambda s: s.subnet_id),
+        missing_subnets=sorted(asked_subnets - set(by_id)),
+        route_tables=[route_tables[k] for k in sorted(route_tables)],
+        security_groups=[security_groups[k] for k in sorted(security_groups)],
+        missing_security_groups=sorted(asked_groups - found_groups),
+        default_security_groups={g.vpc_id: g.group_id for g in default_groups if g.vpc_id},
+        flow_logs=sorted(flow_logs, key=lambda f: f.flow_log_id),
+        flow_log_vpcs=flow_log_vpcs,
+        images=sorted(found_images, key=lambda i: i.image_id),
+        missing_images=sorted(asked_images - {i.image_id for i in found_images}),
+    )
+
+
+def _arn(ctx: CollectContext, kind: str, resource_id: str) -> str:
+    return ec2_arn(ctx.partition, ctx.region, ctx.account_id, kind, resource_id)
+
+
+def _describe(
+    ctx: CollectContext,
+    operation: str,
+    result_key: str,
+    model: type,
+    filter_name: str,
+    values: list[str],
+    kind: str,
+    *,
+    extra_filters: Iterable[dict[str, Any]] = (),
+    **params: Any,
+) -> list[Any]:
+    """Items whose `filter_name` is one of `values`, in batches that keep every call within 200 filter
+    values. A failed batch is recorded against the ARNs of its values (of `kind`)."""
+    extra = list(extra_filters)
+    size = FILTER_VALUES - sum(len(f["Values"]) for f in extra)
+    found: list[Any] = []
+    for batch in batched(values, size):
+        resources = [_arn(ctx, kind, value) for value in batch]
+        items = ctx.paginate(
+            SERVICE,
+            operation,
+            result_key,
+            resources=resources,
+            Filters=[{"Name": filter_name, "Values": batch}, *extra],
+            PaginationConfig={"PageSize": PAGE_SIZE[operation]},
+            **params,
+        )
+        for item in items or []:
+            model_item = validated(ctx, SERVICE, operation, model, item, resources)
+            if model_item is not None:
+                found.append(model_item)
+    return found
+
+
+def _flow_logs(ctx: CollectContext, vpcs: list[str]) -> tuple[list[FlowLog], list[str]]:
+    """Flow logs of `vpcs`, and the VPCs whose flow logs were read (DescribeFlowLogs names its filter
+    parameter `Filter`)."""
+    logs: list[FlowLog] = []
+    read: list[str] = []
+    for batch in batched(vpcs, FILTER_VALUES):
+        resources = [_arn(ctx, "vpc", vpc) for vpc in batch]
+        items = ctx.paginate(
+            SERVICE,
+            "DescribeFlowLogs",
+            "FlowLogs",
+            resources=resources,
+            Filter=[{"Name": "resource-id", "Values": batch}],
+            PaginationConfig={"PageSize": PAGE_SIZE["DescribeFlowLogs"]},
+        )
+        if items is None:
+            continue
+        models = [validated(ctx, SERVICE, "DescribeFlowLogs", FlowLog, item, resources) for item in items]
+        if any(m is None for m in models):
+            continue
+        logs.extend(models)
+        read.extend(batch)
+    return logs, sorted(read)
+
+
+def _failed(ctx: CollectContext, operation: str, kind: str, values: Iterable[str]) -> set[str]:
+    """The values whose lookup failed (so their absence from the answer proves nothing)."""
+    failed: set[str] = set()
+    for error in ctx.errors:
+        if error.service == SERVICE and error.operation == operation:
+            for value in values:
+                if _arn(ctx, kind, value) in error.resources:
+                    failed.add(value)
+    return failed

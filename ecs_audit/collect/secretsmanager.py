@@ -7,6 +7,8 @@ ResourceNotFoundException means the secret was deleted: recorded as missing, not
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext
@@ -33,7 +35,8 @@ def referenced_secrets(ctx: CollectContext, region: RegionInventory) -> list[str
     return sorted(out)
 
 
-def _describe(ctx: CollectContext, reference: str) -> Secret | None | object:
+def _describe(ctx: CollectContext, reference: str) -> Any:
+    """The secret, ABSENT if it does not exist, or None after recording a failure."""
     response = ctx.call(
         SERVICE, "DescribeSecret", resources=[reference], absent_codes=("ResourceNotFoundException",), SecretId=reference
     )

@@ -13,6 +13,12 @@ moto 5.2.5 leaves out fields the auditor reads (see /work/shared/MOTO-NOTES.md):
 - ListAccountSettings(effectiveSettings=True): only settings that were put, without `principalArn` or
   `type`, where AWS returns every setting with its default.
 
+- inspector2 BatchGetAccountStatus: nothing for an account that never activated Inspector (AWS: DISABLED).
+
+Some operations have no handler in moto at all (GuardDuty ListCoverage, Compute Optimizer
+GetECSServiceRecommendations, Inspector GetConfiguration): `STUBS` answer them instead, from the same
+facts.
+
 Each enricher takes the request parameters, the response dict, the region, the `EstateFacts` and a
 timestamp encoder, and edits the response in place. The demo's botocore hooks call them on parsed
 responses (timestamps are datetimes); the tests' HTTP proxy calls them on the JSON wire body (timestamps
@@ -29,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ecs_audit.demo.estate import Provenance
+from ecs_audit.demo.estate import Backstory
 
 Timestamp = Callable[[datetime], Any]
 Enricher = Callable[[Mapping[str, Any], dict[str, Any], str, "EstateFacts", Timestamp], None]
@@ -77,13 +83,25 @@ class RegionFacts:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     # cluster ARN -> counts and statistics
     clusters: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the region's GuardDuty detector: {"id", "runtime", "fargate_agent", "ec2_agent"}; None without one
+    guardduty: dict[str, Any] | None = None
+    # "service/<cluster>/<service>" -> the predefined metrics of its target-tracking policies
+    scaling: dict[str, list[str]] = field(default_factory=dict)
+    # Amazon Inspector was activated in this region (for any resource type)
+    inspector: bool = False
+
+    def service(self, arn: str) -> dict[str, Any] | None:
+        for service in self.services.values():
+            if service.get("serviceArn") == arn:
+                return service
+        return None
 
 
 @dataclass
 class EstateFacts:
     account_id: str
     now: datetime
-    provenance: Provenance = field(default_factory=Provenance)
+    backstory: Backstory = field(default_factory=Backstory)
     regions: dict[str, RegionFacts] = field(default_factory=dict)
 
     def region(self, name: str) -> RegionFacts:
@@ -103,20 +121,20 @@ def collect_facts(
     client_for: Callable[[str, str], Any],
     regions: Sequence[str],
     *,
-    provenance: Provenance | None = None,
+    backstory: Backstory | None = None,
     now: datetime | None = None,
 ) -> EstateFacts:
     """Read what the enrichers need from moto, with clients from `client_for(service, region)` (a
     session of the seeding side, never the audited one)."""
     account = client_for("sts", regions[0]).get_caller_identity()["Account"]
     now = now or datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    facts = EstateFacts(account_id=account, now=now, provenance=provenance or Provenance())
+    facts = EstateFacts(account_id=account, now=now, backstory=backstory or Backstory())
     for region in regions:
-        facts.regions[region] = _region_facts(client_for, region)
+        facts.regions[region] = _region_facts(client_for, region, account)
     return facts
 
 
-def _region_facts(client_for: Callable[[str, str], Any], region: str) -> RegionFacts:
+def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id: str) -> RegionFacts:
     ec2 = client_for("ec2", region)
     ecs = client_for("ecs", region)
     ecr = client_for("ecr", region)
@@ -144,6 +162,24 @@ def _region_facts(client_for: Callable[[str, str], Any], region: str) -> RegionF
         task_arns = ecs.list_tasks(cluster=cluster_arn, desiredStatus="RUNNING").get("taskArns", [])
         tasks = ecs.describe_tasks(cluster=cluster_arn, tasks=task_arns)["tasks"] if task_arns else []
         out.clusters[cluster_arn] = _cluster_counts(services, tasks, len(instances))
+    guardduty = client_for("guardduty", region)
+    for detector_id in guardduty.list_detectors().get("DetectorIds", [])[:1]:
+        detector = guardduty.get_detector(DetectorId=detector_id)
+        runtime = next((f for f in detector.get("Features", []) if f.get("Name") in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING")), None)
+        extra = {c.get("Name"): c.get("Status") for c in (runtime or {}).get("AdditionalConfiguration", [])}
+        out.guardduty = {
+            "id": detector_id,
+            "runtime": bool(runtime and runtime.get("Status") == "ENABLED"),
+            "fargate_agent": extra.get("ECS_FARGATE_AGENT_MANAGEMENT") == "ENABLED",
+            "ec2_agent": extra.get("EC2_AGENT_MANAGEMENT") == "ENABLED",
+        }
+    status = client_for("inspector2", region).batch_get_account_status(accountIds=[account_id])
+    out.inspector = any((a.get("state") or {}).get("status") == "ENABLED" for a in status.get("accounts", []))
+    scaling = client_for("application-autoscaling", region)
+    for policy in scaling.describe_scaling_policies(ServiceNamespace="ecs").get("ScalingPolicies", []):
+        spec = (policy.get("TargetTrackingScalingPolicyConfiguration") or {}).get("PredefinedMetricSpecification") or {}
+        if spec.get("PredefinedMetricType"):
+            out.scaling.setdefault(policy["ResourceId"], []).append(spec["PredefinedMetricType"])
     for status in ("ACTIVE", "INACTIVE"):
         for arn in ecs.list_task_definitions(status=status).get("taskDefinitionArns", []):
             td = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
@@ -218,14 +254,14 @@ def enrich_describe_task_definition(params: Mapping[str, Any], response: dict[st
         return
     family, revision = _family_revision(td["taskDefinitionArn"])
     region = _region_of(td["taskDefinitionArn"], region)
-    table = facts.provenance.registrations
+    table = facts.backstory.registrations
     known = table.get(f"{region}/{family}:{revision}") or (table.get(f"{family}:{revision}") if region == _home(facts) else None)
     if known:
         principal, days = known
     else:
         # Unknown revisions: registered by the CI role, a week apart, the newest two days ago.
         latest = max([_family_revision(a)[1] for a in facts.region(region).task_definitions if _family_revision(a)[0] == family] or [revision])
-        principal, days = facts.provenance.default_registrar, 2 + 7 * (latest - revision)
+        principal, days = facts.backstory.default_registrar, 2 + 7 * (latest - revision)
     registered = facts.ago(days) + timedelta(hours=10 + 8 * _stable_fraction(td["taskDefinitionArn"]))
     td.setdefault("registeredBy", facts.principal(principal))
     td.setdefault("registeredAt", ts(registered))
@@ -327,7 +363,7 @@ def enrich_describe_services(params: Mapping[str, Any], response: dict[str, Any]
 def _enrich_service(service: dict[str, Any], facts: EstateFacts, ts: Timestamp) -> None:
     cluster = (service.get("clusterArn") or "").rsplit("/", 1)[-1]
     name = service["serviceName"]
-    principal, days = facts.provenance.services.get(f"{cluster}/{name}", (facts.provenance.default_service_creator, 30))
+    principal, days = facts.backstory.services.get(f"{cluster}/{name}", (facts.backstory.default_service_creator, 30))
     created = facts.ago(days) + timedelta(hours=9 + 8 * _stable_fraction(service["serviceArn"]))
     service.setdefault("createdAt", ts(created))
     service.setdefault("createdBy", facts.principal(principal))
@@ -402,14 +438,246 @@ def enrich_list_account_settings(params: Mapping[str, Any], response: dict[str, 
             settings.append({"name": name, "value": value, "principalArn": root, "type": "aws_managed"})
 
 
+def enrich_describe_container_instances(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    """moto ignores the versionInfo given at registration and reports agent 1.0.0 / Docker 1.5.0."""
+    for instance in response.get("containerInstances", []):
+        info = instance.get("versionInfo") or {}
+        if info.get("agentVersion") in (None, "1.0.0"):
+            instance["versionInfo"] = {
+                "agentVersion": facts.backstory.ecs_agent_version,
+                "agentHash": hashlib.sha1(facts.backstory.ecs_agent_version.encode()).hexdigest()[:8],
+                "dockerVersion": facts.backstory.docker_version,
+            }
+
+
+def enrich_inspector_account_status(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    """moto answers nothing for an account that never activated Inspector; AWS says DISABLED."""
+    answered = {a.get("accountId") for a in response.get("accounts", [])} | {a.get("accountId") for a in response.get("failedAccounts", [])}
+    disabled = {"status": "DISABLED"}
+    for account in params.get("accountIds") or [facts.account_id]:
+        if account not in answered:
+            response.setdefault("accounts", []).append(
+                {
+                    "accountId": account,
+                    "state": dict(disabled),
+                    "resourceState": {kind: dict(disabled) for kind in ("ec2", "ecr", "lambda", "lambdaCode", "codeRepository")},
+                }
+            )
+
+
 # Keyed "<botocore service name>.<Operation>".
 ENRICHERS: dict[str, Enricher] = {
+    "inspector2.BatchGetAccountStatus": enrich_inspector_account_status,
     "ecs.DescribeTaskDefinition": enrich_describe_task_definition,
     "ecs.DescribeTasks": enrich_describe_tasks,
     "ecs.DescribeServices": enrich_describe_services,
     "ecs.DescribeClusters": enrich_describe_clusters,
+    "ecs.DescribeContainerInstances": enrich_describe_container_instances,
     "ecs.ListAccountSettings": enrich_list_account_settings,
 }
+
+
+# --- stubs: operations moto has no handler for ---------------------------------------------------
+
+Stub = Callable[[Mapping[str, Any], str, EstateFacts, Timestamp], dict[str, Any]]
+
+
+class StubError(Exception):
+    """A stub's answer is an API error."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def stub_guardduty_list_coverage(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    """ECS runtime coverage per cluster with running work, as GuardDuty reports it."""
+    rf = facts.region(region)
+    detector = rf.guardduty
+    if detector is None or params.get("DetectorId") != detector["id"]:
+        raise StubError("BadRequestException", "The request is rejected because the input detectorId is not owned by the current account.")
+    if not detector["runtime"] or params.get("NextToken"):
+        return {"Resources": []}
+    criteria = (params.get("FilterCriteria") or {}).get("FilterCriterion", [])
+    wanted = {v for c in criteria if c.get("CriterionKey") == "RESOURCE_TYPE" for v in (c.get("FilterCondition") or {}).get("Equals", [])}
+    if wanted and "ECS" not in wanted:
+        return {"Resources": []}
+    resources = []
+    for arn, counts in sorted(rf.clusters.items()):
+        fargate = counts["runningFargateTasksCount"]
+        instances = counts["registeredContainerInstancesCount"]
+        if not fargate and not instances:
+            continue  # nothing runs there: GuardDuty has nothing to cover
+        details: dict[str, Any] = {"ClusterName": arn.rsplit("/", 1)[-1]}
+        issues = []
+        if fargate:
+            details["FargateDetails"] = {"ManagementType": "AUTO_MANAGED" if detector["fargate_agent"] else "DISABLED", "Issues": []}
+            if not detector["fargate_agent"]:
+                issues.append("Fargate agent management is disabled")
+        if instances:
+            covered = instances if detector["ec2_agent"] else 0
+            details["ContainerInstanceDetails"] = {"CoveredContainerInstances": covered, "CompatibleContainerInstances": instances}
+            if covered < instances:
+                issues.append("No agent reporting")
+        resource: dict[str, Any] = {
+            "ResourceId": arn,
+            "DetectorId": detector["id"],
+            "AccountId": facts.account_id,
+            "ResourceDetails": {"ResourceType": "ECS", "EcsClusterDetails": details},
+            "CoverageStatus": "UNHEALTHY" if issues else "HEALTHY",
+            "UpdatedAt": ts(facts.now - timedelta(minutes=20 + 30 * _stable_fraction(arn, "coverage"))),
+        }
+        if issues:
+            resource["Issue"] = "; ".join(issues)
+        resources.append(resource)
+    return {"Resources": resources}
+
+
+# Fargate task sizes: CPU units -> allowed memory (MiB).
+_FARGATE_SIZES = {256: (512, 1024, 2048), 512: tuple(range(1024, 4097, 1024)), 1024: tuple(range(2048, 8193, 1024)),
+                  2048: tuple(range(4096, 16385, 1024)), 4096: tuple(range(8192, 30721, 1024))}
+
+
+def _fargate_size(cpu: int, memory: int) -> tuple[int, int]:
+    """The smallest valid Fargate size with at least `cpu` units and `memory` MiB."""
+    for units in sorted(_FARGATE_SIZES):
+        if units >= cpu:
+            fits = [m for m in _FARGATE_SIZES[units] if m >= memory]
+            if fits:
+                return units, fits[0]
+    return 4096, 30720
+
+
+def _monthly_cost(cpu: int, memory: int, tasks: int) -> float:
+    """Fargate on-demand Linux/x86 in us-east-1: $0.04048 per vCPU-hour and $0.004445 per GB-hour."""
+    return round((cpu / 1024 * 0.04048 + memory / 1024 * 0.004445) * 730 * max(tasks, 1), 2)
+
+
+def stub_compute_optimizer_ecs_recommendations(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    """Rightsizing recommendations for Fargate services, from the backstory's utilisation."""
+    rf = facts.region(region)
+    recommendations, errors = [], []
+    for arn in params.get("serviceArns") or []:
+        service = rf.service(arn)
+        if service is None:
+            errors.append({"identifier": arn, "code": "ResourceNotFoundException", "message": "The service was not found."})
+            continue
+        if _launch_kind(service) != "FARGATE":
+            errors.append({"identifier": arn, "code": "InvalidParameterValueException", "message": "Only Amazon ECS services on Fargate are supported."})
+            continue
+        td = rf.task_definitions.get(service.get("taskDefinition", ""))
+        if not td or not service.get("desiredCount") or not td.get("cpu") or not td.get("memory"):
+            errors.append({"identifier": arn, "code": "InsufficientDataException",
+                           "message": "Not enough utilization data: the service ran no tasks in the lookback period."})
+            continue
+        recommendations.append(_recommendation(service, td, rf, facts, ts))
+    return {"ecsServiceRecommendations": recommendations, "errors": errors}
+
+
+def _recommendation(service: dict[str, Any], td: dict[str, Any], rf: RegionFacts, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    cluster = service["clusterArn"].rsplit("/", 1)[-1]
+    use = facts.backstory.utilisation_of(cluster, service["serviceName"])
+    cpu, memory = int(td["cpu"]), int(td["memory"])
+    reasons = []
+    if use.cpu[1] < 0.2:
+        reasons.append("CPUOverprovisioned")
+    if use.memory[1] < 0.3:
+        reasons.append("MemoryOverprovisioned")
+    if use.cpu[1] > 0.9:
+        reasons.append("CPUUnderprovisioned")
+    if use.memory[1] > 0.9:
+        reasons.append("MemoryUnderprovisioned")
+    if any(r.endswith("Underprovisioned") for r in reasons):
+        finding, risk = "Underprovisioned", "High"
+        reasons = [r for r in reasons if r.endswith("Underprovisioned")]
+    elif reasons:
+        finding, risk = "Overprovisioned", "VeryLow"
+    else:
+        finding, risk = "Optimized", "Low"
+    # Size for the peak with 30 % headroom.
+    want_cpu = max(256, int(cpu * use.cpu[1] * 1.3))
+    want_memory = max(512, int(memory * use.memory[1] * 1.3))
+    new_cpu, new_memory = _fargate_size(want_cpu, want_memory) if finding != "Optimized" else (cpu, memory)
+    tasks = int(service.get("desiredCount") or 1)
+    saving = _monthly_cost(cpu, memory, tasks) - _monthly_cost(new_cpu, new_memory, tasks)
+
+    def projected(name: str, used: float, reserved: int, new: int) -> dict[str, Any]:
+        value = round(100 * used * reserved / new, 1)
+        return {"name": name, "statistic": "Maximum", "lowerBoundValue": round(value * 0.9, 1), "upperBoundValue": value}
+
+    containers = []
+    for container in td.get("containers", []):
+        size = {k: container[k] for k in ("memory", "memoryReservation") if container.get(k) is not None}
+        containers.append({"containerName": container["name"], "memorySizeConfiguration": size, "cpu": container.get("cpu", 0)})
+    policies = rf.scaling.get(f"service/{cluster}/{service['serviceName']}", [])
+    current: dict[str, Any] = {"memory": memory, "cpu": cpu, "containerConfigurations": containers, "taskDefinitionArn": service["taskDefinition"]}
+    if "ECSServiceAverageCPUUtilization" in policies:
+        current["autoScalingConfiguration"] = "TargetTrackingScalingCpu"
+    elif "ECSServiceAverageMemoryUtilization" in policies:
+        current["autoScalingConfiguration"] = "TargetTrackingScalingMemory"
+    option: dict[str, Any] = {
+        "memory": new_memory,
+        "cpu": new_cpu,
+        "projectedUtilizationMetrics": [projected("Cpu", use.cpu[1], cpu, new_cpu), projected("Memory", use.memory[1], memory, new_memory)],
+        "containerRecommendations": containers,
+    }
+    if saving > 0:
+        savings = {"savingsOpportunityPercentage": round(100 * saving / _monthly_cost(cpu, memory, tasks), 1),
+                   "estimatedMonthlySavings": {"currency": "USD", "value": round(saving, 2)}}
+        option["savingsOpportunity"] = savings
+        option["savingsOpportunityAfterDiscounts"] = savings
+    return {
+        "serviceArn": service["serviceArn"],
+        "accountId": facts.account_id,
+        "currentServiceConfiguration": current,
+        "utilizationMetrics": [
+            {"name": "Cpu", "statistic": "Maximum", "value": round(100 * use.cpu[1], 1)},
+            {"name": "Cpu", "statistic": "Average", "value": round(100 * use.cpu[0], 1)},
+            {"name": "Memory", "statistic": "Maximum", "value": round(100 * use.memory[1], 1)},
+            {"name": "Memory", "statistic": "Average", "value": round(100 * use.memory[0], 1)},
+        ],
+        "lookbackPeriodInDays": 14.0,
+        "launchType": "Fargate",
+        "lastRefreshTimestamp": ts(facts.now - timedelta(hours=6)),
+        "finding": finding,
+        "findingReasonCodes": reasons,
+        "serviceRecommendationOptions": [option],
+        "currentPerformanceRisk": risk,
+        "effectiveRecommendationPreferences": {"savingsEstimationMode": {"source": "PublicPricing"}, "lookBackPeriod": "DAYS_14"},
+        "tags": [{"key": t["key"], "value": t["value"]} for t in service.get("tags", [])],
+    }
+
+
+def stub_inspector_get_configuration(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    """Inspector's scan settings: the defaults, where Inspector was ever activated."""
+    if not facts.region(region).inspector:
+        raise StubError("ResourceNotFoundException", "Inspector has not been enabled for this account in this Region.", 404)
+    updated = ts(facts.ago(200))
+    return {
+        "ecrConfiguration": {
+            "rescanDurationState": {
+                "rescanDuration": "LIFETIME",
+                "status": "SUCCESS",
+                "updatedAt": updated,
+                "pullDateRescanDuration": "DAYS_90",
+                "pullDateRescanMode": "LAST_PULL_DATE",
+            }
+        },
+        "ec2Configuration": {"scanModeState": {"scanMode": "EC2_HYBRID", "scanModeStatus": "SUCCESS"}},
+    }
+
+
+STUBS: dict[str, Stub] = {
+    "inspector2.GetConfiguration": stub_inspector_get_configuration,
+    "guardduty.ListCoverage": stub_guardduty_list_coverage,
+    "compute-optimizer.GetECSServiceRecommendations": stub_compute_optimizer_ecs_recommendations,
+}
+
+
+def answer(operation: str, params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any] | None:
+    """The stub's answer for `operation`, None if moto handles it; raises StubError for an API error."""
+    stub = STUBS.get(operation)
+    return None if stub is None else stub(params, region, facts, ts)
 
 
 def enrich(operation: str, params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> bool:

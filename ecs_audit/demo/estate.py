@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -74,20 +76,38 @@ LEGACY_ADMIN_USER = "arn:aws:iam::{account}:user/j.doe"
 
 
 @dataclass(frozen=True)
-class Provenance:
-    """Who registered task definition revisions and created services, and how many days ago.
+class Utilisation:
+    """A service's CPU and memory use as fractions of what its tasks reserve: (typical, peak)."""
+
+    cpu: tuple[float, float]
+    memory: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Backstory:
+    """What AWS knows about the account and moto cannot: who did what when, and how busy things are.
 
     `registrations` maps `family:revision` (or `region/family:revision`) to (principal, days ago);
-    `services` maps `cluster/service` to (principal, days ago). Anything not listed was done by the
-    default principals, with ages derived from revision numbers."""
+    `services` maps `cluster/service` to (principal, days ago) of its creation; `utilisation` maps
+    `cluster/service` to its measured use (seeded as Container Insights metrics where Container
+    Insights is on; Compute Optimizer's recommendations follow from it too). Anything not listed was
+    done by the default principals, with ages derived from revision numbers, at a moderate utilisation."""
 
     registrations: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     services: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    utilisation: Mapping[str, Utilisation] = field(default_factory=dict)
     default_registrar: str = CI_SESSION
     default_service_creator: str = IAC_ROLE_ARN
+    default_utilisation: Utilisation = Utilisation(cpu=(0.35, 0.6), memory=(0.5, 0.65))
+    # ECS agent version on container instances (moto reports a placeholder 1.0.0).
+    ecs_agent_version: str = "1.89.1"
+    docker_version: str = "DockerVersion: 25.0.8"
+
+    def utilisation_of(self, cluster: str, service: str) -> Utilisation:
+        return self.utilisation.get(f"{cluster}/{service}", self.default_utilisation)
 
 
-DEMO_PROVENANCE = Provenance(
+DEMO_BACKSTORY = Backstory(
     registrations={
         "web-api:1": (CI_SESSION, 61),
         "web-api:2": (CI_SESSION, 9),
@@ -110,6 +130,16 @@ DEMO_PROVENANCE = Provenance(
         "legacy/nightly-export": (LEGACY_ADMIN_USER, 560),
         "prod-eu/web-api": (IAC_ROLE_ARN, 95),
     },
+    utilisation={
+        "prod/web-api": Utilisation(cpu=(0.31, 0.64), memory=(0.47, 0.68)),
+        # Sized for a launch-day peak that never came: a rightsizing candidate.
+        "prod/payments": Utilisation(cpu=(0.05, 0.12), memory=(0.16, 0.23)),
+        "prod-eu/web-api": Utilisation(cpu=(0.22, 0.45), memory=(0.41, 0.55)),
+        # Runs out of memory under load (no Container Insights there: only Compute Optimizer sees it).
+        "legacy/legacy-api": Utilisation(cpu=(0.48, 0.81), memory=(0.83, 0.97)),
+    },
+    ecs_agent_version="1.68.2",
+    docker_version="DockerVersion: 20.10.25",
 )
 
 
@@ -651,6 +681,81 @@ def rolling_update(*, circuit_breaker: bool, minimum: int = 100, maximum: int = 
     return {"deploymentConfiguration": config, **extra}
 
 
+# --- monitoring ------------------------------------------------------------------------------
+
+
+def _daily_shape(hour: int) -> float:
+    """0 at night, 1 at the afternoon peak (UTC 14:00)."""
+    if 6 <= hour <= 22:
+        return math.sin(math.pi * (hour - 6) / 16) ** 2
+    return 0.0
+
+
+def container_insights_metrics(
+    seeder: Seeder,
+    region: str,
+    *,
+    cluster: str,
+    service: str,
+    task_cpu: int,
+    task_memory: int,
+    tasks: int,
+    use: Utilisation,
+    now: datetime,
+    days: int = 7,
+) -> None:
+    """Hourly Container Insights service metrics (what ECS publishes when Container Insights is on):
+    CpuUtilized/CpuReserved and MemoryUtilized/MemoryReserved by ClusterName and ServiceName.
+
+    Seven days by default: moto's GetMetricData scans every datapoint for every period of every query,
+    so two weeks of hourly data for a few services already costs a second per audit."""
+    dimensions = [{"Name": "ClusterName", "Value": cluster}, {"Name": "ServiceName", "Value": service}]
+    cpu_reserved, memory_reserved = float(task_cpu * tasks), float(task_memory * tasks)
+    data: list[dict[str, Any]] = []
+    for hours_ago in range(1, days * 24 + 1):
+        at = now - timedelta(hours=hours_ago)
+        shape = _daily_shape(at.hour)
+        for name, reserved, (typical, peak) in (("Cpu", cpu_reserved, use.cpu), ("Memory", memory_reserved, use.memory)):
+            average = reserved * (typical + (peak - typical) * shape * 0.92)
+            high = min(reserved * peak, average * 1.08)
+            for metric, value, low, top in ((f"{name}Utilized", average, average * 0.85, high), (f"{name}Reserved", reserved, reserved, reserved)):
+                data.append({
+                    "MetricName": metric, "Dimensions": dimensions, "Timestamp": at,
+                    "Unit": "None" if name == "Cpu" else "Megabytes",
+                    "StatisticValues": {"SampleCount": 60.0, "Sum": round(value * 60, 3), "Minimum": round(low, 3), "Maximum": round(top, 3)},
+                })
+    cloudwatch = seeder.client("cloudwatch", region)
+    for start in range(0, len(data), 1000):
+        cloudwatch.put_metric_data(Namespace="ECS/ContainerInsights", MetricData=data[start : start + 1000])
+
+
+def alarm(
+    seeder: Seeder,
+    region: str,
+    name: str,
+    *,
+    namespace: str,
+    metric: str,
+    dimensions: Mapping[str, str],
+    threshold: float,
+    actions: Sequence[str],
+    statistic: str = "Average",
+    periods: int = 3,
+    description: str = "",
+) -> None:
+    seeder.client("cloudwatch", region).put_metric_alarm(
+        AlarmName=name, AlarmDescription=description, Namespace=namespace, MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()], Statistic=statistic, Period=60,
+        EvaluationPeriods=periods, DatapointsToAlarm=periods, Threshold=threshold, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching", AlarmActions=list(actions), OKActions=list(actions),
+    )
+
+
+def _lb_dimension(arn: str) -> str:
+    """The CloudWatch dimension of a load balancer or target group ARN (app/name/id, targetgroup/name/id)."""
+    return arn.split(":", 5)[5].split("/", 1)[1] if ":loadbalancer/" in arn else arn.split(":", 5)[5]
+
+
 # --- the demo account ------------------------------------------------------------------------
 
 
@@ -669,6 +774,8 @@ class DemoEstate:
     target_groups: dict[str, str] = field(default_factory=dict)
     load_balancers: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    backstory: Backstory = field(default_factory=Backstory)
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0))
 
     def subnet_az(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -677,11 +784,19 @@ class DemoEstate:
         return out
 
 
-def seed_estate(session: boto3.Session, *, endpoint_url: str | None = None, regions: Sequence[str] = DEMO_REGIONS) -> DemoEstate:
+def seed_estate(
+    session: boto3.Session,
+    *,
+    endpoint_url: str | None = None,
+    regions: Sequence[str] = DEMO_REGIONS,
+    backstory: Backstory = DEMO_BACKSTORY,
+    now: datetime | None = None,
+) -> DemoEstate:
     """Seed the whole demo account. `endpoint_url` targets a moto server instead of the in-process mock."""
     seeder = Seeder(session, endpoint_url=endpoint_url)
     prepare_moto(seeder)
-    estate = DemoEstate(account_id=seeder.account_id)
+    estate = DemoEstate(account_id=seeder.account_id, backstory=backstory,
+                        now=now or datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0))
     estate.identity = seed_identity(seeder)
     if HOME_REGION in regions:
         seed_home_region(seeder, estate)
@@ -794,6 +909,10 @@ def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
                                                {"Name": "EC2_AGENT_MANAGEMENT", "Status": "DISABLED"}]}],
         Tags={"ManagedBy": "terraform"},
     )
+
+    # Amazon Inspector scans the (legacy) EC2 instances; ECR keeps basic scanning (the reference's weak
+    # spot: no continuous rescans of images already pushed).
+    seeder.client("inspector2", region).enable(accountIds=[seeder.account_id], resourceTypes=["EC2"])
 
     seed_prod_cluster(seeder, estate, prod_key=prod_key, payments_registry=payments_registry)
     seed_legacy_cluster(seeder, estate)
@@ -971,6 +1090,23 @@ def seed_prod_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str, paym
                     "ScaleOutCooldown": 60, "ScaleInCooldown": 300,
                 },
             )
+
+    # Monitoring: Container Insights data for both services; alarms that page the on-call rotation on
+    # web-api's CPU and 5xx rate and on payments' memory.
+    for service, cpu, memory, tasks in (("web-api", 256, 512, 3), ("payments", 512, 1024, 2)):
+        container_insights_metrics(seeder, region, cluster="prod", service=service, task_cpu=cpu, task_memory=memory, tasks=tasks,
+                                   use=estate.backstory.utilisation_of("prod", service), now=estate.now)
+    oncall = seeder.client("sns", region).create_topic(Name="prod-oncall", Tags=[{"Key": "Environment", "Value": "prod"}])["TopicArn"]
+    alarm(seeder, region, "prod-web-api-cpu-high", namespace="AWS/ECS", metric="CPUUtilization",
+          dimensions={"ClusterName": "prod", "ServiceName": "web-api"}, threshold=85, actions=[oncall],
+          description="web-api CPU above 85 % for 3 minutes")
+    alarm(seeder, region, "prod-web-api-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", statistic="Sum",
+          dimensions={"LoadBalancer": _lb_dimension(estate.load_balancers["prod-web"]),
+                      "TargetGroup": _lb_dimension(estate.target_groups["web-api-blue"])},
+          threshold=25, actions=[oncall], description="web-api answers 5xx")
+    alarm(seeder, region, "prod-payments-memory-high", namespace="ECS/ContainerInsights", metric="MemoryUtilized", statistic="Maximum",
+          dimensions={"ClusterName": "prod", "ServiceName": "payments"}, threshold=900, actions=[oncall],
+          description="payments memory above 900 MiB")
 
 
 def seed_legacy_cluster(seeder: Seeder, estate: DemoEstate) -> None:
@@ -1259,3 +1395,5 @@ def seed_second_region(seeder: Seeder, estate: DemoEstate) -> None:
         seeder, region, cluster="prod-eu", service="web-api", count=2, platform_version="1.4.0",
         subnets=net.private_subnets, security_groups=[net.security_groups["web-api-tasks"]],
     )
+    container_insights_metrics(seeder, region, cluster="prod-eu", service="web-api", task_cpu=256, task_memory=512, tasks=2,
+                               use=estate.backstory.utilisation_of("prod-eu", "web-api"), now=estate.now)

@@ -9,10 +9,13 @@ and moto answers every AWS call.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 import boto3
+import botocore.session
 
 from ecs_audit.errors import UsageError
 from ecs_audit.pipeline import Outcome, ReportOptions, scan
@@ -52,6 +55,61 @@ def demo_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _sharing_models_with(session: boto3.Session) -> botocore.session.Session:
+    """A fresh botocore session (own credentials, events, clients) that reuses `session`'s loader: the
+    service models the seeding already parsed are not parsed again (about a second for the audit's
+    twenty-odd clients)."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", session._session.get_component("data_loader"))
+    return core
+
+
+@contextmanager
+def _one_model_loader() -> Iterator[botocore.session.Session]:
+    """One botocore loader for moto and the demo's sessions.
+
+    moto parses the botocore service models again for its own use (a new loader per model, and another
+    for the regions of each backend); the demo's sessions would parse them a third time. The JSON of
+    the EC2 model alone takes a quarter of a second to decode. Sharing one caching loader saves a
+    second or two of a demo run. moto ships no model extras, so its loader reads the same files."""
+    import moto.core.utils
+    from moto.core.base_backend import AccountSpecificBackend
+
+    shared = AccountSpecificBackend.get_session()._session  # moto's own (cached) session for regions
+    loader = shared.get_component("data_loader")
+    original = moto.core.utils.create_loader
+    moto.core.utils.create_loader = lambda: loader
+    try:
+        _import_ec2_models(loader)
+        core = botocore.session.get_session()
+        core.register_component("data_loader", loader)
+        yield core
+    finally:
+        moto.core.utils.create_loader = original
+
+
+def _import_ec2_models(loader: Any) -> None:
+    """Import moto's EC2 models with `boto3.Session()` sharing `loader`: at import, moto lists the EC2
+    regions of three partitions, each through a new session that parses the EC2 model again."""
+    if "moto.ec2.models" in sys.modules:
+        return
+
+    class SharingSession(boto3.Session):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if not args and not kwargs:
+                core = botocore.session.get_session()
+                core.register_component("data_loader", loader)
+                kwargs["botocore_session"] = core
+            super().__init__(*args, **kwargs)
+
+    original = boto3.Session
+    boto3.Session = SharingSession  # type: ignore[misc]
+    try:
+        import moto.ec2.models  # noqa: F401
+    finally:
+        boto3.Session = original  # type: ignore[misc]
+
+
 def run_demo(options: ReportOptions) -> Outcome:
     try:
         from moto import mock_aws
@@ -59,14 +117,16 @@ def run_demo(options: ReportOptions) -> Outcome:
         raise UsageError(DEMO_EXTRA_MESSAGE) from None
 
     from ecs_audit.demo.enrich import collect_facts
-    from ecs_audit.demo.estate import AUDIT_ROLE, DEMO_PROVENANCE, DEMO_REGIONS, HOME_REGION, seed_estate
+    from ecs_audit.demo.estate import AUDIT_ROLE, DEMO_BACKSTORY, DEMO_REGIONS, HOME_REGION, seed_estate
     from ecs_audit.demo.hooks import install_demo_hooks
 
-    with demo_environment(), mock_aws():
-        seed_session = boto3.Session(aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION)
+    with demo_environment(), _one_model_loader() as core, mock_aws():
+        seed_session = boto3.Session(
+            aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION, botocore_session=core
+        )
         seed_estate(seed_session)
         facts = collect_facts(
-            lambda service, region: seed_session.client(service, region_name=region), list(DEMO_REGIONS), provenance=DEMO_PROVENANCE
+            lambda service, region: seed_session.client(service, region_name=region), list(DEMO_REGIONS), backstory=DEMO_BACKSTORY
         )
         # The audit runs as the account's read-only audit role, with its own (static) credentials.
         sts = seed_session.client("sts", region_name=HOME_REGION)
@@ -76,6 +136,7 @@ def run_demo(options: ReportOptions) -> Outcome:
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
             region_name=HOME_REGION,
+            botocore_session=_sharing_models_with(seed_session),
         )
         install_demo_hooks(audit_session, facts)
         return scan(audit_session, AccessOptions(regions=tuple(DEMO_REGIONS)), options)

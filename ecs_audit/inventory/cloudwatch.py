@@ -1,9 +1,197 @@
-"""Amazon CloudWatch: alarms on ECS and load-balancer metrics, Container Insights utilisation, Compute Optimizer ECS recommendations."""
+"""Amazon CloudWatch: alarms on the services' ECS and load-balancer metrics, and Container Insights
+utilisation of each service over the last 14 days.
+
+DescribeAlarms shapes are PascalCase (`AlarmName`, `OKActions`, ...). Utilisation is our own summary
+of GetMetricData's hourly series (the series themselves would make snapshots huge)."""
 
 from __future__ import annotations
 
-from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+import re
+from collections.abc import Iterable
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from ecs_audit.inventory.base import AwsShape, Record
+from ecs_audit.inventory.ecs import Service
+from ecs_audit.inventory.elbv2 import LoadBalancingInventory
+
+SERVICE_NAMESPACES = ("AWS/ECS", "ECS/ContainerInsights")
+LOAD_BALANCER_NAMESPACE = "AWS/ApplicationELB"
+ALARM_NAMESPACES = (*SERVICE_NAMESPACES, LOAD_BALANCER_NAMESPACE)
+# Alarms that Application Auto Scaling creates for target-tracking policies.
+AUTOSCALING_ALARM_PREFIX = "TargetTracking-"
+_ALARM_REFERENCE = re.compile(r"\b(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(\"[^\"]+\"|'[^']+'|[^\s\"')]+)\s*\)")
+
+
+class CloudWatchShape(AwsShape):
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class Dimension(CloudWatchShape):
+    name: str
+    value: str
+
+
+class Metric(CloudWatchShape):
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: list[Dimension] = []
+
+    @property
+    def dimension_map(self) -> dict[str, str]:
+        return {d.name: d.value for d in self.dimensions}
+
+
+class MetricStat(CloudWatchShape):
+    metric: Metric | None = None
+
+
+class MetricDataQuery(CloudWatchShape):
+    id: str | None = None
+    metric_stat: MetricStat | None = None
+
+
+class MetricAlarm(CloudWatchShape):
+    alarm_name: str
+    alarm_arn: str | None = None
+    actions_enabled: bool | None = None
+    alarm_actions: list[str] = []
+    ok_actions: list[str] = Field(default=[], alias="OKActions")
+    insufficient_data_actions: list[str] = []
+    state_value: str | None = None
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: list[Dimension] = []
+    metrics: list[MetricDataQuery] = []
+
+    @property
+    def referenced_metrics(self) -> list[Metric]:
+        """The metric of a single-metric alarm, or every metric of a metric-math alarm."""
+        found = [Metric(namespace=self.namespace, metric_name=self.metric_name, dimensions=self.dimensions)] if self.namespace else []
+        found += [q.metric_stat.metric for q in self.metrics if q.metric_stat and q.metric_stat.metric]
+        return found
+
+    @property
+    def is_autoscaling_alarm(self) -> bool:
+        return self.alarm_name.startswith(AUTOSCALING_ALARM_PREFIX)
+
+    @property
+    def notifying_actions(self) -> list[str]:
+        return notifying_actions(self.actions_enabled, self.alarm_actions)
+
+
+class CompositeAlarm(CloudWatchShape):
+    alarm_name: str
+    alarm_arn: str | None = None
+    actions_enabled: bool | None = None
+    alarm_actions: list[str] = []
+    alarm_rule: str | None = None
+
+    @property
+    def referenced_alarms(self) -> set[str]:
+        names = set()
+        for match in _ALARM_REFERENCE.findall(self.alarm_rule or ""):
+            name = match.strip("\"'")
+            names.add(name.rsplit(":alarm:", 1)[-1])  # the rule may name an alarm by ARN
+        return names
+
+    @property
+    def notifying_actions(self) -> list[str]:
+        return notifying_actions(self.actions_enabled, self.alarm_actions)
+
+
+def notifying_actions(actions_enabled: bool | None, actions: Iterable[str]) -> list[str]:
+    """Alarm actions that reach someone: not the scaling policies an alarm may drive."""
+    if actions_enabled is False:
+        return []
+    return [a for a in actions if ":autoscaling:" not in a]
+
+
+def target_group_dimension(target_group_arn: str) -> str:
+    """The AWS/ApplicationELB TargetGroup dimension value: targetgroup/<name>/<id>."""
+    return target_group_arn.split(":", 5)[-1]
+
+
+def load_balancer_dimension(load_balancer_arn: str) -> str:
+    """The AWS/ApplicationELB LoadBalancer dimension value: app/<name>/<id>."""
+    return load_balancer_arn.split(":", 5)[-1].removeprefix("loadbalancer/")
+
+
+def load_balancer_dimensions(service: Service, elbv2: LoadBalancingInventory | None) -> tuple[set[str], set[str]]:
+    """The service's target groups and, where the load-balancing inventory has them, their load
+    balancers, as AWS/ApplicationELB dimension values."""
+    arns = {lb.target_group_arn for lb in service.all_load_balancers if lb.target_group_arn}
+    balancers: set[str] = set()
+    for target_group in elbv2.target_groups if elbv2 else []:
+        if target_group.target_group_arn in arns:
+            balancers.update(load_balancer_dimension(arn) for arn in target_group.load_balancer_arns)
+    return {target_group_dimension(arn) for arn in arns}, balancers
+
+
+def metric_concerns_service(
+    metric: Metric, cluster_name: str, service_name: str, target_groups: set[str], load_balancers: set[str]
+) -> bool:
+    """Whether a metric is about the service: its ClusterName+ServiceName in AWS/ECS or Container
+    Insights, or its target group (or, for load-balancer-wide metrics, its load balancer) in AWS/ApplicationELB.
+    `target_groups` and `load_balancers` are dimension values."""
+    dims = metric.dimension_map
+    if metric.namespace in SERVICE_NAMESPACES:
+        return dims.get("ClusterName") == cluster_name and dims.get("ServiceName") == service_name
+    if metric.namespace == LOAD_BALANCER_NAMESPACE:
+        if "TargetGroup" in dims:
+            return dims["TargetGroup"] in target_groups
+        return dims.get("LoadBalancer") in load_balancers
+    return False
+
+
+class ServiceUtilisation(Record):
+    """Container Insights utilisation of one service, from hourly datapoints (CpuUtilized/CpuReserved,
+    MemoryUtilized/MemoryReserved by ClusterName+ServiceName). Percentages of the reservation; None
+    without data. CPU: p95 and maximum of the hourly averages. Memory: p95 of the hourly averages,
+    maximum of the hourly peaks (Maximum MemoryUtilized over Maximum MemoryReserved)."""
+
+    service_arn: str
+    hours: int = 0
+    cpu_p95: float | None = None
+    cpu_max: float | None = None
+    memory_p95: float | None = None
+    memory_max: float | None = None
+    cpu_reserved: float | None = None  # CPU units reserved by the service's tasks (hourly average, median)
+    memory_reserved: float | None = None  # MiB reserved by the service's tasks (hourly average, median)
 
 
 class MonitoringInventory(Record):
-    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
+    """Alarms on the region's services' metrics (others are not kept) and their utilisation."""
+
+    metric_alarms: list[MetricAlarm] = []
+    # Composite alarms whose rule names one of the metric alarms above.
+    composite_alarms: list[CompositeAlarm] = []
+    utilisation: list[ServiceUtilisation] = []
+    window_days: int = 14
+    period_seconds: int = 3600
+
+    def utilisation_of(self, service_arn: str) -> ServiceUtilisation | None:
+        for item in self.utilisation:
+            if item.service_arn == service_arn:
+                return item
+        return None
+
+    def alarms_for(
+        self, cluster_name: str, service_name: str, target_groups: set[str], load_balancers: set[str]
+    ) -> list[MetricAlarm]:
+        return [
+            alarm
+            for alarm in self.metric_alarms
+            if any(metric_concerns_service(m, cluster_name, service_name, target_groups, load_balancers) for m in alarm.referenced_metrics)
+        ]
+
+    def composites_over(self, alarm_names: set[str]) -> list[CompositeAlarm]:
+        return [c for c in self.composite_alarms if c.referenced_alarms & alarm_names]

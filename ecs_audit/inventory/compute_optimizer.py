@@ -6,7 +6,7 @@ from ecs_audit.inventory.base import AwsShape, Record
 
 OPTED_IN = "opted in"
 NOT_OPTED_IN = "not opted in"
-NOT_READ = "not read"
+NOT_ASKED = "not asked"  # no Fargate service to ask about
 
 
 class ServiceConfiguration(AwsShape):
@@ -43,7 +43,7 @@ class EcsServiceRecommendation(AwsShape):
         """One phrase: the finding and the first recommended size."""
         text = f"Compute Optimizer: {self.finding or 'no finding'}"
         options = [o for o in self.service_recommendation_options if o.cpu or o.memory]
-        if options:
+        if options and self.finding != "Optimized":
             best = options[0]
             text += f", recommends {best.cpu} CPU units / {best.memory} MiB"
         return text
@@ -51,7 +51,8 @@ class EcsServiceRecommendation(AwsShape):
 
 class ComputeOptimizerInventory(Record):
     """Recommendations for the region's in-use Fargate services. `status` says whether the account is
-    opted in; when it is not, there are no recommendations and that is a state, not a failure."""
+    opted in; when it is not, there are no recommendations and that is a state, not a failure.
+    Compute Optimizer only covers Fargate services, so services on EC2 are never asked about."""
 
     status: str = OPTED_IN
     recommendations: list[EcsServiceRecommendation] = []

@@ -1,9 +1,213 @@
-"""Amazon EC2: subnets, route tables, security groups and flow logs of the VPCs services use, and container-instance AMIs."""
+"""Amazon EC2: the subnets, route tables, security groups and flow logs of the VPCs services use,
+and the AMIs of container instances.
+
+Shapes mirror DescribeSubnets, DescribeRouteTables, DescribeSecurityGroups, DescribeFlowLogs and
+DescribeImages (PascalCase JSON). Only what in-use ECS resources reference is collected.
+"""
 
 from __future__ import annotations
 
-from ecs_audit.inventory.base import AwsShape, Record  # noqa: F401  (AwsShape: for the models to come)
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
+
+ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
+
+
+class Subnet(PascalShape):
+    subnet_id: str
+    vpc_id: str | None = None
+    owner_id: str | None = None  # another account's in a shared VPC
+    availability_zone: str | None = None
+    availability_zone_id: str | None = None
+    map_public_ip_on_launch: bool | None = None
+    state: str | None = None
+
+
+class RouteTableAssociation(PascalShape):
+    main: bool = False
+    subnet_id: str | None = None
+    route_table_association_id: str | None = None
+
+
+class Route(PascalShape):
+    destination_cidr_block: str | None = None
+    destination_ipv6_cidr_block: str | None = None
+    gateway_id: str | None = None
+    nat_gateway_id: str | None = None
+    transit_gateway_id: str | None = None
+    network_interface_id: str | None = None
+    vpc_peering_connection_id: str | None = None
+    state: str | None = None
+
+    @property
+    def target(self) -> str:
+        for value in (self.gateway_id, self.nat_gateway_id, self.transit_gateway_id, self.network_interface_id, self.vpc_peering_connection_id):
+            if value:
+                return value
+        return "another target"
+
+    @property
+    def is_default_to_internet_gateway(self) -> bool:
+        """0.0.0.0/0 to an internet gateway, and not a blackhole (whose gateway is gone)."""
+        return (
+            self.destination_cidr_block == "0.0.0.0/0"
+            and (self.gateway_id or "").startswith("igw-")
+            and self.state != "blackhole"
+        )
+
+
+class RouteTable(PascalShape):
+    route_table_id: str
+    vpc_id: str | None = None
+    associations: list[RouteTableAssociation] = []
+    routes: list[Route] = []
+
+    @property
+    def is_main(self) -> bool:
+        return any(a.main for a in self.associations)
+
+    def default_route(self) -> Route | None:
+        for route in self.routes:
+            if route.destination_cidr_block == "0.0.0.0/0" and route.state != "blackhole":
+                return route
+        return None
+
+
+class IpRange(PascalShape):
+    cidr_ip: str | None = None
+
+
+class Ipv6Range(PascalShape):
+    cidr_ipv6: str | None = None
+
+
+class UserIdGroupPair(PascalShape):
+    group_id: str | None = None
+    user_id: str | None = None
+
+
+class PrefixListId(PascalShape):
+    prefix_list_id: str | None = None
+
+
+class IpPermission(PascalShape):
+    ip_protocol: str | None = None  # tcp, udp, icmp, a number, or -1 for all
+    from_port: int | None = None
+    to_port: int | None = None
+    ip_ranges: list[IpRange] = []
+    ipv6_ranges: list[Ipv6Range] = []
+    user_id_group_pairs: list[UserIdGroupPair] = []
+    prefix_list_ids: list[PrefixListId] = []
+
+    @property
+    def ports(self) -> str:
+        """The protocol and ports, as a person would write them (e.g. tcp/443, all traffic)."""
+        protocol = {"6": "tcp", "17": "udp", "1": "icmp"}.get(self.ip_protocol or "", self.ip_protocol or "?")
+        if protocol == "-1":
+            return "all traffic"
+        if self.from_port is None or self.from_port == -1 or protocol == "icmp":
+            return f"{protocol}/all"
+        if self.to_port is None or self.to_port == self.from_port:
+            return f"{protocol}/{self.from_port}"
+        return f"{protocol}/{self.from_port}-{self.to_port}"
+
+    @property
+    def is_nfs_only(self) -> bool:
+        """TCP port 2049 and nothing else."""
+        return (self.ip_protocol or "").lower() in ("tcp", "6") and self.from_port == 2049 and self.to_port == 2049
+
+    @property
+    def cidr_sources(self) -> list[str]:
+        """Address-range sources: IPv4 and IPv6 CIDRs and prefix lists."""
+        return [
+            *(r.cidr_ip for r in self.ip_ranges if r.cidr_ip),
+            *(r.cidr_ipv6 for r in self.ipv6_ranges if r.cidr_ipv6),
+            *(p.prefix_list_id for p in self.prefix_list_ids if p.prefix_list_id),
+        ]
+
+    @property
+    def open_to_anywhere(self) -> list[str]:
+        return [cidr for cidr in self.cidr_sources if cidr in ANYWHERE]
+
+
+class SecurityGroup(PascalShape):
+    group_id: str
+    group_name: str | None = None
+    vpc_id: str | None = None
+    ip_permissions: list[IpPermission] = []  # ingress rules
+
+
+class FlowLog(PascalShape):
+    flow_log_id: str
+    resource_id: str | None = None
+    flow_log_status: str | None = None
+    deliver_logs_status: str | None = None
+    traffic_type: str | None = None
+    log_destination_type: str | None = None
+
+
+class Image(PascalShape):
+    image_id: str
+    name: str | None = None
+    description: str | None = None
+    owner_id: str | None = None
+    image_owner_alias: str | None = None
+    state: str | None = None
+    creation_date: str | None = None
+    deprecation_time: str | None = None
 
 
 class Ec2Inventory(Record):
-    """Filled by ecs_audit/collect/ for the resources in-use ECS resources reference."""
+    """What in-use ECS resources reference. `missing_*` lists ids that were asked for and do not exist."""
+
+    subnets: list[Subnet] = []
+    missing_subnets: list[str] = []
+    # Route tables explicitly associated with those subnets, and the main route table of their VPCs.
+    route_tables: list[RouteTable] = []
+    security_groups: list[SecurityGroup] = []
+    missing_security_groups: list[str] = []
+    # VPC id -> its default security group: awsvpc tasks that name no security group get it.
+    default_security_groups: dict[str, str] = {}
+    flow_logs: list[FlowLog] = []
+    # The VPCs whose flow logs were asked for (a VPC without flow logs among them has none).
+    flow_log_vpcs: list[str] = []
+    images: list[Image] = []
+    missing_images: list[str] = []
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        for subnet in self.subnets:
+            if subnet.subnet_id == subnet_id:
+                return subnet
+        return None
+
+    def security_group(self, group_id: str) -> SecurityGroup | None:
+        for group in self.security_groups:
+            if group.group_id == group_id:
+                return group
+        return None
+
+    def image(self, image_id: str) -> Image | None:
+        for image in self.images:
+            if image.image_id == image_id:
+                return image
+        return None
+
+    def route_table_for(self, subnet: Subnet) -> RouteTable | None:
+        """The subnet's explicitly associated route table, else its VPC's main route table."""
+        for table in self.route_tables:
+            if any(a.subnet_id == subnet.subnet_id for a in table.associations):
+                return table
+        for table in self.route_tables:
+            if table.vpc_id == subnet.vpc_id and table.is_main:
+                return table
+        return None
+
+    def flow_logs_of(self, vpc_id: str) -> list[FlowLog]:
+        return [log for log in self.flow_logs if log.resource_id == vpc_id]
+
+
+def ec2_arn(partition: str, region: str, account_id: str, kind: str, resource_id: str) -> str:
+    """The ARN failures of EC2 calls are recorded against (kind: subnet, security-group, vpc, image).
+    AMIs belong to no account in their ARN."""
+    account = "" if kind == "image" else account_id
+    return f"arn:{partition}:ec2:{region}:{account}:{kind}/{resource_id}"

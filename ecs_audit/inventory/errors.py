@@ -9,6 +9,7 @@ _IAM_PREFIX = {
     "elbv2": "elasticloadbalancing",
     "elb": "elasticloadbalancing",
     "ecr-public": "ecr-public",
+    "efs": "elasticfilesystem",
 }
 
 ACCESS_DENIED_CODES = frozenset(

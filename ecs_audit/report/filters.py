@@ -21,7 +21,10 @@ from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report.model import AreaScore, Report
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+# Characters that start inline markup anywhere in a line; `@` and `://` would become mentions and autolinks.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~&@]|:(?=//))")
+# Characters that only mean something at the start of a line (lists, quotes, headings, numbered lists).
+_MD_LINE_START = re.compile(r"^(\d*)([-+=>.)])")
 # C0/C1 controls except tab and newline, plus Unicode bidi overrides and isolates ("Trojan Source").
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -53,7 +56,8 @@ def md(value: object, limit: int | None = None) -> str:
 
     With `limit`, the text is shortened to that many characters (before escaping)."""
     text = " ".join(_CONTROL.sub("", str(value)).split())
-    return _MD_SPECIAL.sub(r"\\\1", _shorten(text, limit))
+    text = _MD_SPECIAL.sub(r"\\\1", _shorten(text, limit)).replace("www.", "www\\.")
+    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) or m.group(2) in "-+=>" else m.group(0), text)
 
 
 def md_html(value: object, limit: int | None = None) -> Markup:
@@ -150,6 +154,18 @@ def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
     return {entry.id: entry for entry in catalogue.checks}
 
 
+def questionnaire(findings: Iterable[Finding], catalogue: Catalogue) -> list[Finding]:
+    """The MANUAL questionnaire's results (checks with `automated: false`), in catalogue order."""
+    order = {entry.id: i for i, entry in enumerate(catalogue.checks) if not entry.automated}
+    chosen = [f for f in findings if f.check_id in order]
+    return sorted(chosen, key=lambda f: (order[f.check_id], f.account_id, f.region))
+
+
+def with_change(findings: Iterable[Finding], change: str) -> list[Finding]:
+    """Findings whose baseline comparison gave `change` (new, unchanged), worst first."""
+    return worst_first(f for f in findings if f.change == change)
+
+
 def filter_options(findings: Iterable[Finding]) -> dict[str, list[tuple[str, str]]]:
     """(value, label) pairs for the HTML filter controls, only for values that occur."""
     findings = list(findings)
@@ -213,6 +229,8 @@ def install(env: Environment) -> None:
         needing_attention=needing_attention,
         catalogue_index=catalogue_index,
         filter_options=filter_options,
+        questionnaire=questionnaire,
+        with_change=with_change,
         STATUS_ORDER=[s.value for s in STATUS_ORDER],
         SEVERITY_ORDER=[s.value for s in SEVERITY_ORDER],
     )

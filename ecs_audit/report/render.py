@@ -14,13 +14,19 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
 from ecs_audit.report import filters
+from ecs_audit.report.csv_format import render_csv
+from ecs_audit.report.junit import render_junit
 from ecs_audit.report.model import Report
+from ecs_audit.report.sarif import render_sarif
 from ecs_audit.resources import data_dir
 
 FILE_NAMES = {
     "html": "report.html",
     "md": "report.md",
     "json": "report.json",
+    "sarif": "report.sarif",
+    "junit": "report.junit.xml",
+    "csv": "report.csv",
 }
 DEFAULT_FORMATS = ("html", "md", "json")
 
@@ -56,6 +62,9 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
     "html": render_html,
     "md": render_markdown,
     "json": render_json,
+    "sarif": render_sarif,
+    "junit": render_junit,
+    "csv": render_csv,
 }
 
 

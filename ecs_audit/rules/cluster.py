@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ClusterSubject
-from ecs_audit.findings import Verdict, fail, na, ok, warn
+from ecs_audit.estate import ClusterSubject, RegionView, name_from_arn
+from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.rules.registry import check
+from ecs_audit.inventory.ec2 import ec2_arn
+from ecs_audit.inventory.ecs import ContainerInstance
+from ecs_audit.network_use import is_external_instance
+from ecs_audit.rules.netevidence import cluster_instances
 from ecs_audit.inventory.ecs import FARGATE_PROVIDERS
 
 ENVIRONMENT_TAG = "environment"
@@ -59,3 +65,82 @@ def cluster_not_idle(c: ClusterSubject) -> Verdict:
         f"{cluster.registered_container_instances_count} container instances",
         evidence,
     )
+
+
+# Amazon's ECS-optimised AMIs by name (Amazon Linux 1, 2 and 2023 with their GPU/Neuron/arm64 variants,
+# Windows Server ..._ECS_Optimized-..., Bottlerocket's ECS variant), counted only when Amazon owns them.
+ECS_OPTIMIZED_AMI_NAMES = (
+    "amzn-ami-*-amazon-ecs-optimized*",
+    "amzn2-ami-ecs-*",
+    "al2023-ami-ecs-*",
+    "*ecs-optimized*",
+    "*ecs_optimized*",
+    "bottlerocket-aws-ecs-*",
+)
+
+
+@check("CLUSTER-002", needs=("ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ec2:DescribeImages"))
+def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
+    estate = c.estate
+    instances = [i for i in cluster_instances(estate, c.cluster.cluster_arn) if i.status not in ("INACTIVE", "DEREGISTERING")]
+    if not instances:
+        return na("no container instances are registered")
+    disconnected = [_label(i) for i in instances if i.agent_connected is False]
+    users: dict[str, list[str]] = {}
+    unread: list[EvidenceMissing] = []
+    for instance in instances:
+        if is_external_instance(instance):
+            continue  # ECS Anywhere: no AMI
+        if not instance.ami_id:
+            unread.append(EvidenceMissing(f"container instance {_label(instance)} reports no ecs.ami-id"))
+            continue
+        users.setdefault(instance.ami_id, []).append(_label(instance))
+    names: dict[str, str] = {}
+    other: list[str] = []
+    for ami, labels in sorted(users.items()):
+        try:
+            optimized, name = _ecs_optimized(estate, ami)
+        except EvidenceMissing as missing:
+            unread.append(missing)
+            continue
+        names[ami] = name
+        if not optimized:
+            other.append(f"{ami} ({name}) on {', '.join(sorted(labels))}")
+    evidence = {
+        "instances": {_label(i): {"agent_connected": i.agent_connected, "ami": i.ami_id, "status": i.status} for i in instances},
+        "amis": names,
+    }
+    if disconnected:
+        extra = f"; other AMIs: {'; '.join(other)}" if other else ""
+        return fail(f"the container agent is disconnected on {', '.join(sorted(disconnected))}{extra}", evidence)
+    if unread:
+        raise unread[0]
+    if other:
+        return warn("container instances run AMIs that are not ECS-optimised: " + "; ".join(other), evidence)
+    shown = ", ".join(sorted(set(names.values()))) or "no AMI (ECS Anywhere)"
+    counted = "1 container instance" if len(instances) == 1 else f"{len(instances)} container instances"
+    return ok(f"{counted} with connected agents, on {shown}", evidence)
+
+
+def _label(instance: ContainerInstance) -> str:
+    return instance.ec2_instance_id or name_from_arn(instance.container_instance_arn)
+
+
+def _ecs_optimized(estate: RegionView, ami: str) -> tuple[bool, str]:
+    """(is an Amazon ECS-optimised or approved AMI, how to name it)."""
+    ec2 = estate.require("ec2")
+    image = ec2.image(ami)
+    if image is None:
+        if ami in ec2.missing_images:
+            return False, "no longer available: deregistered or no longer shared"
+        estate.raise_if_failed("ec2:DescribeImages", ec2_arn(estate.partition, estate.region, estate.account_id, "image", ami))
+        raise EvidenceMissing(f"AMI {ami} was not collected")
+    name = image.name or ""
+    if any(fnmatchcase(name, pattern) for pattern in estate.config.approved_ami_names):
+        return True, name
+    by_amazon = image.image_owner_alias == "amazon"
+    looks_optimized = any(fnmatchcase(name.lower(), pattern) for pattern in ECS_OPTIMIZED_AMI_NAMES)
+    label = name or "unnamed"
+    if looks_optimized and not by_amazon:
+        label += f", owned by {image.owner_id or 'another account'}, not Amazon"
+    return looks_optimized and by_amazon, label

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ecs_audit.estate import ClusterSubject, ContainerSubject, TaskDefSubject
-from ecs_audit.findings import Verdict, fail, na, ok, warn
+from ecs_audit.estate import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
+from ecs_audit.inventory.cloudwatch import MonitoringInventory, load_balancer_dimensions
+from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn
 from ecs_audit.rules.registry import check
 
 # OBSERVABILITY-003: how each log driver ECS accepts is graded.
@@ -120,3 +122,63 @@ def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
     if mode == "non-blocking":
         return ok(f"awslogs is non-blocking ({source})", evidence)
     return warn(f"awslogs is {mode} ({source}): the application stalls when CloudWatch Logs cannot keep up", evidence)
+
+
+@check("OBSERVABILITY-004", needs=("logs:DescribeLogGroups",))
+def log_group_has_retention(c: ContainerSubject) -> Verdict:
+    destination = awslogs_group(c.container, c.estate.region)
+    if destination is None:
+        config = c.container.log_configuration
+        driver = config.log_driver if config else None
+        if driver == "awslogs":
+            return na("the awslogs driver names no awslogs-group")
+        return na(f"the log driver is {driver}, not awslogs" if driver else "no log configuration, so no log group")
+    name, region = destination
+    evidence: dict[str, object] = {"log_group": name, "region": region}
+    if region != c.estate.region:
+        raise EvidenceMissing(f"log group {name} is in {region}; only log groups in {c.estate.region} are read for this region")
+    logs = c.estate.require("logs")
+    estate = c.estate
+    estate.raise_if_failed("logs:DescribeLogGroups", log_group_arn(name, estate.partition, estate.region, estate.account_id))
+    group = logs.log_group(name)
+    if group is None:
+        if name not in logs.missing:
+            raise EvidenceMissing(f"log group {name} is not in the inventory")
+        evidence["exists"] = False
+        if creates_group(c.container):
+            evidence["awslogs_create_group"] = True
+            return warn(f"log group {name} does not exist yet; awslogs-create-group will create it without a retention period", evidence)
+        return na(f"log group {name} does not exist (a broken reference: see RESILIENCE-010)", evidence)
+    evidence["retention_in_days"] = group.retention_in_days
+    if group.retention_in_days is None:
+        return warn(f"log group {name} has no retention period: events are kept forever", evidence)
+    return ok(f"log group {name} keeps events for {group.retention_in_days} days", evidence)
+
+
+@check("OBSERVABILITY-006", needs=("cloudwatch:DescribeAlarms",))
+def service_has_actionable_alarms(s: ServiceSubject) -> Verdict:
+    monitoring: MonitoringInventory = s.estate.require("cloudwatch")
+    elbv2 = s.estate.inventory.elbv2
+    target_groups, load_balancers = load_balancer_dimensions(s.service, elbv2)
+    alarms = [
+        a
+        for a in monitoring.alarms_for(s.cluster_name or "", s.service.service_name, target_groups, load_balancers)
+        if not a.is_autoscaling_alarm
+    ]
+    actionable = sorted(a.alarm_name for a in alarms if a.notifying_actions)
+    composites = sorted(c.alarm_name for c in monitoring.composites_over({a.alarm_name for a in alarms}) if c.notifying_actions)
+    silent = sorted(a.alarm_name for a in alarms if not a.notifying_actions)
+    evidence = {"alarms_with_actions": actionable, "composite_alarms_with_actions": composites, "alarms_without_actions": silent}
+    if actionable or composites:
+        names = [*actionable, *composites]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        return ok(f"{len(names)} alarm{'s' if len(names) > 1 else ''} with actions watch{'' if len(names) > 1 else 'es'} the service ({shown})", evidence)
+    if target_groups and elbv2 is None:
+        raise EvidenceMissing("the service's load balancers were not collected, so alarms on them could not be matched")
+    if silent:
+        return warn(f"the service's alarms notify nobody (no actions, actions disabled, or only scaling actions): {', '.join(silent[:5])}", evidence)
+    return warn(
+        "no CloudWatch alarm with actions watches the service's ECS, Container Insights or load-balancer metrics "
+        "(auto scaling's own alarms do not count)",
+        evidence,
+    )

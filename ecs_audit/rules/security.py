@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.estate import AccountSubject, ClusterSubject, ContainerSubject, RegionView, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
+from ecs_audit.iampolicy import (
+    admin_actions,
+    broad_grants,
+    is_admin_policy_arn,
+    is_ecs_task_execution_policy,
+    secret_reads,
+    service_wildcards,
+)
 from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration
+from ecs_audit.inventory.iam import role_arn, role_name
+from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
+from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
 
 # SECURITY-004
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
@@ -280,3 +292,397 @@ def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
     if disabling:
         return fail("kernel security profiles are disabled: " + ", ".join(disabling), evidence)
     return ok("no kernel security profile is disabled", evidence)
+
+
+# --- SECURITY-007, SECURITY-009, SECURITY-010: injected secrets and role policies ------------------
+
+
+@check("SECURITY-007", needs=("ssm:DescribeParameters",))
+def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
+    estate = c.estate
+    refs = [
+        r
+        for r in container_secret_refs(c.container, estate.partition, estate.region, estate.account_id)
+        if r.field != "repositoryCredentials"
+    ]
+    if not refs:
+        return na("the container injects no secrets")
+    from_secrets_manager = sorted(r.name or r.value_from for r in refs if r.kind == SECRETS_MANAGER)
+    plain: dict[str, str] = {}
+    secure: list[str] = []
+    missing: list[str] = []
+    gaps: list[EvidenceMissing] = []
+    for ref in refs:
+        if ref.kind == SECRETS_MANAGER:
+            continue
+        if ref.kind != SSM:
+            gaps.append(EvidenceMissing(f"{ref.name}: valueFrom {ref.value_from} is neither an SSM parameter nor a Secrets Manager secret"))
+            continue
+        if not ref.is_local(estate.region, estate.account_id):
+            gaps.append(EvidenceMissing(f"{ref.name}: parameter {ref.arn} is in another region or account and was not read"))
+            continue
+        try:
+            ssm = estate.require("ssm")
+            estate.raise_if_failed("ssm:DescribeParameters", ref.arn)
+        except EvidenceMissing as gap:
+            gaps.append(gap)
+            continue
+        parameter = ssm.parameter(ref.key)
+        if parameter is not None:
+            if parameter.type in ("String", "StringList"):
+                plain[ref.name or ref.key] = f"{ref.key} ({parameter.type})"
+            else:
+                secure.append(ref.name or ref.key)
+        elif ref.key in ssm.missing:
+            missing.append(ref.key)
+        else:
+            gaps.append(EvidenceMissing(f"parameter {ref.key} is not in the inventory"))
+    evidence = {
+        "plain_parameters": plain,
+        "secure_string": sorted(secure),
+        "secrets_manager": from_secrets_manager,
+        "missing_parameters": sorted(missing),
+    }
+    if plain:
+        listed = ", ".join(f"{name} from {where}" for name, where in sorted(plain.items()))
+        return warn(f"secrets are injected from unencrypted SSM parameters: {listed}", evidence)
+    if gaps:
+        raise gaps[0]
+    if not secure and not from_secrets_manager:
+        return na("the referenced parameters do not exist (see RESILIENCE-010): " + ", ".join(sorted(missing)), evidence)
+    parts = []
+    if from_secrets_manager:
+        parts.append(f"{len(from_secrets_manager)} from Secrets Manager")
+    if secure:
+        parts.append(f"{len(secure)} from SecureString parameters")
+    note = f"; missing parameters are RESILIENCE-010's: {', '.join(sorted(missing))}" if missing else ""
+    return ok("injected secrets are encrypted: " + ", ".join(parts) + note, evidence)
+
+
+_IAM_ROLE_ACTIONS = (
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+)
+
+
+@dataclass(frozen=True)
+class _RolePolicies:
+    """What was read of one role: its policy documents, and what could not be read (by policy ARN)."""
+
+    arn: str
+    missing: bool = False
+    attached: tuple[str, ...] = ()
+    inline: tuple[str, ...] = ()
+    # (source label, managed policy ARN or None for inline, document or None when not read)
+    documents: tuple[tuple[str, str | None, dict | None], ...] = ()
+    gaps: tuple[tuple[str | None, EvidenceMissing], ...] = ()
+    boundary: str | None = None
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        return {
+            "role_arn": self.arn,
+            "attached_policies": list(self.attached),
+            "inline_policies": list(self.inline),
+            "permissions_boundary": self.boundary,
+        }
+
+
+def _iam_gap(estate: RegionView, actions: tuple[str, ...], resource: str, fallback: str) -> EvidenceMissing:
+    for action in actions:
+        error = estate.error_for(action, resource)
+        if error is not None:
+            return EvidenceMissing(error.describe(), error.action, error.error_code)
+    return EvidenceMissing(fallback)
+
+
+def _role_policies(estate: RegionView, reference: str, which: str) -> _RolePolicies:
+    """The policies of a task definition's role; EvidenceMissing if the role itself was not read."""
+    iam = estate.require("iam")
+    arn = role_arn(reference, estate.partition, estate.account_id)
+    if arn in iam.missing_roles:
+        return _RolePolicies(arn, missing=True)
+    role = iam.role(arn)
+    if role is None:
+        if arn in iam.not_read:
+            raise EvidenceMissing(f"the {which} {arn} is in another account or partition and was not read")
+        raise _iam_gap(estate, ("iam:GetRole",), arn, f"the {which} {arn} was not read")
+    documents: list[tuple[str, str | None, dict | None]] = []
+    gaps: list[tuple[str | None, EvidenceMissing]] = []
+    if role.attached_policies is None:
+        gaps.append((None, _iam_gap(estate, ("iam:ListAttachedRolePolicies",), arn, f"the managed policies of {arn} were not listed")))
+    for attached in role.attached_policies or []:
+        label = f"managed policy {attached.policy_name or attached.policy_arn.rsplit('/', 1)[-1]}"
+        policy = estate.require("iam").policy(attached.policy_arn)
+        document = policy.document if policy is not None else None
+        documents.append((label, attached.policy_arn, document))
+        if document is None:
+            gaps.append(
+                (
+                    attached.policy_arn,
+                    _iam_gap(estate, ("iam:GetPolicy", "iam:GetPolicyVersion"), attached.policy_arn, f"the document of {label} was not read"),
+                )
+            )
+    if role.inline_policies is None:
+        gaps.append((None, _iam_gap(estate, ("iam:ListRolePolicies",), arn, f"the inline policies of {arn} were not listed")))
+    for inline in role.inline_policies or []:
+        label = f"inline policy {inline.name}"
+        documents.append((label, None, inline.document))
+        if inline.document is None:
+            gaps.append((None, _iam_gap(estate, ("iam:GetRolePolicy",), arn, f"{label} of {arn} was not read")))
+    boundary = role.role.permissions_boundary.permissions_boundary_arn if role.role.permissions_boundary else None
+    return _RolePolicies(
+        arn=arn,
+        attached=tuple(a.policy_arn for a in role.attached_policies or []),
+        inline=tuple(i.name for i in role.inline_policies or []),
+        documents=tuple(documents),
+        gaps=tuple(gaps),
+        boundary=boundary,
+    )
+
+
+def _admin_like(role: _RolePolicies) -> list[str]:
+    """SECURITY-009's FAIL criteria: admin managed policies, or *, iam:*, sts:* (or NotAction) on *."""
+    found = [f"{label} is attached" for label, policy_arn, _ in role.documents if policy_arn and is_admin_policy_arn(policy_arn)]
+    for label, policy_arn, document in role.documents:
+        if policy_arn and is_admin_policy_arn(policy_arn):
+            continue
+        for grant in broad_grants(document, label):
+            actions = admin_actions(grant)
+            if actions:
+                found.append(grant.describe(actions))
+    return found
+
+
+def _boundary_note(role: _RolePolicies) -> str:
+    return f" (permissions boundary {role.boundary.rsplit('/', 1)[-1]} not evaluated)" if role.boundary else ""
+
+
+@check("SECURITY-009", needs=_IAM_ROLE_ACTIONS)
+def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
+    reference = t.task_definition.task_role_arn
+    if not reference:
+        return na("the task definition sets no task role", {"task_role_arn": None})
+    role = _role_policies(t.estate, reference, "task role")
+    name = role_name(role.arn)
+    if role.missing:
+        return na(f"the task role {name} does not exist (see RESILIENCE-010)", role.evidence)
+    failures = _admin_like(role)
+    warnings: list[str] = []
+    for label, policy_arn, document in role.documents:
+        if policy_arn and is_admin_policy_arn(policy_arn):
+            continue
+        for grant in broad_grants(document, label):
+            wildcards = service_wildcards(grant)
+            if wildcards:
+                warnings.append(grant.describe(wildcards))
+    evidence = {**role.evidence, "admin_like": failures, "service_wildcards": warnings}
+    if failures:
+        return fail(f"the task role {name} is over-privileged: " + "; ".join(failures) + _boundary_note(role), evidence)
+    if role.gaps:
+        raise role.gaps[0][1]
+    if warnings:
+        return warn(f"the task role {name} has whole-service wildcards on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
+    count = len(role.documents)
+    return ok(
+        f"the task role {name} has no admin-like or wildcard grants on every resource ({count} polic{'y' if count == 1 else 'ies'} read)",
+        evidence,
+    )
+
+
+@check("SECURITY-010", needs=_IAM_ROLE_ACTIONS)
+def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
+    reference = t.task_definition.execution_role_arn
+    if not reference:
+        return na("the task definition sets no execution role", {"execution_role_arn": None})
+    role = _role_policies(t.estate, reference, "execution role")
+    name = role_name(role.arn)
+    if role.missing:
+        return na(f"the execution role {name} does not exist (see RESILIENCE-010)", role.evidence)
+    # The AWS managed AmazonECSTaskExecutionRolePolicy is what ECS needs: not evaluated, never a gap.
+    role = _RolePolicies(
+        arn=role.arn,
+        attached=role.attached,
+        inline=role.inline,
+        documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
+        gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
+        boundary=role.boundary,
+    )
+    failures = _admin_like(role)
+    warnings: list[str] = []
+    for label, _, document in role.documents:
+        for grant in broad_grants(document, label):
+            reads = secret_reads(grant)
+            if reads:
+                warnings.append(f"{label} allows {', '.join(reads)} on *")
+    evidence = {**role.evidence, "admin_like": failures, "secret_reads_on_all_resources": warnings}
+    if failures:
+        return fail(f"the execution role {name} is admin-like: " + "; ".join(failures) + _boundary_note(role), evidence)
+    if role.gaps:
+        raise role.gaps[0][1]
+    if warnings:
+        return warn(f"the execution role {name} reads secrets on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
+    return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
+
+
+# --- SECURITY-011..013: runtime threat detection (GuardDuty Runtime Monitoring) ---------------
+
+_GUARDDUTY_DETECTOR_CALLS = ("guardduty:ListDetectors", "guardduty:GetDetector")
+# Calls whose failure hides services or tasks, hence the task definitions and launch types in use.
+_WORKLOAD_CALLS = ("ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks")
+
+
+def _workloads_complete(estate: RegionView) -> None:
+    """EvidenceMissing if some services or tasks of the region could not be listed or described."""
+    for action in _WORKLOAD_CALLS:
+        error = estate.error_for(action)
+        if error is not None and error.context is None:
+            raise EvidenceMissing(f"some services or tasks could not be read: {error.describe()}", error.action, error.error_code)
+
+
+def _guardduty_detector(estate: RegionView) -> Detector | None:
+    """The region's GuardDuty detector (None: GuardDuty is not enabled); EvidenceMissing if unread."""
+    guardduty: GuardDutyInventory = estate.require("guardduty")
+    for action in _GUARDDUTY_DETECTOR_CALLS:
+        estate.raise_if_failed(action)
+    return guardduty.detector
+
+
+def _runtime_monitoring_off(detector: Detector | None) -> str:
+    """Why runtime monitoring is not on, in a phrase."""
+    if detector is None:
+        return "GuardDuty is not enabled in this region (no detector)"
+    if not detector.enabled:
+        return f"the GuardDuty detector is {detector.status or 'not enabled'}"
+    feature = detector.runtime_monitoring
+    return f"GuardDuty runtime monitoring is {feature.status if feature and feature.status else 'not enabled'}"
+
+
+def _detector_evidence(detector: Detector | None) -> dict[str, object]:
+    if detector is None:
+        return {"detector": None}
+    feature = detector.runtime_monitoring
+    return {
+        "detector": detector.detector_id,
+        "detector_status": detector.status,
+        "runtime_monitoring": feature.status if feature else None,
+        FARGATE_AGENT_MANAGEMENT: feature.additional(FARGATE_AGENT_MANAGEMENT) if feature else None,
+        EC2_AGENT_MANAGEMENT: feature.additional(EC2_AGENT_MANAGEMENT) if feature else None,
+    }
+
+
+@check("SECURITY-011")
+def runtime_threat_detection(a: AccountSubject) -> Verdict:
+    # No `needs`: a recognised agent in every in-use task definition passes without GuardDuty data,
+    # so GuardDuty's failures are raised here only when they decide the result.
+    estate = a.estate
+    try:
+        detector = _guardduty_detector(estate)
+        unread: EvidenceMissing | None = None
+    except EvidenceMissing as missing:
+        detector, unread = None, missing
+    evidence: dict[str, object] = _detector_evidence(detector) if unread is None else {}
+    if detector is not None and detector.runtime_monitoring_on:
+        return ok("GuardDuty runtime monitoring is on", evidence)
+    _workloads_complete(estate)
+    described = [td for td in estate.task_definitions if estate.is_in_use(td)]
+    unreadable = sorted(estate.in_use_arns - {td.task_definition_arn for td in described})
+    if not described and not unreadable:
+        return na("no task definition is in use in this region: there are no tasks to protect", evidence)
+    agents = {
+        td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
+        for td in described
+    }
+    without = sorted(name for name, images in agents.items() if not images)
+    evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
+    evidence["without_runtime_agent"] = without
+    if not without and not unreadable:
+        images = sorted({image for found in agents.values() for image in found})
+        return ok(f"a recognised runtime security agent runs in every in-use task definition ({', '.join(images)})", evidence)
+    if unread is not None:
+        raise unread
+    if not without:
+        # Every readable one carries an agent: the unreadable ones decide. task_definition() names the failed call.
+        estate.task_definition(unreadable[0])
+        raise EvidenceMissing(f"in-use task definition {unreadable[0]} was not read")
+    covered = len(agents) - len(without)
+    shown = ", ".join(without[:5]) + (f" and {len(without) - 5} more" if len(without) > 5 else "")
+    return fail(
+        f"{_runtime_monitoring_off(detector)}, and a recognised runtime security agent runs in only {covered} of "
+        f"{len(agents)} in-use task definitions (none in {shown})",
+        evidence,
+    )
+
+
+@check("SECURITY-012", needs=_GUARDDUTY_DETECTOR_CALLS)
+def guardduty_agent_management(a: AccountSubject) -> Verdict:
+    estate = a.estate
+    _workloads_complete(estate)
+    in_use = sorted(estate.launch_types_in_use() & {"FARGATE", "EC2"})
+    if not in_use:
+        return na("neither the Fargate nor the EC2 launch type is in use in this region")
+    detector = _guardduty_detector(estate)
+    fargate = detector.agent_management(FARGATE_AGENT_MANAGEMENT) if detector else "DISABLED"
+    ec2 = detector.agent_management(EC2_AGENT_MANAGEMENT) if detector else "DISABLED"
+    evidence = {"launch_types_in_use": in_use, **_detector_evidence(detector)}
+    off = "" if detector is not None and detector.runtime_monitoring_on else f" because {_runtime_monitoring_off(detector)}"
+    failures: list[str] = []
+    warnings: list[str] = []
+    if "FARGATE" in in_use and fargate != "ENABLED":
+        failures.append(f"Fargate is in use but GuardDuty does not manage its agent ({FARGATE_AGENT_MANAGEMENT} off{off}): Fargate tasks are not monitored")
+    if "EC2" in in_use and ec2 != "ENABLED":
+        warnings.append(f"EC2 is in use but {EC2_AGENT_MANAGEMENT} is off{off}: the agent must be installed on the container instances by other means")
+    if failures:
+        return fail("; ".join(failures + warnings), evidence)
+    if warnings:
+        return warn("; ".join(warnings), evidence)
+    managed = " and ".join(f"{kind} ({FARGATE_AGENT_MANAGEMENT if kind == 'FARGATE' else EC2_AGENT_MANAGEMENT})" for kind in in_use)
+    return ok(f"GuardDuty manages the runtime agent for {managed}", evidence)
+
+
+@check("SECURITY-013", needs=(*_GUARDDUTY_DETECTOR_CALLS, "guardduty:ListCoverage"))
+def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
+    cluster = c.cluster
+    if cluster.status not in (None, "ACTIVE"):
+        return na(f"the cluster is {cluster.status}")
+    running = max(cluster.running_tasks_count, len(c.tasks))
+    if running == 0:
+        return na("no tasks run in the cluster: there is nothing for runtime monitoring to cover", {"running_tasks": 0})
+    detector = _guardduty_detector(c.estate)
+    evidence: dict[str, object] = {"running_tasks": running, **_detector_evidence(detector)}
+    if detector is None or not detector.runtime_monitoring_on:
+        return fail(f"{_runtime_monitoring_off(detector)}: the cluster's {running} running tasks are not covered", evidence)
+    guardduty: GuardDutyInventory = c.estate.require("guardduty")
+    c.estate.raise_if_failed("guardduty:ListCoverage")
+    if guardduty.coverage is None:
+        raise EvidenceMissing("GuardDuty's ECS runtime coverage was not read")
+    entries = guardduty.coverage_for(cluster.cluster_name)
+    excluded = cluster.tags.get("GuardDutyManaged", "").lower() == "false"
+    if not entries:
+        note = " (the cluster is tagged GuardDutyManaged=false, which excludes it from agent management)" if excluded else ""
+        return fail(f"the cluster is missing from GuardDuty's runtime coverage{note}: its tasks send no runtime events", evidence)
+    details = [_coverage_evidence(entry) for entry in entries]
+    evidence["coverage"] = details
+    unhealthy = [d for d in details if d["coverage_status"] != "HEALTHY"]
+    if unhealthy:
+        issues = "; ".join(str(issue) for d in unhealthy for issue in d["issues"]) or "no issue given"
+        return fail(f"GuardDuty runtime coverage of the cluster is {unhealthy[0]['coverage_status']}: {issues}", evidence)
+    return ok("GuardDuty runtime coverage of the cluster is HEALTHY", evidence)
+
+
+def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
+    details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
+    fargate = details.fargate_details if details else None
+    instances = details.container_instance_details if details else None
+    issues = [i for i in [entry.issue, *(fargate.issues if fargate else [])] if i]
+    out: dict[str, object] = {"coverage_status": entry.coverage_status or "UNKNOWN", "issues": issues}
+    if fargate is not None:
+        out["fargate_management_type"] = fargate.management_type
+    if instances is not None:
+        out["container_instances_covered"] = instances.covered_container_instances
+        out["container_instances_compatible"] = instances.compatible_container_instances
+    return out

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
-from ecs_audit.estate import ContainerSubject, TaskDefSubject
+from ecs_audit.estate import ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
+from ecs_audit.inventory.cloudwatch import MonitoringInventory
+from ecs_audit.inventory.compute_optimizer import NOT_OPTED_IN
 from ecs_audit.inventory.ecs import ContainerDefinition, HealthCheck
 from ecs_audit.rules.registry import check
+from ecs_audit.sizing import CPU_TARGET, FargateSize, is_valid_fargate_size, suggest_size
 
 # Docker's health-check defaults, which ECS applies when a field is omitted.
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
@@ -153,3 +156,103 @@ def awsvpc_network_mode(t: TaskDefSubject) -> Verdict:
     if mode == "awsvpc":
         return ok("the task uses awsvpc network mode", evidence)
     return warn(f"the task uses {mode} network mode, not awsvpc", evidence)
+
+
+# --- TASKDEF-007: task size against measured utilisation ---------------------------------------
+
+_OVER_CPU_P95 = 20.0  # percent of the reservation
+_OVER_MEMORY_P95 = 30.0
+_UNDER_MEMORY_MAX = 90.0
+
+
+@check("TASKDEF-007", needs=("cloudwatch:GetMetricData",))
+def task_size_matches_utilisation(s: ServiceSubject) -> Verdict:
+    service = s.service
+    monitoring: MonitoringInventory = s.estate.require("cloudwatch")
+    usage = monitoring.utilisation_of(service.service_arn)
+    optimizer, optimizer_evidence = _compute_optimizer(s)
+    if usage is None or not usage.hours:
+        if service.desired_count == 0:
+            return na("the service is parked (desiredCount 0) and has no utilisation data" + optimizer, optimizer_evidence)
+        raise EvidenceMissing(
+            f"no Container Insights data for the service over the last {monitoring.window_days} days: "
+            "turn Container Insights on (OBSERVABILITY-001)" + optimizer
+        )
+    size = _task_size(s)
+    numbers = (
+        f"p95 CPU {_percent(usage.cpu_p95)}, p95 memory {_percent(usage.memory_p95)}, peak memory {_percent(usage.memory_max)} "
+        f"of the reservation over {usage.hours} hours"
+    )
+    evidence: dict[str, object] = {
+        "hours": usage.hours,
+        "cpu_p95_percent": usage.cpu_p95,
+        "cpu_max_percent": usage.cpu_max,
+        "memory_p95_percent": usage.memory_p95,
+        "memory_max_percent": usage.memory_max,
+        "task_cpu": size[0] if size else None,
+        "task_memory": size[1] if size else None,
+        **optimizer_evidence,
+    }
+    suggestion = None
+    if size and usage.memory_max is not None:
+        # Without a CPU figure (no CPU reserved), keep the CPU as it is.
+        cpu_p95 = usage.cpu_p95 if usage.cpu_p95 is not None else CPU_TARGET * 100
+        suggestion = suggest_size(size[0], size[1], cpu_p95, usage.memory_max)
+        evidence["suggested_size"] = {"cpu": suggestion.cpu, "memory": suggestion.memory, "capped": suggestion.capped}
+    advice = _size_advice(size, suggestion)
+    if usage.memory_max is not None and usage.memory_max > _UNDER_MEMORY_MAX:
+        return fail(f"under-provisioned: memory peaked at {usage.memory_max:g}% of the reservation ({numbers}){advice}{optimizer}", evidence)
+    if usage.cpu_p95 is None or usage.memory_p95 is None:
+        missing = " and ".join(k for k, v in (("CPU", usage.cpu_p95), ("memory", usage.memory_p95)) if v is None)
+        raise EvidenceMissing(f"Container Insights reports no {missing} reservation for the service, so its {missing} utilisation is unknown ({numbers})")
+    if usage.cpu_p95 < _OVER_CPU_P95 and usage.memory_p95 < _OVER_MEMORY_P95:
+        return warn(f"over-provisioned: {numbers}{advice}{optimizer}", evidence)
+    return ok(f"the task size fits the load: {numbers}{optimizer}", evidence)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}%"
+
+
+def _task_size(s: ServiceSubject) -> tuple[int, int] | None:
+    """The task's CPU units and MiB: task-level size, else the containers' reservations; None if unknown."""
+    try:
+        td = s.task_definition
+        cpu = _units(td.cpu, _CPU_UNITS)
+        memory = _units(td.memory, _MEMORY_UNITS)
+    except EvidenceMissing:
+        return None
+    cpu = cpu or sum(c.cpu or 0 for c in td.container_definitions)
+    memory = memory or sum(_reserved_memory(c) for c in td.container_definitions)
+    return (cpu, memory) if cpu and memory else None
+
+
+def _size_advice(size: tuple[int, int] | None, suggestion: FargateSize | None) -> str:
+    if size is None or suggestion is None:
+        return "; no task size to base a suggestion on"
+    if suggestion.capped:
+        return f"; even the largest Fargate size ({suggestion}) leaves too little headroom"
+    if (suggestion.cpu, suggestion.memory) == size:
+        return "; it is already the smallest Fargate size that keeps headroom"
+    current = f"{size[0]} CPU / {size[1]} MiB" + ("" if is_valid_fargate_size(*size) else ", not a Fargate size")
+    return f"; suggested size {suggestion} instead of {current}"
+
+
+def _compute_optimizer(s: ServiceSubject) -> tuple[str, dict[str, object]]:
+    """Compute Optimizer's view beside ours: a phrase for the message and its evidence (Fargate only)."""
+    if s.launch_type != "FARGATE":
+        return "", {}
+    arn = s.service.service_arn
+    part = s.estate.inventory.compute_optimizer
+    error = s.estate.error_for("compute-optimizer:GetECSServiceRecommendations", arn)
+    if part is None or error is not None:
+        reason = error.error_code if error else "not collected"
+        return f"; Compute Optimizer could not be read ({reason})", {"compute_optimizer": f"not read: {reason}"}
+    if part.status == NOT_OPTED_IN:
+        return "; Compute Optimizer: the account is not opted in", {"compute_optimizer": NOT_OPTED_IN}
+    recommendation = part.recommendation_for(arn)
+    if recommendation is not None:
+        options = [{"cpu": o.cpu, "memory": o.memory} for o in recommendation.service_recommendation_options]
+        return "; " + recommendation.summary(), {"compute_optimizer": {"finding": recommendation.finding, "options": options}}
+    why = part.unavailable.get(arn)
+    return f"; Compute Optimizer has no recommendation{f' ({why})' if why else ''}", {"compute_optimizer": why or "no recommendation"}

@@ -12,6 +12,7 @@ moto reads from the environment at request time (MOTO_ECS_SERVICE_RUNNING) reach
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -36,6 +37,7 @@ class MotoServer:
         self.port: int | None = None
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
 
     @property
     def url(self) -> str:
@@ -49,6 +51,8 @@ class MotoServer:
         for key, value in SERVER_ENVIRONMENT.items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
+        # werkzeug logs every request at INFO; pytest would capture thousands of lines per test.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
@@ -87,7 +91,11 @@ class MotoServer:
         return boto3.Session(region_name=region, **TEST_CREDENTIALS)
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
-        return self.session(region).client(service, region_name=region, endpoint_url=self.url)
+        """A client for this server (cached: creating one costs tens of milliseconds)."""
+        key = (service, region, self.url)
+        if key not in self._clients:
+            self._clients[key] = self.session(region).client(service, region_name=region, endpoint_url=self.url)
+        return self._clients[key]
 
     def __enter__(self) -> "MotoServer":
         return self.start()

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from botocore.loaders import Loader
@@ -153,6 +153,9 @@ def identify(call: Call) -> None:
         call.protocol, call.operation = matched
 
 
+_LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
+
+
 @lru_cache(maxsize=64)
 def _rest_routes(service: str) -> tuple[str, list[tuple[str, re.Pattern[str], list[str], int, str]]]:
     try:
@@ -165,27 +168,92 @@ def _rest_routes(service: str) -> tuple[str, list[tuple[str, re.Pattern[str], li
         http_info = operation.get("http", {})
         uri = http_info.get("requestUri", "/")
         path, _, query = uri.partition("?")
-        pattern = "^" + re.sub(r"\\\{[^}]+?\\\+\\\}", ".+", re.sub(r"\\\{[^}+]+\\\}", "[^/]+", re.escape(path.rstrip("/")))) + "/?$"
+        pattern, position = "^", 0
+        for label in _LABEL.finditer(path):
+            pattern += re.escape(path[position : label.start()])
+            group = re.sub(r"\W", "_", label.group(1))
+            pattern += f"(?P<{group}>.+)" if label.group(2) else f"(?P<{group}>[^/]+)"
+            position = label.end()
+        pattern += re.escape(path[position:].rstrip("/")) + "/?$"
         required = [q.split("=", 1)[0] for q in query.split("&") if q]
-        literal = len(re.sub(r"\{[^}]+\}", "", path))
+        literal = len(_LABEL.sub("", path))
         routes.append((http_info.get("method", "POST"), re.compile(pattern), required, literal, name))
     return protocol, routes
 
 
 def _match_rest(service: str, method: str, raw_path: str) -> tuple[str, str] | None:
+    found = _rest_route(service, method, raw_path)
+    return (found[0], found[1]) if found else None
+
+
+def _rest_route(service: str, method: str, raw_path: str) -> tuple[str, str, dict[str, str]] | None:
+    """(protocol, operation, URI labels) of a REST request."""
     protocol, routes = _rest_routes(service)
     parts = urlsplit(raw_path)
     query = parse_qs(parts.query, keep_blank_values=True)
-    best: tuple[int, str] | None = None
+    best: tuple[int, str, dict[str, str]] | None = None
     for route_method, pattern, required, literal, name in routes:
-        if route_method != method or not pattern.match(parts.path or "/"):
-            continue
-        if any(q not in query for q in required):
+        matched = pattern.match(parts.path or "/") if route_method == method else None
+        if matched is None or any(q not in query for q in required):
             continue
         score = literal * 10 + len(required)
         if best is None or score > best[0]:
-            best = (score, name)
-    return (protocol, best[1]) if best else None
+            best = (score, name, {k: unquote(v) for k, v in matched.groupdict().items()})
+    return (protocol, best[1], best[2]) if best else None
+
+
+def api_params(call: Call) -> dict[str, Any]:
+    """The request's parameters under their API (botocore) names."""
+    if call.protocol == "rest-json":
+        from moto.core.parse import RestJSONParser
+        from moto.core.utils import get_service_model
+        from werkzeug.datastructures import MultiDict
+
+        route = _rest_route(call.service, call.method, call.path)
+        operation = get_service_model(call.service).operation_model(call.operation)
+        query = parse_qs(urlsplit(call.path).query, keep_blank_values=True)
+        return RestJSONParser(operation).parse(
+            {
+                "method": call.method,
+                "values": MultiDict([(k, v) for k, values in query.items() for v in values]),
+                "headers": call.headers,
+                "body": call.body,
+                "url_path": urlsplit(call.path).path,
+                "url_params": route[2] if route else {},
+            }
+        )
+    return call.params()
+
+
+def _protocol_of(service: str) -> str:
+    return _rest_routes(service)[0]
+
+
+def api_response(call: Call, reply: Reply) -> dict[str, Any]:
+    """A wire answer parsed the way botocore parses it (API names, datetimes)."""
+    from botocore.parsers import create_parser
+    from moto.core.utils import get_service_model
+
+    operation = get_service_model(call.service).operation_model(call.operation)
+    parser = create_parser(call.protocol)
+    return parser.parse({"body": reply.body, "headers": reply.headers, "status_code": reply.status}, operation.output_shape)
+
+
+def api_reply(call: Call, body: Mapping[str, Any]) -> Reply:
+    """A successful answer to `call`, from a botocore-style response dict (datetimes for timestamps),
+    serialized the way moto serializes its own answers for that protocol."""
+    from moto.core.serialize import get_serializer_class
+    from moto.core.utils import get_service_model
+
+    protocol = "rest-json" if call.protocol == "rest-json" else "json" if call.protocol == "json" else call.protocol
+    operation = get_service_model(call.service).operation_model(call.operation)
+    serialized = get_serializer_class(call.service, protocol)(operation).serialize(dict(body))
+    headers = dict(serialized["headers"])
+    if protocol == "json":
+        headers["Content-Type"] = call.headers.get("content-type", "application/x-amz-json-1.1")
+    headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    raw = serialized["body"]
+    return Reply(int(serialized["status_code"]), headers, raw.encode() if isinstance(raw, str) else raw)
 
 
 # --- error shapes ------------------------------------------------------------------------------
@@ -193,34 +261,42 @@ def _match_rest(service: str, method: str, raw_path: str) -> tuple[str, str] | N
 
 def access_denied(call: Call, caller_arn: str, resource: str = "*") -> Reply:
     """AccessDenied as AWS sends it for `call`'s protocol."""
-    request_id = str(uuid.uuid4())
     message = (
         f"User: {caller_arn} is not authorized to perform: {call.action} on resource: {resource} "
         f"because no identity-based policy allows the {call.action} action"
     )
+    if call.protocol == "ec2":
+        message = f"You are not authorized to perform this operation. {message}"
+        return error_reply(call, "UnauthorizedOperation", message, 403)
+    if call.protocol in ("query", "rest-xml", "unknown"):
+        return error_reply(call, "AccessDenied", message, 403)
+    return error_reply(call, "AccessDeniedException", message, 400 if call.protocol == "json" else 403)
+
+
+def error_reply(call: Call, code: str, message: str, status: int = 400) -> Reply:
+    """An API error in the shape of `call`'s protocol."""
+    request_id = str(uuid.uuid4())
     if call.protocol == "json":
-        body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
-        return Reply(400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}, body)
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return Reply(status, {"Content-Type": call.headers.get("content-type", "application/x-amz-json-1.1"), "x-amzn-RequestId": request_id}, body)
     if call.protocol == "rest-json":
         body = json.dumps({"message": message}).encode()
-        return Reply(403, {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException", "x-amzn-RequestId": request_id}, body)
+        return Reply(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": request_id}, body)
     if call.protocol == "smithy-rpc-v2-cbor":
-        body = _cbor_map({"__type": "AccessDeniedException", "message": message})
-        return Reply(403, {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": request_id}, body)
+        body = _cbor_map({"__type": code, "message": message})
+        return Reply(status, {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": request_id}, body)
     if call.protocol == "ec2":
         body = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code>'
-            f"<Message>You are not authorized to perform this operation. User: {escape(caller_arn)} is not authorized to perform: "
-            f"{escape(call.action)} because no identity-based policy allows the {escape(call.action)} action</Message></Error></Errors>"
-            f"<RequestID>{request_id}</RequestID></Response>"
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
         ).encode()
-        return Reply(403, {"Content-Type": "text/xml;charset=UTF-8"}, body)
-    # query protocol (IAM, STS, ELBv2...) and anything unidentified
+        return Reply(status, {"Content-Type": "text/xml;charset=UTF-8"}, body)
+    # query protocol (IAM, STS, ELBv2...), rest-xml, and anything unidentified
     body = (
         f'<ErrorResponse xmlns="https://{call.service}.amazonaws.com/doc/"><Error><Type>Sender</Type>'
-        f"<Code>AccessDenied</Code><Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
-    return Reply(403, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body)
+    return Reply(status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body)
 
 
 def _cbor_map(values: Mapping[str, str]) -> bytes:
@@ -459,13 +535,37 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def install_enrichment(proxy: FaultProxy, facts: Any) -> None:
-    """Add what AWS returns and moto does not (registeredBy/At, task availabilityZone...), with the same
-    functions the demo's botocore hooks use (ecs_audit.demo.enrich), applied to the JSON wire body."""
-    from ecs_audit.demo.enrich import ENRICHERS, as_epoch, enrich
+    """Make moto answer like AWS, with the functions the demo's botocore hooks use
+    (ecs_audit.demo.enrich): enrichers add to moto's JSON answers what AWS returns and moto does not
+    (registeredBy/At, task availabilityZone...); stubs answer the operations moto has no handler for
+    (GuardDuty ListCoverage, Compute Optimizer GetECSServiceRecommendations)."""
+    from ecs_audit.demo.enrich import ENRICHERS, STUBS, StubError, answer, as_datetime, as_epoch, enrich
 
     def edit(call: Call, body: Any) -> None:
         if isinstance(body, dict):
             enrich(call.key, call.params(), body, call.region or "us-east-1", facts, as_epoch)
 
+    def rest_edit(call: Call, reply: Reply) -> Reply | None:
+        # rest-json bodies use wire names: parse to API names, enrich, serialize again.
+        if reply.status >= 300 or call.protocol != "rest-json":
+            return None
+        body = api_response(call, reply)
+        enrich(call.key, api_params(call), body, call.region or "us-east-1", facts, as_datetime)
+        body.pop("ResponseMetadata", None)
+        return api_reply(call, body)
+
     for key in ENRICHERS:
-        proxy.rewrite_json(key, edit)
+        if _protocol_of(key.split(".", 1)[0]) == "rest-json":
+            proxy.add_rewriter(key, rest_edit, name=f"enrich {key}")
+        else:
+            proxy.rewrite_json(key, edit)
+
+    def stub(call: Call) -> Reply | None:
+        try:
+            body = answer(call.key, api_params(call), call.region or "us-east-1", facts, as_datetime)
+        except StubError as error:
+            return error_reply(call, error.code, error.message, error.status)
+        return None if body is None else api_reply(call, body)
+
+    for key in STUBS:
+        proxy.add_fault(key, stub, name=f"stub {key}")

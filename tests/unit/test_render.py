@@ -231,7 +231,11 @@ def test_rendering_is_deterministic(render) -> None:
 
 
 def test_filters() -> None:
-    assert filters.md("a|b [x](y) \x1b[31m") == r"a\|b \[x\]\(y\) \[31m"
+    assert filters.md("a|b [x](y) \x1b[31m") == r"a\|b \[x\](y) \[31m"
+    # no mentions, autolinks, list items or ordered lists from data; ordinary text stays readable
+    assert filters.md("@team see http://evil www.evil.com") == r"\@team see http\://evil www\.evil.com"
+    assert filters.md("- x") == r"\- x" and filters.md("1. x") == r"1\. x"
+    assert filters.md("us-east-1 v0.1.0 (x)") == "us-east-1 v0.1.0 (x)"
     assert filters.md("abcdef", 4) == "abc…"
     assert filters.percent(0.93548) == "93.5%"
     assert filters.percent(None) == "n/a"

@@ -1,0 +1,246 @@
+"""report.sarif: SARIF 2.1.0 for code-scanning dashboards.
+
+- every catalogue check is a rule (`tool.driver.rules`), with its title, rationale, remediation,
+  first documentation link and a default level from its severity;
+- every FAIL and WARN result is a SARIF result with a level from the finding's severity (critical
+  and high: error, medium: warning, low and info: note);
+- WAIVED results are results too, suppressed (`kind: external`, `status: accepted`) with the waiver's
+  reason as the justification and its owner and expiry as properties;
+- the resource is the location: a logical location (kind `resource`, the ARN as fully qualified
+  name, the container appended for container results) plus the ARN as the artifact URI, which code
+  scanning services require;
+- collection errors are tool execution notifications; expired and stale waivers are configuration
+  notifications.
+
+PASS, UNKNOWN, NOT_APPLICABLE and MANUAL results are not SARIF results (they are in report.json).
+Strings are plain text (SARIF `text`, never `markdown`) without control characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
+from ecs_audit.findings import Finding, Status
+from ecs_audit.report.filters import clean
+from ecs_audit.report.model import Report, WaiverNote
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+RESULT_STATUSES = (Status.FAIL, Status.WARN, Status.WAIVED)
+
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub code scanning reads rules' "security-severity" (0.0-10.0) to rank security alerts.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+}
+_FINGERPRINT = "ecsAuditFinding/v1"
+# Characters a URI may hold as they are (RFC 3986 unreserved, reserved and "%").
+_URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def utc_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z (naive times are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def level_of(severity: Severity) -> str:
+    return LEVELS[severity]
+
+
+def _rule_name(entry: CheckEntry) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", entry.title)
+    return "".join(w[:1].upper() + w[1:] for w in words) or entry.id.replace("-", "")
+
+
+def _rule(entry: CheckEntry) -> dict[str, Any]:
+    help_text = entry.remediation + (f"\n\n{entry.remediation_snippet}" if entry.remediation_snippet else "")
+    properties: dict[str, Any] = {
+        "tags": list(dict.fromkeys(["ecs", entry.area.lower(), *(s.value.lower() for s in entry.scope)])),
+        "severity": entry.severity.value,
+        "automated": entry.automated,
+    }
+    if entry.severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[entry.severity]
+    if entry.deprecated:
+        properties["deprecated"] = True
+    if entry.references:
+        properties["references"] = [r.label for r in entry.references]
+    rule: dict[str, Any] = {
+        "id": entry.id,
+        "name": _rule_name(entry),
+        "shortDescription": {"text": entry.title},
+        "fullDescription": {"text": entry.rationale},
+        "help": {"text": help_text},
+        "defaultConfiguration": {"level": level_of(entry.severity), "enabled": not entry.deprecated},
+        "properties": properties,
+    }
+    link = next((r.url for r in entry.references if r.url and r.url.startswith("https://")), None)
+    if link:
+        rule["helpUri"] = link
+    return rule
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across runs and task-definition revisions (the baseline's matching key)."""
+    from ecs_audit.baseline import finding_key
+
+    return hashlib.sha256("\x1f".join(finding_key(finding)).encode("utf-8")).hexdigest()
+
+
+def _location(finding: Finding) -> dict[str, Any]:
+    name = finding.resource.name + (f"/{finding.container}" if finding.container else "")
+    qualified = finding.resource.arn + (f"/{finding.container}" if finding.container else "")
+    return {
+        "physicalLocation": {"artifactLocation": {"uri": quote(finding.resource.arn, safe=_URI_SAFE)}},
+        "logicalLocations": [{"name": name, "fullyQualifiedName": qualified, "kind": "resource"}],
+    }
+
+
+def _result(finding: Finding, rule_index: dict[str, int], with_baseline: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "status": finding.status.value,
+        "severity": finding.severity.value,
+        "accountId": finding.account_id,
+        "region": finding.region,
+        "resourceType": finding.resource.type,
+        "resourceArn": finding.resource.arn,
+    }
+    if finding.container:
+        properties["container"] = finding.container
+    if finding.cluster is not None:
+        properties["cluster"] = finding.cluster
+    if finding.evidence:
+        properties["evidence"] = finding.evidence
+    result: dict[str, Any] = {
+        "ruleId": finding.check_id,
+        "level": level_of(finding.severity),
+        "message": {"text": f"{finding.message} ({finding.resource.type} {finding.resource.name})"},
+        "locations": [_location(finding)],
+        "partialFingerprints": {_FINGERPRINT: fingerprint(finding)},
+        "properties": properties,
+    }
+    if finding.check_id in rule_index:
+        result["ruleIndex"] = rule_index[finding.check_id]
+    if with_baseline and finding.change:
+        result["baselineState"] = finding.change
+    if finding.status is Status.WAIVED:
+        waiver = finding.waiver
+        suppression: dict[str, Any] = {"kind": "external", "status": "accepted"}
+        if waiver is not None:
+            suppression["justification"] = waiver.reason
+            suppression["properties"] = {
+                "owner": waiver.owner,
+                "expires": waiver.expires,
+                "resourceGlob": waiver.resource,
+                **({"waivedStatus": waiver.status.value} if waiver.status else {}),
+            }
+        result["suppressions"] = [suppression]
+    return result
+
+
+def _waiver_notification(note: WaiverNote, kind: str) -> dict[str, Any]:
+    if kind == "expired":
+        text = (
+            f"waiver entry {note.entry} ({note.check} on {note.resource}, owner {note.owner}) expired on {note.expires} "
+            f"and no longer applies; it matches {note.matches} FAIL/WARN results"
+        )
+    else:
+        text = f"waiver entry {note.entry} ({note.check} on {note.resource}, owner {note.owner}) is stale: it matches no FAIL or WARN result"
+    return {"level": "warning", "message": {"text": text}, "properties": {"waiver": kind, "entry": note.entry}}
+
+
+def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
+    entries = catalogue.checks
+    known = {e.id for e in entries}
+    # Results of checks missing from the catalogue still get a rule.
+    extra = sorted({f.check_id for f in report.findings if f.check_id not in known})
+    rules = [_rule(e) for e in entries] + [
+        {"id": check_id, "shortDescription": {"text": check_id}, "properties": {"tags": ["ecs"]}} for check_id in extra
+    ]
+    rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
+    with_baseline = report.baseline is not None
+    results = [
+        _result(f, rule_index, with_baseline)
+        for f in sorted(report.findings, key=lambda f: f.sort_key)
+        if f.status in RESULT_STATUSES
+    ]
+    notifications = [
+        {
+            "level": "warning",
+            "message": {"text": f"{e.permission} failed ({e.error_code}) in {e.account_id} {e.region}: {e.message}"},
+            "properties": {"accountId": e.account_id, "region": e.region, "permission": e.permission, "errorCode": e.error_code, "resources": e.resources},
+        }
+        for e in report.errors
+    ]
+    configuration = [_waiver_notification(n, "expired") for n in report.expired_waivers] + [
+        _waiver_notification(n, "stale") for n in report.stale_waivers
+    ]
+    invocation: dict[str, Any] = {
+        "executionSuccessful": True,
+        "endTimeUtc": utc_timestamp(report.generated_at),
+    }
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    if configuration:
+        invocation["toolConfigurationNotifications"] = configuration
+    summary = report.summary
+    run_properties: dict[str, Any] = {
+        "score": summary.score,
+        "grade": summary.grade,
+        "coverage": summary.coverage,
+        "byStatus": summary.by_status,
+        "accounts": report.scope.accounts,
+        "regions": report.scope.regions,
+        "reportSchemaVersion": report.schema_version,
+    }
+    if report.baseline is not None and summary.changes is not None:
+        run_properties["baseline"] = {
+            "source": report.baseline.source,
+            "generatedAt": report.baseline.generated_at.isoformat(),
+            **summary.changes.model_dump(),
+        }
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": report.tool.name,
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "rules": rules,
+            }
+        },
+        "invocations": [invocation],
+        "results": results,
+        "properties": run_properties,
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def render_sarif(report: Report, catalogue: Catalogue) -> str:
+    return json.dumps(_clean(sarif_document(report, catalogue)), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

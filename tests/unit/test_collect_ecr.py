@@ -1,0 +1,341 @@
+"""The ECR collector against a fake API that enforces ECR's batch limits and "not found" semantics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecs_audit.collect import ecr
+from ecs_audit.collect.base import CollectContext
+from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.ecr import NO_POLICY, SCAN_NOT_FOUND
+from ecs_audit.inventory.snapshot import RegionInventory
+from ecs_audit.session import ClientFactory
+from tests.support.estate import ACCOUNT, build_ecs
+from tests.support.fake_api import ApiFault, FakeApi, page
+
+REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+REPO_ARN = f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/"
+
+
+def digest(n: int) -> str:
+    return f"sha256:{n:064x}"
+
+
+class FakeEcr:
+    """Repositories of images: name -> {digest: [tags]}; policies and scan findings by name/digest."""
+
+    def __init__(self) -> None:
+        self.repositories: dict[str, dict[str, list[str]]] = {}
+        self.lifecycle: dict[str, str] = {}
+        self.policies: dict[str, str] = {}
+        self.summaries: dict[str, dict[str, Any]] = {}  # digest -> imageScanFindingsSummary (and status COMPLETE)
+        self.scans: dict[str, list[dict[str, Any]]] = {}  # digest -> findings (DescribeImageScanFindings)
+        self.scanning: dict[str, Any] = {"scanType": "BASIC", "rules": []}
+        self.encryption: dict[str, dict[str, str]] = {}
+        self.key_managers: dict[str, str] = {}
+        self.denied: set[tuple[str, str]] = set()
+
+    def add(self, repository: str, images: dict[str, list[str]] | None = None) -> None:
+        self.repositories[repository] = images or {}
+
+    def install(self, api: FakeApi) -> None:
+        api.on("ecr.DescribeRepositories", self.describe_repositories)
+        api.on("ecr.GetRegistryScanningConfiguration", lambda p: {"registryId": ACCOUNT, "scanningConfiguration": self.scanning})
+        api.on("ecr.GetLifecyclePolicy", lambda p: self.policy(p, self.lifecycle, "lifecyclePolicyText", "LifecyclePolicyNotFoundException"))
+        api.on("ecr.GetRepositoryPolicy", lambda p: self.policy(p, self.policies, "policyText", "RepositoryPolicyNotFoundException"))
+        api.on("ecr.DescribeImages", self.describe_images)
+        api.on("ecr.DescribeImageScanFindings", self.describe_image_scan_findings)
+        api.on("kms.DescribeKey", lambda p: {"KeyMetadata": {"KeyId": p["KeyId"], "KeyManager": self.key_managers[p["KeyId"]]}})
+
+    def _deny(self, operation: str, repository: str) -> None:
+        if (operation, repository) in self.denied:
+            raise ApiFault("AccessDeniedException", f"not authorized to perform ecr:{operation}")
+
+    def _repository(self, name: str) -> dict[str, list[str]]:
+        if name not in self.repositories:
+            raise ApiFault("RepositoryNotFoundException", f"The repository with name '{name}' does not exist in the registry with id '{ACCOUNT}'")
+        return self.repositories[name]
+
+    def describe_repositories(self, p: dict[str, Any]) -> dict[str, Any]:
+        names = p["repositoryNames"]
+        assert 1 <= len(names) <= 100, len(names)
+        assert "nextToken" not in p and "maxResults" not in p
+        for name in names:
+            self._deny("DescribeRepositories", name)
+            self._repository(name)
+        return {
+            "repositories": [
+                {
+                    "repositoryArn": REPO_ARN + name,
+                    "repositoryName": name,
+                    "registryId": ACCOUNT,
+                    "imageTagMutability": "IMMUTABLE",
+                    "imageScanningConfiguration": {"scanOnPush": True},
+                    "encryptionConfiguration": self.encryption.get(name, {"encryptionType": "AES256"}),
+                }
+                for name in names
+            ]
+        }
+
+    def policy(self, p: dict[str, Any], store: dict[str, str], field: str, not_found: str) -> dict[str, Any]:
+        self._repository(p["repositoryName"])
+        if p["repositoryName"] not in store:
+            raise ApiFault(not_found, "no policy")
+        return {"registryId": ACCOUNT, "repositoryName": p["repositoryName"], field: store[p["repositoryName"]]}
+
+    def describe_images(self, p: dict[str, Any]) -> dict[str, Any]:
+        ids = p["imageIds"]
+        assert 1 <= len(ids) <= 100, len(ids)
+        self._deny("DescribeImages", p["repositoryName"])
+        images = self._repository(p["repositoryName"])
+        found = []
+        for image_id in ids:
+            assert len(image_id) == 1, image_id  # by digest or by tag, never both
+            match = [d for d, tags in images.items() if d == image_id.get("imageDigest") or image_id.get("imageTag") in tags]
+            if not match:
+                raise ApiFault("ImageNotFoundException", f"The image with imageId {image_id} does not exist within the repository")
+            found.append(match[0])
+        return {"imageDetails": [self.detail(p["repositoryName"], d) for d in sorted(set(found))]}
+
+    def detail(self, repository: str, image_digest: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "registryId": ACCOUNT,
+            "repositoryName": repository,
+            "imageDigest": image_digest,
+            "imageTags": self.repositories[repository][image_digest],
+            "imageSizeInBytes": 50 * 2**20,
+            "imagePushedAt": "2026-10-01T00:00:00Z",
+        }
+        if image_digest in self.summaries:
+            out["imageScanStatus"] = {"status": "COMPLETE"}
+            out["imageScanFindingsSummary"] = self.summaries[image_digest]
+        return out
+
+    def describe_image_scan_findings(self, p: dict[str, Any]) -> dict[str, Any]:
+        assert set(p["imageId"]) == {"imageDigest"}
+        image_digest = p["imageId"]["imageDigest"]
+        if image_digest not in self.scans:
+            raise ApiFault("ScanNotFoundException", "no scan")
+        findings = self.scans[image_digest]
+        counts: dict[str, int] = {}
+        for f in findings:
+            counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+        body = page(findings, p, "findings", 100, 1000)
+        out = {
+            "imageScanStatus": {"status": "COMPLETE"},
+            "imageScanFindings": {"findingSeverityCounts": counts, "imageScanCompletedAt": "2026-10-30T00:00:00Z", "findings": body["findings"]},
+        }
+        if "nextToken" in body:
+            out["nextToken"] = body["nextToken"]
+        return out
+
+
+def _estate(images: list[str], *, tasks: list[dict[str, Any]] | None = None, **extra: Any) -> RegionInventory:
+    """One task definition per image (family f<i>, container c)."""
+    tds = [{"family": f"f{i}", "containerDefinitions": [{"name": "c", "image": image}]} for i, image in enumerate(images)]
+    ecs = build_ecs({"task_definitions": tds + extra.pop("task_definitions", []), "tasks": tasks or [], **extra})
+    return RegionInventory(account_id=ACCOUNT, region="us-east-1", ecs=ecs)
+
+
+def _collect(fake: FakeEcr, region: RegionInventory):
+    api = FakeApi()
+    fake.install(api)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1", max_workers=8)
+    return api, ctx, ecr.collect(ctx, AuditConfig(), region)
+
+
+def _image_ids(api: FakeApi) -> list[tuple[str, str]]:
+    return [
+        (p["repositoryName"], next(iter(i.values())))
+        for key, p in api.requests
+        if key == "ecr.DescribeImages"
+        for i in p["imageIds"]
+    ]
+
+
+def test_150_repositories_take_two_describe_calls_and_one_of_each_per_repository_call():
+    fake = FakeEcr()
+    for i in range(150):
+        fake.add(f"r{i:03}", {digest(i): ["1"]})
+    fake.lifecycle = {f"r{i:03}": '{"rules": []}' for i in range(0, 150, 2)}
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/r{i:03}:1" for i in range(150)]))
+    assert ctx.errors == []
+    assert api.calls["ecr.DescribeRepositories"] == 2
+    assert api.calls["ecr.GetRegistryScanningConfiguration"] == 1
+    assert api.calls["ecr.GetLifecyclePolicy"] == 150
+    assert api.calls["ecr.GetRepositoryPolicy"] == 150
+    assert api.calls["ecr.DescribeImages"] == 150
+    assert len(inventory.repositories) == 150
+    assert inventory.lifecycle_policies["r000"] == '{"rules": []}'
+    assert inventory.lifecycle_policies["r001"] == NO_POLICY
+    assert set(inventory.repository_policies.values()) == {NO_POLICY}
+
+
+def test_250_images_of_one_repository_are_described_100_at_a_time_each_once():
+    fake = FakeEcr()
+    fake.add("app", {digest(i): [f"v{i}"] for i in range(250)})
+    # every tag twice (two definitions), and running tasks reporting digests
+    images = [f"{REGISTRY}/app:v{i}" for i in range(250)] * 2
+    tasks = [{"taskDefinition": "f0:1", "containers": [{"name": "c", "imageDigest": digest(i)}]} for i in range(3)]
+    api, ctx, inventory = _collect(fake, _estate(images, tasks=tasks))
+    assert ctx.errors == []
+    ids = _image_ids(api)
+    assert len(ids) == len(set(ids)) == 253  # 250 tags + 3 running digests, each asked once
+    assert api.calls["ecr.DescribeImages"] == 3
+    assert len(inventory.images) == 250
+
+
+def test_a_deleted_repository_is_isolated_by_splitting_the_batch_and_recorded_as_missing():
+    fake = FakeEcr()
+    for i in range(100):
+        if i != 37:
+            fake.add(f"r{i:03}", {digest(i): ["1"]})
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/r{i:03}:1" for i in range(100)]))
+    assert ctx.errors == []
+    assert inventory.missing_repositories == ["r037"]
+    assert len(inventory.repositories) == 99
+    assert api.calls["ecr.DescribeRepositories"] <= 1 + 2 * 7
+    # no calls about the deleted repository beyond finding out it is gone
+    assert ("r037", "1") not in _image_ids(api)
+    assert not any(p.get("repositoryName") == "r037" for key, p in api.requests if key != "ecr.DescribeRepositories")
+    assert inventory.is_missing("r037", tag="1")
+
+
+def test_deleted_images_are_recorded_as_missing_not_as_errors():
+    fake = FakeEcr()
+    fake.add("app", {digest(i): [f"v{i}"] for i in range(10) if i not in (3, 7)})
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/app:v{i}" for i in range(10)]))
+    assert ctx.errors == []
+    assert sorted(m.tag for m in inventory.missing_images) == ["v3", "v7"]
+    assert len(inventory.images) == 8
+    assert inventory.is_missing("app", tag="v3") and not inventory.is_missing("app", tag="v4")
+    assert inventory.find_image("app", tag="v4").image_digest == digest(4)
+
+
+def test_images_of_other_registries_accounts_and_regions_cost_no_call():
+    images = [
+        "nginx:1.27",
+        "public.ecr.aws/nginx/nginx:1.27",
+        f"{REGISTRY.replace('us-east-1', 'eu-west-1')}/app:1",
+        "210987654321.dkr.ecr.us-east-1.amazonaws.com/app:1",
+    ]
+    api, ctx, inventory = _collect(FakeEcr(), _estate(images))
+    assert sum(api.calls.values()) == 0
+    assert inventory.repositories == [] and inventory.in_use_repositories == []
+
+
+def test_a_denied_describe_images_is_recorded_against_its_repository_only():
+    fake = FakeEcr()
+    fake.add("open", {digest(1): ["1"]})
+    fake.add("closed", {digest(2): ["1"]})
+    fake.denied.add(("DescribeImages", "closed"))
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/open:1", f"{REGISTRY}/closed:1"]))
+    assert [(e.action, e.error_code, e.resources) for e in ctx.errors] == [
+        ("ecr:DescribeImages", "AccessDeniedException", [REPO_ARN + "closed"])
+    ]
+    assert inventory.missing_images == []
+    assert [i.repository_name for i in inventory.images] == ["open"]
+
+
+def test_a_denied_describe_repositories_names_the_batch_and_images_are_still_read():
+    fake = FakeEcr()
+    fake.add("app", {digest(1): ["1"]})
+    fake.denied.add(("DescribeRepositories", "app"))
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/app:1"]))
+    assert [(e.action, e.resources) for e in ctx.errors] == [("ecr:DescribeRepositories", [REPO_ARN + "app"])]
+    assert inventory.repositories == [] and inventory.missing_repositories == []
+    assert api.calls["ecr.GetLifecyclePolicy"] == 0
+    assert len(inventory.images) == 1
+
+
+def test_the_previous_active_revision_images_are_described_for_rollback():
+    fake = FakeEcr()
+    fake.add("app", {digest(1): ["1"], digest(2): ["2"]})
+    fake.add("old", {})
+    region = _estate(
+        [],
+        task_definitions=[{"family": "app", "revision": 2, "containerDefinitions": [{"name": "web", "image": f"{REGISTRY}/app:2"}]}],
+        services=[{"serviceName": "web", "cluster": "c1", "taskDefinition": "app:2"}],
+        families=[
+            {
+                "family": "app",
+                "active_revisions": [1, 2],
+                "older_revisions": [
+                    {
+                        "task_definition_arn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/app:1",
+                        "revision": 1,
+                        "status": "ACTIVE",
+                        "images": {"web": f"{REGISTRY}/app:1", "side": f"{REGISTRY}/old:9"},
+                    }
+                ],
+            }
+        ],
+    )
+    api, ctx, inventory = _collect(fake, region)
+    assert ctx.errors == []
+    assert sorted(_image_ids(api)) == [("app", "1"), ("app", "2"), ("old", "9")]
+    assert inventory.in_use_repositories == ["app"]
+    assert [r.repository_name for r in inventory.repositories] == ["app"]  # rollback-only repositories are not audited
+    assert inventory.is_missing("old", tag="9")
+    assert inventory.find_image("app", tag="1") is not None
+
+
+def test_basic_scan_findings_are_read_only_where_describe_images_does_not_settle_them():
+    fake = FakeEcr()
+    fake.add("clean", {digest(1): ["1"]})
+    fake.add("vulnerable", {digest(2): ["1"]})
+    fake.add("unscanned", {digest(3): ["1"]})
+    fake.add("never", {digest(4): ["1"]})
+    fake.summaries[digest(1)] = {"findingSeverityCounts": {"LOW": 2}, "imageScanCompletedAt": "2026-10-30T00:00:00Z"}
+    fake.summaries[digest(2)] = {"findingSeverityCounts": {"CRITICAL": 1}, "imageScanCompletedAt": "2026-10-30T00:00:00Z"}
+    fake.scans[digest(2)] = [{"name": f"CVE-2026-{i:04}", "severity": "HIGH" if i else "CRITICAL",
+                              "attributes": [{"key": "package_name", "value": "openssl"}, {"key": "package_version", "value": "3.0"}]}
+                             for i in range(1500)]
+    fake.scans[digest(3)] = [{"name": "CVE-2026-1", "severity": "MEDIUM"}]
+    images = [f"{REGISTRY}/{name}:1" for name in ("clean", "vulnerable", "unscanned", "never")]
+    api, ctx, inventory = _collect(fake, _estate(images))
+    asked = sorted(p["imageId"]["imageDigest"] for key, p in api.requests if key == "ecr.DescribeImageScanFindings")
+    assert asked == [digest(2), digest(2), digest(3), digest(4)]  # 1500 findings: two pages of 1000
+    scans = {s.repository_name: s for s in inventory.scan_findings}
+    assert scans["vulnerable"].severity_counts == {"HIGH": 1499, "CRITICAL": 1}
+    assert scans["vulnerable"].top[0].id == "CVE-2026-0000" and scans["vulnerable"].top[0].package == "openssl 3.0"
+    assert len(scans["vulnerable"].top) == 5
+    assert scans["never"].status == SCAN_NOT_FOUND
+    assert "clean" not in scans
+
+
+def test_enhanced_scanning_reads_no_basic_scan_findings():
+    fake = FakeEcr()
+    fake.scanning = {"scanType": "ENHANCED", "rules": [{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}]}
+    fake.add("app", {digest(1): ["1"]})
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/app:1"]))
+    assert api.calls["ecr.DescribeImageScanFindings"] == 0
+    assert inventory.registry_scanning.is_enhanced
+
+
+def test_each_kms_key_is_described_once():
+    fake = FakeEcr()
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"
+    for name in ("aa", "bb", "cc"):
+        fake.add(name, {digest(ord(name[0])): ["1"]})
+        fake.encryption[name] = {"encryptionType": "KMS", "kmsKey": key}
+    fake.key_managers[key] = "CUSTOMER"
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/{n}:1" for n in ("aa", "bb", "cc")]))
+    assert api.calls["kms.DescribeKey"] == 1
+    assert inventory.kms_key_managers == {key: "CUSTOMER"}
+
+
+def test_the_collector_declares_what_it_calls_and_nothing_that_writes():
+    assert set(ecr.OPERATIONS) <= ALLOWED_ACTIONS
+    assert all(op.split(":")[1].startswith(("Describe", "Get", "List", "BatchGet")) for op in ecr.OPERATIONS)
+    assert "ecr:GetAuthorizationToken" not in ecr.OPERATIONS and "ecr:GetDownloadUrlForLayer" not in ecr.OPERATIONS
+
+
+def test_a_repository_name_ecr_cannot_hold_is_missing_without_poisoning_the_batch():
+    fake = FakeEcr()
+    fake.add("app", {digest(1): ["1"]})
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/app:1", f"{REGISTRY}/x:1"]))
+    assert ctx.errors == []
+    assert inventory.missing_repositories == ["x"]
+    assert [r.repository_name for r in inventory.repositories] == ["app"]
