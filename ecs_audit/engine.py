@@ -82,7 +82,7 @@ def evaluate(
         for region in account.regions:
             if region.is_empty:
                 continue  # no ECS here: nothing to judge, and no account-level noise
-            view = RegionView(region, config, inventory.partition, account)
+            view = RegionView(region, config, inventory.partition, account, inventory.collected_at)
             for entry in catalogue.checks:
                 if not entry.automated or entry.deprecated or entry.id not in registry:
                     continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -95,9 +96,13 @@ class RegionView:
         config: AuditConfig,
         partition: str = "aws",
         account: AccountInventory | None = None,
+        now: datetime | None = None,
     ):
         self.inventory = region
         self.account = account
+        # "Now" for age rules is when the inventory was collected, so a snapshot re-evaluated
+        # later reaches the same verdicts.
+        self.now = now
         self.config = config
         self.partition = partition
         self.account_id = region.account_id

@@ -808,7 +808,6 @@ def seed_estate(
 def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
     region = HOME_REGION
     ids = estate.identity
-    acct = seeder.account_id
     prod_key = kms_key(seeder, region, "prod-ecs", "ECS Exec sessions, Fargate ephemeral storage and logs (prod)", ids)
     ecr_key = kms_key(seeder, region, "ecr", "ECR repositories", ids)
     net = seed_network(seeder, region, name="prod", cidr_prefix="10.20", azs=("us-east-1a", "us-east-1b", "us-east-1c"))

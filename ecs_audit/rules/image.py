@@ -410,11 +410,12 @@ def image_size_within_budget(c: ContainerSubject) -> Verdict:
         "warn_mib": config.image_size_warn_mib,
         "fail_mib": config.image_size_fail_mib,
     }
+    size = f"{mib:.1f}" if mib < 10 else f"{mib:.0f}"
     if mib > config.image_size_fail_mib:
-        return fail(f"the image is {mib:.0f} MiB, over the {config.image_size_fail_mib} MiB limit: every task start pulls it", evidence)
+        return fail(f"the image is {size} MiB, over the {config.image_size_fail_mib} MiB limit: every task start pulls it", evidence)
     if mib > config.image_size_warn_mib:
-        return warn(f"the image is {mib:.0f} MiB, over the {config.image_size_warn_mib} MiB budget", evidence)
-    return ok(f"the image is {mib:.0f} MiB", evidence)
+        return warn(f"the image is {size} MiB, over the {config.image_size_warn_mib} MiB budget", evidence)
+    return ok(f"the image is {size} MiB, within the {config.image_size_warn_mib} MiB budget", evidence)
 
 
 def _policy_text(r: RepositorySubject, policies: dict[str, str], action: str, what: str) -> str:

@@ -131,3 +131,21 @@ def test_demo_report_has_no_collection_errors(demo: Demo) -> None:
     """Every collector reads the simulated account without an error (moto's gaps are filled)."""
     errors = [(e["region"], e["permission"], e["error_code"], e["message"][:160]) for e in demo.report.get("errors", [])]
     assert not errors, errors
+
+
+def test_demo_without_moto_explains_what_to_install(tmp_path: Path) -> None:
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _NoMoto:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'moto' or name.startswith('moto.'):\n"
+        "            raise ModuleNotFoundError(\"No module named 'moto'\", name='moto')\n"
+        "sys.meta_path.insert(0, _NoMoto())\n"
+    )
+    run = run_cli(["demo", "-o", str(tmp_path / "out")], base_env(tmp_path / "home", PYTHONPATH=str(guard)), cwd=tmp_path)
+    assert run.returncode == 2, run
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines == ["ecs-audit: error: the demo needs the demo extra: pip install 'ecs-audit[demo]'"], run
+    assert not (tmp_path / "out").exists()

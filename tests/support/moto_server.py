@@ -75,6 +75,7 @@ class MotoServer:
             self._server.stop()
             self._server = None
             self.port = None
+            self._clients.clear()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

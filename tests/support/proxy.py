@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from botocore.loaders import Loader
+from botocore.utils import PRIORITY_ORDERED_SUPPORTED_PROTOCOLS
 
 # SigV4 signing names that differ from botocore's client names.
 SIGNING_NAME_TO_SERVICE = {
@@ -162,7 +163,9 @@ def _rest_routes(service: str) -> tuple[str, list[tuple[str, re.Pattern[str], li
         model = Loader().load_service_model(service, "service-2")
     except Exception:
         return "unknown", []
-    protocol = model["metadata"].get("protocol", "unknown")
+    metadata = model["metadata"]
+    # What botocore sends: the first protocol it prefers among those the service supports.
+    protocol = next((p for p in PRIORITY_ORDERED_SUPPORTED_PROTOCOLS if p in metadata.get("protocols", [])), metadata.get("protocol", "unknown"))
     routes = []
     for name, operation in model["operations"].items():
         http_info = operation.get("http", {})
