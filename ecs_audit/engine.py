@@ -94,9 +94,10 @@ def evaluate(
 
 
 def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) -> list[Finding]:
-    relevant = _relevant_errors(entry, registered, view)
     results: dict[tuple[str, str | None], Finding] = {}
     for scope in entry.scope:
+        # Per scope: a failure that hides task definitions says nothing about a cluster's own tags.
+        relevant = _relevant_errors(scope, registered, view)
         for subject in subjects_for(scope, view, registered.subject):
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             finding = make_finding(entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict)
@@ -144,18 +145,15 @@ def subjects_for(scope: Scope, view: RegionView, kind: str | None = None) -> Ite
                 yield LoadBalancerSubject(load_balancer, view)
 
 
-def _relevant_errors(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) -> list[ApiError]:
+def _relevant_errors(scope: Scope, registered: RegisteredCheck, view: RegionView) -> list[ApiError]:
     needs = set(registered.needs)
-    enumeration: set[str] = set()
-    for scope in entry.scope:
-        enumeration.update(ENUMERATION_ACTIONS[scope])
+    enumeration = set(ENUMERATION_ACTIONS[scope])
     errors = [e for e in view.errors if e.action in needs or (e.action in enumeration and e.context is None)]
     if not view.has_ecs and any(a.startswith("ecs:") for a in needs | enumeration):
         errors.append(_not_collected(view, "ecs", "ListClusters"))
-    for scope in entry.scope:
-        source = _SCOPE_SOURCES.get(scope)
-        if source and view.has_ecs and getattr(view.inventory, source[0]) is None:
-            errors.append(_not_collected(view, source[1], source[2]))
+    source = _SCOPE_SOURCES.get(scope)
+    if source and view.has_ecs and getattr(view.inventory, source[0]) is None:
+        errors.append(_not_collected(view, source[1], source[2]))
     return errors
 
 

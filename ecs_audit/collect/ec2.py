@@ -110,7 +110,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         route_tables=[route_tables[k] for k in sorted(route_tables)],
         security_groups=[security_groups[k] for k in sorted(security_groups)],
         missing_security_groups=sorted(asked_groups - found_groups),
-        default_security_groups={g.vpc_id: g.group_id for g in default_groups if g.vpc_id},
+        default_security_groups=dict(sorted((g.vpc_id, g.group_id) for g in default_groups if g.vpc_id)),
         flow_logs=sorted(flow_logs, key=lambda f: f.flow_log_id),
         flow_log_vpcs=flow_log_vpcs,
         images=sorted(found_images, key=lambda i: i.image_id),

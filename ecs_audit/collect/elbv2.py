@@ -53,10 +53,10 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     return LoadBalancingInventory(
         load_balancers=sorted(load_balancers, key=lambda lb: lb.load_balancer_arn),
         target_groups=sorted(target_groups, key=lambda tg: tg.target_group_arn),
-        listeners={lb.load_balancer_arn: found for lb, found in zip(load_balancers, listeners) if found is not None},
-        target_group_attributes={
-            tg.target_group_arn: found for tg, found in zip(target_groups, attributes) if found is not None
-        },
+        listeners=dict(sorted((lb.load_balancer_arn, found) for lb, found in zip(load_balancers, listeners) if found is not None)),
+        target_group_attributes=dict(
+            sorted((tg.target_group_arn, found) for tg, found in zip(target_groups, attributes) if found is not None)
+        ),
         missing_target_groups=missing,
         classic_load_balancers=classic,
     )

@@ -15,10 +15,12 @@ The account (us-east-1, plus a small eu-west-1 footprint) holds:
 - `sandbox`: an idle cluster.
 - eu-west-1 `prod-eu`: one service pulling its image across regions, in two AZs.
 
-Everything here goes through the public API (boto3 against moto), except three documented moto gaps
-(MOTO-NOTES.md): create_service drops fields (re-sent with update_service), running counts are read
-from MOTO_ECS_SERVICE_RUNNING at creation, and task states are pinned through the moto state manager.
-moto's random ids are seeded first, so the same estate comes out every time.
+Everything goes through the AWS APIs (boto3 against moto), worked around moto's gaps as MOTO-NOTES.md
+describes: create_service drops fields (re-sent with update_service), running counts are read from
+MOTO_ECS_SERVICE_RUNNING at creation, services never start tasks (started with run_task, as the
+scheduler would). What no AWS API can create goes through moto's own API (/moto-api): its random seed
+(the same ids every run), task states (pinned RUNNING) and ECR scan results. What AWS would say and moto
+cannot (who registered what, Compute Optimizer...) is the `Backstory`, used by ecs_audit.demo.enrich.
 
 The functions below are building blocks: `seed_estate` composes all of them; tests compose fewer.
 """
@@ -59,7 +61,6 @@ PAYMENTS_CURRENT_SHA = "5e2b9d1c7a4f08e3b6d2c9a1f5e7b3d0c8a4f261"
 ADOT_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"
 APPMESH_ENVOY_IMAGE = "840364872350.dkr.ecr.us-east-1.amazonaws.com/aws-appmesh-envoy:v1.27.3.0-prod"
 
-TASK_TRUST_ACTIONS = ("sts:AssumeRole",)
 MANAGED_TASK_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -702,13 +703,14 @@ def container_insights_metrics(
     tasks: int,
     use: Utilisation,
     now: datetime,
-    days: int = 7,
+    days: int = 3,
 ) -> None:
     """Hourly Container Insights service metrics (what ECS publishes when Container Insights is on):
     CpuUtilized/CpuReserved and MemoryUtilized/MemoryReserved by ClusterName and ServiceName.
 
-    Seven days by default: moto's GetMetricData scans every datapoint for every period of every query,
-    so two weeks of hourly data for a few services already costs a second per audit."""
+    Three days by default (enhanced observability was switched on recently): moto's GetMetricData
+    scans every datapoint of the region for every period of every query, so two weeks of hourly data
+    for a few services costs more than a second per audit."""
     dimensions = [{"Name": "ClusterName", "Value": cluster}, {"Name": "ServiceName", "Value": service}]
     cpu_reserved, memory_reserved = float(task_cpu * tasks), float(task_memory * tasks)
     data: list[dict[str, Any]] = []

@@ -8,15 +8,17 @@ and moto answers every AWS call.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 import boto3
 import botocore.session
 
+from ecs_audit.demo.estate import DEMO_ACCOUNT_ID
 from ecs_audit.errors import UsageError
 from ecs_audit.pipeline import Outcome, ReportOptions, scan
 from ecs_audit.targets import AccessOptions
@@ -26,7 +28,7 @@ DEMO_EXTRA_MESSAGE = "the demo needs the demo extra: pip install 'ecs-audit[demo
 # Set for the duration of the demo; every other AWS_* and MOTO_* variable is removed meanwhile.
 _DEMO_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
-    "MOTO_ACCOUNT_ID": "111122223333",
+    "MOTO_ACCOUNT_ID": DEMO_ACCOUNT_ID,
     # The roles use AWS managed policies (AmazonECSTaskExecutionRolePolicy, ReadOnlyAccess...).
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     # No file of the user's is read, and no instance metadata service is asked for anything.
@@ -105,9 +107,20 @@ def _import_ec2_models(loader: Any) -> None:
     original = boto3.Session
     boto3.Session = SharingSession  # type: ignore[misc]
     try:
-        import moto.ec2.models  # noqa: F401
+        importlib.import_module("moto.ec2.models")
     finally:
         boto3.Session = original  # type: ignore[misc]
+
+
+@contextmanager
+def _mocked(mock: Any) -> Iterator[None]:
+    """moto's mock, left without emptying its backends: resetting them (IAM reloads its managed
+    policies) costs most of a second, and the next mock resets them when it starts anyway."""
+    mock.start()
+    try:
+        yield
+    finally:
+        mock.stop(remove_data=False)
 
 
 def run_demo(options: ReportOptions) -> Outcome:
@@ -120,17 +133,21 @@ def run_demo(options: ReportOptions) -> Outcome:
     from ecs_audit.demo.estate import AUDIT_ROLE, DEMO_BACKSTORY, DEMO_REGIONS, HOME_REGION, seed_estate
     from ecs_audit.demo.hooks import install_demo_hooks
 
-    with demo_environment(), _one_model_loader() as core, mock_aws():
+    with demo_environment(), _one_model_loader() as core, _mocked(mock_aws()):
         seed_session = boto3.Session(
             aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION, botocore_session=core
         )
         seed_estate(seed_session)
-        facts = collect_facts(
-            lambda service, region: seed_session.client(service, region_name=region), list(DEMO_REGIONS), backstory=DEMO_BACKSTORY
-        )
+        clients: dict[tuple[str, str], Any] = {}
+
+        def client_for(service: str, region: str) -> Any:
+            if (service, region) not in clients:
+                clients[(service, region)] = seed_session.client(service, region_name=region)
+            return clients[(service, region)]
+
+        facts = collect_facts(client_for, list(DEMO_REGIONS), backstory=DEMO_BACKSTORY)
         # The audit runs as the account's read-only audit role, with its own (static) credentials.
-        sts = seed_session.client("sts", region_name=HOME_REGION)
-        credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{facts.account_id}:role/{AUDIT_ROLE}", RoleSessionName="ecs-audit-demo")["Credentials"]
+        credentials = client_for("sts", HOME_REGION).assume_role(RoleArn=f"arn:aws:iam::{facts.account_id}:role/{AUDIT_ROLE}", RoleSessionName="ecs-audit-demo")["Credentials"]
         audit_session = boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],

@@ -107,7 +107,9 @@ def managed_storage_customer_key(c: ClusterSubject) -> Verdict:
     return ok("a customer-managed key covers " + " and ".join(covered), evidence)
 
 
-@check("STORAGE-004", needs=("elasticfilesystem:DescribeMountTargets", "ec2:DescribeSubnets", "ecs:DescribeTaskDefinition"))
+# Unread task definitions raise EvidenceMissing through estate.task_definition; declaring
+# ecs:DescribeTaskDefinition would also let a failed read of an older revision (family history) cover the service.
+@check("STORAGE-004", needs=("elasticfilesystem:DescribeMountTargets", "ec2:DescribeSubnets"))
 def efs_mount_target_in_every_az(s: ServiceSubject) -> Verdict:
     file_systems = service_file_systems(s)
     if not file_systems:
@@ -139,7 +141,6 @@ def efs_mount_target_in_every_az(s: ServiceSubject) -> Verdict:
         "elasticfilesystem:DescribeMountTargets",
         "elasticfilesystem:DescribeMountTargetSecurityGroups",
         "ec2:DescribeSecurityGroups",
-        "ecs:DescribeTaskDefinition",
     ),
 )
 def efs_mount_targets_admit_only_nfs(s: ServiceSubject) -> Verdict:

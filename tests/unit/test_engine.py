@@ -133,3 +133,15 @@ def test_a_scope_whose_service_was_not_collected_is_unknown_on_the_account():
 def test_a_region_without_clusters_yields_no_findings_at_all():
     got = _run(Scope.ACCOUNT, lambda a: ok("fine"), {"auto_clusters": False})
     assert got == {}
+
+
+def test_a_failure_that_hides_task_definitions_leaves_cluster_results_of_a_multi_scope_check_alone():
+    entry = CheckEntry(
+        id="TEST-001", title="A test check", severity=Severity.LOW, scope=[Scope.CLUSTER, Scope.TASKDEF],
+        rationale="because tests need one", remediation="fix the test estate",
+    )  # fmt: skip
+    catalogue = Catalogue(areas=[Area(area="TEST", title="Test", order=1, checks=[entry])])
+    registry = {"TEST-001": RegisteredCheck("TEST-001", lambda s: ok("fine"))}
+    estate = dict(ESTATE, errors=[{"service": "ecs", "operation": "ListTasks", "resources": ["cluster/c1"]}])
+    got = {result_key(f): f for f in evaluate(build_inventory(estate), catalogue, registry, AuditConfig())}
+    assert got["c1"].status is Status.PASS and got["app:1"].status is Status.PASS
