@@ -69,6 +69,8 @@ def resource_from_arn(arn: str) -> ResourceRef:
     name = name_from_arn(arn)
     if kind == "task-definition":
         name = arn.split("task-definition/", 1)[1]
+    elif service == "elasticloadbalancing" and kind in ("loadbalancer", "targetgroup"):
+        name = arn.split("/")[-2]  # .../targetgroup/<name>/<id>, .../loadbalancer/app/<name>/<id>
     return ResourceRef(type=types.get((service, kind), "AWS::Resource"), arn=arn, name=name)
 
 

@@ -21,6 +21,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from ecs_audit.demo.enrich import ENRICHERS, STUBS, EstateFacts, StubError, answer, as_datetime, collect_facts, enrich
+from ecs_audit.demo.estate import DEMO_BACKSTORY
 
 log = logging.getLogger(__name__)
 
@@ -91,4 +92,11 @@ def _read_facts(session: boto3.Session, regions: list[str]) -> EstateFacts:
         aws_session_token=frozen.token if frozen else None,
         region_name=regions[0],
     )
-    return collect_facts(lambda service, region: side.client(service, region_name=region), regions)
+    clients: dict[tuple[str, str], Any] = {}
+
+    def client_for(service: str, region: str) -> Any:
+        if (service, region) not in clients:
+            clients[(service, region)] = side.client(service, region_name=region)
+        return clients[(service, region)]
+
+    return collect_facts(client_for, regions, backstory=DEMO_BACKSTORY)

@@ -265,6 +265,8 @@ def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
     if open_rules:
         return fail("task security groups admit the internet: " + "; ".join(open_rules), evidence)
     if not task_groups.groups:
+        if not task_groups.missing:
+            return na("none of the service's subnets exists any more, so no security group applies", evidence)
         return na(f"none of the service's security groups exists any more ({', '.join(task_groups.missing)})", evidence)
     defaults = f" (including VPC default group {', '.join(task_groups.defaults.values())}, as a configuration names none)" if task_groups.defaults else ""
     return ok(f"no task security group admits 0.0.0.0/0 or ::/0: {', '.join(sorted(task_groups.groups))}{defaults}", evidence)
