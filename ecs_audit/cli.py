@@ -86,9 +86,10 @@ def _options(
 
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="ecs-audit: %(message)s", stream=sys.stderr)
-    # botocore's own debug output is never wanted: it would print request details.
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # botocore's and urllib3's own output is never wanted: debug logs print request details, and
+    # warnings come with tracebacks. Every failed call is recorded and reported by ecs-audit itself.
+    for name in ("botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _print_outcome(outcome: Outcome, quiet: bool) -> None:

@@ -38,6 +38,7 @@ class MotoServer:
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
+        self._sessions: dict[str, boto3.Session] = {}
 
     @property
     def url(self) -> str:
@@ -88,8 +89,12 @@ class MotoServer:
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
 
     def session(self, region: str = "us-east-1") -> boto3.Session:
-        """A session for talking to this server directly (seeding, inspecting); pass endpoint_url=self.url."""
-        return boto3.Session(region_name=region, **TEST_CREDENTIALS)
+        """A session for talking to this server directly (seeding, inspecting); pass endpoint_url=self.url.
+
+        Cached per region: a session parses each service model again for its first client."""
+        if region not in self._sessions:
+            self._sessions[region] = boto3.Session(region_name=region, **TEST_CREDENTIALS)
+        return self._sessions[region]
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A client for this server (cached: creating one costs tens of milliseconds)."""

@@ -10,6 +10,12 @@ and every response back, byte for byte, except where a test plugs something in:
 - every call is recorded (service, operation, IAM action, region, status), so a test can assert which
   operations were called and that nothing mutating reached the endpoint.
 
+`install_enrichment(proxy, facts)` plugs in what makes moto answer like AWS, with the same functions as
+the demo's botocore hooks (ecs_audit.demo.enrich): enrichers as rewriters, stubs (operations moto has
+no handler for) as faults that answer. To write new faults and answers: `api_params(call)` gives a
+request's parameters under their API names, `api_reply(call, dict)` serializes an answer (as moto
+would for that protocol), `error_reply(call, code, message, status)` an API error.
+
 Calls are identified the way AWS routes them: the SigV4 credential scope names the service and region;
 the operation comes from X-Amz-Target (JSON protocols), `Action=` in the form body or query string
 (query and EC2 protocols), the path of Smithy RPC v2 CBOR, or the REST request URI templates of the
@@ -387,7 +393,8 @@ class FaultProxy:
         handler = type("ProxyHandler", (_Handler,), {"proxy": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
+        # A short poll interval: shutdown() waits for it, and tests start and stop many proxies.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-proxy", daemon=True)
         self._thread.start()
         return self
 
