@@ -209,6 +209,8 @@ def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
         "accounts": report.scope.accounts,
         "regions": report.scope.regions,
         "reportSchemaVersion": report.schema_version,
+        # The organisation roll-up, worst account first.
+        "accountScores": [a.model_dump() for a in summary.accounts],
     }
     if report.baseline is not None and summary.changes is not None:
         run_properties["baseline"] = {
