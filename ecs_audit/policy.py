@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.collect.runner import POLICY_ACTIONS
 
 DEFAULT_ROLE_NAME = "ECSAuditReadOnly"
 
 
 def audit_role_policy(*, org: bool = False, role_name: str = DEFAULT_ROLE_NAME) -> dict[str, Any]:
-    """The policy for the audit role: exactly the reads the tool may send (List/Describe calls take
+    """The policy for the audit role: exactly the reads the tool may send, and the permissions AWS
+    checks behind them (List/Describe calls take
     no narrower resource). With `org`, also what the security-account role needs to list the
     organisation and assume `role_name` in every member account."""
     statements: list[dict[str, Any]] = [
-        {"Sid": "EcsAuditReadOnly", "Effect": "Allow", "Action": sorted(ALLOWED_ACTIONS), "Resource": "*"}
+        {"Sid": "EcsAuditReadOnly", "Effect": "Allow", "Action": sorted(POLICY_ACTIONS), "Resource": "*"}
     ]
     if org:
         statements += [

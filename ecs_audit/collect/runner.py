@@ -80,6 +80,8 @@ COLLECTOR_ACTIONS: frozenset[str] = frozenset(
     action for collector in REGION_COLLECTORS for action in collector.operations
 ) | frozenset(iam.OPERATIONS)
 ALLOWED_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS
+# The audit role's permissions: what the tool sends, plus what AWS checks behind some of those calls.
+POLICY_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | frozenset(wafv2.EXTRA_PERMISSIONS)
 # What the caller's own credentials may additionally do: assume the audit roles, list the organisation.
 CALLER_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | ACCESS_ACTIONS
 

@@ -12,9 +12,10 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.inventory.wafv2 import WafInventory, WebAcl
 
+OPERATIONS: tuple[str, ...] = ("wafv2:GetWebACLForResource",)
 # GetWebACLForResource authorizes the web ACL it finds with wafv2:GetWebACL, so the audit role needs
-# both; ecs-audit itself only ever sends GetWebACLForResource.
-OPERATIONS: tuple[str, ...] = ("wafv2:GetWebACLForResource", "wafv2:GetWebACL")
+# that permission too, although ecs-audit never sends GetWebACL itself (the guard refuses it).
+EXTRA_PERMISSIONS: tuple[str, ...] = ("wafv2:GetWebACL",)
 
 SERVICE = "wafv2"
 _NONE = object()
