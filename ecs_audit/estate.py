@@ -328,20 +328,18 @@ def service_task_definition_arns(service: Service) -> list[str]:
 # --- subjects ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AccountSubject:
-    estate: RegionView
-
-    @property
-    def resource(self) -> ResourceRef:
-        return self.estate.account_resource
+class _SubjectDefaults:
+    """What a subject says when it has nothing more specific: no parents whose failures cover it,
+    no cluster, no container, no tags."""
 
     @property
     def ancestors(self) -> tuple[str, ...]:
+        """ARNs whose recorded failures also cover this subject (its cluster, its family...)."""
         return ()
 
     @property
     def cluster_name(self) -> str | None:
+        """The cluster reports group this subject under, if any."""
         return None
 
     @property
@@ -354,7 +352,16 @@ class AccountSubject:
 
 
 @dataclass(frozen=True)
-class ClusterSubject:
+class AccountSubject(_SubjectDefaults):
+    estate: RegionView
+
+    @property
+    def resource(self) -> ResourceRef:
+        return self.estate.account_resource
+
+
+@dataclass(frozen=True)
+class ClusterSubject(_SubjectDefaults):
     cluster: Cluster
     estate: RegionView
 
@@ -363,16 +370,8 @@ class ClusterSubject:
         return ResourceRef(type=CLUSTER_TYPE, arn=self.cluster.cluster_arn, name=self.cluster.cluster_name)
 
     @property
-    def ancestors(self) -> tuple[str, ...]:
-        return ()
-
-    @property
     def cluster_name(self) -> str | None:
         return self.cluster.cluster_name
-
-    @property
-    def container_name(self) -> str | None:
-        return None
 
     @property
     def tags(self) -> dict[str, str]:
@@ -388,7 +387,7 @@ class ClusterSubject:
 
 
 @dataclass(frozen=True)
-class ServiceSubject:
+class ServiceSubject(_SubjectDefaults):
     service: Service
     estate: RegionView
 
@@ -411,10 +410,6 @@ class ServiceSubject:
         return name_from_arn(self.service.cluster_arn)
 
     @property
-    def container_name(self) -> str | None:
-        return None
-
-    @property
     def tags(self) -> dict[str, str]:
         return self.service.tags
 
@@ -435,7 +430,7 @@ class ServiceSubject:
 
 
 @dataclass(frozen=True)
-class TaskDefSubject:
+class TaskDefSubject(_SubjectDefaults):
     task_definition: TaskDefinition
     estate: RegionView
 
@@ -452,10 +447,6 @@ class TaskDefSubject:
     def cluster_name(self) -> str | None:
         clusters = sorted({name_from_arn(s.cluster_arn) for s in self.services})
         return clusters[0] if len(clusters) == 1 else None
-
-    @property
-    def container_name(self) -> str | None:
-        return None
 
     @property
     def tags(self) -> dict[str, str]:
@@ -482,7 +473,7 @@ class TaskDefSubject:
 
 
 @dataclass(frozen=True)
-class ContainerSubject:
+class ContainerSubject(_SubjectDefaults):
     container: ContainerDefinition
     task_definition: TaskDefinition
     estate: RegionView
@@ -515,7 +506,7 @@ class ContainerSubject:
 
 
 @dataclass(frozen=True)
-class RepositorySubject:
+class RepositorySubject(_SubjectDefaults):
     """An ECR repository that in-use images come from."""
 
     repository: Repository
@@ -525,25 +516,9 @@ class RepositorySubject:
     def resource(self) -> ResourceRef:
         return ResourceRef(type=REPOSITORY_TYPE, arn=self.repository.repository_arn, name=self.repository.repository_name)
 
-    @property
-    def ancestors(self) -> tuple[str, ...]:
-        return ()
-
-    @property
-    def cluster_name(self) -> str | None:
-        return None
-
-    @property
-    def container_name(self) -> str | None:
-        return None
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return {}
-
 
 @dataclass(frozen=True)
-class LoadBalancerSubject:
+class LoadBalancerSubject(_SubjectDefaults):
     """A load balancer in front of ECS services."""
 
     load_balancer: LoadBalancerV2
@@ -554,25 +529,9 @@ class LoadBalancerSubject:
         lb = self.load_balancer
         return ResourceRef(type=LOAD_BALANCER_TYPE, arn=lb.load_balancer_arn, name=lb.load_balancer_name)
 
-    @property
-    def ancestors(self) -> tuple[str, ...]:
-        return ()
-
-    @property
-    def cluster_name(self) -> str | None:
-        return None
-
-    @property
-    def container_name(self) -> str | None:
-        return None
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return {}
-
 
 @dataclass(frozen=True)
-class TargetGroupSubject:
+class TargetGroupSubject(_SubjectDefaults):
     """A target group that ECS services register tasks with."""
 
     target_group: TargetGroup
@@ -586,18 +545,6 @@ class TargetGroupSubject:
     @property
     def ancestors(self) -> tuple[str, ...]:
         return tuple(self.target_group.load_balancer_arns)
-
-    @property
-    def cluster_name(self) -> str | None:
-        return None
-
-    @property
-    def container_name(self) -> str | None:
-        return None
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return {}
 
 
 Subject = (
