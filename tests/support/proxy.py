@@ -28,6 +28,7 @@ import http.client
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -100,6 +101,27 @@ class Call:
     def mutating(self) -> bool:
         return is_mutating(self.operation)
 
+    @property
+    def access_key(self) -> str:
+        """The access key id the request was signed with ("" when unsigned)."""
+        found = _ACCESS_KEY.search(self.headers.get("authorization", ""))
+        return found.group(1) if found else ""
+
+    @property
+    def session_token(self) -> bool:
+        """Signed with temporary credentials (an assumed role's, for instance)."""
+        return bool(self.headers.get("x-amz-security-token"))
+
+    @property
+    def account(self) -> str:
+        """The account moto serves the call from: the x-moto-account-id header, else the account of the
+        access key (an assumed role's key belongs to the role's account), else moto's default."""
+        if self.headers.get("x-moto-account-id"):
+            return self.headers["x-moto-account-id"]
+        from moto.iam.models import get_account_id_from
+
+        return get_account_id_from(self.access_key)
+
     def params(self) -> dict[str, Any]:
         """The request parameters: the JSON body, or the form/query fields (first value each)."""
         if self.protocol == "json" or self.protocol == "rest-json":
@@ -129,6 +151,7 @@ Rewriter = Callable[[Call, Reply], "Reply | None"]
 
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_ACCESS_KEY = re.compile(r"Credential=([^/]+)/")
 _CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)")
 
 
@@ -308,6 +331,36 @@ def error_reply(call: Call, code: str, message: str, status: int = 400) -> Reply
     return Reply(status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body)
 
 
+def throttled(call: Call) -> Reply:
+    """A throttling error as AWS sends it: ThrottlingException (JSON protocols, 400; REST JSON, 429),
+    Throttling (query protocol: IAM, STS, ELB), RequestLimitExceeded (EC2, 503). botocore retries each."""
+    if call.protocol == "ec2":
+        return error_reply(call, "RequestLimitExceeded", "Request limit exceeded.", 503)
+    if call.protocol in ("query", "rest-xml", "unknown"):
+        return error_reply(call, "Throttling", "Rate exceeded", 400)
+    return error_reply(call, "ThrottlingException", "Rate exceeded", 429 if call.protocol == "rest-json" else 400)
+
+
+def unavailable(call: Call, status: int = 503) -> Reply:
+    """A server-side error (500, 503...) in the protocol's shape: botocore retries every 5xx."""
+    if status == 503:
+        code = {"ec2": "Unavailable", "query": "ServiceUnavailable", "rest-xml": "ServiceUnavailable"}.get(call.protocol, "ServiceUnavailableException")
+        return error_reply(call, code, "Service Unavailable", 503)
+    code = {"ec2": "InternalError", "query": "InternalFailure", "rest-xml": "InternalError"}.get(call.protocol, "InternalServerException")
+    return error_reply(call, code, "We encountered an internal error. Please try again.", status)
+
+
+def expired_token(call: Call) -> Reply:
+    """Temporary credentials AWS no longer accepts: ExpiredTokenException (JSON protocols), ExpiredToken
+    (query protocol), RequestExpired (EC2). botocore does not retry these; refreshing is the caller's job."""
+    message = "The security token included in the request is expired"
+    if call.protocol == "ec2":
+        return error_reply(call, "RequestExpired", message, 400)
+    if call.protocol in ("query", "rest-xml", "unknown"):
+        return error_reply(call, "ExpiredToken", message, 403)
+    return error_reply(call, "ExpiredTokenException", message, 403 if call.protocol == "rest-json" else 400)
+
+
 def _cbor_map(values: Mapping[str, str]) -> bytes:
     """A CBOR map of text strings (all an error body needs)."""
 
@@ -326,6 +379,140 @@ def _cbor_map(values: Mapping[str, str]) -> bytes:
             data = text.encode()
             out += head(3, len(data)) + data
     return out
+
+
+# --- faults: small functions that compose --------------------------------------------------------
+#
+# A fault takes a Call and returns a Reply (sent instead of moto's answer), DROP (the connection is
+# closed without an answer), or None (the call goes on to the next fault and then to moto). Plug them
+# in with `proxy.add_fault(what, fault)`, where `what` is an action, a list of them, or a predicate
+# such as `in_region("eu-west-1")`. Rewriters (`truncate_body`, `non_json_body`) change moto's answer.
+#
+#     proxy.add_fault(lambda call: True, throttle_every(5))             # every 5th call throttled
+#     proxy.add_fault(lambda call: True, server_error_every(100, 503))  # every 100th of the rest: 503
+#     proxy.add_fault(in_region("eu-west-1"), delay(5))                 # a region that times out
+#     proxy.add_fault(in_account("111111111111"), denied(proxy.caller_arn))
+#     proxy.add_fault(lambda call: True, expire_credentials_after(20))  # assumed-role keys expire
+#     proxy.add_rewriter("ecs:DescribeServices", truncate_body())
+
+
+# Returned by a fault: close the connection without answering (a refused or reset connection).
+DROP = Reply(0, {}, b"")
+
+
+def in_region(*regions: str) -> Callable[[Call], bool]:
+    """Calls signed for one of `regions` (the SigV4 credential scope)."""
+    wanted = set(regions)
+    return lambda call: call.region in wanted
+
+
+def in_account(*accounts: str) -> Callable[[Call], bool]:
+    """Calls moto serves from one of `accounts` (by the signing access key: see Call.account)."""
+    wanted = set(accounts)
+    return lambda call: call.account in wanted
+
+
+def every(n: int, fault: Fault) -> Fault:
+    """`fault` on the nth, 2nth, 3nth... call that reaches it; the others pass. Deterministic: the count
+    is over the calls this plug sees (retries included), whichever thread sends them."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    lock = threading.Lock()
+    seen = [0]
+
+    def plug(call: Call) -> Reply | None:
+        with lock:
+            seen[0] += 1
+            hit = seen[0] % n == 0
+        return fault(call) if hit else None
+
+    return plug
+
+
+def after(n: int, fault: Fault) -> Fault:
+    """The first `n` calls pass; `fault` answers every later one (e.g. AssumeRole refused once a run is
+    under way)."""
+    lock = threading.Lock()
+    seen = [0]
+
+    def plug(call: Call) -> Reply | None:
+        with lock:
+            seen[0] += 1
+            hit = seen[0] > n
+        return fault(call) if hit else None
+
+    return plug
+
+
+def throttle_every(n: int) -> Fault:
+    """Every nth call throttled, in the shape AWS uses for its protocol."""
+    return every(n, throttled)
+
+
+def server_error_every(n: int, status: int = 503) -> Fault:
+    """Every nth call answered with a server error (503 Service Unavailable by default)."""
+    return every(n, lambda call: unavailable(call, status))
+
+
+def delay(seconds: float) -> Fault:
+    """Hold the call for `seconds`, then let it go on: longer than the client's read timeout, it is a
+    timeout (the answer, if any, goes to a closed connection)."""
+
+    def plug(call: Call) -> None:
+        time.sleep(seconds)
+        return None
+
+    return plug
+
+
+def drop_connection() -> Fault:
+    """Close the connection without an answer, like an endpoint that resets connections."""
+    return lambda call: DROP
+
+
+def denied(caller_arn: str, resource: str = "*") -> Fault:
+    """AccessDenied in the protocol's shape (for an account, a region, an operation...)."""
+    return lambda call: access_denied(call, caller_arn, resource)
+
+
+def expire_credentials_after(n: int) -> Fault:
+    """Temporary credentials (requests with a session token) stop being accepted after `n` calls each:
+    call n+1 and every later call signed with the same access key gets ExpiredToken in the protocol's
+    shape, until the client assumes the role again and signs with a new key."""
+    lock = threading.Lock()
+    uses: dict[str, int] = {}
+
+    def plug(call: Call) -> Reply | None:
+        if not call.session_token:
+            return None
+        with lock:
+            uses[call.access_key] = uses.get(call.access_key, 0) + 1
+            expired = uses[call.access_key] > n
+        return expired_token(call) if expired else None
+
+    return plug
+
+
+def truncate_body(keep: float = 0.5) -> Rewriter:
+    """A successful answer cut short (a well-formed HTTP response whose body is the first part of moto's)."""
+
+    def rewrite(call: Call, reply: Reply) -> Reply | None:
+        if reply.status >= 300 or len(reply.body) < 2:
+            return None
+        return Reply(reply.status, reply.headers, reply.body[: max(1, int(len(reply.body) * keep))])
+
+    return rewrite
+
+
+def non_json_body(body: bytes = b"<html><body><h1>502 Bad Gateway</h1></body></html>") -> Rewriter:
+    """A successful status with a body that is not the API's (an HTML page from a middlebox)."""
+
+    def rewrite(call: Call, reply: Reply) -> Reply | None:
+        if reply.status >= 300:
+            return None
+        return Reply(200, {"Content-Type": "text/html"}, body)
+
+    return rewrite
 
 
 # --- the proxy ---------------------------------------------------------------------------------
@@ -428,6 +615,14 @@ class FaultProxy:
         for action in actions:
             self.add_fault(action, lambda call: access_denied(call, self.caller_arn, resource), name=f"deny {action}")
 
+    def deny_account(self, *accounts: str) -> None:
+        """Answer every call served from these accounts with AccessDenied (an account that refuses)."""
+        self.add_fault(in_account(*accounts), denied(self.caller_arn), name=f"deny account {','.join(accounts)}")
+
+    def deny_region(self, *regions: str) -> None:
+        """Answer every call signed for these regions with AccessDenied (an SCP that blocks the region)."""
+        self.add_fault(in_region(*regions), denied(self.caller_arn), name=f"deny region {','.join(regions)}")
+
     def rewrite_json(self, what: str | Iterable[str], edit: Callable[[Call, Any], Any]) -> None:
         """Edit successful JSON-protocol answers: `edit(call, body)` changes `body` in place or returns a new one."""
 
@@ -517,13 +712,19 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # an upstream failure becomes a 502, never a hung client
             reply = Reply(502, {"Content-Type": "text/plain"}, f"fault proxy: {type(exc).__name__}: {exc}".encode())
             call.status = 502
-        self.send_response_only(reply.status)
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+        if reply is DROP:
+            self.close_connection = True
+            return
+        try:
+            self.send_response_only(reply.status)
+            for key, value in reply.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+        except OSError:  # the client gave up (its read timeout): nobody is listening
+            self.close_connection = True
 
     def _read_chunked(self) -> bytes:
         data = b""

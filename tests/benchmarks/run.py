@@ -1,0 +1,243 @@
+"""Audit a large synthetic estate with the real CLI and report the cost: API calls per operation
+against the minimum the APIs allow, wall time without and with simulated network latency, peak
+memory, and the time evaluation and rendering take.
+
+    .venv/bin/python -m tests.benchmarks            # the full estate (about 2 to 4 minutes)
+    .venv/bin/python -m tests.benchmarks --smoke    # a small estate, same code paths (seconds)
+
+A moto server runs in this process, seeded in-process (tests/benchmarks/estate.py); the CLI runs as a
+subprocess against a proxy in front of it (tests/support/proxy.py's FaultProxy) that records every
+call and sleeps `latency` before forwarding each one, like a network round trip. The same proxy answers
+the few operations moto has no handler for, as an opted-in account with nothing to report would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks.estate import ACCOUNT_ID, FULL, SMOKE, EstatePlan, EstateShape, plan_estate, seed
+from tests.benchmarks.minimum import minimum_calls
+from tests.support.moto_server import MotoServer
+from tests.support.proxy import Call, FaultProxy, Reply, api_reply, error_reply
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The targets of docs/performance.md.
+MAX_CALL_RATIO = 1.05
+MIN_OVERLAP = 16  # (wall at 40 ms - wall at 0 ms) <= calls x 40 ms / 16
+MAX_RSS_MB = 300
+MAX_EVALUATE_RENDER_S = 2.0
+
+
+class BenchProxy(FaultProxy):
+    """The tests' proxy, plus a fixed delay per call and answers for what moto does not implement."""
+
+    def __init__(self, upstream: str, plan: EstatePlan, latency: float = 0.0):
+        super().__init__(upstream)
+        self.latency = latency
+        enhanced = {rp.region for rp in plan.regions if rp.enhanced_scanning}
+        self.add_fault("compute-optimizer.GetECSServiceRecommendations", lambda call: api_reply(call, {"ecsServiceRecommendations": [], "errors": []}))
+        self.add_fault("inspector2.GetConfiguration", lambda call: _inspector_configuration(call, call.region in enhanced))
+        self.add_rewriter("inspector2.BatchGetAccountStatus", _inspector_disabled)
+
+    def _handle(self, call: Call) -> Reply:
+        if self.latency:
+            time.sleep(self.latency)
+        return super()._handle(call)
+
+
+def _inspector_configuration(call: Call, enabled: bool) -> Reply:
+    if not enabled:
+        return error_reply(call, "ResourceNotFoundException", "Inspector has not been enabled for this account in this Region.", 404)
+    return api_reply(call, {"ecrConfiguration": {"rescanDurationState": {"rescanDuration": "LIFETIME", "status": "SUCCESS"}}})
+
+
+def _inspector_disabled(call: Call, reply: Reply) -> Reply | None:
+    """moto answers nothing for an account that never activated Inspector; AWS says DISABLED."""
+    if reply.status >= 300:
+        return None
+    body = reply.json()
+    if body.get("accounts"):
+        return None
+    disabled = {"status": "DISABLED"}
+    body["accounts"] = [{"accountId": ACCOUNT_ID, "state": disabled, "resourceState": {k: disabled for k in ("ec2", "ecr", "lambda")}}]
+    return Reply(reply.status, reply.headers, __import__("json").dumps(body).encode())
+
+
+@dataclass
+class RunResult:
+    latency_ms: int
+    wall: float
+    returncode: int
+    max_rss_mb: float
+    calls: Counter[str]
+    statuses: Counter[int]
+    out: Path
+    stderr: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+def _env(home: Path, endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        SOURCE_DATE_EPOCH="1767225600",
+    )
+    return env
+
+
+def cli() -> str:
+    script = Path(sys.executable).parent / "ecs-audit"
+    return str(script) if script.exists() else "ecs-audit"
+
+
+def audit(server: MotoServer, plan: EstatePlan, latency_ms: int, work: Path, extra: list[str] | None = None) -> RunResult:
+    """One scan of the estate through a proxy adding `latency_ms` per call."""
+    out = work / f"report-{latency_ms}ms"
+    shutil.rmtree(out, ignore_errors=True)
+    args = [cli(), "scan", "-o", str(out), "--save-snapshot", str(out / "snapshot.json"), "-q"]
+    for region in plan.shape.regions:
+        args += ["--region", region]
+    args += extra or []
+    with BenchProxy(server.url, plan, latency_ms / 1000) as proxy:
+        stdout_path, stderr_path = work / f"stdout-{latency_ms}", work / f"stderr-{latency_ms}"
+        with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
+            started = time.perf_counter()
+            process = subprocess.Popen(args, env=_env(work / "home", proxy.url), cwd=str(work), stdout=stdout, stderr=stderr)
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+        calls = Counter(c.action for c in proxy.calls)
+        statuses = Counter(c.status or 0 for c in proxy.calls)
+    return RunResult(latency_ms, wall, process.returncode, usage.ru_maxrss / 1024, calls, statuses, out, stderr_path.read_text())
+
+
+def evaluate_and_render(snapshot: Path, work: Path, repeat: int = 3) -> float:
+    """Best-of-`repeat` seconds for evaluating a saved snapshot and rendering the default formats."""
+    from ecs_audit.catalogue import load_catalogue
+    from ecs_audit.inventory.snapshot import load_snapshot
+    from ecs_audit.pipeline import ReportOptions, finish
+    from ecs_audit.rules.registry import load_registry
+
+    inventory = load_snapshot(snapshot)
+    catalogue = load_catalogue()
+    load_registry()
+    best = float("inf")
+    for attempt in range(repeat):
+        started = time.perf_counter()
+        finish(inventory, ReportOptions(output_dir=work / f"evaluate-{attempt}"), catalogue=catalogue)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def describe(shape: EstateShape) -> str:
+    return (
+        f"{len(shape.regions)} regions, {shape.clusters} clusters, {shape.services} services, {shape.families} families x "
+        f"{shape.revisions} revisions, {shape.repositories} ECR repositories, {shape.roles} IAM roles, "
+        f"1/{shape.balanced_every} of services with a target group and a scalable target"
+    )
+
+
+def report(plan: EstatePlan, runs: list[RunResult], evaluate_seconds: float | None, seed_seconds: float) -> bool:
+    """Print the figures; True when every target is met."""
+    minimum = minimum_calls(plan)
+    base = runs[0]
+    print(f"\nEstate: {describe(plan.shape)} (seeded in {seed_seconds:.1f} s)")
+    operations = sorted(set(minimum) | set(base.calls))
+    width = max(len(o) for o in operations)
+    print(f"\n{'operation':<{width}}  {'calls':>6}  {'minimum':>7}  {'ratio':>6}")
+    for operation in operations:
+        calls, least = base.calls.get(operation, 0), minimum.get(operation, 0)
+        ratio = f"{calls / least:.2f}" if least else ("-" if not calls else "extra")
+        print(f"{operation:<{width}}  {calls:>6}  {least:>7}  {ratio:>6}")
+    total_min = sum(minimum.values())
+    ratio = base.total / total_min
+    print(f"{'total':<{width}}  {base.total:>6}  {total_min:>7}  {ratio:>6.3f}")
+
+    print()
+    for run in runs:
+        errors = {s: n for s, n in run.statuses.items() if s >= 400}
+        print(
+            f"latency {run.latency_ms:>3} ms: wall {run.wall:6.2f} s, {run.total} calls, {run.total / run.wall:6.1f} calls/s, "
+            f"peak RSS {run.max_rss_mb:5.1f} MB, exit {run.returncode}" + (f", HTTP errors {errors}" if errors else "")
+        )
+    ok = ratio <= MAX_CALL_RATIO and all(r.returncode == 0 for r in runs)
+    checks = [(f"API calls <= {MAX_CALL_RATIO} x minimum", ratio <= MAX_CALL_RATIO, f"{ratio:.3f} x")]
+    slow = next((r for r in runs if r.latency_ms), None)
+    if slow is not None:
+        added = slow.wall - base.wall
+        budget = slow.total * slow.latency_ms / 1000 / MIN_OVERLAP
+        in_flight = slow.total * slow.latency_ms / 1000 / added if added > 0 else float("inf")
+        print(
+            f"latency overlap: wall({slow.latency_ms} ms) - wall(0 ms) = {added:.2f} s; budget calls x {slow.latency_ms} ms / {MIN_OVERLAP} = "
+            f"{budget:.2f} s; on average {in_flight:.1f} calls in flight"
+        )
+        checks.append((f"latency overlapped (>= {MIN_OVERLAP} in flight)", added <= budget, f"{in_flight:.1f} in flight"))
+    peak = max(r.max_rss_mb for r in runs)
+    checks.append((f"peak RSS <= {MAX_RSS_MB} MB", peak <= MAX_RSS_MB, f"{peak:.0f} MB"))
+    if evaluate_seconds is not None:
+        print(f"evaluation + rendering (html, md, json) of the saved snapshot: {evaluate_seconds:.2f} s")
+        checks.append((f"evaluation + rendering < {MAX_EVALUATE_RENDER_S:.0f} s", evaluate_seconds < MAX_EVALUATE_RENDER_S, f"{evaluate_seconds:.2f} s"))
+    print()
+    for name, met, figure in checks:
+        print(f"  [{'met' if met else 'MISSED'}] {name}: {figure}")
+        ok = ok and met
+    for run in runs:
+        if run.returncode != 0:
+            print(f"\nthe {run.latency_ms} ms run exited {run.returncode}:\n{run.stderr[-3000:]}")
+    return ok
+
+
+def run_benchmark(shape: EstateShape, latencies: list[int], work: Path, *, evaluate: bool = True, extra: list[str] | None = None) -> tuple[bool, EstatePlan, list[RunResult]]:
+    plan = plan_estate(shape)
+    with MotoServer() as server:
+        started = time.perf_counter()
+        seed(plan, server)
+        seed_seconds = time.perf_counter() - started
+        runs = []
+        for latency in latencies:
+            runs.append(audit(server, plan, latency, work, extra))
+            print(f"  scanned at {latency} ms latency in {runs[-1].wall:.1f} s", file=sys.stderr)
+    seconds = evaluate_and_render(runs[0].out / "snapshot.json", work) if evaluate and runs[0].returncode == 0 else None
+    ok = report(plan, runs, seconds, seed_seconds)
+    return ok, plan, runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="a small estate with the same code paths (seconds, not minutes)")
+    parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 40], help="simulated latency per call, one scan each (default: 0 40)")
+    parser.add_argument("--keep", type=Path, help="write reports and snapshots here instead of a temporary directory")
+    parser.add_argument("cli_args", nargs="*", help="extra arguments for `ecs-audit scan` (after --)")
+    args = parser.parse_args(argv)
+    shape = SMOKE if args.smoke else FULL
+    work = args.keep or Path(tempfile.mkdtemp(prefix="ecs-audit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"ecs-audit benchmark: {describe(shape)}", file=sys.stderr)
+    try:
+        ok, _, _ = run_benchmark(shape, args.latency_ms, work, extra=args.cli_args)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
