@@ -71,12 +71,12 @@ def _options(
     from ecs_audit.baseline import load_baseline
     from ecs_audit.waivers import load_waivers
 
-    catalogue = load_catalogue() if waivers or answers else None
+    catalogue = load_catalogue() if waivers or answers or config else None
     return ReportOptions(
         output_dir=output_dir,
         formats=parse_formats(formats),
         fail_on=parse_fail_on(fail_on),
-        config=load_config(config),
+        config=load_config(config, catalogue),
         save_snapshot=snapshot,
         waivers=load_waivers(waivers, catalogue) if waivers and catalogue else None,
         answers=load_answers(answers, catalogue) if answers and catalogue else None,

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
 
 
@@ -25,40 +26,61 @@ class SidecarExcuse(BaseModel):
 
 
 class AuditConfig(BaseModel):
+    """Settings from `--config FILE` (YAML). Every field is documented in docs/configuration.md,
+    which is generated from these descriptions."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # TAGGING-002 / TAGGING-003
-    required_tags: list[str] = ["Environment"]
-    version_tag_keys: list[str] = ["Version", "version", "AppVersion", "app-version", "GitCommit", "git-sha", "ImageTag"]
-    # SECURITY-006: environment variable names that are known not to hold secrets.
-    secret_env_allowlist: list[str] = []
-    # SECURITY-014: no API returns the current latest Fargate platform version.
-    fargate_latest_platform: dict[str, str] = {"LINUX": "1.4.0", "WINDOWS": "1.0.0"}
-    # IMAGE-007
-    image_size_warn_mib: int = Field(default=500, gt=0)
-    image_size_fail_mib: int = Field(default=1024, gt=0)
-    # SECURITY-017: how many older revisions of each in-use family are read.
-    history_depth: int = Field(default=100, ge=0, le=10000)
-    # Sidecar images excused from chosen checks (e.g. a telemetry collector).
-    sidecars: list[SidecarExcuse] = []
-    # Recognised runtime-security agents (image globs), for SECURITY-004 and SECURITY-011.
-    runtime_security_agents: list[str] = [
-        "*falco*",
-        "*sysdig/agent*",
-        "*sysdig/workload-agent*",
-        "*aqua*enforcer*",
-        "*twistlock*",
-        "*prismacloud*defender*",
-        "*crowdstrike*falcon*",
-        "*datadog/agent*",
-    ]
-    # RESILIENCE-007: slowest acceptable target-group tuning. Seconds a new task needs to turn healthy
-    # (health-check interval x healthy threshold; the defaults take 30 x 5 = 150) and the longest
-    # deregistration delay (default 300; Fargate's stopTimeout cannot exceed 120).
-    target_group_max_seconds_to_healthy: int = Field(default=60, gt=0)
-    target_group_max_deregistration_delay: int = Field(default=120, ge=0)
-    # CLUSTER-002: AMI name globs accepted besides Amazon's ECS-optimised AMIs (e.g. golden images built on them).
-    approved_ami_names: list[str] = []
+    required_tags: list[str] = Field(
+        default=["Environment"], description="TAGGING-002: tag keys every cluster, service and task definition must carry."
+    )
+    version_tag_keys: list[str] = Field(
+        default=["Version", "version", "AppVersion", "app-version", "GitCommit", "git-sha", "ImageTag"],
+        description="TAGGING-003: tag keys that carry an application version.",
+    )
+    secret_env_allowlist: list[str] = Field(
+        default=[], description="SECURITY-006/017: environment variable names known not to hold secrets."
+    )
+    fargate_latest_platform: dict[str, str] = Field(
+        default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
+        description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",
+    )
+    image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
+    image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")
+    history_depth: int = Field(
+        default=100, ge=0, le=10000, description="SECURITY-017: how many older revisions of each in-use family are read."
+    )
+    sidecars: list[SidecarExcuse] = Field(
+        default=[],
+        description="Sidecar images excused from chosen checks: a list of {image: glob, checks: [ids], reason}; "
+        "excused results are NOT_APPLICABLE and say so.",
+    )
+    runtime_security_agents: list[str] = Field(
+        default=[
+            "*falco*",
+            "*sysdig/agent*",
+            "*sysdig/workload-agent*",
+            "*aqua*enforcer*",
+            "*twistlock*",
+            "*prismacloud*defender*",
+            "*crowdstrike*falcon*",
+            "*datadog/agent*",
+        ],
+        description="SECURITY-004/011: image globs of recognised runtime-security agents.",
+    )
+    target_group_max_seconds_to_healthy: int = Field(
+        default=60,
+        gt=0,
+        description="RESILIENCE-007: slowest acceptable time for a new task to turn healthy (health-check interval "
+        "x healthy threshold; the ELB defaults take 30 x 5 = 150 s).",
+    )
+    target_group_max_deregistration_delay: int = Field(
+        default=120, ge=0, description="RESILIENCE-007: longest acceptable deregistration delay (ELB default 300 s)."
+    )
+    approved_ami_names: list[str] = Field(
+        default=[],
+        description="CLUSTER-002: AMI name globs accepted besides Amazon's ECS-optimised AMIs (e.g. golden images built on them).",
+    )
 
     def sidecar_excuse(self, image: str, check_id: str) -> SidecarExcuse | None:
         for excuse in self.sidecars:
@@ -67,7 +89,8 @@ class AuditConfig(BaseModel):
         return None
 
 
-def load_config(path: Path | None) -> AuditConfig:
+def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditConfig:
+    """The settings file, validated; with `catalogue`, check ids it names must exist."""
     if path is None:
         return AuditConfig()
     try:
@@ -83,8 +106,15 @@ def load_config(path: Path | None) -> AuditConfig:
     if not isinstance(raw, dict):
         raise UsageError(f"config {path}: expected a mapping of settings")
     try:
-        return AuditConfig.model_validate(raw)
+        config = AuditConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise UsageError(f"config {path}: invalid at {where}: {first['msg']}") from None
+    if catalogue is not None:
+        known = {entry.id for entry in catalogue.checks}
+        for number, excuse in enumerate(config.sidecars, start=1):
+            unknown = sorted(set(excuse.checks) - known)
+            if unknown:
+                raise UsageError(f"config {path}: sidecars entry {number}: unknown check ids {', '.join(unknown)}; see `ecs-audit checks`")
+    return config

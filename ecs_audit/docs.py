@@ -201,8 +201,27 @@ def deployment_markdown() -> str:
     return "".join(out)
 
 
+def configuration_markdown() -> str:
+    from ecs_audit.config import AuditConfig
+
+    out = [_GENERATED.format(source="ecs_audit/config.py"), "# Configuration\n\n"]
+    out.append(
+        "`--config FILE` (on `scan`, `evaluate` and `demo`) reads a YAML mapping of the settings below; every\n"
+        "setting is optional and unknown keys are refused with a one-line error.\n\n"
+        "```yaml\nrequired_tags: [Environment, Owner]\nsecret_env_allowlist: [PUBLIC_API_TOKEN_URL]\n"
+        "sidecars:\n  - image: \"public.ecr.aws/aws-observability/aws-otel-collector:*\"\n"
+        "    checks: [SECURITY-001]\n    reason: vendor image needs a writable /tmp\n```\n\n"
+        "| setting | default | meaning |\n|---|---|---|\n"
+    )
+    for name, field in AuditConfig.model_fields.items():
+        default = json.dumps(field.get_default(call_default_factory=True))
+        out.append(f"| `{name}` | `{_cell(default)}` | {_cell(field.description or '')} |\n")
+    return "".join(out)
+
+
 def generated_docs(root: Path) -> dict[Path, str]:
     return {
+        root / "docs" / "configuration.md": configuration_markdown(),
         root / "docs" / "checks.md": checks_markdown(load_catalogue()),
         root / "docs" / "permissions.md": permissions_markdown(),
         root / "docs" / "deployment.md": deployment_markdown(),

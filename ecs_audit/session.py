@@ -7,6 +7,8 @@ permissions the credentials carry.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import threading
 from collections import Counter
@@ -19,7 +21,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 
-from ecs_audit import __version__
+from ecs_audit import __version__, interrupt
 from ecs_audit.errors import AuditFailed, ReadOnlyViolation, UsageError
 from ecs_audit.inventory.errors import iam_action
 from ecs_audit.inventory.snapshot import CallerIdentity
@@ -31,15 +33,49 @@ ACCESS_ACTIONS = frozenset({"sts:AssumeRole", "organizations:ListAccounts"})
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
+log = logging.getLogger(__name__)
+
+# Seconds to wait for an answer before botocore gives up on an attempt (and retries).
+READ_TIMEOUT_VARIABLE = "ECS_AUDIT_READ_TIMEOUT"
+DEFAULT_READ_TIMEOUT = 30.0
+# Attempts per call, the first one included: botocore's standard variable, honoured when set.
+ATTEMPTS_VARIABLE = "AWS_MAX_ATTEMPTS"
+DEFAULT_ATTEMPTS = 9
+
 
 def client_config(max_pool_connections: int = 32) -> Config:
+    """Adaptive retries (throttling, 5xx, timeouts and dropped connections are retried with backoff,
+    and the client slows down when throttled), 9 attempts per call and a 30 s read timeout unless
+    AWS_MAX_ATTEMPTS or ECS_AUDIT_READ_TIMEOUT say otherwise (a bad value is a usage error)."""
     return Config(
-        retries={"mode": "adaptive", "max_attempts": 8},
+        retries={"mode": "adaptive", "total_max_attempts": total_attempts()},
         connect_timeout=5,
-        read_timeout=30,
+        read_timeout=read_timeout(),
         max_pool_connections=max_pool_connections,
         user_agent_extra=f"ecs-audit/{__version__}",
     )
+
+
+def read_timeout() -> float:
+    value = os.environ.get(READ_TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 1 <= seconds <= 900:
+        raise UsageError(f"{READ_TIMEOUT_VARIABLE}={value!r}: give the read timeout in seconds, from 1 to 900 (default 30)")
+    return seconds
+
+
+def total_attempts() -> int:
+    value = os.environ.get(ATTEMPTS_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_ATTEMPTS
+    if not value.isdigit() or not 1 <= int(value) <= 20:
+        raise UsageError(f"{ATTEMPTS_VARIABLE}={value!r}: give the attempts per call, first one included, from 1 to 20 (default 9)")
+    return int(value)
 
 
 def make_session(profile: str | None) -> boto3.Session:
@@ -72,6 +108,7 @@ class ClientFactory:
             if client is None:
                 client = self._session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("before-parameter-build", self._guard(service))
+                install_safeguards(client, self._session.get_credentials())
                 self._clients[key] = client
             return client
 
