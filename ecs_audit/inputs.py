@@ -4,7 +4,9 @@ UsageError line that names the file, the entry and field at fault, and how to fi
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -104,3 +106,22 @@ def _kind(value: Any) -> str:
     return {dict: "mapping", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
         type(value), type(value).__name__
     )
+
+
+def check_writable_dir(directory: Path, what: str, fix: str) -> None:
+    """Fail before any work starts when `directory` cannot be created or written to (exit 2), rather
+    than after a long scan. Nothing is created: an existing directory gets a probe file, removed at once."""
+    probe = directory
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{what} {directory}: {probe} is not a directory; {fix}")
+    if probe == directory:
+        try:
+            handle, name = tempfile.mkstemp(prefix=".ecs-audit-probe-", dir=directory)
+            os.close(handle)
+            os.unlink(name)
+        except OSError as exc:
+            raise UsageError(f"{what} {directory}: cannot write there ({exc.strerror or exc}); {fix}") from None
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {directory}: cannot create it ({probe} is not writable); {fix}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boto3
 
-from ecs_audit import __version__
+from ecs_audit import __version__, interrupt
 from ecs_audit.answers import AnswersFile, add_questionnaire
 from ecs_audit.baseline import Baseline, compare
 from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
@@ -23,6 +23,7 @@ from ecs_audit.report.model import Report, build_report
 from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, write_reports
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
+from ecs_audit.selection import Selection
 from ecs_audit.session import partition_of
 from ecs_audit.waivers import WaiverFile, apply_waivers
 from ecs_audit.targets import AccessOptions, resolve_targets
@@ -41,6 +42,8 @@ class ReportOptions:
     waivers: WaiverFile | None = None
     answers: AnswersFile | None = None
     baseline: Baseline | None = None
+    # --checks / --skip-checks (ecs_audit.selection); None: every check.
+    selection: Selection | None = None
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,13 @@ def parse_fail_on(value: str) -> Severity | None:
 
 def scan(session: boto3.Session, access: AccessOptions, options: ReportOptions, *, progress: Progress | None = None) -> Outcome:
     """Audit the accounts and regions `access` selects, with `session`'s credentials."""
+    interrupt.note_activity("identifying the caller and the accounts to audit")
     caller, targets = resolve_targets(session, access.validate())
     partition = partition_of(caller.arn)
     if not any(t.clients is not None for t in targets):
         first = next((t.error for t in targets if t.error), None)
         raise AuditFailed("the audit could not run: no account could be reached" + (f" ({first.describe()})" if first else ""))
+    interrupt.note_activity("collecting")
     accounts = collect_targets(
         targets,
         options.config,
@@ -103,6 +108,7 @@ def scan(session: boto3.Session, access: AccessOptions, options: ReportOptions, 
     )
     _refuse_empty_audit(inventory)
     if options.save_snapshot:
+        interrupt.note_activity("saving the snapshot")
         save_snapshot(inventory, options.save_snapshot)
     return finish(inventory, options)
 
@@ -125,16 +131,24 @@ def finish(
 ) -> Outcome:
     """Evaluate an inventory, apply answers, waivers and the baseline, write the reports and decide
     the exit code."""
+    interrupt.note_activity("evaluating the checks")
     catalogue = catalogue or load_catalogue()
     generated_at = generated_at or report_time()
-    findings = evaluate(inventory, catalogue, load_registry(), options.config)
+    selection = options.selection
+    findings = evaluate(inventory, catalogue, load_registry(), options.config, set(selection.checks) if selection else None)
     # The MANUAL questionnaire, answered or open; then waivers (a "no" answer can be waived too).
     findings = add_questionnaire(findings, catalogue, inventory, options.answers)
+    if selection is not None:
+        findings = [f for f in findings if f.check_id in selection]
     waived = apply_waivers(findings, options.waivers, report_date(generated_at))
     findings = waived.findings
+    # A waiver of a check this run skipped matched nothing because nothing was asked: not stale.
+    stale = [note for note in waived.stale if selection is None or note.check in selection]
     resolved = None
     if options.baseline is not None:
-        comparison = compare(findings, options.baseline.findings)
+        # Results of skipped checks were not looked at: they are not "resolved".
+        earlier = [f for f in options.baseline.findings if selection is None or f.check_id in selection]
+        comparison = compare(findings, earlier)
         findings, resolved = comparison.findings, comparison.resolved
     errors = inventory.all_errors
     report = build_report(
@@ -149,8 +163,10 @@ def finish(
         baseline=options.baseline.info if options.baseline is not None else None,
         resolved=resolved,
         expired_waivers=waived.expired,
-        stale_waivers=waived.stale,
+        stale_waivers=stale,
+        skipped_checks=list(selection.skipped) if selection else None,
     )
+    interrupt.note_activity("writing the reports")
     written = write_reports(report, catalogue, list(options.formats), options.output_dir)
     return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on))
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import json
 import re
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -155,18 +157,178 @@ def assumed_session(
     def create_sts(service_name: str, **kwargs: Any) -> BaseClient:
         client = base.client(service_name, region_name=region, config=client_config(), **kwargs)
         client.meta.events.register("before-parameter-build", readonly_guard(service_name, frozenset({"sts:AssumeRole"})))
+        # Signed with the source credentials frozen at this moment (botocore builds one client per
+        # AssumeRole), so renewing them could not help this client: no renewal hook here.
+        install_safeguards(client)
         return client
 
     extra: dict[str, Any] = {"RoleSessionName": session_name, "DurationSeconds": duration}
     if external_id:
         extra["ExternalId"] = external_id
-    fetcher = AssumeRoleCredentialFetcher(create_sts, source, role_arn, extra_args=extra)
-    credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
+    cache: dict[str, Any] = {}
+    windows = RefreshWindows.for_duration(duration)
+    fetcher = AssumeRoleCredentialFetcher(
+        create_sts, source, role_arn, extra_args=extra, cache=cache, expiry_window_seconds=windows.advisory
+    )
+    credentials = AssumedRoleCredentials(fetcher.fetch_credentials, cache, role_arn, windows)
     core = botocore.session.Session()
     # botocore has no public setter for a ready credentials object; this is how refreshable
     # assumed-role sessions are built outside a profile.
     core._credentials = credentials
     return boto3.Session(botocore_session=core, region_name=region)
+
+
+# --- what every client gets: stop when interrupted, refuse malformed answers, renew expired roles ---
+
+
+class MalformedResponse(ValueError):
+    """A successful answer whose body is not what the API sends (cut short, an HTML page, not JSON)."""
+
+
+# The codes AWS answers with when temporary credentials are no longer accepted (JSON protocols,
+# query protocol, EC2).
+EXPIRED_CODES = frozenset({"ExpiredTokenException", "ExpiredToken", "RequestExpired"})
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_XML_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?<(?:[\w.-]+:)?([\w.-]+)")
+_SIGNED_WITH = "ecs_audit_access_key"
+_RENEWED = "ecs_audit_renewed"
+
+
+@dataclass(frozen=True)
+class RefreshWindows:
+    """Seconds before expiry at which assumed-role credentials are renewed: `advisory` by one thread
+    while the others go on, `mandatory` with every thread waiting for it."""
+
+    advisory: int
+    mandatory: int
+
+    @classmethod
+    def for_duration(cls, duration: int) -> "RefreshWindows":
+        # botocore's defaults (15 and 10 minutes) would renew the shortest session (900 s) before
+        # every single call; renew in the last third of a session instead, at most 15 minutes ahead.
+        return cls(advisory=min(15 * 60, duration // 3), mandatory=min(10 * 60, duration // 6))
+
+
+class AssumedRoleCredentials(DeferredRefreshableCredentials):
+    """An assumed role's credentials: assumed on first use, renewed before they expire, and assumed
+    again at once when AWS answers that they expired (a revoked session, a skewed clock): see
+    `renew_rejected`, which the clients call through their `needs-retry` event."""
+
+    def __init__(self, fetch: Any, cache: dict[str, Any], role_arn: str, windows: RefreshWindows):
+        super().__init__(refresh_using=fetch, method="assume-role")
+        self.role_arn = role_arn
+        self._cache = cache
+        self._advisory_refresh_timeout = windows.advisory
+        self._mandatory_refresh_timeout = windows.mandatory
+
+    def renew_rejected(self, access_key: str | None) -> None:
+        """AWS rejected `access_key` as expired: assume the role again, once however many calls saw
+        the rejection. Raises what AssumeRole raised when that fails."""
+        with self._refresh_lock:
+            current = self._frozen_credentials
+            if current is not None and access_key and current.access_key != access_key:
+                return  # another call has renewed them already
+            self._cache.clear()
+            self._protected_refresh(is_mandatory=True)
+
+
+def install_safeguards(client: BaseClient, credentials: Any = None) -> None:
+    """Hooks every client of the tool gets (see docs/reliability.md):
+    - after an interruption (Ctrl-C, SIGTERM) no call is sent and no retry waited for;
+    - a successful answer whose body is not the API's is an error (MalformedResponse), never an
+      empty result;
+    - with assumed-role credentials, an answer saying they expired renews them and retries once."""
+    events = client.meta.events
+    events.register("before-call", _stop_if_interrupted)
+    events.register("needs-retry", _stop_if_interrupted)
+    events.register("before-parse", _refuse_malformed)
+    if isinstance(credentials, AssumedRoleCredentials):
+        events.register("request-created", _remember_signing_key)
+        events.register("needs-retry", _renew_when_expired(credentials))
+
+
+def _stop_if_interrupted(**_: Any) -> None:
+    interrupt.check()
+
+
+def _refuse_malformed(operation_model: Any = None, response_dict: Any = None, **_: Any) -> None:
+    """botocore's JSON parser reads a body that is not JSON as {"message": body}, and its XML parser
+    reads a well-formed page of something else as an answer without data: either would look like "no
+    resources". Refuse them before parsing."""
+    if operation_model is None or not isinstance(response_dict, dict):
+        return
+    status = int(response_dict.get("status_code") or 0)
+    if not 200 <= status < 300 or operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8", "replace")
+    service_model = operation_model.service_model
+    protocol = getattr(service_model, "resolved_protocol", None) or service_model.protocol
+    output = operation_model.output_shape
+    expects_data = output is not None and bool(getattr(output, "members", None))
+    what = f"{iam_action(service_model.service_name, operation_model.name)} answered HTTP {status}"
+    if protocol in ("json", "rest-json"):
+        if not body.strip():
+            if protocol == "json" and expects_data:
+                raise MalformedResponse(f"{what} with an empty body")
+            return
+        if protocol == "rest-json" and output is not None and output.serialization.get("payload"):
+            return  # the body is one member, not necessarily a JSON document
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise MalformedResponse(f"{what} with a body that is not JSON ({len(body)} bytes; cut short or not from the API)") from None
+        if not isinstance(parsed, dict):
+            raise MalformedResponse(f"{what} with JSON that is not an object")
+    elif protocol in ("query", "ec2"):
+        root = _XML_ROOT.match(body)
+        expected = f"{operation_model.name}Response"
+        if not body.strip() and not expects_data:
+            return
+        if root is None or root.group(1).decode("ascii", "replace") != expected:
+            raise MalformedResponse(f"{what} with a body that is not a {expected} document ({len(body)} bytes)")
+
+
+def _remember_signing_key(request: Any = None, **_: Any) -> None:
+    """Note which access key signed the request (runs after the signer), for `_renew_when_expired`."""
+    context = getattr(request, "context", None)
+    if context is None:
+        return
+    found = _ACCESS_KEY.search(str(request.headers.get("Authorization", "")))
+    if found:
+        context[_SIGNED_WITH] = found.group(1)
+
+
+def _renew_when_expired(credentials: AssumedRoleCredentials) -> Any:
+    def renew(response: Any = None, request_dict: Any = None, **_: Any) -> float | None:
+        if not response or not isinstance(request_dict, dict):
+            return None
+        parsed = response[1] if len(response) > 1 else None
+        error = parsed.get("Error") if isinstance(parsed, dict) else None
+        if not isinstance(error, dict) or error.get("Code") not in EXPIRED_CODES:
+            return None
+        context = request_dict.setdefault("context", {})
+        if context.get(_RENEWED):
+            return None  # renewed once for this call already: the error stands
+        context[_RENEWED] = True
+        try:
+            credentials.renew_rejected(context.get(_SIGNED_WITH))
+        except Exception as exc:
+            message = " ".join(str(error.get("Message") or "the credentials expired").split())
+            error["Message"] = f"{message}; assuming {credentials.role_arn} again failed: {_failure(exc)}"
+            return None
+        log.info("the credentials of %s expired: assumed the role again", credentials.role_arn)
+        return 0  # retry at once, signed with the new credentials
+
+    return renew
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
+        return f"{error.get('Code', 'error')}: {' '.join(str(error.get('Message', '')).split())}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def organization_accounts(clients: ClientFactory, region: str) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ becomes a Target with its error, reported, while the others go on.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import boto3
@@ -16,6 +15,7 @@ import botocore.exceptions
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS, CALLER_ACTIONS, Target
 from ecs_audit.errors import AuditFailed, UsageError
+from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.snapshot import CallerIdentity
 from ecs_audit.session import (
@@ -138,7 +138,7 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
                 error_code="RegionListFailed", message=str(exc),
             ))  # fmt: skip
 
-    with ThreadPoolExecutor(max_workers=max(1, min(access.max_workers, len(accounts)))) as pool:
+    with worker_pool(min(access.max_workers, len(accounts)), "account") as pool:
         targets = list(pool.map(member, accounts))
     return caller, targets
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import botocore.exceptions
 from botocore import xform_name
 from botocore.client import BaseClient
+from botocore.parsers import ResponseParserError
 
 from ecs_audit.errors import ReadOnlyViolation
+from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.session import ClientFactory
 
@@ -60,6 +61,9 @@ class CollectContext:
         # Caps this account and region's concurrent API calls, whatever the threads: the audited
         # teams' own deployments share the account's API rate limits.
         self._in_flight = threading.BoundedSemaphore(max(1, max_in_flight))
+        # Services whose endpoint did not answer (after botocore's retries): (code, message) for the
+        # calls not sent to it afterwards.
+        self._unreachable: dict[str, tuple[str, str]] = {}
 
     def client(self, service: str) -> BaseClient:
         return self.clients.client(service, self.region)
@@ -103,6 +107,8 @@ class CollectContext:
     ) -> dict[str, Any] | _Absent | None:
         """Call `operation` (API name, e.g. DescribeServices). Returns the response, ABSENT when the
         error code is one of `absent_codes`, or None after recording the failure."""
+        if self._skip_unreachable(service, operation, resources, context):
+            return None
         try:
             with self._in_flight:
                 return getattr(self.client(service), xform_name(operation))(**params)
@@ -110,6 +116,7 @@ class CollectContext:
             code, message = _describe_exception(exc)
             if code in set(absent_codes):
                 return ABSENT
+            self._note_unreachable(service, exc, code, message)
             self.record(service, operation, code, message, resources, context)
             return None
 
@@ -124,6 +131,8 @@ class CollectContext:
         **params: Any,
     ) -> list[Any] | None:
         """Every item of a paginated list call, or None (failure recorded) if any page failed."""
+        if self._skip_unreachable(service, operation, resources, context):
+            return None
         client = self.client(service)
         method = xform_name(operation)
         items: list[Any] = []
@@ -137,21 +146,42 @@ class CollectContext:
                 items.extend(page.get(result_key, []))
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)
+            self._note_unreachable(service, exc, code, message)
             self.record(service, operation, code, message, resources, context)
             return None
         return items
+
+    def _note_unreachable(self, service: str, exc: Exception, code: str, message: str) -> None:
+        """A timeout or refused connection that outlasted the retries: the endpoint is down for this
+        account and region, and waiting for it again call after call would stall the audit."""
+        if isinstance(exc, _UNREACHABLE):
+            with self._lock:
+                self._unreachable.setdefault(service, (code, f"not sent: an earlier {service} call got no answer here ({message})"))
+
+    def _skip_unreachable(self, service: str, operation: str, resources: Iterable[str], context: str | None) -> bool:
+        skipped = self._unreachable.get(service)
+        if skipped is not None:
+            self.record(service, operation, skipped[0], skipped[1], resources, context)
+        return skipped is not None
 
     def parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Apply `function` to every item on a bounded pool; results in input order."""
         items = list(items)
         if len(items) <= 1 or self.max_workers == 1:
             return [function(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)), thread_name_prefix="collect") as pool:
+        with worker_pool(min(self.max_workers, len(items)), "collect") as pool:
             return list(pool.map(function, items))
 
 
-# ValueError: some parsers raise it for unparseable bodies.
-_CALL_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ReadOnlyViolation, ValueError)
+# ValueError: some parsers raise it for unparseable bodies, and the clients' MalformedResponse is one.
+# ResponseParserError: botocore's parsers raise it for bodies they cannot read (e.g. broken XML).
+_CALL_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ReadOnlyViolation, ValueError, ResponseParserError)
+_UNREACHABLE = (
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectionClosedError,
+)
 
 
 def _describe_exception(exc: Exception) -> tuple[str, str]:

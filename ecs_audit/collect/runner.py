@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -36,6 +35,7 @@ from ecs_audit.collect import (
 )
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
+from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
@@ -158,7 +158,7 @@ def collect_targets(
         return result
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="region") as pool:
+        with worker_pool(max_workers, "region") as pool:
             by_pair = list(pool.map(one_region, pairs))
         accounts: list[AccountInventory] = []
         for target in targets:

@@ -95,10 +95,17 @@ class Inventory(Record):
 
 def save_snapshot(inventory: Inventory, path: Path) -> None:
     """Write the snapshot atomically (temporary file in the same directory, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(inventory.model_dump_json(indent=1), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(inventory.model_dump_json(indent=1), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"--save-snapshot {path}: cannot write it ({exc.strerror or exc})") from None
+    except BaseException:  # interrupted: no temporary file left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_snapshot(path: Path) -> Inventory:

@@ -29,6 +29,8 @@ class AuditScope(_Model):
     accounts: list[str]
     regions: list[str]
     caller_arn: str | None = None
+    # Checks left out with --checks / --skip-checks (catalogue ids, catalogue order).
+    skipped_checks: list[str] = []
 
 
 class AreaScore(_Model):
@@ -72,6 +74,8 @@ class Summary(_Model):
     checks_evaluated: int
     resources_evaluated: int
     errors: int
+    # Checks with at least one UNKNOWN result: not evaluated on some or all of their resources.
+    checks_unknown: int = 0
     # None without --baseline.
     changes: ChangeSummary | None = None
     expired_waivers: int = 0
@@ -215,6 +219,7 @@ def summarise(
         by_severity=by_severity,
         coverage=round(evaluated / (evaluated + unknown), 4) if evaluated + unknown else None,
         checks_evaluated=len({f.check_id for f in findings if f.status is not Status.MANUAL}),
+        checks_unknown=len({f.check_id for f in findings if f.status is Status.UNKNOWN}),
         resources_evaluated=len({(f.account_id, f.region, f.resource.arn, f.container) for f in findings if f.resource.type != "AWS::::Account"}),
         errors=len(errors),
         accounts=account_scores(findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings})),
@@ -235,6 +240,7 @@ def build_report(
     resolved: list[ResolvedFinding] | None = None,
     expired_waivers: list[WaiverNote] | None = None,
     stale_waivers: list[WaiverNote] | None = None,
+    skipped_checks: list[str] | None = None,
 ) -> Report:
     """The report. With `baseline`, findings carry their `change` and `resolved` lists what went away."""
     resolved = sorted(resolved or [], key=lambda r: r.finding.sort_key)
@@ -264,7 +270,7 @@ def build_report(
     return Report(
         tool=Tool(version=version),
         generated_at=generated_at,
-        scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn),
+        scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn, skipped_checks=list(skipped_checks or [])),
         summary=summary,
         findings=sorted(findings, key=lambda f: f.sort_key),
         errors=report_errors,

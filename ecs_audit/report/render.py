@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
 from ecs_audit.report import filters
@@ -69,7 +70,8 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
 
 
 def write_reports(report: Report, catalogue: Catalogue, formats: list[str], output_dir: Path) -> list[Path]:
-    """Render every format first, then move the files into place: a failure leaves no half-written report."""
+    """Render every format first, then move the files into place: a failure leaves no half-written
+    report, and an interruption (Ctrl-C, SIGTERM) either the previous set of files or the new one."""
     rendered = {FILE_NAMES[fmt]: RENDERERS[fmt](report, catalogue) for fmt in formats}
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -80,10 +82,12 @@ def write_reports(report: Report, catalogue: Catalogue, formats: list[str], outp
     try:
         for name, text in rendered.items():
             (staging / name).write_text(text, encoding="utf-8")
-        for name in rendered:
-            target = output_dir / name
-            os.replace(staging / name, target)
-            written.append(target)
+        with interrupt.deferred():
+            for name in rendered:
+                target = output_dir / name
+                os.replace(staging / name, target)
+                written.append(target)
+            interrupt.note_written()
     except OSError as exc:
         raise UsageError(f"output directory {output_dir}: cannot write there ({exc.strerror or exc})") from None
     finally:
