@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
-from ecs_audit import __version__
+from ecs_audit import __version__, interrupt
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import load_config
 from ecs_audit.errors import EcsAuditError, UsageError
@@ -53,6 +54,13 @@ AnswersOption = Annotated[
 BaselineOption = Annotated[
     Optional[Path], typer.Option("--baseline", help="An earlier report.json: mark findings new, unchanged or resolved.")
 ]
+ChecksOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--checks", help="Only these checks: ids or areas, repeatable or comma-separated (e.g. SECURITY,TASKDEF-001)."),
+]
+SkipChecksOption = Annotated[
+    Optional[list[str]], typer.Option("--skip-checks", help="Leave out these checks: ids or areas, repeatable or comma-separated.")
+]
 
 
 def _options(
@@ -65,14 +73,19 @@ def _options(
     waivers: Path | None = None,
     answers: Path | None = None,
     baseline: Path | None = None,
+    checks: list[str] | None = None,
+    skip_checks: list[str] | None = None,
 ) -> ReportOptions:
     """Every option checked and every input file read before any work starts (bad input: exit 2)."""
     from ecs_audit.answers import load_answers
     from ecs_audit.baseline import load_baseline
+    from ecs_audit.inputs import check_writable_dir
+    from ecs_audit.report.render import FILE_NAMES
+    from ecs_audit.selection import parse_selection
     from ecs_audit.waivers import load_waivers
 
-    catalogue = load_catalogue() if waivers or answers or config else None
-    return ReportOptions(
+    catalogue = load_catalogue() if waivers or answers or config or checks or skip_checks else None
+    options = ReportOptions(
         output_dir=output_dir,
         formats=parse_formats(formats),
         fail_on=parse_fail_on(fail_on),
@@ -81,11 +94,28 @@ def _options(
         waivers=load_waivers(waivers, catalogue) if waivers and catalogue else None,
         answers=load_answers(answers, catalogue) if answers and catalogue else None,
         baseline=load_baseline(baseline) if baseline else None,
+        selection=parse_selection(checks, skip_checks, catalogue) if catalogue else None,
     )
+    check_writable_dir(output_dir, "output directory", "choose another with --output-dir")
+    if snapshot is not None:
+        if snapshot.is_dir():
+            raise UsageError(f"--save-snapshot {snapshot}: is a directory; give a file name such as snapshot.json")
+        check_writable_dir(snapshot.parent, f"--save-snapshot {snapshot}: directory", "choose another path")
+    interrupt.note_output(output_dir, [name for name in FILE_NAMES.values() if (output_dir / name).is_file()])
+    return options
+
+
+class _PlainFormatter(logging.Formatter):
+    """Log lines carry values from the account and the endpoint: nothing in them may drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(plain(super().format(record)).split())
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="ecs-audit: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PlainFormatter("ecs-audit: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     # botocore's and urllib3's own output is never wanted: debug logs print request details, and
     # warnings come with tracebacks. Every failed call is recorded and reported by ecs-audit itself.
     for name in ("botocore", "boto3", "urllib3", "s3transfer"):
@@ -103,6 +133,14 @@ def _print_outcome(outcome: Outcome, quiet: bool) -> None:
         f"{counts['UNKNOWN']} UNKNOWN, {counts['PASS']} PASS"
         + (f"; {summary.errors} collection errors" if summary.errors else "")
     )
+    if summary.checks_unknown:
+        typer.echo(
+            f"{summary.checks_unknown} of {summary.checks_evaluated} checks could not be evaluated on every resource "
+            "(UNKNOWN: the reports name the failed calls and missing permissions)"
+        )
+    skipped = outcome.report.scope.skipped_checks
+    if skipped:
+        typer.echo(f"{len(skipped)} checks skipped (--checks / --skip-checks)")
     if summary.changes is not None:
         c = summary.changes
         typer.echo(f"Since the baseline: {c.new} new ({c.new_fail} FAIL), {c.resolved} resolved, {c.unchanged} unchanged")
@@ -134,6 +172,8 @@ def scan(
     waivers: WaiversOption = None,
     answers: AnswersOption = None,
     baseline: BaselineOption = None,
+    checks: ChecksOption = None,
+    skip_checks: SkipChecksOption = None,
     max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -141,11 +181,12 @@ def scan(
     """Audit the account behind the current AWS credentials, or a whole organisation."""
     from ecs_audit.pipeline import scan as run_scan
     from ecs_audit.progress import progress_for
-    from ecs_audit.session import make_session, resolve_regions
+    from ecs_audit.session import client_config, make_session, resolve_regions
     from ecs_audit.targets import AccessOptions, parse_account_list
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
+                       checks=checks, skip_checks=skip_checks)
     access = AccessOptions(
         regions=tuple(region or ()),
         all_regions=all_regions,
@@ -158,10 +199,11 @@ def scan(
         exclude_accounts=parse_account_list(exclude_accounts) or frozenset(),
         max_workers=max_workers,
     ).validate()
+    client_config()  # ECS_AUDIT_READ_TIMEOUT and AWS_MAX_ATTEMPTS checked before anything is sent
     session = make_session(profile)
     if not all_regions:
         access = replace(access, regions=tuple(resolve_regions(session, list(access.regions))))
-    outcome = run_scan(session, access, options, progress=progress_for(quiet))
+    outcome = run_scan(session, access, options, progress=interrupt.Tracking(progress_for(quiet)))
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
 
@@ -176,6 +218,8 @@ def evaluate(
     waivers: WaiversOption = None,
     answers: AnswersOption = None,
     baseline: BaselineOption = None,
+    checks: ChecksOption = None,
+    skip_checks: SkipChecksOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -183,7 +227,8 @@ def evaluate(
     from ecs_audit.inventory.snapshot import load_snapshot
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline)
+    options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
+                       checks=checks, skip_checks=skip_checks)
     outcome = finish(load_snapshot(snapshot), options)
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
@@ -199,6 +244,8 @@ def demo(
     waivers: WaiversOption = None,
     answers: AnswersOption = None,
     baseline: BaselineOption = None,
+    checks: ChecksOption = None,
+    skip_checks: SkipChecksOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -206,7 +253,8 @@ def demo(
     from ecs_audit.demo.run import run_demo
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
+                       checks=checks, skip_checks=skip_checks)
     outcome = run_demo(options)
     _print_outcome(outcome, quiet)
     if not quiet:
@@ -300,14 +348,18 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
     if not argv:
         argv = ["--help"]
+    restore_signals = interrupt.install()
     try:
         # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
         result = app(args=argv, prog_name="ecs-audit", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except typer.Exit as done:
         return done.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        _error("interrupted")
+    except interrupt.Interrupted as stop:
+        _say(interrupt.summary(stop.signal_name))
+        return stop.exit_code
+    except (typer.Abort, KeyboardInterrupt, interrupt.Cancelled):
+        _say(interrupt.summary("SIGINT"))
         return 130
     except EcsAuditError as exc:
         _error(str(exc))
@@ -320,14 +372,29 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(__name__).info("internal error", exc_info=True)
         _error(f"internal error: {type(exc).__name__}: {exc}")
         return 3
+    finally:
+        restore_signals()
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"ecs-audit: error: {plain(message)}\n")
+    _say(f"error: {message}")
+
+
+def _say(message: str) -> None:
+    """One line on stderr, whatever the message carries (line breaks, terminal escapes)."""
+    sys.stderr.write(f"ecs-audit: {' '.join(plain(message).split())}\n")
+    sys.stderr.flush()
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if interrupt.interrupted():
+        # Collection threads may still be waiting for an answer (up to the read timeout). Nothing of
+        # theirs is needed and every file was written in full or left alone: do not wait for them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Application Auto Scaling: the scalable targets and scaling policies of the region's ECS services.
 
-Cost per region: DescribeScalableTargets (namespace ecs) per 50 replica services, named by resource id
-(service/<cluster>/<service>), paginated; then a paginated DescribeScalingPolicies (10 a page) per
-service that has a scalable target. Services without a target cost nothing more.
+Every cluster of the region is audited, so the region's whole `ecs` namespace is what the checks
+need: one paginated DescribeScalableTargets for the namespace (50 a page) and, when any audited
+service has a target, one paginated DescribeScalingPolicies for the namespace (10 a page). That is
+never more calls than naming the services (50 resource ids a call) and asking for each target's
+policies, and far fewer in a large region. A region without replica services costs nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.autoscaling import ECS_DIMENSION, ScalableTarget, ScalingInventory, ScalingPolicy, scaling_resource_id
 from ecs_audit.inventory.snapshot import RegionInventory
@@ -22,7 +24,6 @@ OPERATIONS: tuple[str, ...] = (
 )
 
 SERVICE = "application-autoscaling"
-RESOURCE_ID_BATCH = 50  # DescribeScalableTargets ResourceIds (max 50)
 TARGET_PAGE_SIZE = 50  # DescribeScalableTargets MaxResults (1..50)
 POLICY_PAGE_SIZE = 10  # DescribeScalingPolicies MaxResults (1..10)
 
@@ -36,45 +37,47 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         for s in region.ecs.services
         if s.status != "INACTIVE" and s.scheduling_strategy != "DAEMON"
     }
+    if not services:
+        return ScalingInventory()
+    # A failure concerns every service the call was about.
+    items = ctx.paginate(
+        SERVICE,
+        "DescribeScalableTargets",
+        "ScalableTargets",
+        resources=sorted(services.values()),
+        ServiceNamespace="ecs",
+        ScalableDimension=ECS_DIMENSION,
+        PaginationConfig={"PageSize": TARGET_PAGE_SIZE},
+    )
     targets: list[ScalableTarget] = []
-    for batch in batched(sorted(services), RESOURCE_ID_BATCH):
-        items = ctx.paginate(
-            SERVICE,
-            "DescribeScalableTargets",
-            "ScalableTargets",
-            resources=[services[r] for r in batch],
-            ServiceNamespace="ecs",
-            ResourceIds=batch,
-            ScalableDimension=ECS_DIMENSION,
-            PaginationConfig={"PageSize": TARGET_PAGE_SIZE},
-        )
-        for item in items or []:
-            target = _validated(ctx, ScalableTarget, item, "DescribeScalableTargets", services.get(item.get("ResourceId", ""), ""))
-            if target is not None and target.resource_id in services:
-                targets.append(target)
+    for item in items or []:
+        if item.get("ResourceId") not in services:
+            continue  # a target of a service that is not (or no longer) audited
+        target = _validated(ctx, ScalableTarget, item, "DescribeScalableTargets", services[item["ResourceId"]])
+        if target is not None:
+            targets.append(target)
     targets.sort(key=lambda t: t.resource_id)
-    per_target = ctx.parallel(lambda t: _policies(ctx, t.resource_id, services[t.resource_id]), targets)
-    policies = [p for found in per_target for p in found]
-    return ScalingInventory(scalable_targets=targets, policies=policies)
-
-
-def _policies(ctx: CollectContext, resource_id: str, service_arn: str) -> list[ScalingPolicy]:
+    if not targets:
+        return ScalingInventory(scalable_targets=targets)
+    scaled = {t.resource_id for t in targets}
     items = ctx.paginate(
         SERVICE,
         "DescribeScalingPolicies",
         "ScalingPolicies",
-        resources=[service_arn],
+        resources=sorted(services[r] for r in scaled),
         ServiceNamespace="ecs",
-        ResourceId=resource_id,
         ScalableDimension=ECS_DIMENSION,
         PaginationConfig={"PageSize": POLICY_PAGE_SIZE},
     )
     policies: list[ScalingPolicy] = []
     for item in items or []:
-        policy = _validated(ctx, ScalingPolicy, item, "DescribeScalingPolicies", service_arn)
+        if item.get("ResourceId") not in scaled:
+            continue
+        policy = _validated(ctx, ScalingPolicy, item, "DescribeScalingPolicies", services[item["ResourceId"]])
         if policy is not None:
             policies.append(policy)
-    return sorted(policies, key=lambda p: p.policy_name)
+    policies.sort(key=lambda p: (p.resource_id, p.policy_name))
+    return ScalingInventory(scalable_targets=targets, policies=policies)
 
 
 def _validated(ctx: CollectContext, model: type[BaseModel], item: dict[str, Any], operation: str, resource: str) -> Any:

@@ -60,7 +60,8 @@ class CollectContext:
         self._lock = threading.Lock()
         # Caps this account and region's concurrent API calls, whatever the threads: the audited
         # teams' own deployments share the account's API rate limits.
-        self._in_flight = threading.BoundedSemaphore(max(1, max_in_flight))
+        self.max_in_flight = max(1, max_in_flight)
+        self._in_flight = threading.BoundedSemaphore(self.max_in_flight)
         # Services whose endpoint did not answer (after botocore's retries): (code, message) for the
         # calls not sent to it afterwards.
         self._unreachable: dict[str, tuple[str, str]] = {}
@@ -165,11 +166,12 @@ class CollectContext:
         return skipped is not None
 
     def parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Apply `function` to every item on a bounded pool; results in input order."""
+        """Apply `function` to every item on a bounded pool; results in input order. The pool has
+        enough threads to keep `max_in_flight` calls in flight: the semaphore, not the pool, caps them."""
         items = list(items)
         if len(items) <= 1 or self.max_workers == 1:
             return [function(item) for item in items]
-        with worker_pool(min(self.max_workers, len(items)), "collect") as pool:
+        with worker_pool(min(max(self.max_workers, self.max_in_flight), len(items)), "collect") as pool:
             return list(pool.map(function, items))
 
 

@@ -60,9 +60,14 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     services = sorted((s for s in region.ecs.services if s.status != "INACTIVE"), key=lambda s: s.service_arn)
     if not services:
         return MonitoringInventory()
-    metric_alarms, composite_alarms = _alarms(ctx, region, services)
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    utilisation = [u for batch in batched(services, SERVICES_PER_CALL) for u in _utilisation(ctx, batch, now - WINDOW, now)]
+    batches = list(batched(services, SERVICES_PER_CALL))
+    # The alarms and every batch of metric data are independent: all in flight at once.
+    (metric_alarms, composite_alarms), *per_batch = ctx.parallel(
+        lambda step: step(),
+        [lambda: _alarms(ctx, region, services), *(lambda b=batch: _utilisation(ctx, b, now - WINDOW, now) for batch in batches)],
+    )
+    utilisation = [u for found in per_batch for u in found]
     return MonitoringInventory(
         metric_alarms=metric_alarms,
         composite_alarms=composite_alarms,

@@ -3,13 +3,16 @@ capacity providers and account settings.
 
 Cost per region: one paginated ListClusters, DescribeClusters per 100 clusters, per cluster a
 paginated ListServices (100 a page) and DescribeServices per 10 services, a paginated ListTasks and
-DescribeTasks per 100 tasks; DescribeTaskDefinition once per distinct in-use revision and once per
-other ACTIVE family (its latest revision); for in-use families two paginated ListTaskDefinitions
-(ACTIVE, INACTIVE) and a DescribeTaskDefinition per older revision up to `history_depth`.
+DescribeTasks per 100 tasks; ListTaskDefinitions over the whole region, ACTIVE and INACTIVE, 100
+ARNs a page (it also names the ACTIVE families; see _other_families_and_history for when it falls
+back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
+other ACTIVE family (its latest revision) and once per older revision of an in-use family, up to
+`history_depth` per family. Independent calls run concurrently (CollectContext.parallel).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -60,28 +63,28 @@ def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
     cluster_arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
     if cluster_arns == []:
         return EcsInventory()  # a region without clusters is recorded as empty after one call
-    clusters = _clusters(ctx, cluster_arns or [])
-    per_cluster = ctx.parallel(lambda c: (_services(ctx, c), _tasks(ctx, c), _container_instances(ctx, c)), clusters)
-    services = [s for found, _, _ in per_cluster for s in found]
-    tasks = [t for _, found, _ in per_cluster for t in found]
-    instances = {c.cluster_arn: found for c, (_, _, found) in zip(clusters, per_cluster) if found}
+    # Independent calls overlap: account settings while the clusters are described, then every
+    # cluster's services, tasks and instances at once, with the capacity providers.
+    clusters, settings = _run_all(ctx, lambda: _clusters(ctx, cluster_arns or []), lambda: _account_settings(ctx))
+    jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
+    for cluster in clusters:
+        jobs += [
+            lambda c=cluster: _services(ctx, c),
+            lambda c=cluster: _tasks(ctx, c),
+            lambda c=cluster: _container_instances(ctx, c),
+        ]
+    providers, *per_cluster = _run_all(ctx, *jobs)
+    services = [s for found in per_cluster[0::3] for s in found]
+    tasks = [t for found in per_cluster[1::3] for t in found]
+    instances = {c.cluster_arn: found for c, found in zip(clusters, per_cluster[2::3]) if found}
 
     in_use = _in_use_arns(services, tasks)
-    families = ctx.paginate(
-        SERVICE,
-        "ListTaskDefinitionFamilies",
-        "families",
-        # Without the list, task definitions outside the in-use set are unknown: a gap, not a PASS.
-        resources=[ctx.arn(SERVICE, "task-definition/*")],
-        status="ACTIVE",
-        PaginationConfig={"PageSize": 100},
+    in_use_families = sorted({_family_of(arn) for arn in in_use})
+    in_use_definitions, (latest_of_others, history) = _run_all(
+        ctx,
+        lambda: [td for td in ctx.parallel(lambda arn: _describe_task_definition(ctx, arn), in_use) if td],
+        lambda: _other_families_and_history(ctx, in_use, in_use_families, config.history_depth),
     )
-    in_use_definitions = [td for td in ctx.parallel(lambda arn: _describe_task_definition(ctx, arn), in_use) if td]
-    in_use_families = sorted({td.family for td in in_use_definitions} | {_family_of(arn) for arn in in_use})
-    other_families = sorted(set(families or []) - set(in_use_families))
-    latest_of_others = [td for td in ctx.parallel(lambda f: _describe_task_definition(ctx, f), other_families) if td]
-
-    history = ctx.parallel(lambda f: _family_history(ctx, f, in_use, config.history_depth), in_use_families)
 
     return EcsInventory(
         clusters=clusters,
@@ -89,10 +92,15 @@ def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
         task_definitions=sorted(in_use_definitions + latest_of_others, key=lambda td: (td.family, td.revision)),
         tasks=tasks,
         container_instances=instances,
-        capacity_providers=_capacity_providers(ctx, clusters),
-        account_settings=_account_settings(ctx),
-        families=[h for h in history if h is not None],
+        capacity_providers=providers,
+        account_settings=settings,
+        families=history,
     )
+
+
+def _run_all(ctx: CollectContext, *steps: Callable[[], Any]) -> list[Any]:
+    """Run independent steps concurrently; their results in order."""
+    return ctx.parallel(lambda step: step(), steps)
 
 
 def _validated(ctx: CollectContext, model: type, item: dict[str, Any], operation: str, resource: str) -> Any:
@@ -147,10 +155,12 @@ def _services(ctx: CollectContext, cluster: Cluster) -> list[Service]:
         PaginationConfig={"PageSize": 100},
     )
     services: list[Service] = []
-    for batch in batched(sorted(arns or []), SERVICE_BATCH):
-        response = ctx.call(
-            SERVICE, "DescribeServices", resources=batch, cluster=cluster.cluster_arn, services=batch, include=["TAGS"]
-        )
+    batches = list(batched(sorted(arns or []), SERVICE_BATCH))
+    responses = ctx.parallel(
+        lambda batch: ctx.call(SERVICE, "DescribeServices", resources=batch, cluster=cluster.cluster_arn, services=batch, include=["TAGS"]),
+        batches,
+    )
+    for response in responses:
         if not isinstance(response, dict):
             continue
         _record_failures(ctx, "DescribeServices", response)
@@ -172,9 +182,12 @@ def _tasks(ctx: CollectContext, cluster: Cluster) -> list[Task]:
         PaginationConfig={"PageSize": 100},
     )
     tasks: list[Task] = []
-    for batch in batched(sorted(arns or []), TASK_BATCH):
-        # A failed DescribeTasks leaves the cluster's task list incomplete: attribute it to the cluster.
-        response = ctx.call(SERVICE, "DescribeTasks", resources=[cluster.cluster_arn], cluster=cluster.cluster_arn, tasks=batch)
+    # A failed DescribeTasks leaves the cluster's task list incomplete: attribute it to the cluster.
+    responses = ctx.parallel(
+        lambda batch: ctx.call(SERVICE, "DescribeTasks", resources=[cluster.cluster_arn], cluster=cluster.cluster_arn, tasks=batch),
+        list(batched(sorted(arns or []), TASK_BATCH)),
+    )
+    for response in responses:
         if not isinstance(response, dict):
             continue
         _record_failures(ctx, "DescribeTasks", response)
@@ -197,10 +210,13 @@ def _container_instances(ctx: CollectContext, cluster: Cluster) -> list[Containe
         PaginationConfig={"PageSize": 100},
     )
     instances: list[ContainerInstance] = []
-    for batch in batched(sorted(arns or []), INSTANCE_BATCH):
-        response = ctx.call(
+    responses = ctx.parallel(
+        lambda batch: ctx.call(
             SERVICE, "DescribeContainerInstances", resources=[cluster.cluster_arn], cluster=cluster.cluster_arn, containerInstances=batch
-        )
+        ),
+        list(batched(sorted(arns or []), INSTANCE_BATCH)),
+    )
+    for response in responses:
         if not isinstance(response, dict):
             continue
         _record_failures(ctx, "DescribeContainerInstances", response)
@@ -246,39 +262,139 @@ def _describe_task_definition(
     return _validated(ctx, TaskDefinition, item, "DescribeTaskDefinition", reference)
 
 
-def _family_history(ctx: CollectContext, family: str, in_use: list[str], depth: int) -> FamilyHistory | None:
-    in_use_of_family = [arn for arn in in_use if _family_of(arn) == family]
-    scope = [ctx.arn(SERVICE, f"task-definition/{family}")]
-    revisions: dict[str, list[int]] = {}
-    for status in ("ACTIVE", "INACTIVE"):
-        arns = ctx.paginate(
-            SERVICE,
-            "ListTaskDefinitions",
-            "taskDefinitionArns",
-            resources=scope,
-            context="history",
-            familyPrefix=family,
-            status=status,
-            PaginationConfig={"PageSize": 100},
+# A region-wide listing that ran out of its page budget.
+_INCOMPLETE = object()
+STATUSES = ("ACTIVE", "INACTIVE")
+
+
+def _other_families_and_history(
+    ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int
+) -> tuple[list[TaskDefinition], list[FamilyHistory]]:
+    """The latest revision of every ACTIVE family that runs nowhere, and the revision history of the
+    families in use (their older revisions described, newest first, up to `depth` per family).
+
+    The revisions are listed for the whole region (ListTaskDefinitions without familyPrefix, ACTIVE
+    and INACTIVE side by side, 100 ARNs a page); the ACTIVE list also names every ACTIVE family. For
+    most estates that is far fewer calls than two listings per in-use family plus
+    ListTaskDefinitionFamilies. Each region-wide listing may take as many pages as the per-family
+    way would cost; a region with more (long histories of families that run nowhere) is listed per
+    family after that, so the listing never costs much more than about twice the per-family way."""
+    if not in_use_families:
+        return _latest_of(ctx, _active_families(ctx)), []
+    scope = [ctx.arn(SERVICE, f"task-definition/{family}") for family in in_use_families]
+    budgets = {"ACTIVE": len(in_use_families) + 1, "INACTIVE": len(in_use_families)}
+    listed = dict(zip(STATUSES, _run_all(ctx, *(lambda s=status: _list_revisions(ctx, s, budgets[s], scope) for status in STATUSES))))
+
+    revisions: dict[str, dict[str, list[int]]] = {status: {} for status in STATUSES}  # status -> family -> revisions
+    missing: set[str] = set()  # families whose revisions could not be listed (failure recorded)
+    for status, arns in listed.items():
+        if isinstance(arns, list):
+            by_family: dict[str, list[int]] = {family: [] for family in in_use_families}
+            for arn in arns:
+                if _family_of(arn) in by_family:
+                    by_family[_family_of(arn)].append(_revision_of(arn))
+            revisions[status] = {family: sorted(found) for family, found in by_family.items()}
+        elif arns is None:
+            missing.update(in_use_families)
+        else:
+            per_family = ctx.parallel(lambda family, s=status: _list_family_revisions(ctx, family, s), in_use_families)
+            for family, found in zip(in_use_families, per_family):
+                if found is None:
+                    missing.add(family)
+                else:
+                    revisions[status][family] = found
+
+    active = listed["ACTIVE"]
+    families = sorted({_family_of(arn) for arn in active}) if isinstance(active, list) else _active_families(ctx)
+    other_families = sorted(set(families or []) - set(in_use_families))
+
+    in_use_revisions = {(_family_of(arn), _revision_of(arn)) for arn in in_use}
+    candidates: dict[str, list[tuple[int, str]]] = {}
+    for family in in_use_families:
+        if family in missing:
+            continue
+        older = sorted(
+            ({r: "ACTIVE" for r in revisions["ACTIVE"][family]} | {r: "INACTIVE" for r in revisions["INACTIVE"][family]}).items(),
+            reverse=True,
         )
-        if arns is None:
+        candidates[family] = [(r, status) for r, status in older if (family, r) not in in_use_revisions]
+    wanted = [(family, r, status) for family, found in candidates.items() for r, status in found[:depth]]
+    latest_of_others, described = _run_all(
+        ctx,
+        lambda: _latest_of(ctx, other_families),
+        lambda: ctx.parallel(lambda item: _revision_environment(ctx, *item), wanted),
+    )
+    environments: dict[str, list[RevisionEnvironment | None]] = {family: [] for family in candidates}
+    for (family, _, _), environment in zip(wanted, described):
+        environments[family].append(environment)
+    history = [
+        FamilyHistory(
+            family=family,
+            active_revisions=revisions["ACTIVE"][family],
+            inactive_revisions=revisions["INACTIVE"][family],
+            older_revisions=[e for e in environments[family] if e is not None],
+            history_truncated=len(found) > depth or any(e is None for e in environments[family]),
+        )
+        for family, found in candidates.items()
+    ]
+    return latest_of_others, history
+
+
+def _latest_of(ctx: CollectContext, families: list[str] | None) -> list[TaskDefinition]:
+    """The latest ACTIVE revision of each family (DescribeTaskDefinition by family name)."""
+    return [td for td in ctx.parallel(lambda family: _describe_task_definition(ctx, family), families or []) if td]
+
+
+def _active_families(ctx: CollectContext) -> list[str] | None:
+    return ctx.paginate(
+        SERVICE,
+        "ListTaskDefinitionFamilies",
+        "families",
+        # Without the list, task definitions outside the in-use set are unknown: a gap, not a PASS.
+        resources=[ctx.arn(SERVICE, "task-definition/*")],
+        status="ACTIVE",
+        PaginationConfig={"PageSize": 100},
+    )
+
+
+def _list_revisions(ctx: CollectContext, status: str, budget: int, scope: list[str]) -> Any:
+    """Every task definition ARN of `status` in the region; None after a recorded failure (against the
+    in-use families, whose history it was for); _INCOMPLETE when `budget` pages did not cover it."""
+    arns: list[str] = []
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(budget):
+        page = ctx.call(
+            SERVICE, "ListTaskDefinitions", resources=scope, context="history", status=status, maxResults=100, **({"nextToken": token} if token else {})
+        )
+        if not isinstance(page, dict):
             return None
-        # familyPrefix is documented as the full family name; filter anyway, ARNs are cheap to check.
-        revisions[status] = sorted(_revision_of(a) for a in arns if _family_of(a) == family)
-    in_use_revisions = {_revision_of(arn) for arn in in_use_of_family}
-    older = sorted(
-        ({r: "ACTIVE" for r in revisions["ACTIVE"]} | {r: "INACTIVE" for r in revisions["INACTIVE"]}).items(),
-        reverse=True,
+        arns.extend(page.get("taskDefinitionArns", []))
+        token = page.get("nextToken")
+        if not token:
+            return arns
+        if token in seen:
+            ctx.record(SERVICE, "ListTaskDefinitions", "PaginationLoop", "the endpoint kept returning the same page token", scope, "history")
+            return None
+        seen.add(token)
+    return _INCOMPLETE
+
+
+def _list_family_revisions(ctx: CollectContext, family: str, status: str) -> list[int] | None:
+    arns = ctx.paginate(
+        SERVICE,
+        "ListTaskDefinitions",
+        "taskDefinitionArns",
+        resources=[ctx.arn(SERVICE, f"task-definition/{family}")],
+        context="history",
+        familyPrefix=family,
+        status=status,
+        PaginationConfig={"PageSize": 100},
     )
-    candidates = [(r, status) for r, status in older if r not in in_use_revisions]
-    described = ctx.parallel(lambda item: _revision_environment(ctx, family, item[0], item[1]), candidates[:depth])
-    return FamilyHistory(
-        family=family,
-        active_revisions=revisions["ACTIVE"],
-        inactive_revisions=revisions["INACTIVE"],
-        older_revisions=[d for d in described if d is not None],
-        history_truncated=len(candidates) > depth or any(d is None for d in described),
-    )
+    if arns is None:
+        return None
+    # familyPrefix is documented as the full family name; filter anyway, ARNs are cheap to check.
+    return sorted(_revision_of(a) for a in arns if _family_of(a) == family)
 
 
 def _revision_environment(ctx: CollectContext, family: str, revision: int, status: str) -> RevisionEnvironment | None:

@@ -14,10 +14,16 @@ moto 5.2.5 leaves out fields the auditor reads (see /work/shared/MOTO-NOTES.md):
   `type`, where AWS returns every setting with its default.
 
 - inspector2 BatchGetAccountStatus: nothing for an account that never activated Inspector (AWS: DISABLED).
+- ecr DescribeImages: `imageSizeInBytes` is the size of the image's config, not of its layers; no
+  `imageScanStatus` (ACTIVE under enhanced scanning) or `imageScanFindingsSummary`.
+- ec2 DescribeRouteTables: a filter with several `association.subnet-id` values keeps only the tables
+  whose subnets are all among them (or that have all of them); AWS keeps every table associated with
+  any of them, so tables moto drops are added back.
 
 Some operations have no handler in moto at all (GuardDuty ListCoverage, Compute Optimizer
-GetECSServiceRecommendations, Inspector GetConfiguration): `STUBS` answer them instead, from the same
-facts.
+GetECSServiceRecommendations, Inspector GetConfiguration, CodeDeploy BatchGetDeploymentGroups):
+`STUBS` answer them instead, from the same facts (deployment groups as moto's GetDeploymentGroup
+describes them, with what moto drops from the backstory).
 
 Each enricher takes the request parameters, the response dict, the region, the `EstateFacts` and a
 timestamp encoder, and edits the response in place. The demo's botocore hooks call them on parsed
@@ -28,11 +34,14 @@ own calls.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ecs_audit.demo.estate import Backstory
@@ -89,6 +98,14 @@ class RegionFacts:
     scaling: dict[str, list[str]] = field(default_factory=dict)
     # Amazon Inspector was activated in this region (for any resource type)
     inspector: bool = False
+    # every route table of the region, as DescribeRouteTables describes it
+    route_tables: list[dict[str, Any]] = field(default_factory=list)
+    # "repository@digest" -> the compressed size of the image's layers (what ECR reports)
+    image_sizes: dict[str, int] = field(default_factory=dict)
+    # the repository filters (wildcards) of the registry's enhanced scanning rules; empty under BASIC
+    enhanced_scanning: list[str] = field(default_factory=list)
+    # "application/group" -> the deployment group as BatchGetDeploymentGroups describes it
+    deployment_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def service(self, arn: str) -> dict[str, Any] | None:
         for service in self.services.values():
@@ -130,22 +147,31 @@ def collect_facts(
     now = now or datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     facts = EstateFacts(account_id=account, now=now, backstory=backstory or Backstory())
     for region in regions:
-        facts.regions[region] = _region_facts(client_for, region, account)
+        facts.regions[region] = _region_facts(client_for, region, account, facts.backstory)
     return facts
 
 
-def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id: str) -> RegionFacts:
+def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id: str, backstory: Backstory) -> RegionFacts:
     ec2 = client_for("ec2", region)
     ecs = client_for("ecs", region)
     ecr = client_for("ecr", region)
     out = RegionFacts()
     for subnet in ec2.describe_subnets()["Subnets"]:
         out.subnet_az[subnet["SubnetId"]] = subnet["AvailabilityZone"]
+    out.route_tables = ec2.describe_route_tables()["RouteTables"]
+    scanning = ecr.get_registry_scanning_configuration().get("scanningConfiguration") or {}
+    if scanning.get("scanType") == "ENHANCED":
+        out.enhanced_scanning = [f["filter"] for rule in scanning.get("rules", []) for f in rule.get("repositoryFilters", [])]
     for repository in ecr.describe_repositories().get("repositories", []):
         host, _, name = repository["repositoryUri"].partition("/")
-        for image in ecr.describe_images(repositoryName=repository["repositoryName"]).get("imageDetails", []):
+        images = ecr.describe_images(repositoryName=repository["repositoryName"]).get("imageDetails", [])
+        for image in images:
             for tag in image.get("imageTags", []):
                 out.image_digests[f"{host}/{name}:{tag}"] = image["imageDigest"]
+        if images:
+            ids = [{"imageDigest": image["imageDigest"]} for image in images]
+            for image in ecr.batch_get_image(repositoryName=repository["repositoryName"], imageIds=ids).get("images", []):
+                out.image_sizes[f"{repository['repositoryName']}@{image['imageId']['imageDigest']}"] = _layers_size(image.get("imageManifest", ""))
     for cluster_arn in ecs.list_clusters()["clusterArns"]:
         instances = ecs.list_container_instances(cluster=cluster_arn).get("containerInstanceArns", [])
         if instances:
@@ -173,6 +199,7 @@ def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id
             "fargate_agent": extra.get("ECS_FARGATE_AGENT_MANAGEMENT") == "ENABLED",
             "ec2_agent": extra.get("EC2_AGENT_MANAGEMENT") == "ENABLED",
         }
+    out.deployment_groups = _deployment_groups(client_for("codedeploy", region), backstory)
     status = client_for("inspector2", region).batch_get_account_status(accountIds=[account_id])
     out.inspector = any((a.get("state") or {}).get("status") == "ENABLED" for a in status.get("accounts", []))
     scaling = client_for("application-autoscaling", region)
@@ -193,6 +220,30 @@ def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id
                     for c in td.get("containerDefinitions", [])
                 ],
             }
+    return out
+
+
+def _layers_size(manifest: str) -> int:
+    """The compressed size of an image manifest's layers: what ECR's imageSizeInBytes reports."""
+    try:
+        return sum(int(layer.get("size", 0)) for layer in json.loads(manifest).get("layers", []))
+    except (ValueError, AttributeError, TypeError):
+        return 0
+
+
+def _deployment_groups(codedeploy: Any, backstory: Backstory) -> dict[str, dict[str, Any]]:
+    """ECS deployment groups as BatchGetDeploymentGroups returns them: moto's GetDeploymentGroup
+    without its empty placeholders, with what moto drops (alarmConfiguration) from the backstory."""
+    out: dict[str, dict[str, Any]] = {}
+    for application in codedeploy.list_applications().get("applications", []):
+        for name in codedeploy.list_deployment_groups(applicationName=application).get("deploymentGroups", []):
+            info = codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=name)["deploymentGroupInfo"]
+            info = {k: v for k, v in info.items() if v not in ({}, None, "None")}
+            key = f"{application}/{name}"
+            info["deploymentGroupId"] = str(uuid.uuid5(_NAMESPACE, key))  # moto's is random on every run
+            info["alarmConfiguration"] = {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []}
+            info.update(copy.deepcopy(dict(backstory.deployment_groups.get(key, {}))))
+            out[key] = info
     return out
 
 
@@ -465,8 +516,41 @@ def enrich_inspector_account_status(params: Mapping[str, Any], response: dict[st
             )
 
 
+def enrich_describe_images(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    """moto reports the size of an image's config as its imageSizeInBytes; ECR reports its layers'.
+    Under enhanced scanning ECR reports each image ACTIVE (Inspector rescans it continuously) with a
+    summary of its findings (the demo's Inspector has none)."""
+    rf = facts.region(region)
+    for image in response.get("imageDetails", []):
+        size = rf.image_sizes.get(f"{image.get('repositoryName')}@{image.get('imageDigest')}")
+        if size:
+            image["imageSizeInBytes"] = size
+        if "imageScanStatus" not in image and any(fnmatchcase(image.get("repositoryName", ""), f) for f in rf.enhanced_scanning):
+            image["imageScanStatus"] = {"status": "ACTIVE", "description": "Continuous scan is selected for image."}
+            scanned = facts.now - timedelta(hours=3)
+            image["imageScanFindingsSummary"] = {"imageScanCompletedAt": ts(scanned), "vulnerabilitySourceUpdatedAt": ts(scanned - timedelta(hours=1)),
+                                                 "findingSeverityCounts": {}}
+
+
+def enrich_describe_route_tables(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    """AWS keeps every route table associated with any of the subnets an `association.subnet-id` filter
+    names; moto only those whose subnets are all among them, or that have all of them. Add the others
+    (on the last page, when that is the only filter)."""
+    filters = params.get("Filters") or []
+    if len(filters) != 1 or filters[0].get("Name") != "association.subnet-id" or params.get("RouteTableIds") or response.get("NextToken"):
+        return
+    subnets = set(filters[0].get("Values") or [])
+    tables = response.setdefault("RouteTables", [])
+    returned = {t.get("RouteTableId") for t in tables}
+    for table in facts.region(region).route_tables:
+        if table["RouteTableId"] not in returned and any(a.get("SubnetId") in subnets for a in table.get("Associations", [])):
+            tables.append(copy.deepcopy(table))
+
+
 # Keyed "<botocore service name>.<Operation>".
 ENRICHERS: dict[str, Enricher] = {
+    "ec2.DescribeRouteTables": enrich_describe_route_tables,
+    "ecr.DescribeImages": enrich_describe_images,
     "inspector2.BatchGetAccountStatus": enrich_inspector_account_status,
     "ecs.DescribeTaskDefinition": enrich_describe_task_definition,
     "ecs.DescribeTasks": enrich_describe_tasks,
@@ -667,7 +751,25 @@ def stub_inspector_get_configuration(params: Mapping[str, Any], region: str, fac
     }
 
 
+def stub_codedeploy_batch_get_deployment_groups(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    """The named deployment groups of one application; those that do not exist are named in errorMessage."""
+    application = params.get("applicationName", "")
+    groups = facts.region(region).deployment_groups
+    found, missing = [], []
+    for name in params.get("deploymentGroupNames") or []:
+        group = groups.get(f"{application}/{name}")
+        if group is None:
+            missing.append(name)
+        else:
+            found.append(copy.deepcopy(group))
+    answer: dict[str, Any] = {"deploymentGroupsInfo": found}
+    if missing:
+        answer["errorMessage"] = f"Deployment groups {', '.join(missing)} do not exist for application {application}."
+    return answer
+
+
 STUBS: dict[str, Stub] = {
+    "codedeploy.BatchGetDeploymentGroups": stub_codedeploy_batch_get_deployment_groups,
     "inspector2.GetConfiguration": stub_inspector_get_configuration,
     "guardduty.ListCoverage": stub_guardduty_list_coverage,
     "compute-optimizer.GetECSServiceRecommendations": stub_compute_optimizer_ecs_recommendations,

@@ -57,8 +57,12 @@ WEB_API_PREVIOUS_SHA = "3f9c2ab84e1d7c60b5a29f1e8d4c7b03a6e95d21"
 WEB_API_CURRENT_SHA = "8d41e7c05b2f9a3e6c1d7048b9e2f5a1c3d6e8b7"
 PAYMENTS_PREVIOUS_SHA = "c71a3e9b2d5f8046a1e3c7b9d2f4a6e8b0c1d3f5"
 PAYMENTS_CURRENT_SHA = "5e2b9d1c7a4f08e3b6d2c9a1f5e7b3d0c8a4f261"
+SEARCH_API_SHA = "a4c19e7f2b6d3058e1c9b7a2d4f6e8c0b3a5d7e9"  # live in prod
+SEARCH_API_RC_SHA = "e07b2d9c4a1f6e3b8d5c2a9f7e1b4d6c3a8f0e52"  # the release candidate staging runs
+IMAGE_RESIZER_VERSION = "3.4.1"
 
 ADOT_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"
+FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4"
 APPMESH_ENVOY_IMAGE = "840364872350.dkr.ecr.us-east-1.amazonaws.com/aws-appmesh-envoy:v1.27.3.0-prod"
 
 MANAGED_TASK_EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -66,6 +70,9 @@ ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 AUDIT_ROLE = "ecs-audit-readonly"
 ECS_INSTANCE_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
+CODEDEPLOY_ECS_POLICY = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
+# The Amazon ECS-optimised Amazon Linux 2 AMI (in moto's catalogue as in AWS's).
+ECS_OPTIMIZED_AMI = "ami-0d75e18107f482a72"  # amzn2-ami-ecs-kernel-5.10-hvm-2.0.20251112-x86_64-ebs
 
 # Who registered which revision and how long ago; who created which service. AWS returns these
 # (registeredBy, registeredAt, createdBy, createdAt); moto does not, so the demo hooks add them from here.
@@ -92,11 +99,14 @@ class Backstory:
     `services` maps `cluster/service` to (principal, days ago) of its creation; `utilisation` maps
     `cluster/service` to its measured use (seeded as Container Insights metrics where Container
     Insights is on; Compute Optimizer's recommendations follow from it too). Anything not listed was
-    done by the default principals, with ages derived from revision numbers, at a moderate utilisation."""
+    done by the default principals, with ages derived from revision numbers, at a moderate utilisation.
+    `deployment_groups` maps `application/group` to the CodeDeploy deployment-group fields moto keeps
+    but never returns (alarmConfiguration): the seeding sends them, the demo's answers return them."""
 
     registrations: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     services: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     utilisation: Mapping[str, Utilisation] = field(default_factory=dict)
+    deployment_groups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     default_registrar: str = CI_SESSION
     default_service_creator: str = IAC_ROLE_ARN
     default_utilisation: Utilisation = Utilisation(cpu=(0.35, 0.6), memory=(0.5, 0.65))
@@ -121,7 +131,10 @@ DEMO_BACKSTORY = Backstory(
         "nightly-export:2": (CI_SESSION, 301),
         "nightly-export:3": (CI_SESSION, 88),
         "invoice-export:1": (CI_SESSION, 14),
+        "search-api:1": (CI_SESSION, 12),
+        "search-api-staging:1": (CI_SESSION, 1),
         "eu-west-1/web-api:1": (CI_SESSION, 2),
+        "eu-west-1/image-resizer:1": (CI_SESSION, 3),
     },
     services={
         "prod/web-api": (IAC_ROLE_ARN, 210),
@@ -130,6 +143,9 @@ DEMO_BACKSTORY = Backstory(
         "legacy/legacy-api": (LEGACY_ADMIN_USER, 640),
         "legacy/nightly-export": (LEGACY_ADMIN_USER, 560),
         "prod-eu/web-api": (IAC_ROLE_ARN, 95),
+        "prod-eu/image-resizer": (IAC_ROLE_ARN, 3),
+        "search/search-api": (IAC_ROLE_ARN, 150),
+        "search/search-api-staging": (LEGACY_ADMIN_USER, 45),
     },
     utilisation={
         "prod/web-api": Utilisation(cpu=(0.31, 0.64), memory=(0.47, 0.68)),
@@ -138,6 +154,14 @@ DEMO_BACKSTORY = Backstory(
         "prod-eu/web-api": Utilisation(cpu=(0.22, 0.45), memory=(0.41, 0.55)),
         # Runs out of memory under load (no Container Insights there: only Compute Optimizer sees it).
         "legacy/legacy-api": Utilisation(cpu=(0.48, 0.81), memory=(0.83, 0.97)),
+        "search/search-api": Utilisation(cpu=(0.52, 0.79), memory=(0.61, 0.72)),
+        "search/search-api-staging": Utilisation(cpu=(0.04, 0.3), memory=(0.55, 0.6)),
+    },
+    deployment_groups={
+        # Production deployments stop and roll back when the new task set answers 5xx.
+        "search-api/search-api-prod": {
+            "alarmConfiguration": {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "search-api-5xx"}]},
+        },
     },
     ecs_agent_version="1.68.2",
     docker_version="DockerVersion: 20.10.25",
@@ -408,7 +432,8 @@ def seed_identity(seeder: Seeder) -> Identity:
     )
 
     trust = ecs_tasks_trust(acct)
-    for service, secret_reads in (("web-api", ["secretsmanager:GetSecretValue"]), ("payments", ["secretsmanager:GetSecretValue", "ssm:GetParameters"])):
+    for service, secret_reads in (("web-api", ["secretsmanager:GetSecretValue"]), ("payments", ["secretsmanager:GetSecretValue", "ssm:GetParameters"]),
+                                  ("search-api", ["secretsmanager:GetSecretValue"])):
         ids.roles[f"{service}-execution"] = role(
             seeder, f"{service}-execution", path="/ecs/", trust=trust, description=f"ECS task execution role of {service}",
             managed=[MANAGED_TASK_EXECUTION_POLICY],
@@ -432,6 +457,33 @@ def seed_identity(seeder: Seeder) -> Identity:
                 "queue": policy((["sqs:SendMessage"], f"arn:aws:sqs:us-east-1:{acct}:payments-settlement"))},
         tags={"Environment": "prod", "Service": "payments"},
     )
+    # search-api: its staging service reuses these roles (one team, one set of roles).
+    ids.roles["search-api-task"] = role(
+        seeder, "search-api-task", path="/ecs/", trust=trust, description="Task role of search-api",
+        inline={"index": policy((["es:ESHttpGet", "es:ESHttpPost"], f"arn:aws:es:us-east-1:{acct}:domain/search-*/*"))},
+        tags={"Environment": "prod", "Service": "search-api"},
+    )
+    ids.roles["image-resizer-execution"] = role(
+        seeder, "image-resizer-execution", path="/ecs/", trust=trust, description="ECS task execution role of image-resizer",
+        managed=[MANAGED_TASK_EXECUTION_POLICY], tags={"Environment": "prod", "Service": "image-resizer"},
+    )
+    ids.roles["image-resizer-task"] = role(
+        seeder, "image-resizer-task", path="/ecs/", trust=trust, description="Task role of image-resizer",
+        inline={"media": policy((["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::example-corp-media-eu/*"))},
+        tags={"Environment": "prod", "Service": "image-resizer"},
+    )
+    service_trust = lambda principal: json.dumps(  # noqa: E731
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]}
+    )
+    ids.roles["ecsCodeDeployRole"] = role(
+        seeder, "ecsCodeDeployRole", trust=service_trust("codedeploy.amazonaws.com"), description="CodeDeploy blue/green for ECS",
+        managed=[CODEDEPLOY_ECS_POLICY], tags={"ManagedBy": "terraform"},
+    )
+    ids.roles["vpc-flow-logs"] = role(
+        seeder, "vpc-flow-logs", trust=service_trust("vpc-flow-logs.amazonaws.com"), description="VPC flow logs to CloudWatch Logs",
+        inline={"deliver": policy((["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], f"arn:aws:logs:*:{acct}:log-group:/vpc/*"))},
+        tags={"ManagedBy": "terraform"},
+    )
     # Legacy: the classic console-made roles, no source-account condition, one of them admin.
     legacy_trust = ecs_tasks_trust(None)
     ids.roles["ecsTaskExecutionRole"] = role(
@@ -446,8 +498,7 @@ def seed_identity(seeder: Seeder) -> Identity:
         seeder, "legacy-api-task", trust=legacy_trust, description="legacy-api task role",
         inline={"s3": policy(("s3:*", "*"))},
     )
-    ec2_trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-    ids.roles["ecsInstanceRole"] = role(seeder, "ecsInstanceRole", trust=ec2_trust, description="ECS container instances", managed=[ECS_INSTANCE_POLICY])
+    ids.roles["ecsInstanceRole"] = role(seeder, "ecsInstanceRole", trust=service_trust("ec2.amazonaws.com"), description="ECS container instances", managed=[ECS_INSTANCE_POLICY])
     iam.create_instance_profile(InstanceProfileName="ecsInstanceRole")
     iam.add_role_to_instance_profile(InstanceProfileName="ecsInstanceRole", RoleName="ecsInstanceRole")
     return ids
@@ -560,10 +611,13 @@ def log_group(seeder: Seeder, region: str, name: str, *, retention_days: int | N
         logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
 
 
-def awslogs(group: str, region: str, prefix: str, *, non_blocking: bool = True) -> dict[str, Any]:
+def awslogs(group: str, region: str, prefix: str, *, mode: str | None = "non-blocking") -> dict[str, Any]:
+    """An awslogs configuration; `mode` None leaves the delivery mode to the account default."""
     options = {"awslogs-group": group, "awslogs-region": region, "awslogs-stream-prefix": prefix}
-    if non_blocking:
+    if mode == "non-blocking":
         options |= {"mode": "non-blocking", "max-buffer-size": "25m"}
+    elif mode:
+        options["mode"] = mode
     return {"logDriver": "awslogs", "options": options}
 
 
@@ -589,6 +643,7 @@ def create_service(
     subnets: Sequence[str] = (),
     security_groups: Sequence[str] = (),
     public_ip: bool = False,
+    controller: str = "ECS",
     load_balancers: Sequence[Mapping[str, Any]] = (),
     service_registries: Sequence[Mapping[str, Any]] = (),
     tags: Mapping[str, str] | None = None,
@@ -607,7 +662,7 @@ def create_service(
         "desiredCount": desired,
         "launchType": launch_type,
         "schedulingStrategy": "REPLICA",
-        "deploymentController": {"type": "ECS"},
+        "deploymentController": {"type": controller},
         "tags": tags_list(tags or {}),
     }
     if platform_version:
@@ -650,7 +705,10 @@ def start_service_tasks(
     `service:<name>`, startedBy the deployment id, spread round-robin over the subnets."""
     ecs = seeder.client("ecs", region)
     described = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
-    deployment = described["deployments"][0]["id"] if described.get("deployments") else "ecs-svc/0"
+    if described.get("deployments"):
+        deployment = described["deployments"][0]["id"]
+    else:  # CODE_DEPLOY: the task set CodeDeploy created (moto creates none), by a stable id
+        deployment = "ecs-svc/" + str(int(hashlib.sha256(described["serviceArn"].encode()).hexdigest(), 16) % 10**19)
     arns = []
     for index in range(count):
         kwargs: dict[str, Any] = {
@@ -673,6 +731,41 @@ def start_service_tasks(
             }
         arns.extend(t["taskArn"] for t in ecs.run_task(**kwargs)["tasks"])
     return arns
+
+
+def register_container_instance(seeder: Seeder, region: str, *, cluster: str, instance: Mapping[str, Any], backstory: Backstory) -> str:
+    """What the ECS agent does when an instance boots: register it, with its identity document."""
+    document = {
+        "accountId": seeder.account_id, "architecture": instance.get("Architecture", "x86_64"),
+        "availabilityZone": instance["Placement"]["AvailabilityZone"], "imageId": instance["ImageId"],
+        "instanceId": instance["InstanceId"], "instanceType": instance["InstanceType"], "privateIp": instance.get("PrivateIpAddress"),
+        "region": region, "version": "2017-09-30",
+    }
+    return seeder.client("ecs", region).register_container_instance(
+        cluster=cluster, instanceIdentityDocument=json.dumps(document),
+        versionInfo={"agentVersion": backstory.ecs_agent_version, "agentHash": hashlib.sha1(backstory.ecs_agent_version.encode()).hexdigest()[:8],
+                     "dockerVersion": backstory.docker_version},
+    )["containerInstance"]["containerInstanceArn"]
+
+
+def service_auto_scaling(
+    seeder: Seeder, region: str, *, cluster: str, service: str, minimum: int, maximum: int, targets: Sequence[tuple[str, float]]
+) -> None:
+    """A scalable target on the service's desired count, with target tracking on CPU and/or memory."""
+    aas = seeder.client("application-autoscaling", region)
+    resource = f"service/{cluster}/{service}"
+    aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource, ScalableDimension="ecs:service:DesiredCount",
+                                 MinCapacity=minimum, MaxCapacity=maximum)
+    for metric, value in targets:
+        aas.put_scaling_policy(
+            PolicyName=f"{service}-{metric.lower()}-target-tracking", ServiceNamespace="ecs", ResourceId=resource,
+            ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": f"ECSServiceAverage{metric}Utilization"},
+                "ScaleOutCooldown": 60, "ScaleInCooldown": 300,
+            },
+        )
 
 
 def rolling_update(*, circuit_breaker: bool, minimum: int = 100, maximum: int = 200, **extra: Any) -> dict[str, Any]:
@@ -825,7 +918,7 @@ def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
     # Registry: the reference's repositories (immutable, KMS, scan on push, keep two images) and the
     # legacy ones (mutable, AES256, no scanning, no lifecycle policy).
     host = seeder.ecr_host(region)
-    for name, keep in (("web-api", 2), ("payments", 2), ("invoice-export", 5)):
+    for name, keep in (("web-api", 2), ("payments", 2), ("invoice-export", 5), ("search-api", 10)):
         ecr_repository(seeder, region, name, immutable=True, scan_on_push=True, kms_key_arn=ecr_key, keep_images=keep,
                        tags={"Environment": "prod", "ManagedBy": "terraform"})
     for name in ("legacy/reporting", "legacy/legacy-api", "legacy/nightly-export"):
@@ -834,17 +927,26 @@ def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
         ("web-api", WEB_API_PREVIOUS_SHA): 96, ("web-api", WEB_API_CURRENT_SHA): 98,
         ("payments", PAYMENTS_PREVIOUS_SHA): 141, ("payments", PAYMENTS_CURRENT_SHA): 143,
         ("invoice-export", "2026.11.0"): 210,
+        ("search-api", SEARCH_API_SHA): 412, ("search-api", SEARCH_API_RC_SHA): 415,
         ("legacy/reporting", "latest"): 1480, ("legacy/legacy-api", "latest"): 690,
         ("legacy/nightly-export", "1.8.0"): 320, ("legacy/nightly-export", "1.9.0"): 325,
     }
     for (repo, tag), size in images.items():
         estate.images[f"{host}/{repo}:{tag}"] = push_image(seeder, region, repo, tag, size_mib=size)
-    for repo, tag in (("web-api", WEB_API_CURRENT_SHA), ("payments", PAYMENTS_CURRENT_SHA)):
+    for repo, tag in (("web-api", WEB_API_CURRENT_SHA), ("payments", PAYMENTS_CURRENT_SHA), ("search-api", SEARCH_API_SHA), ("search-api", SEARCH_API_RC_SHA)):
         scan_result(seeder, region, repo, tag, estate.images[f"{host}/{repo}:{tag}"], {"LOW": 2, "INFORMATIONAL": 3})
     scan_result(
         seeder, region, "legacy/reporting", "latest", estate.images[f"{host}/legacy/reporting:latest"], {"CRITICAL": 3, "HIGH": 11, "MEDIUM": 24},
         [{"name": "CVE-2024-6387", "severity": "CRITICAL", "description": "regreSSHion: OpenSSH signal handler race condition",
           "uri": "https://nvd.nist.gov/vuln/detail/CVE-2024-6387", "attributes": [{"key": "package_name", "value": "openssh"}]}],
+    )
+    # Opened "for the partner's nightly pull" in 2023, to everyone: no principal, no condition.
+    seeder.client("ecr", region).set_repository_policy(
+        repositoryName="legacy/reporting",
+        policyText=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "PartnerPull", "Effect": "Allow", "Principal": "*",
+            "Action": ["ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability"],
+        }]}),
     )
 
     # Logs: 30-day retention for prod (KMS), none for legacy.
@@ -902,12 +1004,12 @@ def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
         HealthCheckCustomConfig={"FailureThreshold": 1},
     )["Service"]["Arn"]
 
-    # GuardDuty with ECS runtime monitoring for Fargate; EC2 agent management off (legacy runs on EC2).
+    # GuardDuty with ECS runtime monitoring, the agent managed on Fargate and on the container instances.
     seeder.client("guardduty", region).create_detector(
         Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES",
         Features=[{"Name": "RUNTIME_MONITORING", "Status": "ENABLED",
                    "AdditionalConfiguration": [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "ENABLED"},
-                                               {"Name": "EC2_AGENT_MANAGEMENT", "Status": "DISABLED"}]}],
+                                               {"Name": "EC2_AGENT_MANAGEMENT", "Status": "ENABLED"}]}],
         Tags={"ManagedBy": "terraform"},
     )
 
@@ -918,6 +1020,7 @@ def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
     seed_prod_cluster(seeder, estate, prod_key=prod_key, payments_registry=payments_registry)
     seed_legacy_cluster(seeder, estate)
     seed_batch_clusters(seeder, estate)
+    seed_search_cluster(seeder, estate, prod_key=prod_key)
 
 
 def seed_prod_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str, payments_registry: str) -> None:
@@ -1076,21 +1179,8 @@ def seed_prod_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str, paym
     )
 
     # Service auto scaling: target tracking on CPU and memory at 60 %.
-    aas = seeder.client("application-autoscaling", region)
     for service, low, high, targets in (("web-api", 3, 12, (("CPU", 60.0), ("Memory", 60.0))), ("payments", 2, 6, (("CPU", 50.0),))):
-        resource = f"service/prod/{service}"
-        aas.register_scalable_target(ServiceNamespace="ecs", ResourceId=resource, ScalableDimension="ecs:service:DesiredCount",
-                                     MinCapacity=low, MaxCapacity=high)
-        for metric, value in targets:
-            aas.put_scaling_policy(
-                PolicyName=f"{service}-{metric.lower()}-target-tracking", ServiceNamespace="ecs", ResourceId=resource,
-                ScalableDimension="ecs:service:DesiredCount", PolicyType="TargetTrackingScaling",
-                TargetTrackingScalingPolicyConfiguration={
-                    "TargetValue": value,
-                    "PredefinedMetricSpecification": {"PredefinedMetricType": f"ECSServiceAverage{metric}Utilization"},
-                    "ScaleOutCooldown": 60, "ScaleInCooldown": 300,
-                },
-            )
+        service_auto_scaling(seeder, region, cluster="prod", service=service, minimum=low, maximum=high, targets=targets)
 
     # Monitoring: Container Insights data for both services; alarms that page the on-call rotation on
     # web-api's CPU and 5xx rate and on payments' memory.
@@ -1123,19 +1213,12 @@ def seed_legacy_cluster(seeder: Seeder, estate: DemoEstate) -> None:
     )["cluster"]["clusterArn"]
 
     # One hand-launched container instance (ECS-optimised AL2, in a public subnet).
-    ami = "ami-0d75e18107f482a72"  # amzn2-ami-ecs-kernel-5.10-hvm-2.0.20251112-x86_64-ebs in moto's catalogue
     instance = ec2.run_instances(
-        ImageId=ami, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=net.public_subnets[0],
+        ImageId=ECS_OPTIMIZED_AMI, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=net.public_subnets[0],
         SecurityGroupIds=[net.security_groups["legacy-ecs-instances"]], IamInstanceProfile={"Name": "ecsInstanceRole"},
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "legacy-ecs-1"}]}],
     )["Instances"][0]
-    document = {
-        "accountId": seeder.account_id, "architecture": "x86_64", "availabilityZone": net.azs[0], "imageId": ami,
-        "instanceId": instance["InstanceId"], "instanceType": "m5.large", "privateIp": instance.get("PrivateIpAddress", "10.20.128.10"),
-        "region": region, "version": "2017-09-30",
-    }
-    ecs.register_container_instance(cluster="legacy", instanceIdentityDocument=json.dumps(document),
-                                    versionInfo={"agentVersion": "1.68.2", "agentHash": "4a3b1f2c", "dockerVersion": "DockerVersion: 20.10.25"})
+    register_container_instance(seeder, region, cluster="legacy", instance=instance, backstory=estate.backstory)
 
     # reporting: EC2, bridge mode, and most of the classic mistakes in one task definition.
     estate.task_definitions["reporting:1"] = register(
@@ -1154,7 +1237,9 @@ def seed_legacy_cluster(seeder: Seeder, estate: DemoEstate) -> None:
                 "memory": 1024,
                 "essential": True,
                 "privileged": True,
-                "linuxParameters": {"capabilities": {"add": ["SYS_ADMIN"]}},
+                # s3fs mounts the reports bucket: FUSE wants SYS_ADMIN, /dev/fuse and no AppArmor profile.
+                "linuxParameters": {"capabilities": {"add": ["SYS_ADMIN"]}, "devices": [{"hostPath": "/dev/fuse"}]},
+                "dockerSecurityOptions": ["apparmor:unconfined"],
                 "portMappings": [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}],
                 "environment": [
                     {"name": "DB_HOST", "value": "reporting-db.cluster-cx1example.us-east-1.rds.amazonaws.com"},
@@ -1168,8 +1253,11 @@ def seed_legacy_cluster(seeder: Seeder, estate: DemoEstate) -> None:
         ],
         volumes=[{"name": "docker-socket", "host": {"sourcePath": "/var/run/docker.sock"}}],
     )
+    # Host port 8080 on a single instance: a new task cannot start beside the old one, so deployments
+    # were made to stop it first (minimum 0 %, maximum 100 %). With no logs, people debug through ECS Exec.
     estate.services["legacy/reporting"] = create_service(
         seeder, region, cluster="legacy", name="reporting", task_definition="reporting:1", desired=1, launch_type="EC2",
+        update=rolling_update(circuit_breaker=False, minimum=0, maximum=100, enableExecuteCommand=True),
     )
     estate.tasks["legacy/reporting"] = start_service_tasks(seeder, region, cluster="legacy", service="reporting", count=1, launch_type="EC2")
 
@@ -1198,7 +1286,7 @@ def seed_legacy_cluster(seeder: Seeder, estate: DemoEstate) -> None:
                 "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
                 "environment": [{"name": "SPRING_PROFILES_ACTIVE", "value": "prod"}, {"name": "JAVA_OPTS", "value": "-Xmx512m"}],
                 "mountPoints": [{"sourceVolume": "uploads", "containerPath": "/data/uploads"}],
-                "logConfiguration": awslogs("/ecs/legacy/legacy-api", region, "app", non_blocking=False),
+                "logConfiguration": awslogs("/ecs/legacy/legacy-api", region, "app", mode=None),
                 "dependsOn": [{"containerName": "envoy", "condition": "HEALTHY"}],
             },
             {
@@ -1247,7 +1335,8 @@ def seed_legacy_cluster(seeder: Seeder, estate: DemoEstate) -> None:
             "memory": 512,
             "essential": True,
             "environment": [{"name": "EXPORT_TARGET", "value": "s3://example-corp-exports/nightly/"}],
-            "logConfiguration": awslogs("/ecs/legacy/nightly-export", region, "export", non_blocking=False),
+            # "Not one audit line may be lost": the delivery mode pinned to blocking.
+            "logConfiguration": awslogs("/ecs/legacy/nightly-export", region, "export", mode="blocking"),
         }
         if token:
             container["environment"].append(dict(token))
@@ -1276,7 +1365,7 @@ def seed_batch_clusters(seeder: Seeder, estate: DemoEstate) -> None:
     # An EC2 Auto Scaling capacity provider, scaled to zero between runs.
     autoscaling = seeder.client("autoscaling", region)
     autoscaling.create_launch_configuration(
-        LaunchConfigurationName="batch-ecs-al2023", ImageId="ami-0d75e18107f482a72", InstanceType="c6i.xlarge", IamInstanceProfile="ecsInstanceRole",
+        LaunchConfigurationName="batch-ecs-al2023", ImageId=ECS_OPTIMIZED_AMI, InstanceType="c6i.xlarge", IamInstanceProfile="ecsInstanceRole",
     )
     autoscaling.create_auto_scaling_group(
         AutoScalingGroupName="batch-ecs", LaunchConfigurationName="batch-ecs-al2023", MinSize=0, MaxSize=6, DesiredCapacity=0,
@@ -1340,18 +1429,281 @@ def seed_batch_clusters(seeder: Seeder, estate: DemoEstate) -> None:
     )["cluster"]["clusterArn"]
 
 
+def seed_search_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str) -> None:
+    """`search`: EC2 capacity the search team shares between `search-api` (prod) and
+    `search-api-staging`, both deployed blue/green by CodeDeploy behind one internal ALB.
+
+    search-api is run with care (EFS through an access point with IAM and TLS, rollback on failure and
+    on its 5xx alarm, HTTPS only); the shortcuts are the team's: a capacity provider without managed
+    scaling, a Packer-built golden AMI on one instance, the listener's security policy left at the
+    2016 default, a FireLens router without a CPU share, CPU target tracking at 85 %. The staging
+    service shows what is left behind: a hand-made deployment group that never rolls back, a secret
+    deleted in a clean-up but still referenced, an EFS mount target in one of its two AZs."""
+    region = HOME_REGION
+    net = estate.networks[region]
+    roles = estate.identity.roles
+    host = seeder.ecr_host(region)
+    ecs = seeder.client("ecs", region)
+    ec2 = seeder.client("ec2", region)
+    vpc_cidr = "10.20.0.0/16"
+    security_group(seeder, net, "search-internal-alb", "search ALB: HTTPS from the VPC", cidr_ingress=[(443, 443, vpc_cidr), (8443, 8443, vpc_cidr)])
+    for service in ("search-api", "search-api-staging"):
+        security_group(seeder, net, f"{service}-tasks", f"{service} tasks: only the search ALB on 8080", group_ingress=[(8080, 8080, "search-internal-alb")])
+    security_group(seeder, net, "search-efs", "search dictionaries: NFS from search-api tasks", group_ingress=[(2049, 2049, "search-api-tasks")])
+    security_group(seeder, net, "search-staging-efs", "staging dictionaries: NFS from the VPC", cidr_ingress=[(2049, 2049, vpc_cidr)])
+    security_group(seeder, net, "search-ecs-instances", "search container instances: egress only")
+
+    # Capacity: an Auto Scaling group of two instances, the second launched from the team's golden AMI
+    # (Packer, on top of the ECS-optimised AMI), and a capacity provider made without managed scaling.
+    autoscaling = seeder.client("autoscaling", region)
+    launch = dict(InstanceType="r6i.large", IamInstanceProfile="ecsInstanceRole", SecurityGroups=[net.security_groups["search-ecs-instances"]])
+    autoscaling.create_launch_configuration(LaunchConfigurationName="search-ecs-v1", ImageId=ECS_OPTIMIZED_AMI, **launch)
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="search-ecs", LaunchConfigurationName="search-ecs-v1", MinSize=1, MaxSize=4, DesiredCapacity=1,
+        VPCZoneIdentifier=",".join(net.private_subnets), Tags=[{"Key": "Name", "Value": "search-ecs", "PropagateAtLaunch": True}],
+    )
+    first = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["search-ecs"])["AutoScalingGroups"][0]["Instances"][0]["InstanceId"]
+    golden = ec2.create_image(InstanceId=first, Name="search-ecs-golden-2026.10.2", Description="search team golden image (Packer)")["ImageId"]
+    autoscaling.create_launch_configuration(LaunchConfigurationName="search-ecs-v2", ImageId=golden, **launch)
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="search-ecs", LaunchConfigurationName="search-ecs-v2", DesiredCapacity=2)
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["search-ecs"])["AutoScalingGroups"][0]
+    ecs.create_capacity_provider(
+        name="search-ec2",
+        autoScalingGroupProvider={"autoScalingGroupArn": group["AutoScalingGroupARN"], "managedScaling": {"status": "DISABLED"},
+                                  "managedTerminationProtection": "DISABLED"},
+        tags=tags_list({"Environment": "prod", "Team": "search"}),
+    )
+    estate.clusters[f"{region}/search"] = ecs.create_cluster(
+        clusterName="search",
+        settings=[{"name": "containerInsights", "value": "enabled"}],
+        capacityProviders=["search-ec2"],
+        defaultCapacityProviderStrategy=[{"capacityProvider": "search-ec2", "weight": 1}],
+        tags=tags_list({"Environment": "prod", "IaC": "terraform", "Team": "search"}),
+    )["cluster"]["clusterArn"]
+    instances = ec2.describe_instances(InstanceIds=sorted(i["InstanceId"] for i in group["Instances"]))["Reservations"]
+    for instance in sorted((i for r in instances for i in r["Instances"]), key=lambda i: i["LaunchTime"]):
+        register_container_instance(seeder, region, cluster="search", instance=instance, backstory=estate.backstory)
+
+    # Logs, secrets (staging's went in a clean-up of "unused" secrets), the dictionaries on EFS.
+    log_group(seeder, region, "/ecs/search/search-api", retention_days=30, kms_key_arn=prod_key, tags={"Environment": "prod"})
+    log_group(seeder, region, "/ecs/search/search-api-staging", retention_days=7, tags={"Environment": "staging"})
+    sm = seeder.client("secretsmanager", region)
+    for environment in ("prod", "staging"):
+        name = f"{environment}/search-api/opensearch"
+        estate.secrets[name] = sm.create_secret(Name=name, KmsKeyId=prod_key, SecretString="{\"username\":\"search-api\"}",
+                                                Tags=[{"Key": "Environment", "Value": environment}])["ARN"]
+    sm.delete_secret(SecretId=estate.secrets["staging/search-api/opensearch"], ForceDeleteWithoutRecovery=True)
+    efs = seeder.client("efs", region)
+    dictionaries = efs.create_file_system(
+        CreationToken="search-dictionaries", PerformanceMode="generalPurpose", Encrypted=True, KmsKeyId=prod_key,
+        Tags=[{"Key": "Name", "Value": "search-dictionaries"}, {"Key": "Environment", "Value": "prod"}],
+    )["FileSystemId"]
+    access_point = efs.create_access_point(
+        FileSystemId=dictionaries, PosixUser={"Uid": 10001, "Gid": 10001},
+        RootDirectory={"Path": "/dictionaries", "CreationInfo": {"OwnerUid": 10001, "OwnerGid": 10001, "Permissions": "750"}},
+        Tags=[{"Key": "Name", "Value": "search-api"}],
+    )["AccessPointId"]
+    for subnet in net.private_subnets:
+        efs.create_mount_target(FileSystemId=dictionaries, SubnetId=subnet, SecurityGroups=[net.security_groups["search-efs"]])
+    staging_dictionaries = efs.create_file_system(
+        CreationToken="search-staging-dictionaries", PerformanceMode="generalPurpose", Encrypted=True,
+        Tags=[{"Key": "Name", "Value": "search-staging-dictionaries"}, {"Key": "Environment", "Value": "staging"}],
+    )["FileSystemId"]
+    efs.create_mount_target(FileSystemId=staging_dictionaries, SubnetId=net.private_subnets[0], SecurityGroups=[net.security_groups["search-staging-efs"]])
+
+    # The internal ALB: a blue/green target-group pair per service, HTTPS on the 2016 default policy.
+    elbv2 = seeder.client("elbv2", region)
+    alb = elbv2.create_load_balancer(
+        Name="search-internal", Subnets=net.private_subnets, SecurityGroups=[net.security_groups["search-internal-alb"]],
+        Scheme="internal", Type="application", Tags=[{"Key": "Environment", "Value": "prod"}, {"Key": "Team", "Value": "search"}],
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    estate.load_balancers["search-internal"] = alb
+    for service in ("search-api", "search-api-staging"):
+        for color in ("blue", "green"):
+            tg = elbv2.create_target_group(
+                Name=f"{service}-{color}", Protocol="HTTP", Port=8080, VpcId=net.vpc_id, TargetType="ip", HealthCheckProtocol="HTTP",
+                HealthCheckPath="/actuator/health", HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=3,
+                UnhealthyThresholdCount=3, Matcher={"HttpCode": "200"},
+            )["TargetGroups"][0]["TargetGroupArn"]
+            elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
+            estate.target_groups[f"{service}-{color}"] = tg
+    certificate = seeder.client("acm", region).request_certificate(DomainName="search.internal.example.com", ValidationMethod="DNS")["CertificateArn"]
+    listeners = {
+        service: elbv2.create_listener(
+            LoadBalancerArn=alb, Protocol="HTTPS", Port=port, SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": certificate}],
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": estate.target_groups[f"{service}-blue"]}],
+        )["Listeners"][0]["ListenerArn"]
+        for service, port in (("search-api", 443), ("search-api-staging", 8443))
+    }
+
+    # Task definitions: the app logs through a FireLens router (AWS's example container: root, no CPU).
+    def firelens(group: str) -> dict[str, Any]:
+        return {"logDriver": "awsfirelens", "options": {"Name": "cloudwatch_logs", "region": region, "log_group_name": group,
+                                                        "log_stream_prefix": "app/", "auto_create_group": "false"}}
+
+    def log_router(group: str) -> dict[str, Any]:
+        return {"name": "log-router", "image": FLUENT_BIT_IMAGE, "essential": True, "memoryReservation": 64, "user": "0",
+                "firelensConfiguration": {"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}},
+                "logConfiguration": awslogs(group, region, "firelens")}
+
+    def app(sha: str, environment: str, **settings: Any) -> dict[str, Any]:
+        return {
+            "name": "app", "image": f"{host}/search-api:{sha}", "essential": True, "user": "10001", "readonlyRootFilesystem": True,
+            "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+            "environment": [{"name": "SPRING_PROFILES_ACTIVE", "value": environment}, {"name": "JAVA_TOOL_OPTIONS", "value": "-XX:MaxRAMPercentage=75"}],
+            "secrets": [{"name": "OPENSEARCH_PASSWORD", "valueFrom": f"{estate.secrets[f'{environment}/search-api/opensearch']}:password::"}],
+            "mountPoints": [{"sourceVolume": "dictionaries", "containerPath": "/opt/search/dictionaries", "readOnly": True}],
+            "logConfiguration": firelens(f"/ecs/search/search-api{'' if environment == 'prod' else '-' + environment}"),
+            "dependsOn": [{"containerName": "log-router", "condition": "START"}],
+            **settings,
+        }
+
+    search = dict(taskRoleArn=roles["search-api-task"], executionRoleArn=roles["search-api-execution"], networkMode="awsvpc", requiresCompatibilities=["EC2"])
+    estate.task_definitions["search-api:1"] = register(
+        seeder, region, family="search-api", cpu="1024", memory="3072", **search,
+        containerDefinitions=[
+            app(SEARCH_API_SHA, "prod", cpu=960, memoryReservation=2560, memory=2944, stopTimeout=30,
+                healthCheck={"command": ["CMD-SHELL", "curl -fsS http://localhost:8080/actuator/health || exit 1"],
+                             "interval": 15, "timeout": 5, "retries": 3, "startPeriod": 60}),
+            log_router("/ecs/search/search-api"),
+        ],
+        volumes=[{"name": "dictionaries", "efsVolumeConfiguration": {
+            "fileSystemId": dictionaries, "transitEncryption": "ENABLED", "authorizationConfig": {"accessPointId": access_point, "iam": "ENABLED"}}}],
+        tags={"Environment": "prod", "Service": "search-api", "Version": SEARCH_API_SHA[:12], "ManagedBy": "terraform"},
+    )
+    # Staging: the app's hard limit is the whole task, with the router on top; a health check copied
+    # from a tutorial (one retry, no start period).
+    estate.task_definitions["search-api-staging:1"] = register(
+        seeder, region, family="search-api-staging", cpu="512", memory="1024", **search,
+        containerDefinitions=[
+            app(SEARCH_API_RC_SHA, "staging", cpu=512, memory=1024,
+                healthCheck={"command": ["CMD-SHELL", "curl -f http://localhost:8080/actuator/health"], "interval": 30, "timeout": 5, "retries": 1}),
+            log_router("/ecs/search/search-api-staging"),
+        ],
+        volumes=[{"name": "dictionaries", "efsVolumeConfiguration": {"fileSystemId": staging_dictionaries, "transitEncryption": "ENABLED"}}],
+        tags={"Environment": "staging", "Service": "search-api"},
+    )
+
+    for service, desired, subnets, settings in (
+        ("search-api", 2, net.private_subnets, dict(tags={"Environment": "prod", "IaC": "terraform", "Team": "search"}, propagate_tags="TASK_DEFINITION",
+                                                  update={"healthCheckGracePeriodSeconds": 90, "enableECSManagedTags": True})),
+        ("search-api-staging", 1, net.private_subnets[:2], dict(tags={"Environment": "staging", "Team": "search"})),
+    ):
+        groups = [net.security_groups[f"{service}-tasks"]]
+        estate.services[f"search/{service}"] = create_service(
+            seeder, region, cluster="search", name=service, task_definition=f"{service}:1", desired=desired, launch_type="EC2",
+            controller="CODE_DEPLOY", subnets=subnets, security_groups=groups,
+            load_balancers=[{"targetGroupArn": estate.target_groups[f"{service}-blue"], "containerName": "app", "containerPort": 8080}],
+            **settings,
+        )
+        estate.tasks[f"search/{service}"] = start_service_tasks(
+            seeder, region, cluster="search", service=service, count=desired, launch_type="EC2", subnets=subnets, security_groups=groups,
+        )
+
+    # CodeDeploy: prod rolls back on failure and on its 5xx alarm; the staging group, made by hand for a
+    # test, never rolls back.
+    codedeploy = seeder.client("codedeploy", region)
+    codedeploy.create_application(applicationName="search-api", computePlatform="ECS", tags=[{"Key": "Team", "Value": "search"}])
+    for group_name, service, rollback in (
+        ("search-api-prod", "search-api", {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]}),
+        ("search-api-staging", "search-api-staging", {"enabled": False, "events": []}),
+    ):
+        codedeploy.create_deployment_group(
+            applicationName="search-api", deploymentGroupName=group_name, serviceRoleArn=roles["ecsCodeDeployRole"],
+            deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            blueGreenDeploymentConfiguration={
+                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5},
+                "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
+            },
+            loadBalancerInfo={"targetGroupPairInfoList": [{
+                "targetGroups": [{"name": f"{service}-blue"}, {"name": f"{service}-green"}],
+                "prodTrafficRoute": {"listenerArns": [listeners[service]]},
+            }]},
+            ecsServices=[{"serviceName": service, "clusterName": "search"}],
+            autoRollbackConfiguration=rollback,
+            **estate.backstory.deployment_groups.get(f"search-api/{group_name}", {}),
+        )
+
+    # Scaling packed tight to save instance hours; the prod alarm CodeDeploy watches; Container Insights.
+    service_auto_scaling(seeder, region, cluster="search", service="search-api", minimum=2, maximum=6, targets=(("CPU", 85.0),))
+    oncall = seeder.client("sns", region).create_topic(Name="search-oncall", Tags=[{"Key": "Team", "Value": "search"}])["TopicArn"]
+    alarm(seeder, region, "search-api-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", statistic="Sum",
+          dimensions={"LoadBalancer": _lb_dimension(alb), "TargetGroup": _lb_dimension(estate.target_groups["search-api-blue"])},
+          threshold=10, actions=[oncall], description="search-api answers 5xx")
+    for service, cpu, memory, tasks in (("search-api", 1024, 3072, 2), ("search-api-staging", 512, 1024, 1)):
+        container_insights_metrics(seeder, region, cluster="search", service=service, task_cpu=cpu, task_memory=memory, tasks=tasks,
+                                   use=estate.backstory.utilisation_of("search", service), now=estate.now)
+
+
 def seed_second_region(seeder: Seeder, estate: DemoEstate) -> None:
-    """eu-west-1: one service, two AZs, its image pulled across regions from us-east-1; GuardDuty without
-    runtime monitoring."""
+    """eu-west-1, set up later and by Terraform: web-api behind an internet-facing ALB done right (HTTPS
+    on a current TLS policy, HTTP redirected, a WAF web ACL), VPC flow logs, ENI trunking on, ECR
+    with enhanced scanning and Amazon Inspector rescanning continuously. Its gaps: web-api's image is
+    still pulled across regions from us-east-1, two AZs only, GuardDuty without runtime monitoring, and
+    `image-resizer`, moved to the EC2 launch type before any container instance was there to run it."""
     region = SECOND_REGION
     ids = estate.identity
     key = kms_key(seeder, region, "prod-ecs", "ECS Exec sessions and logs (prod-eu)", ids)
     net = seed_network(seeder, region, name="prod-eu", cidr_prefix="10.40", azs=("eu-west-1a", "eu-west-1b"))
     estate.networks[region] = net
+    security_group(seeder, net, "prod-eu-web-alb", "public ALB", cidr_ingress=[(80, 80, "0.0.0.0/0"), (443, 443, "0.0.0.0/0"), (443, 443, "::/0")])
     security_group(seeder, net, "web-api-tasks", "web-api tasks", cidr_ingress=[(8080, 8080, "10.40.0.0/16")])
+    security_group(seeder, net, "image-resizer-tasks", "image-resizer tasks: only web-api on 8080", group_ingress=[(8080, 8080, "web-api-tasks")])
     log_group(seeder, region, "/ecs/prod-eu/web-api", retention_days=30, kms_key_arn=key, tags={"Environment": "prod"})
+    log_group(seeder, region, "/ecs/prod-eu/image-resizer", retention_days=30, kms_key_arn=key, tags={"Environment": "prod"})
+    log_group(seeder, region, "/vpc/prod-eu/flow-logs", retention_days=90, kms_key_arn=key, tags={"Environment": "prod"})
+    ec2 = seeder.client("ec2", region)
+    ec2.create_flow_logs(
+        ResourceIds=[net.vpc_id], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
+        LogGroupName="/vpc/prod-eu/flow-logs", DeliverLogsPermissionArn=ids.roles["vpc-flow-logs"],
+        TagSpecifications=[{"ResourceType": "vpc-flow-log", "Tags": [{"Key": "Name", "Value": "prod-eu-vpc"}]}],
+    )
     seeder.client("guardduty", region).create_detector(Enable=True, FindingPublishingFrequency="SIX_HOURS")
     ecs = seeder.client("ecs", region)
+    ecs.put_account_setting(name="awsvpcTrunking", value="enabled")
+
+    # The registry: enhanced scanning, rescanned continuously by Amazon Inspector.
+    seeder.client("ecr", region).put_registry_scanning_configuration(
+        scanType="ENHANCED", rules=[{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
+    )
+    seeder.client("inspector2", region).enable(accountIds=[seeder.account_id], resourceTypes=["ECR"])
+    ecr_repository(seeder, region, "image-resizer", immutable=True, scan_on_push=False, kms_key_arn=key, keep_images=10,
+                   tags={"Environment": "prod", "ManagedBy": "terraform"})
+    resizer_image = f"{seeder.ecr_host(region)}/image-resizer:{IMAGE_RESIZER_VERSION}"
+    estate.images[resizer_image] = push_image(seeder, region, "image-resizer", IMAGE_RESIZER_VERSION, size_mib=236)
+
+    # The public ALB: HTTPS on a TLS 1.2+ policy, HTTP redirected, AWS's common rule set in front.
+    elbv2 = seeder.client("elbv2", region)
+    alb = elbv2.create_load_balancer(
+        Name="prod-eu-web", Subnets=net.public_subnets, SecurityGroups=[net.security_groups["prod-eu-web-alb"]],
+        Scheme="internet-facing", Type="application", IpAddressType="ipv4",
+        Tags=[{"Key": "Environment", "Value": "prod"}, {"Key": "ManagedBy", "Value": "terraform"}],
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=alb, Attributes=[{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}])
+    estate.load_balancers["prod-eu-web"] = alb
+    target_group = elbv2.create_target_group(
+        Name="web-api-eu", Protocol="HTTP", Port=8080, VpcId=net.vpc_id, TargetType="ip", HealthCheckProtocol="HTTP",
+        HealthCheckPath="/healthz", HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=2,
+        UnhealthyThresholdCount=3, Matcher={"HttpCode": "200"},
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.modify_target_group_attributes(TargetGroupArn=target_group, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
+    estate.target_groups["web-api-eu"] = target_group
+    certificate = seeder.client("acm", region).request_certificate(DomainName="eu.example-corp.com", ValidationMethod="DNS")["CertificateArn"]
+    elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTPS", Port=443, SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                          Certificates=[{"CertificateArn": certificate}], DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
+    elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+    waf = seeder.client("wafv2", region)
+    visibility = lambda name: {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}  # noqa: E731
+    web_acl = waf.create_web_acl(
+        Name="prod-eu-web", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=visibility("prod-eu-web"),
+        Rules=[{"Name": "aws-common", "Priority": 0, "OverrideAction": {"None": {}}, "VisibilityConfig": visibility("aws-common"),
+                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}}}],
+        Tags=[{"Key": "ManagedBy", "Value": "terraform"}],
+    )["Summary"]["ARN"]
+    waf.associate_web_acl(WebACLArn=web_acl, ResourceArn=alb)
+
     estate.clusters[f"{region}/prod-eu"] = ecs.create_cluster(
         clusterName="prod-eu",
         settings=[{"name": "containerInsights", "value": "enabled"}],
@@ -1389,8 +1741,9 @@ def seed_second_region(seeder: Seeder, estate: DemoEstate) -> None:
     estate.services["prod-eu/web-api"] = create_service(
         seeder, region, cluster="prod-eu", name="web-api", task_definition="web-api:1", desired=2, platform_version="LATEST",
         subnets=net.private_subnets, security_groups=[net.security_groups["web-api-tasks"]],
+        load_balancers=[{"targetGroupArn": target_group, "containerName": "app", "containerPort": 8080}],
         tags={"Environment": "prod", "IaC": "ecspresso"}, propagate_tags="TASK_DEFINITION",
-        update=rolling_update(circuit_breaker=True, enableECSManagedTags=True),
+        update=rolling_update(circuit_breaker=True, enableECSManagedTags=True, healthCheckGracePeriodSeconds=30),
     )
     estate.tasks["prod-eu/web-api"] = start_service_tasks(
         seeder, region, cluster="prod-eu", service="web-api", count=2, platform_version="1.4.0",
@@ -1398,3 +1751,41 @@ def seed_second_region(seeder: Seeder, estate: DemoEstate) -> None:
     )
     container_insights_metrics(seeder, region, cluster="prod-eu", service="web-api", task_cpu=256, task_memory=512, tasks=2,
                                use=estate.backstory.utilisation_of("prod-eu", "web-api"), now=estate.now)
+
+    # image-resizer: awsvpc on the EC2 launch type (ENI trunking for density), from this region's
+    # registry; no container instance has joined the cluster, so none of its tasks can be placed.
+    estate.task_definitions[f"{region}/image-resizer:1"] = register(
+        seeder, region,
+        family="image-resizer",
+        taskRoleArn=ids.roles["image-resizer-task"],
+        executionRoleArn=ids.roles["image-resizer-execution"],
+        networkMode="awsvpc",
+        requiresCompatibilities=["EC2"],
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[
+            {
+                "name": "resizer",
+                "image": resizer_image,
+                "cpu": 1024,
+                "memoryReservation": 1536,
+                "memory": 2048,
+                "essential": True,
+                "readonlyRootFilesystem": True,
+                "user": "10001",
+                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+                "environment": [{"name": "MEDIA_BUCKET", "value": "example-corp-media-eu"}],
+                "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/tmp"}],
+                "healthCheck": {"command": ["CMD", "/usr/local/bin/resizer", "healthcheck"], "interval": 15, "timeout": 5, "retries": 3, "startPeriod": 20},
+                "logConfiguration": awslogs("/ecs/prod-eu/image-resizer", region, "resizer"),
+            }
+        ],
+        volumes=[{"name": "scratch"}],
+        tags={"Environment": "prod", "Service": "image-resizer", "Version": IMAGE_RESIZER_VERSION},
+    )
+    estate.services["prod-eu/image-resizer"] = create_service(
+        seeder, region, cluster="prod-eu", name="image-resizer", task_definition="image-resizer:1", desired=2, running=0, launch_type="EC2",
+        subnets=net.private_subnets, security_groups=[net.security_groups["image-resizer-tasks"]],
+        tags={"Environment": "prod", "IaC": "terraform"}, propagate_tags="SERVICE",
+        update=rolling_update(circuit_breaker=True, enableECSManagedTags=True),
+    )

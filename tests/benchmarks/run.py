@@ -14,6 +14,7 @@ the few operations moto has no handler for, as an opted-in account with nothing 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -23,7 +24,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tests.benchmarks.estate import ACCOUNT_ID, FULL, SMOKE, EstatePlan, EstateShape, plan_estate, seed
 from tests.benchmarks.minimum import minimum_calls
@@ -71,7 +71,7 @@ def _inspector_disabled(call: Call, reply: Reply) -> Reply | None:
         return None
     disabled = {"status": "DISABLED"}
     body["accounts"] = [{"accountId": ACCOUNT_ID, "state": disabled, "resourceState": {k: disabled for k in ("ec2", "ecr", "lambda")}}]
-    return Reply(reply.status, reply.headers, __import__("json").dumps(body).encode())
+    return Reply(reply.status, reply.headers, json.dumps(body).encode())
 
 
 @dataclass
@@ -123,14 +123,32 @@ def audit(server: MotoServer, plan: EstatePlan, latency_ms: int, work: Path, ext
     with BenchProxy(server.url, plan, latency_ms / 1000) as proxy:
         stdout_path, stderr_path = work / f"stdout-{latency_ms}", work / f"stderr-{latency_ms}"
         with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
+            rss_path = work / f"rss-{latency_ms}"
             started = time.perf_counter()
-            process = subprocess.Popen(args, env=_env(work / "home", proxy.url), cwd=str(work), stdout=stdout, stderr=stderr)
-            _, status, usage = os.wait4(process.pid, 0)
+            done = subprocess.run(
+                [sys.executable, "-S", "-c", _LAUNCHER, str(rss_path), *args],
+                env=_env(work / "home", proxy.url), cwd=str(work), stdout=stdout, stderr=stderr,
+            )
             wall = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
         calls = Counter(c.action for c in proxy.calls)
         statuses = Counter(c.status or 0 for c in proxy.calls)
-    return RunResult(latency_ms, wall, process.returncode, usage.ru_maxrss / 1024, calls, statuses, out, stderr_path.read_text())
+    max_rss_mb = int(rss_path.read_text()) / 1024
+    return RunResult(latency_ms, wall, done.returncode, max_rss_mb, calls, statuses, out, stderr_path.read_text())
+
+
+# Peak RSS of the CLI: Linux carries a process's high-water mark across fork and exec, so a child of
+# this process (hundreds of MB of moto) would report at least this process's size. A small launcher
+# forks the CLI instead and reports its ru_maxrss (kB), which then includes at most the launcher's
+# few MB.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def evaluate_and_render(snapshot: Path, work: Path, repeat: int = 3) -> float:

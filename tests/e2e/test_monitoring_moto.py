@@ -364,13 +364,13 @@ def test_calls_are_targeted_and_batched(scanned: Scan) -> None:
     for region in (HOME, OTHER):
         # one detector per region; coverage only where runtime monitoring is on
         assert count["guardduty.ListDetectors", region] == 1 and count["guardduty.GetDetector", region] == 1
-        # every replica service of a region in one call (up to 50 resource ids)
+        # the region's whole ecs namespace in one call (50 targets a page)
         assert count["application-autoscaling.DescribeScalableTargets", region] == 1
         assert count["compute-optimizer.GetECSServiceRecommendations", region] == 1
         assert count["cloudwatch.GetMetricData", region] == 1
     assert count["guardduty.ListCoverage", HOME] == 1 and count["guardduty.ListCoverage", OTHER] == 0
-    # policies only for the three services with a scalable target
-    assert count["application-autoscaling.DescribeScalingPolicies", HOME] == 3
+    # policies only where some service has a scalable target: the namespace's, 10 a page
+    assert count["application-autoscaling.DescribeScalingPolicies", HOME] == 1
     assert count["application-autoscaling.DescribeScalingPolicies", OTHER] == 0
     # CodeDeploy only where CODE_DEPLOY services run, and only the ECS application's groups
     assert [c.key for c in scanned.calls if c.service == "codedeploy" and c.region == OTHER] == []

@@ -34,6 +34,7 @@ class FakeEcs:
             n += count
         self.tasks = {c: [f"{PREFIX}task/{c.rsplit('/', 1)[1]}/{i:032x}" for i in range(tasks_per_cluster)] for c in self.clusters}
         self.denied: set[tuple[str, str]] = set()
+        self.extra_revisions: dict[str, int] = {}  # family -> its number of ACTIVE revisions (default 2)
 
     def family_of(self, service_arn: str) -> str:
         return "svc-" + service_arn.rsplit("/s", 1)[1]
@@ -45,7 +46,7 @@ class FakeEcs:
         api.on("ecs.DescribeServices", self.describe_services)
         api.on("ecs.ListTasks", self.list_tasks)
         api.on("ecs.DescribeTasks", self.describe_tasks)
-        api.on("ecs.ListTaskDefinitionFamilies", lambda p: page(["orphan"], p, "families", 100, 100))
+        api.on("ecs.ListTaskDefinitionFamilies", lambda p: page(self.all_families(), p, "families", 100, 100))
         api.on("ecs.ListTaskDefinitions", self.list_task_definitions)
         api.on("ecs.DescribeTaskDefinition", self.describe_task_definition)
         api.on("ecs.ListAccountSettings", lambda p: page([{"name": "awsvpcTrunking", "value": "enabled"}], p, "settings", 10, 10))
@@ -96,10 +97,20 @@ class FakeEcs:
             "failures": [],
         }
 
+    def revisions(self, family: str, status: str) -> list[int]:
+        if status == "ACTIVE":
+            return list(range(1, self.extra_revisions.get(family, 2) + 1))
+        return []
+
+    def all_families(self) -> list[str]:
+        services = [self.family_of(a) for arns in self.services.values() for a in arns]
+        return sorted({*services, "standalone", "orphan", *self.extra_revisions})
+
     def list_task_definitions(self, p: dict[str, Any]) -> dict[str, Any]:
-        family = p["familyPrefix"]
-        revisions = [1, 2] if p["status"] == "ACTIVE" else []
-        return page([_td_arn(family, r) for r in revisions], p, "taskDefinitionArns", 100, 100)
+        self._deny("ListTaskDefinitions", p.get("familyPrefix", "*"))
+        families = [p["familyPrefix"]] if "familyPrefix" in p else self.all_families()
+        arns = [_td_arn(f, r) for f in families for r in self.revisions(f, p["status"])]
+        return page(arns, p, "taskDefinitionArns", 100, 100)
 
     def describe_task_definition(self, p: dict[str, Any]) -> dict[str, Any]:
         ref = p["taskDefinition"].rsplit("/", 1)[-1]
@@ -184,6 +195,40 @@ def test_history_depth_bounds_the_calls_and_marks_truncation():
     api, ctx, inventory = _collect(FakeEcs([1]), history_depth=0)
     assert all(h.history_truncated for h in inventory.families)
     assert all(not h.older_revisions for h in inventory.families)
+
+
+def test_revisions_are_listed_for_the_whole_region_which_also_names_the_families():
+    api, ctx, inventory = _collect(FakeEcs([30, 30]))  # 60 in-use families, 124 ACTIVE revisions
+    listings = [p for key, p in api.requests if key == "ecs.ListTaskDefinitions"]
+    assert all("familyPrefix" not in p for p in listings)
+    assert api.calls["ecs.ListTaskDefinitions"] == 2 + 1  # ACTIVE: two pages of 100; INACTIVE: one
+    assert api.calls["ecs.ListTaskDefinitionFamilies"] == 0
+    assert "orphan" in {td.family for td in inventory.task_definitions}
+    assert len(inventory.families) == 60 and ctx.errors == []
+
+
+def test_a_region_wide_listing_longer_than_the_per_family_way_falls_back_to_it():
+    fake = FakeEcs([1])
+    fake.extra_revisions["retired"] = 450  # a family that runs nowhere, with a long history
+    api, ctx, inventory = _collect(fake)
+    per_family = [p["familyPrefix"] for key, p in api.requests if key == "ecs.ListTaskDefinitions" and "familyPrefix" in p]
+    assert sorted(per_family) == ["svc-0"]  # ACTIVE only: the INACTIVE list fitted in its budget
+    # the budget: one page per in-use family, plus one for ListTaskDefinitionFamilies
+    assert api.calls["ecs.ListTaskDefinitions"] == 2 + 1 + 1
+    assert api.calls["ecs.ListTaskDefinitionFamilies"] == 1
+    assert {td.family for td in inventory.task_definitions} >= {"svc-0", "retired", "orphan"}
+    assert inventory.families[0].active_revisions == [1, 2] and ctx.errors == []
+
+
+def test_a_failed_region_wide_listing_is_recorded_against_the_in_use_families():
+    fake = FakeEcs([2])
+    fake.denied.add(("ListTaskDefinitions", "*"))
+    api, ctx, inventory = _collect(fake)
+    (error,) = {(e.action, e.context, tuple(e.resources)) for e in ctx.errors}
+    assert error == ("ecs:ListTaskDefinitions", "history", (f"{PREFIX}task-definition/svc-0", f"{PREFIX}task-definition/svc-1"))
+    assert inventory.families == []
+    # the families that run nowhere still come from ListTaskDefinitionFamilies
+    assert "orphan" in {td.family for td in inventory.task_definitions}
 
 
 @pytest.mark.parametrize("operation", ["CreateCluster", "DeleteService", "RegisterTaskDefinition"])

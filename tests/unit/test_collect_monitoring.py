@@ -141,10 +141,13 @@ def test_a_denied_get_detector_never_reads_as_guardduty_off():
 
 
 class FakeScaling:
-    def __init__(self, scaled: set[str], policies_per_target: int = 1):
+    """The region's ecs namespace: targets of `scaled` resource ids, and also of services not audited."""
+
+    def __init__(self, scaled: set[str], policies_per_target: int = 1, unaudited: int = 0):
         self.scaled = scaled
         self.policies_per_target = policies_per_target
-        self.denied_ids: set[str] = set()
+        self.others = {f"service/other/x{i:03d}" for i in range(unaudited)}
+        self.denied = False
 
     def install(self, api: FakeApi) -> None:
         api.on("application-autoscaling.DescribeScalableTargets", self.targets)
@@ -152,25 +155,22 @@ class FakeScaling:
 
     def targets(self, p: dict[str, Any]) -> dict[str, Any]:
         assert p["ServiceNamespace"] == "ecs" and p["ScalableDimension"] == "ecs:service:DesiredCount"
-        ids = p["ResourceIds"]
-        assert 1 <= len(ids) <= 50, len(ids)
-        if self.denied_ids & set(ids):
+        if self.denied:
             raise DENIED
         found = [
             {"ServiceNamespace": "ecs", "ResourceId": r, "ScalableDimension": "ecs:service:DesiredCount", "MinCapacity": 2, "MaxCapacity": 8}
-            for r in ids
-            if r in self.scaled
+            for r in sorted(self.scaled | self.others)
         ]
         return pascal_page(found, p, "ScalableTargets", "MaxResults", 50, 50)
 
     def policies(self, p: dict[str, Any]) -> dict[str, Any]:
-        assert p["ServiceNamespace"] == "ecs" and p["ResourceId"] in self.scaled
+        assert p["ServiceNamespace"] == "ecs" and "ResourceId" not in p
         items = [
             {
                 "PolicyName": f"p{i}",
-                "PolicyARN": f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:scalingPolicy:x:resource/ecs/{p['ResourceId']}:policyName/p{i}",
+                "PolicyARN": f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:scalingPolicy:x:resource/ecs/{resource}:policyName/p{i}",
                 "ServiceNamespace": "ecs",
-                "ResourceId": p["ResourceId"],
+                "ResourceId": resource,
                 "ScalableDimension": "ecs:service:DesiredCount",
                 "PolicyType": "TargetTrackingScaling",
                 "TargetTrackingScalingPolicyConfiguration": {
@@ -178,41 +178,53 @@ class FakeScaling:
                     "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
                 },
             }
+            for resource in sorted(self.scaled | self.others)
             for i in range(self.policies_per_target)
         ]
         return pascal_page(items, p, "ScalingPolicies", "MaxResults", 10, 10)
 
 
-def test_scalable_targets_are_asked_for_50_services_a_call_and_policies_only_for_scaled_services():
+def test_scaling_is_read_for_the_whole_namespace_in_pages_and_kept_for_the_audited_services():
     services = _services(120) + [{"serviceName": "daemon", "cluster": "c1", "schedulingStrategy": "DAEMON"}]
     scaled = {f"service/c1/s{i:03d}" for i in range(0, 120, 4)}  # 30 services
-    fake = FakeScaling(scaled, policies_per_target=12)
+    fake = FakeScaling(scaled, policies_per_target=3, unaudited=5)
     api = FakeApi()
     fake.install(api)
     ctx = _context(api)
     part = autoscaling_collector.collect(ctx, AuditConfig(), _region(services))
     assert ctx.errors == [] and part is not None
-    assert api.calls["application-autoscaling.DescribeScalableTargets"] == 3
-    asked = [r for key, p in api.requests if key.endswith("DescribeScalableTargets") for r in p["ResourceIds"]]
-    assert sorted(asked) == sorted(f"service/c1/s{i:03d}" for i in range(120))  # each once, never the DAEMON one
-    assert api.calls["application-autoscaling.DescribeScalingPolicies"] == 30 * 2  # 12 policies: two pages of 10
-    assert len(part.scalable_targets) == 30 and len(part.policies) == 30 * 12
+    assert api.calls["application-autoscaling.DescribeScalableTargets"] == 1  # 35 targets: one page of 50
+    assert api.calls["application-autoscaling.DescribeScalingPolicies"] == 11  # 105 policies: 10 a page
+    assert len(part.scalable_targets) == 30 and len(part.policies) == 30 * 3
     target = part.target_for(f"{PREFIX}cluster/c1", "s004")
     assert target is not None and target.min_capacity == 2
     assert part.target_for(f"{PREFIX}cluster/c1", "s001") is None
+    assert [p.policy_name for p in part.policies_for(f"{PREFIX}cluster/c1", "s004")] == ["p0", "p1", "p2"]
 
 
-def test_a_denied_target_batch_is_recorded_against_exactly_its_services():
+def test_scaling_costs_nothing_without_replica_services_and_no_policy_call_without_targets():
+    api = FakeApi()
+    FakeScaling(set()).install(api)
+    ctx = _context(api)
+    daemon = [{"serviceName": "daemon", "cluster": "c1", "schedulingStrategy": "DAEMON"}]
+    assert autoscaling_collector.collect(ctx, AuditConfig(), _region(daemon)) is not None
+    assert sum(api.calls.values()) == 0
+    part = autoscaling_collector.collect(ctx, AuditConfig(), _region(_services(3)))
+    assert part is not None and part.scalable_targets == [] and dict(api.calls) == {"application-autoscaling.DescribeScalableTargets": 1}
+
+
+def test_a_denied_target_listing_is_recorded_against_every_replica_service():
     fake = FakeScaling({"service/c1/s000"})
-    fake.denied_ids = {"service/c1/s060"}
+    fake.denied = True
     api = FakeApi()
     fake.install(api)
     ctx = _context(api)
-    part = autoscaling_collector.collect(ctx, AuditConfig(), _region(_services(70)))
-    assert part is not None and len(part.scalable_targets) == 1
+    services = _services(70) + [{"serviceName": "daemon", "cluster": "c1", "schedulingStrategy": "DAEMON"}]
+    part = autoscaling_collector.collect(ctx, AuditConfig(), _region(services))
+    assert part is not None and part.scalable_targets == []
     (error,) = ctx.errors
     assert error.action == "application-autoscaling:DescribeScalableTargets"
-    assert error.resources == sorted(f"{PREFIX}service/c1/s{i:03d}" for i in range(50, 70))
+    assert error.resources == sorted(f"{PREFIX}service/c1/s{i:03d}" for i in range(70))
 
 
 # --- CodeDeploy ---------------------------------------------------------------------------------
@@ -484,7 +496,7 @@ def test_metric_data_takes_83_services_a_call_and_follows_next_token():
     ctx = _context(api)
     part = cloudwatch_collector.collect(ctx, AuditConfig(), _region(_services(200)))
     assert ctx.errors == [] and part is not None
-    assert fake.queries_per_call == [498, 498, 204]  # 83 + 83 + 34 services, six queries each
+    assert sorted(fake.queries_per_call) == [204, 498, 498]  # 83 + 83 + 34 services, six queries each (concurrent calls)
     assert api.calls["cloudwatch.GetMetricData"] == 6  # two pages per call
     usage = part.utilisation_of(f"{PREFIX}service/c1/s123")
     assert usage is not None and usage.hours == 100
@@ -513,7 +525,7 @@ def test_a_denied_get_metric_data_is_recorded_against_the_services_of_that_call(
     ctx = _context(api)
     part = cloudwatch_collector.collect(ctx, AuditConfig(), _region(_services(90)))
     assert part is not None and part.utilisation == []
-    assert [len(e.resources) for e in ctx.errors] == [83, 7]
+    assert sorted(len(e.resources) for e in ctx.errors) == [7, 83]
     assert {e.action for e in ctx.errors} == {"cloudwatch:GetMetricData"}
 
 
