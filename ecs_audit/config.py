@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
+from ecs_audit.text import one_line
 
 
 class SidecarExcuse(BaseModel):
@@ -109,8 +110,8 @@ def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditC
         config = AuditConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UsageError(f"config {path}: invalid at {where}: {first['msg']}") from None
+        where = one_line(".".join(str(part) for part in first["loc"]))
+        raise UsageError(f"config {path}: invalid at {where}: {one_line(first['msg'])}") from None
     if catalogue is not None:
         known = {entry.id for entry in catalogue.checks}
         for number, excuse in enumerate(config.sidecars, start=1):

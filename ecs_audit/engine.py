@@ -98,8 +98,11 @@ def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) 
     for scope in entry.scope:
         # Per scope: a failure that hides task definitions says nothing about a cluster's own tags.
         relevant = _relevant_errors(scope, registered, view)
+        unlisted = _clusters_unlisted(view) if scope is Scope.ACCOUNT else []
         for subject in subjects_for(scope, view, registered.subject):
             verdict = _verdict_for(entry, registered, subject, relevant, view)
+            if unlisted and verdict.status in (Status.PASS, Status.NOT_APPLICABLE):
+                verdict = _unknown_from(unlisted)
             finding = make_finding(entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict)
             results[(finding.resource.arn, finding.container)] = finding
         for finding in _gap_findings(entry, scope, view, relevant, results):
@@ -109,6 +112,13 @@ def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) 
             else:
                 results[key] = finding
     return list(results.values())
+
+
+def _clusters_unlisted(view: RegionView) -> list[ApiError]:
+    """Region-wide failures to list or describe the clusters. An account-level PASS or NOT_APPLICABLE
+    in such a region could rest on an empty list ("no task definition is in use here"): it becomes
+    UNKNOWN. A FAIL or WARN rests on something found, and stands."""
+    return [e for e in view.errors if e.action in _CLUSTERS and not e.resources and e.context is None]
 
 
 def subjects_for(scope: Scope, view: RegionView, kind: str | None = None) -> Iterator[Subject]:
@@ -264,7 +274,9 @@ def make_finding(
     cluster: str | None,
     verdict: Verdict,
 ) -> Finding:
-    return Finding(
+    # Every value is already of its field's type (a large audit makes tens of thousands of findings:
+    # validating them would copy each one's evidence and references for nothing).
+    return Finding.model_construct(
         check_id=entry.id,
         title=entry.title,
         area=entry.area,
@@ -276,7 +288,7 @@ def make_finding(
         container=container,
         cluster=cluster,
         message=verdict.message,
-        evidence=to_jsonable(verdict.evidence),
+        evidence=to_jsonable(verdict.evidence or {}),
         remediation=entry.remediation,
         references=list(entry.references),
     )

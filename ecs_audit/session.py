@@ -192,6 +192,8 @@ _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _XML_ROOT = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?<(?:[\w.-]+:)?([\w.-]+)")
 _SIGNED_WITH = "ecs_audit_access_key"
 _RENEWED = "ecs_audit_renewed"
+# Renewals one call may trigger: fresh credentials rejected again and again mean renewing does not help.
+_RENEWALS_PER_CALL = 3
 
 
 @dataclass(frozen=True)
@@ -221,15 +223,17 @@ class AssumedRoleCredentials(DeferredRefreshableCredentials):
         self._advisory_refresh_timeout = windows.advisory
         self._mandatory_refresh_timeout = windows.mandatory
 
-    def renew_rejected(self, access_key: str | None) -> None:
+    def renew_rejected(self, access_key: str | None) -> bool:
         """AWS rejected `access_key` as expired: assume the role again, once however many calls saw
-        the rejection. Raises what AssumeRole raised when that fails."""
+        the rejection (False: another call had renewed them already). Raises what AssumeRole raised
+        when that fails."""
         with self._refresh_lock:
             current = self._frozen_credentials
             if current is not None and access_key and current.access_key != access_key:
-                return  # another call has renewed them already
+                return False
             self._cache.clear()
             self._protected_refresh(is_mandatory=True)
+            return True
 
 
 def install_safeguards(client: BaseClient, credentials: Any = None) -> None:
@@ -309,17 +313,19 @@ def _renew_when_expired(credentials: AssumedRoleCredentials) -> Any:
         if not isinstance(error, dict) or error.get("Code") not in EXPIRED_CODES:
             return None
         context = request_dict.setdefault("context", {})
-        if context.get(_RENEWED):
-            return None  # renewed once for this call already: the error stands
-        context[_RENEWED] = True
+        renewals = context.get(_RENEWED, 0)
+        if renewals >= _RENEWALS_PER_CALL:
+            return None  # the error stands
+        context[_RENEWED] = renewals + 1
         try:
-            credentials.renew_rejected(context.get(_SIGNED_WITH))
+            renewed = credentials.renew_rejected(context.get(_SIGNED_WITH))
         except Exception as exc:
             message = " ".join(str(error.get("Message") or "the credentials expired").split())
             error["Message"] = f"{message}; assuming {credentials.role_arn} again failed: {_failure(exc)}"
             return None
-        log.info("the credentials of %s expired: assumed the role again", credentials.role_arn)
-        return 0  # retry at once, signed with the new credentials
+        if renewed:
+            log.info("the credentials of %s expired: assumed the role again", credentials.role_arn)
+        return 0  # retry at once, signed with the current credentials
 
     return renew
 

@@ -165,6 +165,10 @@ class CollectContext:
             self.record(service, operation, skipped[0], skipped[1], resources, context)
         return skipped is not None
 
+    def in_flight(self) -> threading.BoundedSemaphore:
+        """One of the in-flight slots, for a call a collector sends itself (`with ctx.in_flight():`)."""
+        return self._in_flight
+
     def parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Apply `function` to every item on a bounded pool; results in input order. The pool has
         enough threads to keep `max_in_flight` calls in flight: the semaphore, not the pool, caps them."""

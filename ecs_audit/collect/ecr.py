@@ -149,18 +149,28 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         return EcrInventory(collected_at=collected_at)
 
     invalid = [name for name in wanted.repositories if not valid_repository_name(name)]
-    described, missing_repositories = _describe_repositories(ctx, [n for n in wanted.repositories if n not in invalid])
-    missing_repositories = sorted(set(missing_repositories) | set(invalid))
     in_use = set(wanted.in_use_repositories)
+    # Independent calls overlap: the registry's scanning configuration with the repositories, then
+    # every repository's two policies, its images and the KMS keys at once.
+    (described, missing_repositories), scanning = _run_all(
+        ctx,
+        lambda: _describe_repositories(ctx, [n for n in wanted.repositories if n not in invalid]),
+        lambda: _registry_scanning(ctx) if in_use else None,
+    )
+    missing_repositories = sorted(set(missing_repositories) | set(invalid))
     repositories = [r for r in described if r.repository_name in in_use]
-    scanning = _registry_scanning(ctx) if in_use else None
 
-    policies = ctx.parallel(lambda r: (_policy(ctx, "GetLifecyclePolicy", r), _policy(ctx, "GetRepositoryPolicy", r)), repositories)
-    lifecycle = {r.repository_name: p[0] for r, p in zip(repositories, policies) if p[0] is not None}
-    repository_policies = {r.repository_name: p[1] for r, p in zip(repositories, policies) if p[1] is not None}
-
+    policy_calls = [(operation, r) for r in repositories for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy")]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
-    described_images = ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets)
+    policies, described_images, kms_key_managers = _run_all(
+        ctx,
+        lambda: ctx.parallel(lambda call: _policy(ctx, *call), policy_calls),
+        lambda: ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets),
+        lambda: _kms_key_managers(ctx, repositories),
+    )
+    found_policies = [(operation, r.repository_name, p) for (operation, r), p in zip(policy_calls, policies) if p is not None]
+    lifecycle = {name: p for operation, name, p in found_policies if operation == "GetLifecyclePolicy"}
+    repository_policies = {name: p for operation, name, p in found_policies if operation == "GetRepositoryPolicy"}
     images = [image for found, _ in described_images for image in found]
     missing_images = [m for _, gone in described_images for m in gone]
 
@@ -177,11 +187,16 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         registry_scanning=scanning,
         lifecycle_policies=lifecycle,
         repository_policies=repository_policies,
-        kms_key_managers=_kms_key_managers(ctx, repositories),
+        kms_key_managers=kms_key_managers,
         images=sorted(images, key=lambda i: (i.repository_name, i.image_digest)),
         missing_images=sorted(missing_images, key=lambda m: (m.repository, m.digest or "", m.tag or "")),
         scan_findings=sorted(scan_findings, key=lambda s: (s.repository_name, s.image_digest)),
     )
+
+
+def _run_all(ctx: CollectContext, *steps: Callable[[], Any]) -> list[Any]:
+    """Run independent steps concurrently; their results in order."""
+    return ctx.parallel(lambda step: step(), steps)
 
 
 def _repository_arn(ctx: CollectContext, name: str) -> str:
@@ -228,8 +243,7 @@ def _describe_repositories(ctx: CollectContext, names: list[str]) -> tuple[list[
             repositoryNames=batch,
         )
 
-    for batch in batched(names, REPOSITORY_BATCH):
-        responses, absent = _split_absent(batch, call)
+    for responses, absent in ctx.parallel(lambda batch: _split_absent(batch, call), list(batched(names, REPOSITORY_BATCH))):
         missing.extend(absent)
         for response in responses:
             for item in response.get("repositories", []):

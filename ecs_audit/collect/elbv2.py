@@ -44,12 +44,19 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         TargetGroup, "TargetGroupNotFound",
     )
     load_balancer_arns = sorted({arn for tg in target_groups for arn in tg.load_balancer_arns})
-    load_balancers, _ = _describe_all(
-        ctx, "DescribeLoadBalancers", "LoadBalancers", "LoadBalancerArns", load_balancer_arns, LOAD_BALANCER_BATCH,
-        LoadBalancerV2, "LoadBalancerNotFound",
+
+    def load_balancers_and_listeners() -> tuple[list[Any], list[Any]]:
+        found, _ = _describe_all(
+            ctx, "DescribeLoadBalancers", "LoadBalancers", "LoadBalancerArns", load_balancer_arns, LOAD_BALANCER_BATCH,
+            LoadBalancerV2, "LoadBalancerNotFound",
+        )
+        return found, ctx.parallel(lambda lb: _listeners(ctx, lb.load_balancer_arn), found)
+
+    # The target groups' attributes need nothing more: they overlap with the load balancers' calls.
+    attributes, (load_balancers, listeners) = ctx.parallel(
+        lambda step: step(),
+        [lambda: ctx.parallel(lambda tg: _attributes(ctx, tg.target_group_arn), target_groups), load_balancers_and_listeners],
     )
-    attributes = ctx.parallel(lambda tg: _attributes(ctx, tg.target_group_arn), target_groups)
-    listeners = ctx.parallel(lambda lb: _listeners(ctx, lb.load_balancer_arn), load_balancers)
     return LoadBalancingInventory(
         load_balancers=sorted(load_balancers, key=lambda lb: lb.load_balancer_arn),
         target_groups=sorted(target_groups, key=lambda tg: tg.target_group_arn),
@@ -75,8 +82,9 @@ def _describe_all(
     """(described, not found) for `arns`, `batch_size` at a time."""
     found: list[Any] = []
     missing: list[str] = []
-    for batch in batched(arns, batch_size):
-        items = _describe(ctx, operation, result_key, arns_param, batch, not_found)
+    batches = list(batched(arns, batch_size))
+    answers = ctx.parallel(lambda batch: _describe(ctx, operation, result_key, arns_param, batch, not_found), batches)
+    for batch, items in zip(batches, answers):
         if items is ABSENT:
             # One of them is gone: ask one by one to learn which, and keep the rest.
             for arn in batch:

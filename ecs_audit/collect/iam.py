@@ -73,13 +73,17 @@ def _read_role(ctx: CollectContext, arn: str) -> IamRole | Any:
         _malformed(ctx, "GetRole", exc, [arn])
         return None
 
-    attached_items = ctx.paginate(
-        SERVICE,
-        "ListAttachedRolePolicies",
-        "AttachedPolicies",
-        resources=[arn],
-        RoleName=name,
-        PaginationConfig={"PageSize": PAGE_SIZE},
+    # Both lists at once; then every inline policy at once.
+    attached_items, inline_names = ctx.parallel(
+        lambda step: step(),
+        [
+            lambda: ctx.paginate(
+                SERVICE, "ListAttachedRolePolicies", "AttachedPolicies", resources=[arn], RoleName=name, PaginationConfig={"PageSize": PAGE_SIZE}
+            ),
+            lambda: ctx.paginate(
+                SERVICE, "ListRolePolicies", "PolicyNames", resources=[arn], RoleName=name, PaginationConfig={"PageSize": PAGE_SIZE}
+            ),
+        ],
     )
     attached: list[AttachedPolicy] | None = None
     if attached_items is not None:
@@ -88,12 +92,9 @@ def _read_role(ctx: CollectContext, arn: str) -> IamRole | Any:
         except ValidationError as exc:
             _malformed(ctx, "ListAttachedRolePolicies", exc, [arn])
 
-    inline_names = ctx.paginate(
-        SERVICE, "ListRolePolicies", "PolicyNames", resources=[arn], RoleName=name, PaginationConfig={"PageSize": PAGE_SIZE}
-    )
     inline: list[InlinePolicy] | None = None
     if inline_names is not None:
-        inline = [_read_inline_policy(ctx, arn, name, policy_name) for policy_name in sorted(set(inline_names))]
+        inline = ctx.parallel(lambda policy_name: _read_inline_policy(ctx, arn, name, policy_name), sorted(set(inline_names)))
     return IamRole(arn=arn, role=role, attached_policies=attached, inline_policies=inline)
 
 

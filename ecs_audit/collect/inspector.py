@@ -75,8 +75,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     if not digests and not repositories:
         return InspectorInventory(collected_at=collected_at)
 
-    account = _account_status(ctx)
-    configuration = _configuration(ctx)
+    account, configuration = ctx.parallel(lambda step: step(), [lambda: _account_status(ctx), lambda: _configuration(ctx)])
     inventory = InspectorInventory(collected_at=collected_at, account=account, ecr_configuration=configuration)
     if inventory.ecr_status in SCANNING_OFF:
         return inventory

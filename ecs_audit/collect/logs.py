@@ -36,16 +36,20 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     names = referenced_log_groups(ctx, region)
     found: dict[str, LogGroup] = {}
     failed: set[str] = set()
-    for batch in batched(names, GROUP_BATCH):
-        arns = [log_group_arn(n, ctx.partition, ctx.region, ctx.account_id) for n in batch]
-        items = ctx.paginate(
+    batches = list(batched(names, GROUP_BATCH))
+
+    def describe(batch: list[str]) -> list[dict] | None:
+        return ctx.paginate(
             SERVICE,
             "DescribeLogGroups",
             "logGroups",
-            resources=arns,
+            resources=[log_group_arn(n, ctx.partition, ctx.region, ctx.account_id) for n in batch],
             logGroupIdentifiers=batch,
             PaginationConfig={"PageSize": GROUP_BATCH},
         )
+
+    for batch, items in zip(batches, ctx.parallel(describe, batches)):
+        arns = [log_group_arn(n, ctx.partition, ctx.region, ctx.account_id) for n in batch]
         if items is None:
             failed.update(batch)
             continue

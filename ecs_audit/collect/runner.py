@@ -1,14 +1,16 @@
 """Run the collectors over accounts and regions and assemble the inventory.
 
-Per region, collectors run in stages: ECS first (it decides what is in use), then every collector
-that only needs ECS data, then those that need a stage-2 result (Inspector needs ECR's image
-digests, WAF and EC2 need the load balancers, CloudWatch needs service and load-balancer names).
-Collectors of one stage run concurrently. IAM is global and runs once per account at the end.
+Per region, ECS runs first (it decides what is in use); then every other collector at once, each
+starting as soon as the collectors it reads (`after`) are done: Inspector needs ECR's image digests,
+WAF and EC2 the load balancers (EC2 also the EFS mount targets), CloudWatch service and load-balancer
+names. IAM is global: it runs once per account, as soon as every region's ECS collection is done
+(it needs their task definitions' roles), alongside the regions' other collectors.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,7 +52,8 @@ class RegionCollector:
     service: str  # boto3 client name, for errors recorded when the collector itself fails
     collect: Callable[[CollectContext, AuditConfig, RegionInventory], Any]
     operations: tuple[str, ...]
-    stage: int
+    stage: int  # 1: ECS; 2: reads only ECS; 3: also reads the collectors in `after`
+    after: tuple[str, ...] = ()
 
 
 def _ecs(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
@@ -69,10 +72,10 @@ REGION_COLLECTORS: tuple[RegionCollector, ...] = (
     RegionCollector("logs", "logs", logs.collect, logs.OPERATIONS, 2),
     RegionCollector("ssm", "ssm", ssm.collect, ssm.OPERATIONS, 2),
     RegionCollector("secretsmanager", "secretsmanager", secretsmanager.collect, secretsmanager.OPERATIONS, 2),
-    RegionCollector("inspector", "inspector2", inspector.collect, inspector.OPERATIONS, 3),
-    RegionCollector("wafv2", "wafv2", wafv2.collect, wafv2.OPERATIONS, 3),
-    RegionCollector("ec2", "ec2", ec2.collect, ec2.OPERATIONS, 3),
-    RegionCollector("cloudwatch", "cloudwatch", cloudwatch.collect, cloudwatch.OPERATIONS, 3),
+    RegionCollector("inspector", "inspector2", inspector.collect, inspector.OPERATIONS, 3, after=("ecr",)),
+    RegionCollector("wafv2", "wafv2", wafv2.collect, wafv2.OPERATIONS, 3, after=("elbv2",)),
+    RegionCollector("ec2", "ec2", ec2.collect, ec2.OPERATIONS, 3, after=("elbv2", "efs")),
+    RegionCollector("cloudwatch", "cloudwatch", cloudwatch.collect, cloudwatch.OPERATIONS, 3, after=("elbv2",)),
 )
 
 # Every operation any collector may send; the client factory refuses all others.
@@ -116,22 +119,48 @@ def collect_region(
     partition: str,
     max_workers: int = 8,
     max_in_flight: int = 16,
+    on_ecs: Callable[[RegionInventory], None] | None = None,
 ) -> RegionInventory:
+    """One account and region. `on_ecs` receives the inventory (with its errors so far) as soon as
+    the ECS collection is done, before the other collectors run."""
     ctx = CollectContext(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
     )
     inventory = RegionInventory(account_id=account_id, region=region)
-    for stage in sorted({c.stage for c in REGION_COLLECTORS}):
-        collectors = [c for c in REGION_COLLECTORS if c.stage == stage]
-        if stage > 1 and (inventory.ecs is None or (not inventory.ecs.clusters and not ctx.errors)):
-            break  # nothing is in use here (or ECS failed, which is recorded): nothing to follow up
-        snapshot = inventory
-        results = ctx.parallel(lambda c: _run_collector(c, ctx, config, snapshot), collectors)
-        inventory = inventory.model_copy(update={c.field: r for c, r in zip(collectors, results)})
+    first = [c for c in REGION_COLLECTORS if c.stage == 1]
+    results = ctx.parallel(lambda c: _run_collector(c, ctx, config, inventory), first)
+    inventory = inventory.model_copy(update={c.field: r for c, r in zip(first, results)})
+    if on_ecs is not None:
+        on_ecs(inventory.model_copy(update={"errors": list(ctx.errors)}))
+    # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
+    if inventory.ecs is not None and (inventory.ecs.clusters or ctx.errors):
+        inventory = _follow_up(ctx, config, inventory, [c for c in REGION_COLLECTORS if c.stage > 1])
     if inventory.ecs is None and not any(e.service == "ecs" for e in ctx.errors):
         ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
     errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
     return inventory.model_copy(update={"errors": errors})
+
+
+def _follow_up(ctx: CollectContext, config: AuditConfig, base: RegionInventory, collectors: list[RegionCollector]) -> RegionInventory:
+    """Run `collectors` concurrently, each once the collectors in its `after` are done; a collector
+    sees `base` plus the results of those it is after."""
+    results: dict[str, Any] = {}
+    done = {c.field: threading.Event() for c in collectors}
+
+    def run(collector: RegionCollector) -> Any:
+        for field in collector.after:
+            done[field].wait()
+        snapshot = base.model_copy(update={field: results[field] for field in collector.after})
+        try:
+            results[collector.field] = _run_collector(collector, ctx, config, snapshot)
+        finally:
+            done[collector.field].set()
+        return results[collector.field]
+
+    # Stage 2 (no `after`) first: a pool smaller than the list then never waits on work it has not started.
+    ordered = sorted(collectors, key=lambda c: c.stage)
+    values = ctx.parallel(run, ordered)
+    return base.model_copy(update={c.field: value for c, value in zip(ordered, values)})
 
 
 def collect_targets(
@@ -143,31 +172,57 @@ def collect_targets(
     max_in_flight: int = 16,
     progress: Progress | None = None,
 ) -> list[AccountInventory]:
-    """Every reachable (account, region) pair on one bounded pool, then each account's IAM."""
+    """Every reachable (account, region) pair on one bounded pool; each account's IAM on another, from
+    the moment every region of the account has its ECS inventory (the roles to read come from it)."""
     progress = progress or NoProgress()
     pairs = [(t, region) for t in targets if t.clients is not None for region in t.regions]
     progress.start(len(pairs) + sum(1 for t in targets if t.clients is not None))
+    lock = threading.Lock()
+    ecs_parts: dict[int, dict[str, RegionInventory]] = {id(t): {} for t in targets}
+    iam_parts: dict[int, Any] = {}
 
-    def one_region(pair: tuple[Target, str]) -> RegionInventory:
-        target, region = pair
+    def account_wide(target: Target) -> AccountInventory:
         assert target.clients is not None
-        result = collect_region(
-            target.clients, target.account_id, region, config, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
+        regions = [ecs_parts[id(target)][region] for region in target.regions]
+        result = collect_account_wide(
+            target.clients, target.account_id, partition, config, regions, max_workers, max_in_flight=max_in_flight
         )
-        progress.advance(f"{target.account_id} {region}")
+        progress.advance(f"{target.account_id} IAM")
         return result
 
     try:
-        with worker_pool(max_workers, "region") as pool:
+        with worker_pool(max_workers, "account") as account_pool, worker_pool(max_workers, "region") as pool:
+
+            def ecs_done(target: Target, region: RegionInventory) -> None:
+                with lock:
+                    parts = ecs_parts[id(target)]
+                    parts[region.region] = region
+                    ready = len(parts) == len(set(target.regions))
+                if ready:
+                    iam_parts[id(target)] = account_pool.submit(account_wide, target)
+
+            def one_region(pair: tuple[Target, str]) -> RegionInventory:
+                target, region = pair
+                assert target.clients is not None
+                result = collect_region(
+                    target.clients, target.account_id, region, config, partition=partition, max_workers=max_workers,
+                    max_in_flight=max_in_flight, on_ecs=lambda inventory: ecs_done(target, inventory),
+                )
+                progress.advance(f"{target.account_id} {region}")
+                return result
+
+            for target in targets:
+                if target.clients is not None and not target.regions:
+                    iam_parts[id(target)] = account_pool.submit(account_wide, target)
             by_pair = list(pool.map(one_region, pairs))
-        accounts: list[AccountInventory] = []
-        for target in targets:
-            if target.clients is None:
-                accounts.append(AccountInventory(account_id=target.account_id, errors=[target.error] if target.error else []))
-                continue
-            regions = [inv for (t, _), inv in zip(pairs, by_pair) if t is target]
-            accounts.append(collect_account_wide(target.clients, target.account_id, partition, config, regions, max_workers))
-            progress.advance(f"{target.account_id} IAM")
+            accounts: list[AccountInventory] = []
+            for target in targets:
+                if target.clients is None:
+                    accounts.append(AccountInventory(account_id=target.account_id, errors=[target.error] if target.error else []))
+                    continue
+                regions = [inv for (t, _), inv in zip(pairs, by_pair) if t is target]
+                # IAM was collected from the regions' ECS inventories; the account keeps the complete ones.
+                accounts.append(iam_parts[id(target)].result().model_copy(update={"regions": regions}))
     finally:
         progress.stop()
     return accounts
@@ -200,10 +255,13 @@ def collect_account_wide(
     config: AuditConfig,
     regions: list[RegionInventory],
     max_workers: int,
+    *,
+    max_in_flight: int = 16,
 ) -> AccountInventory:
-    """IAM (global): once per account, for the roles of every region."""
+    """IAM (global): once per account, for the roles of every region. Its calls have their own
+    in-flight cap (IAM's rate limits are the account's, not a region's)."""
     home = regions[0].region if regions else "us-east-1"
-    ctx = CollectContext(clients, account_id, home, partition=partition, max_workers=max_workers)
+    ctx = CollectContext(clients, account_id, home, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight)
     iam_inventory = None
     if any(r.ecs is not None and not r.is_empty for r in regions):
         try:

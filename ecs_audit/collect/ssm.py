@@ -39,8 +39,10 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     names = sorted(wanted)
     found: dict[str, Parameter] = {}
     failed: set[str] = set()
-    for batch in batched(names, NAME_BATCH):
-        items = ctx.paginate(
+    batches = list(batched(names, NAME_BATCH))
+
+    def describe(batch: list[str]) -> list[dict] | None:
+        return ctx.paginate(
             SERVICE,
             "DescribeParameters",
             "Parameters",
@@ -48,6 +50,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
             ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": batch}],
             PaginationConfig={"PageSize": NAME_BATCH},
         )
+
+    for batch, items in zip(batches, ctx.parallel(describe, batches)):
         if items is None:
             failed.update(batch)
             continue

@@ -8,6 +8,7 @@ moto 5.2.5 leaves out fields the auditor reads (see /work/shared/MOTO-NOTES.md):
   capacity provider has no launchType;
 - DescribeServices: `createdAt`, `createdBy`, `platformFamily`, the default `deploymentConfiguration`
   and the booleans AWS always returns; no service events; deployments say platformFamily FARGATE/EC2;
+  tasks moto never started count as pending (ECS: tasks it cannot place are not pending, just absent);
 - DescribeClusters: `activeServicesCount` stays 0, task counts follow services' desired counts rather
   than tasks, no `statistics`;
 - ListAccountSettings(effectiveSettings=True): only settings that were put, without `principalArn` or
@@ -435,6 +436,11 @@ def _enrich_service(service: dict[str, Any], facts: EstateFacts, ts: Timestamp) 
     service.setdefault("placementStrategy", [])
     if service.get("loadBalancers"):
         service.setdefault("healthCheckGracePeriodSeconds", 0)
+    if service.get("runningCount", 0) < service.get("desiredCount", 0):
+        # moto counts every task it did not start as pending; ECS has none: they cannot be placed.
+        service["pendingCount"] = 0
+        for deployment in service.get("deployments", []):
+            deployment["pendingCount"] = 0
     for deployment in service.get("deployments", []):
         if fargate:
             deployment["platformFamily"] = "Linux"

@@ -1,19 +1,26 @@
 """Seed the demo account: a realistic ECS estate, with boto3, into moto.
 
-The account (us-east-1, plus a small eu-west-1 footprint) holds:
+The account (us-east-1, plus a smaller eu-west-1) holds:
 
 - `prod`: the reference service `web-api` (Fargate, private subnets in three AZs, circuit breaker with
   rollback, ECS Exec with logged and encrypted sessions, an ADOT collector sidecar...) and `payments`,
   also well run (Cloud Map, secrets from Secrets Manager and SSM SecureString, a non-root user).
 - `legacy`: the neglected neighbours and their classic mistakes: `reporting` (EC2, bridge mode,
-  privileged, SYS_ADMIN, host PID, the Docker socket, a password and an access key id in plain
-  environment variables, no logs, one admin role for both roles), `legacy-api` (`:latest`, a public IP
-  in one public subnet, platform 1.3.0, no circuit breaker, EFS without transit encryption, an App Mesh
-  Envoy sidecar) and `nightly-export` (parked at 0, a secret lingering in an older revision, a newer
-  revision registered but never deployed).
+  privileged, SYS_ADMIN and no AppArmor profile, host PID, the Docker socket, a password and an access
+  key id in plain environment variables, no logs but ECS Exec, one admin role for both roles, deploys
+  that stop the only task first, a 1.5 GB image in a repository open to everyone), `legacy-api`
+  (`:latest`, a public IP in one public subnet, platform 1.3.0, no circuit breaker, EFS without transit
+  encryption, an App Mesh Envoy sidecar) and `nightly-export` (parked at 0, a secret lingering in an
+  older revision, a newer revision registered but never deployed, blocking awslogs).
 - `batch`: no services, a standalone task started by an EventBridge rule, an EC2 capacity provider.
 - `sandbox`: an idle cluster.
-- eu-west-1 `prod-eu`: one service pulling its image across regions, in two AZs.
+- `search`: EC2 capacity shared by `search-api` (prod) and `search-api-staging`, deployed blue/green by
+  CodeDeploy behind an internal ALB, their dictionaries on EFS (see seed_search_cluster).
+- eu-west-1 `prod-eu`: web-api behind an internet-facing ALB done right, still pulling its image across
+  regions, in two AZs; `image-resizer`, on the EC2 launch type with no instance to run on; flow logs,
+  ENI trunking, enhanced ECR scanning; GuardDuty without runtime monitoring (see seed_second_region).
+- us-west-2 `prod-dr`: a pilot light for disaster recovery: an empty cluster and web-api's task
+  definition, whose image is in us-east-1 (see seed_dr_region).
 
 Everything goes through the AWS APIs (boto3 against moto), worked around moto's gaps as MOTO-NOTES.md
 describes: create_service drops fields (re-sent with update_service), running counts are read from
@@ -41,7 +48,8 @@ import boto3
 
 HOME_REGION = "us-east-1"
 SECOND_REGION = "eu-west-1"
-DEMO_REGIONS = (HOME_REGION, SECOND_REGION)
+DR_REGION = "us-west-2"
+DEMO_REGIONS = (HOME_REGION, SECOND_REGION, DR_REGION)
 DEMO_ACCOUNT_ID = "111122223333"
 
 # Planted secrets. They are fake, but the audit must treat them as real: none of them may appear in
@@ -135,6 +143,7 @@ DEMO_BACKSTORY = Backstory(
         "search-api-staging:1": (CI_SESSION, 1),
         "eu-west-1/web-api:1": (CI_SESSION, 2),
         "eu-west-1/image-resizer:1": (CI_SESSION, 3),
+        "us-west-2/web-api:1": (CI_SESSION, 9),
     },
     services={
         "prod/web-api": (IAC_ROLE_ARN, 210),
@@ -897,6 +906,8 @@ def seed_estate(
         seed_home_region(seeder, estate)
     if SECOND_REGION in regions:
         seed_second_region(seeder, estate)
+    if DR_REGION in regions:
+        seed_dr_region(seeder, estate)
     return estate
 
 
@@ -1625,7 +1636,8 @@ def seed_search_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str) ->
             **estate.backstory.deployment_groups.get(f"search-api/{group_name}", {}),
         )
 
-    # Scaling packed tight to save instance hours; the prod alarm CodeDeploy watches; Container Insights.
+    # Scaling packed tight to save instance hours; the prod alarm CodeDeploy watches; Container Insights,
+    # on since yesterday.
     service_auto_scaling(seeder, region, cluster="search", service="search-api", minimum=2, maximum=6, targets=(("CPU", 85.0),))
     oncall = seeder.client("sns", region).create_topic(Name="search-oncall", Tags=[{"Key": "Team", "Value": "search"}])["TopicArn"]
     alarm(seeder, region, "search-api-5xx", namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", statistic="Sum",
@@ -1633,7 +1645,7 @@ def seed_search_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str) ->
           threshold=10, actions=[oncall], description="search-api answers 5xx")
     for service, cpu, memory, tasks in (("search-api", 1024, 3072, 2), ("search-api-staging", 512, 1024, 1)):
         container_insights_metrics(seeder, region, cluster="search", service=service, task_cpu=cpu, task_memory=memory, tasks=tasks,
-                                   use=estate.backstory.utilisation_of("search", service), now=estate.now)
+                                   use=estate.backstory.utilisation_of("search", service), now=estate.now, days=1)
 
 
 def seed_second_region(seeder: Seeder, estate: DemoEstate) -> None:
@@ -1788,4 +1800,47 @@ def seed_second_region(seeder: Seeder, estate: DemoEstate) -> None:
         subnets=net.private_subnets, security_groups=[net.security_groups["image-resizer-tasks"]],
         tags={"Environment": "prod", "IaC": "terraform"}, propagate_tags="SERVICE",
         update=rolling_update(circuit_breaker=True, enableECSManagedTags=True),
+    )
+
+
+def seed_dr_region(seeder: Seeder, estate: DemoEstate) -> None:
+    """us-west-2: the pilot light of web-api's disaster recovery. Terraform keeps an empty cluster and the
+    pipeline registers the task definition (the release before last: DR lags a deploy); the runbook
+    creates the service on failover. The image is pulled from us-east-1, the region DR is for."""
+    region = DR_REGION
+    roles = estate.identity.roles
+    log_group(seeder, region, "/ecs/prod-dr/web-api", retention_days=30, tags={"Environment": "prod"})
+    ecs = seeder.client("ecs", region)
+    estate.clusters[f"{region}/prod-dr"] = ecs.create_cluster(
+        clusterName="prod-dr",
+        settings=[{"name": "containerInsights", "value": "enabled"}],
+        capacityProviders=["FARGATE"],
+        defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+        tags=tags_list({"Environment": "prod", "IaC": "terraform", "Purpose": "disaster-recovery"}),
+    )["cluster"]["clusterArn"]
+    estate.task_definitions[f"{region}/web-api:1"] = register(
+        seeder, region,
+        family="web-api",
+        taskRoleArn=roles["web-api-task"],
+        executionRoleArn=roles["web-api-execution"],
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": f"{seeder.ecr_host(HOME_REGION)}/web-api:{WEB_API_PREVIOUS_SHA}",
+                "cpu": 256,
+                "memoryReservation": 512,
+                "essential": True,
+                "readonlyRootFilesystem": True,
+                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+                "environment": [{"name": "APP_ENV", "value": "prod"}, {"name": "PORT", "value": "8080"}],
+                "healthCheck": {"command": ["CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1"],
+                                "interval": 10, "timeout": 5, "retries": 3, "startPeriod": 15},
+                "logConfiguration": awslogs("/ecs/prod-dr/web-api", region, "app"),
+            }
+        ],
+        tags={"Environment": "prod", "Service": "web-api", "Version": WEB_API_PREVIOUS_SHA[:12]},
     )

@@ -8,6 +8,7 @@ and moto answers every AWS call.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -90,6 +91,26 @@ def _one_model_loader() -> Iterator[botocore.session.Session]:
         moto.core.utils.create_loader = original
 
 
+@contextmanager
+def _quicker_moto() -> Iterator[None]:
+    """Spare moto work the demo never needs, for the demo's duration.
+
+    - moto lists a response class's methods (inspect.getmembers) on every request it answers, about a
+      millisecond each over a thousand-odd requests; the classes do not change meanwhile.
+    - every KMS key and ACM certificate gets a fresh 2048-bit RSA key (a tenth of a second each); the
+      demo never signs or decrypts with them, so one key serves them all."""
+    import moto.core.responses
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    methods, generate = moto.core.responses.method_names_from_class, rsa.generate_private_key
+    moto.core.responses.method_names_from_class = functools.cache(lambda clazz: frozenset(methods(clazz)))
+    rsa.generate_private_key = functools.cache(lambda public_exponent, key_size, backend=None: generate(public_exponent, key_size))
+    try:
+        yield
+    finally:
+        moto.core.responses.method_names_from_class, rsa.generate_private_key = methods, generate
+
+
 def _import_ec2_models(loader: Any) -> None:
     """Import moto's EC2 models with `boto3.Session()` sharing `loader`: at import, moto lists the EC2
     regions of three partitions, each through a new session that parses the EC2 model again."""
@@ -133,7 +154,7 @@ def run_demo(options: ReportOptions) -> Outcome:
     from ecs_audit.demo.estate import AUDIT_ROLE, DEMO_BACKSTORY, DEMO_REGIONS, HOME_REGION, seed_estate
     from ecs_audit.demo.hooks import install_demo_hooks
 
-    with demo_environment(), _one_model_loader() as core, _mocked(mock_aws()):
+    with demo_environment(), _one_model_loader() as core, _quicker_moto(), _mocked(mock_aws()):
         seed_session = boto3.Session(
             aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION, botocore_session=core
         )

@@ -187,11 +187,42 @@ class MonitoringInventory(Record):
     def alarms_for(
         self, cluster_name: str, service_name: str, target_groups: set[str], load_balancers: set[str]
     ) -> list[MetricAlarm]:
-        return [
-            alarm
-            for alarm in self.metric_alarms
-            if any(metric_concerns_service(m, cluster_name, service_name, target_groups, load_balancers) for m in alarm.referenced_metrics)
-        ]
+        """The alarms with a metric that concerns the service (metric_concerns_service), in order."""
+        index = self.alarm_index
+        hits = set(index.get(("service", cluster_name, service_name), ()))
+        for value in target_groups:
+            hits.update(index.get(("target-group", value), ()))
+        for value in load_balancers:
+            hits.update(index.get(("load-balancer", value), ()))
+        return [self.metric_alarms[i] for i in sorted(hits)]
+
+    @property
+    def alarm_index(self) -> dict[tuple[str, ...], set[int]]:
+        """Positions of the alarms by what their metrics are about, the keys metric_concerns_service
+        compares: a region's services each look up their alarms without a pass over all of them.
+        Built once per alarm list (kept beside the fields, which serialization and equality ignore;
+        a copy with other alarms builds its own)."""
+        cached = self.__dict__.get("_alarm_index")
+        if cached is None or cached[0] is not self.metric_alarms:
+            cached = (self.metric_alarms, _alarm_index(self.metric_alarms))
+            self.__dict__["_alarm_index"] = cached
+        return cached[1]
 
     def composites_over(self, alarm_names: set[str]) -> list[CompositeAlarm]:
         return [c for c in self.composite_alarms if c.referenced_alarms & alarm_names]
+
+
+def _alarm_index(alarms: list[MetricAlarm]) -> dict[tuple[str, ...], set[int]]:
+    index: dict[tuple[str, ...], set[int]] = {}
+    for position, alarm in enumerate(alarms):
+        for metric in alarm.referenced_metrics:
+            dims = metric.dimension_map
+            if metric.namespace in SERVICE_NAMESPACES:
+                key: tuple[str, ...] | None = ("service", dims.get("ClusterName", ""), dims.get("ServiceName", ""))
+            elif metric.namespace == LOAD_BALANCER_NAMESPACE:
+                key = ("target-group", dims["TargetGroup"]) if "TargetGroup" in dims else ("load-balancer", dims.get("LoadBalancer", ""))
+            else:
+                key = None
+            if key is not None:
+                index.setdefault(key, set()).add(position)
+    return index

