@@ -106,10 +106,14 @@ def _options(
 
 
 class _PlainFormatter(logging.Formatter):
-    """Log lines carry values from the account and the endpoint: nothing in them may drive the terminal."""
+    """Log lines carry values from the account and the endpoint: nothing in them may drive the terminal
+    or break the line. (Tracebacks, with -v, keep their lines.)"""
 
-    def format(self, record: logging.LogRecord) -> str:
-        return " ".join(plain(super().format(record)).split())
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return " ".join(plain(super().formatMessage(record)).split())
+
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
+        return plain(super().formatException(ei))
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -153,13 +153,9 @@ def collect_facts(
 
 
 def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id: str, backstory: Backstory) -> RegionFacts:
-    ec2 = client_for("ec2", region)
     ecs = client_for("ecs", region)
     ecr = client_for("ecr", region)
     out = RegionFacts()
-    for subnet in ec2.describe_subnets()["Subnets"]:
-        out.subnet_az[subnet["SubnetId"]] = subnet["AvailabilityZone"]
-    out.route_tables = ec2.describe_route_tables()["RouteTables"]
     scanning = ecr.get_registry_scanning_configuration().get("scanningConfiguration") or {}
     if scanning.get("scanType") == "ENHANCED":
         out.enhanced_scanning = [f["filter"] for rule in scanning.get("rules", []) for f in rule.get("repositoryFilters", [])]
@@ -189,6 +185,13 @@ def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id
         task_arns = ecs.list_tasks(cluster=cluster_arn, desiredStatus="RUNNING").get("taskArns", [])
         tasks = ecs.describe_tasks(cluster=cluster_arn, tasks=task_arns)["tasks"] if task_arns else []
         out.clusters[cluster_arn] = _cluster_counts(services, tasks, len(instances))
+    if out.services or out.container_instance_az or any(c["runningTasksCount"] or c["pendingTasksCount"] for c in out.clusters.values()):
+        # Only where something runs does the audit ask EC2 (moto's EC2 of a region costs a tenth of
+        # a second to start: it loads its catalogue of AMIs).
+        ec2 = client_for("ec2", region)
+        for subnet in ec2.describe_subnets()["Subnets"]:
+            out.subnet_az[subnet["SubnetId"]] = subnet["AvailabilityZone"]
+        out.route_tables = ec2.describe_route_tables()["RouteTables"]
     guardduty = client_for("guardduty", region)
     for detector_id in guardduty.list_detectors().get("DetectorIds", [])[:1]:
         detector = guardduty.get_detector(DetectorId=detector_id)
@@ -226,10 +229,7 @@ def _region_facts(client_for: Callable[[str, str], Any], region: str, account_id
 
 def _layers_size(manifest: str) -> int:
     """The compressed size of an image manifest's layers: what ECR's imageSizeInBytes reports."""
-    try:
-        return sum(int(layer.get("size", 0)) for layer in json.loads(manifest).get("layers", []))
-    except (ValueError, AttributeError, TypeError):
-        return 0
+    return sum(layer.get("size", 0) for layer in json.loads(manifest).get("layers", []))
 
 
 def _deployment_groups(codedeploy: Any, backstory: Backstory) -> dict[str, dict[str, Any]]:
@@ -768,10 +768,10 @@ def stub_codedeploy_batch_get_deployment_groups(params: Mapping[str, Any], regio
             missing.append(name)
         else:
             found.append(copy.deepcopy(group))
-    answer: dict[str, Any] = {"deploymentGroupsInfo": found}
+    reply: dict[str, Any] = {"deploymentGroupsInfo": found}
     if missing:
-        answer["errorMessage"] = f"Deployment groups {', '.join(missing)} do not exist for application {application}."
-    return answer
+        reply["errorMessage"] = f"Deployment groups {', '.join(missing)} do not exist for application {application}."
+    return reply
 
 
 STUBS: dict[str, Stub] = {

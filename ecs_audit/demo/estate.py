@@ -1,6 +1,6 @@
 """Seed the demo account: a realistic ECS estate, with boto3, into moto.
 
-The account (us-east-1, plus a smaller eu-west-1) holds:
+The account (us-east-1; a smaller eu-west-1; a disaster-recovery pilot light in us-west-2) holds:
 
 - `prod`: the reference service `web-api` (Fargate, private subnets in three AZs, circuit breaker with
   rollback, ECS Exec with logged and encrypted sessions, an ADOT collector sidecar...) and `payments`,
@@ -926,8 +926,8 @@ def seed_home_region(seeder: Seeder, estate: DemoEstate) -> None:
     security_group(seeder, net, "legacy-api", "legacy-api (opened for the partner test, 2024)", cidr_ingress=[(8080, 8080, "0.0.0.0/0"), (22, 22, "0.0.0.0/0")])
     security_group(seeder, net, "legacy-ecs-instances", "legacy container instances", cidr_ingress=[(0, 65535, "10.20.0.0/16")])
 
-    # Registry: the reference's repositories (immutable, KMS, scan on push, keep two images) and the
-    # legacy ones (mutable, AES256, no scanning, no lifecycle policy).
+    # Registry: the reference's repositories (immutable, KMS, scan on push, keep two images), the other
+    # teams' made the same way, and the legacy ones (mutable, AES256, no scanning, no lifecycle policy).
     host = seeder.ecr_host(region)
     for name, keep in (("web-api", 2), ("payments", 2), ("invoice-export", 5), ("search-api", 10)):
         ecr_repository(seeder, region, name, immutable=True, scan_on_push=True, kms_key_arn=ecr_key, keep_images=keep,

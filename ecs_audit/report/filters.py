@@ -42,6 +42,8 @@ def clean(value: Any) -> Any:
     """Drop control characters from text; leave already-built markup and non-text values alone."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
+    if value.isascii() and value.isprintable():
+        return value  # the common case, without the regular expression: nothing to drop
     return _CONTROL.sub("", value)
 
 

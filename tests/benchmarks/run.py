@@ -61,13 +61,24 @@ AWS_PAGES: dict[str, tuple[Any, ...]] = {
 }
 
 
+Tape = dict[tuple[str, str, str, str, str, bytes], Reply]
+
+
 class BenchProxy(FaultProxy):
     """The tests' proxy, plus a fixed delay per call, AWS's pagination where moto's differs, and
-    answers for what moto does not implement."""
+    answers for what moto does not implement.
 
-    def __init__(self, upstream: str, plan: EstatePlan, latency: float = 0.0):
+    With a `tape`, every answer is recorded on it; with `replay` too, a request already on the tape is
+    answered from it instead of by moto. moto takes several milliseconds of this process's CPU a call
+    (on the same cores as the CLI): replayed, a scan measures the auditor and the latency, not moto."""
+
+    def __init__(self, upstream: str, plan: EstatePlan, latency: float = 0.0, tape: Tape | None = None, replay: bool = False):
         super().__init__(upstream)
         self.latency = latency
+        self.tape = tape
+        self.replay = replay and tape is not None
+        if self.replay:
+            self.add_fault(lambda call: True, lambda call: self.tape.get(_tape_key(call)), name="replay")
         enhanced = {rp.region for rp in plan.regions if rp.enhanced_scanning}
         self.add_fault("compute-optimizer.GetECSServiceRecommendations", lambda call: api_reply(call, {"ecsServiceRecommendations": [], "errors": []}))
         self.add_fault("inspector2.GetConfiguration", lambda call: _inspector_configuration(call, call.region in enhanced))
@@ -115,9 +126,18 @@ class BenchProxy(FaultProxy):
         if self.latency:
             time.sleep(self.latency)
         try:
-            return super()._handle(call)
+            reply = super()._handle(call)
+            if self.tape is not None and not self.replay:
+                self.tape[_tape_key(call)] = reply
+            return reply
         finally:
             self.spans.append((started, time.perf_counter(), call.action))
+
+
+def _tape_key(call: Call) -> tuple[str, str, str, str, str, bytes]:
+    # botocore serializes the same request to the same bytes; the signature is in the headers (and so,
+    # for JSON protocols, is the operation: X-Amz-Target).
+    return (call.service, call.operation, call.region, call.method, call.path, call.body)
 
 
 def _inspector_configuration(call: Call, enabled: bool) -> Reply:
@@ -153,6 +173,11 @@ class RunResult:
     @property
     def total(self) -> int:
         return sum(self.calls.values())
+
+    @property
+    def collecting(self) -> float:
+        """Seconds from the first call sent to the last answer."""
+        return max(e for _, e, _ in self.spans) - min(s for s, _, _ in self.spans) if self.spans else 0.0
 
     @property
     def in_flight(self) -> float:
@@ -200,18 +225,29 @@ def cli() -> str:
     return str(script) if script.exists() else "ecs-audit"
 
 
-def audit(server: MotoServer, plan: EstatePlan, latency_ms: int, work: Path, extra: list[str] | None = None) -> RunResult:
-    """One scan of the estate through a proxy adding `latency_ms` per call."""
-    out = work / f"report-{latency_ms}ms"
+def audit(
+    server: MotoServer,
+    plan: EstatePlan,
+    latency_ms: int,
+    work: Path,
+    extra: list[str] | None = None,
+    tape: Tape | None = None,
+    replay: bool = False,
+    name: str | None = None,
+) -> RunResult:
+    """One scan of the estate through a proxy adding `latency_ms` per call (recording on, or replaying
+    from, `tape`), its files under `work` named after `name` (default: the latency)."""
+    name = name or f"{latency_ms}ms"
+    out = work / f"report-{name}"
     shutil.rmtree(out, ignore_errors=True)
     args = [cli(), "scan", "-o", str(out), "--save-snapshot", str(out / "snapshot.json"), "-q"]
     for region in plan.shape.regions:
         args += ["--region", region]
     args += extra or []
-    with BenchProxy(server.url, plan, latency_ms / 1000) as proxy:
-        stdout_path, stderr_path = work / f"stdout-{latency_ms}", work / f"stderr-{latency_ms}"
+    with BenchProxy(server.url, plan, latency_ms / 1000, tape, replay) as proxy:
+        stdout_path, stderr_path = work / f"stdout-{name}", work / f"stderr-{name}"
         with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
-            rss_path = work / f"rss-{latency_ms}"
+            rss_path = work / f"rss-{name}"
             started = time.perf_counter()
             done = subprocess.run(
                 [sys.executable, "-S", "-c", _LAUNCHER, str(rss_path), *args],
@@ -258,6 +294,15 @@ def evaluate_and_render(snapshot: Path, work: Path, repeat: int = 3) -> float:
     return best
 
 
+def report_summary(out: Path) -> tuple[Counter[str], int] | None:
+    """(findings by status, collection errors) of a scan's report.json."""
+    path = out / "report.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Counter(f["status"] for f in data["findings"]), len(data["errors"])
+
+
 def describe(shape: EstateShape) -> str:
     return (
         f"{len(shape.regions)} regions, {shape.clusters} clusters, {shape.services} services, {shape.families} families x "
@@ -287,23 +332,28 @@ def report(plan: EstatePlan, runs: list[RunResult], evaluate_seconds: float | No
         errors = {s: n for s, n in run.statuses.items() if s >= 400}
         print(
             f"latency {run.latency_ms:>3} ms: wall {run.wall:6.2f} s, {run.total} calls, {run.total / run.wall:6.1f} calls/s, "
-            f"{run.in_flight:4.1f} in flight while calling, peak RSS {run.max_rss_mb:5.1f} MB, exit {run.returncode}"
+            f"calls made over {run.collecting:5.2f} s ({run.in_flight:4.1f} in flight), peak RSS {run.max_rss_mb:5.1f} MB, exit {run.returncode}"
             + (f", HTTP errors {errors}" if errors else "")
         )
         if timeline:
             print("\n".join(run.timeline()))
     ok = ratio <= MAX_CALL_RATIO and all(r.returncode == 0 for r in runs)
     checks = [(f"API calls <= {MAX_CALL_RATIO} x minimum", ratio <= MAX_CALL_RATIO, f"{ratio:.3f} x")]
+    summary = report_summary(base.out)
+    if summary is not None:
+        findings, errors = summary
+        print(f"report: {sum(findings.values())} findings ({', '.join(f'{n} {s}' for s, n in findings.most_common())}), {errors} collection errors")
+        checks.append(("the report is complete (no collection errors)", errors == 0, f"{errors} errors"))
     slow = next((r for r in runs if r.latency_ms), None)
     if slow is not None:
         added = slow.wall - base.wall
         budget = slow.total * slow.latency_ms / 1000 / MIN_OVERLAP
-        in_flight = slow.total * slow.latency_ms / 1000 / added if added > 0 else float("inf")
+        in_flight = f"{slow.total * slow.latency_ms / 1000 / added:.1f}" if added > 0 else "all latency hidden:"
         print(
             f"latency overlap: wall({slow.latency_ms} ms) - wall(0 ms) = {added:.2f} s; budget calls x {slow.latency_ms} ms / {MIN_OVERLAP} = "
-            f"{budget:.2f} s; on average {in_flight:.1f} calls in flight"
+            f"{budget:.2f} s; on average {in_flight} calls in flight"
         )
-        checks.append((f"latency overlapped (>= {MIN_OVERLAP} in flight)", added <= budget, f"{in_flight:.1f} in flight"))
+        checks.append((f"latency overlapped (>= {MIN_OVERLAP} in flight)", added <= budget, f"{in_flight} calls in flight, {added:.2f} s added"))
     peak = max(r.max_rss_mb for r in runs)
     checks.append((f"peak RSS <= {MAX_RSS_MB} MB", peak <= MAX_RSS_MB, f"{peak:.0f} MB"))
     if evaluate_seconds is not None:
@@ -326,6 +376,7 @@ def run_benchmark(
     *,
     evaluate: bool = True,
     warm_up: bool = True,
+    replay: bool = True,
     repeat: int = 1,
     extra: list[str] | None = None,
     timeline: bool = False,
@@ -335,18 +386,26 @@ def run_benchmark(
         started = time.perf_counter()
         seed(plan, server)
         seed_seconds = time.perf_counter() - started
-        if warm_up:
-            # moto builds some of its state on first use (and Python its caches): not the auditor's cost.
-            first = audit(server, plan, 0, work, extra)
-            print(f"  warm-up scan in {first.wall:.1f} s", file=sys.stderr)
-        runs = []
-        for latency in latencies:
-            # The fastest of `repeat` scans: other work on the machine only ever slows a scan down.
-            tries = [audit(server, plan, latency, work, extra) for _ in range(max(1, repeat))]
-            runs.append(min(tries, key=lambda r: r.wall))
-            print(f"  scanned at {latency} ms latency in {', '.join(f'{t.wall:.1f}' for t in tries)} s", file=sys.stderr)
+        tape: Tape = {}
+        if warm_up or replay:
+            # moto builds some of its state on first use (and Python its caches): not the auditor's
+            # cost. The answers are recorded, for the measured scans to replay.
+            first = audit(server, plan, 0, work, extra, tape, name="first")
+            print(f"  warm-up scan in {first.wall:.1f} s ({len(tape)} answers recorded)", file=sys.stderr)
+        # The fastest of `repeat` scans per latency, taken in turn: other work on the machine only
+        # ever slows a scan down.
+        tries: dict[int, list[RunResult]] = {latency: [] for latency in latencies}
+        for _ in range(max(1, repeat)):
+            for latency in latencies:
+                tries[latency].append(audit(server, plan, latency, work, extra, tape, replay))
+                print(f"  scanned at {latency} ms latency in {tries[latency][-1].wall:.1f} s", file=sys.stderr)
+        runs = [min(tries[latency], key=lambda r: r.wall) for latency in latencies]
     seconds = evaluate_and_render(runs[0].out / "snapshot.json", work) if evaluate and runs[0].returncode == 0 else None
     ok = report(plan, runs, seconds, seed_seconds, timeline)
+    if replay:
+        same = all((run.out / "report.json").read_bytes() == (first.out / "report.json").read_bytes() for run in runs)
+        print(f"  [{'met' if same else 'MISSED'}] replayed scans report exactly what the first scan (answered by moto) did")
+        ok = ok and same
     return ok, plan, runs
 
 
@@ -354,8 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="a small estate with the same code paths (seconds, not minutes)")
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 40], help="simulated latency per call, one scan each (default: 0 40)")
-    parser.add_argument("--repeat", type=int, default=1, help="scans per latency; the fastest counts (default: 1)")
-    parser.add_argument("--no-warm-up", action="store_true", help="skip the unmeasured first scan")
+    parser.add_argument("--repeat", type=int, help="scans per latency, in turn; the fastest counts (default: 2, 1 with --smoke)")
+    parser.add_argument("--no-warm-up", action="store_true", help="skip the unmeasured first scan (implies --no-replay)")
+    parser.add_argument("--no-replay", action="store_true", help="measured scans ask moto too, instead of replaying the first scan's answers")
     parser.add_argument("--timeline", action="store_true", help="print calls in flight second by second")
     parser.add_argument("--keep", type=Path, help="write reports and snapshots here instead of a temporary directory")
     parser.add_argument("cli_args", nargs="*", help="extra arguments for `ecs-audit scan` (after --)")
@@ -365,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"ecs-audit benchmark: {describe(shape)}", file=sys.stderr)
     try:
-        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, repeat=args.repeat, extra=args.cli_args, timeline=args.timeline)
+        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up), repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, timeline=args.timeline)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.conftest import aws_env, run_cli
 from tests.support.moto_server import MotoServer
-from tests.support.proxy import FaultProxy, access_denied
+from tests.support.proxy import FaultProxy, access_denied, delay, in_account
 
 pytestmark = pytest.mark.e2e
 
@@ -174,3 +174,25 @@ def test_a_single_assumed_role(tmp_path: Path, proxy: FaultProxy, org: Org):
     assert report["scope"]["accounts"] == [org.members[0]]
     assert report["scope"]["caller_arn"].startswith(f"arn:aws:sts::{org.members[0]}:assumed-role/{ROLE}/")
     assert [c.params().get("RoleArn") for c in proxy.seen("sts:AssumeRole")] == [role_arn]
+
+
+def test_an_account_that_times_out_is_recorded_and_the_others_complete(tmp_path: Path, proxy: FaultProxy, org: Org):
+    """Once its role is assumed, every call to the `search` account goes unanswered."""
+    slow = org.members[1]
+    proxy.add_fault(in_account(slow), delay(6), name="timeout")
+    out = tmp_path / "out"
+    run = run_cli(
+        ["scan", "--org-role-name", ROLE, "--region", "us-east-1", "-o", str(out), "--format", "json"],
+        aws_env(tmp_path / "home", proxy.url, ECS_AUDIT_READ_TIMEOUT="2", AWS_MAX_ATTEMPTS="2"),
+        tmp_path,
+        timeout=300,
+    )
+    assert run.returncode == 0, run
+    report = json.loads((out / "report.json").read_text())
+    errors = [e for e in report["errors"] if e["account_id"] == slow]
+    assert [(e["permission"], e["error_code"]) for e in errors] == [("sts:AssumeRole", "ReadTimeoutError")], errors
+    rollup = {a["account_id"]: a for a in report["summary"]["accounts"]}
+    assert rollup[slow]["unreachable"] and "ReadTimeoutError" in rollup[slow]["unreachable"]
+    assert not [f for f in report["findings"] if f["account_id"] == slow]
+    privileged = [f for f in report["findings"] if f["check_id"] == "SECURITY-002" and f["status"] == "FAIL"]
+    assert {f["account_id"] for f in privileged} == {org.members[0]}

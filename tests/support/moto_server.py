@@ -85,8 +85,11 @@ class MotoServer:
         self._saved_env.clear()
 
     def reset(self) -> None:
-        """Empty every moto backend (POST /moto-api/reset)."""
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
+        """Empty every moto backend (POST /moto-api/reset).
+
+        After an organisation scanned with --all-regions (test_org_moto) there are backends for every
+        account and region, and the reset takes 7-8 s on an idle 2-core machine: allow for load."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=60).raise_for_status()
 
     def session(self, region: str = "us-east-1") -> boto3.Session:
         """A session for talking to this server directly (seeding, inspecting); pass endpoint_url=self.url.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from ecs_audit.waivers import load_waivers
 from tests.support import golden_estate
 
 CATALOGUE = load_catalogue()
-FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# More examples for a deeper search: ECS_AUDIT_FUZZ_EXAMPLES=2000 pytest tests/unit/test_loaders_fuzz.py
+FUZZ = settings(max_examples=int(os.environ.get("ECS_AUDIT_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 LOADERS: dict[str, Callable[[Path], Any]] = {
     "waivers": lambda path: load_waivers(path, CATALOGUE),

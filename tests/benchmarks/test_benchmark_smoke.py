@@ -1,0 +1,32 @@
+"""A small-estate run of the benchmark (python -m tests.benchmarks --smoke): the same seeding, proxy,
+CLI and minimum-call model as the full run, in about 20 seconds. It guards what does not depend on
+the estate's size: every call the audit makes is one the minimum model counts (within 5%), the report
+is complete, and the CLI stays small. Wall-time targets are the full benchmark's (docs/performance.md):
+a small estate is all dependency chain and no volume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.benchmarks.estate import SMOKE
+from tests.benchmarks.minimum import minimum_calls
+from tests.benchmarks.run import MAX_CALL_RATIO, MAX_RSS_MB, report_summary, run_benchmark
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_small_estate_is_audited_with_close_to_the_fewest_calls(tmp_path: Path) -> None:
+    ok, plan, runs = run_benchmark(SMOKE, [0, 40], tmp_path, evaluate=False, warm_up=False, replay=False)
+    assert all(run.returncode == 0 for run in runs), [run.stderr[-2000:] for run in runs]
+    minimum = minimum_calls(plan)
+    for run in runs:
+        extra = {op: (n, minimum.get(op, 0)) for op, n in run.calls.items() if n > minimum.get(op, 0)}
+        assert run.total <= MAX_CALL_RATIO * sum(minimum.values()), extra
+        assert not set(run.calls) - set(minimum), "operations the model does not expect"
+        assert run.max_rss_mb <= MAX_RSS_MB
+    summary = report_summary(runs[0].out)
+    assert summary is not None
+    findings, errors = summary
+    assert errors == 0 and sum(findings.values()) > 1000
