@@ -241,7 +241,8 @@ def install_safeguards(client: BaseClient, credentials: Any = None) -> None:
     - after an interruption (Ctrl-C, SIGTERM) no call is sent and no retry waited for;
     - a successful answer whose body is not the API's is an error (MalformedResponse), never an
       empty result;
-    - with assumed-role credentials, an answer saying they expired renews them and retries once."""
+    - with assumed-role credentials, an answer saying they expired renews them and retries the call
+      (at most a few times per call)."""
     events = client.meta.events
     events.register("before-call", _stop_if_interrupted)
     events.register("needs-retry", _stop_if_interrupted)

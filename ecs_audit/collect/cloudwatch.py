@@ -24,8 +24,8 @@ from ecs_audit.inventory.cloudwatch import (
     MetricAlarm,
     MonitoringInventory,
     ServiceUtilisation,
+    index_alarms,
     load_balancer_dimensions,
-    metric_concerns_service,
 )
 from ecs_audit.inventory.ecs import Service
 from ecs_audit.inventory.snapshot import RegionInventory
@@ -88,13 +88,18 @@ def _alarms(ctx: CollectContext, region: RegionInventory, services: list[Service
     items = ctx.paginate(
         SERVICE, "DescribeAlarms", "MetricAlarms", AlarmTypes=["MetricAlarm"], PaginationConfig={"PageSize": ALARM_PAGE_SIZE}
     )
-    kept: list[MetricAlarm] = []
-    for item in items or []:
-        alarm = _validated(ctx, MetricAlarm, item)
-        if alarm is None:
-            continue
-        if any(metric_concerns_service(m, *key) for m in alarm.referenced_metrics for key in keys):
-            kept.append(alarm)
+    alarms = [alarm for alarm in (_validated(ctx, MetricAlarm, item) for item in items or []) if alarm is not None]
+    # Those with a metric about one of the services (metric_concerns_service), looked up by key: a
+    # region's alarms times its services would be millions of comparisons in a large account.
+    index = index_alarms(alarms)
+    concerned: set[int] = set()
+    for cluster_name, service_name, target_groups, load_balancers in keys:
+        concerned.update(index.get(("service", cluster_name, service_name), ()))
+        for value in target_groups:
+            concerned.update(index.get(("target-group", value), ()))
+        for value in load_balancers:
+            concerned.update(index.get(("load-balancer", value), ()))
+    kept = [alarms[position] for position in sorted(concerned)]
     if not kept:
         return [], []
     names = {a.alarm_name for a in kept}

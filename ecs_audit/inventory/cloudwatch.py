@@ -204,7 +204,7 @@ class MonitoringInventory(Record):
         a copy with other alarms builds its own)."""
         cached = self.__dict__.get("_alarm_index")
         if cached is None or cached[0] is not self.metric_alarms:
-            cached = (self.metric_alarms, _alarm_index(self.metric_alarms))
+            cached = (self.metric_alarms, index_alarms(self.metric_alarms))
             self.__dict__["_alarm_index"] = cached
         return cached[1]
 
@@ -212,7 +212,10 @@ class MonitoringInventory(Record):
         return [c for c in self.composite_alarms if c.referenced_alarms & alarm_names]
 
 
-def _alarm_index(alarms: list[MetricAlarm]) -> dict[tuple[str, ...], set[int]]:
+def index_alarms(alarms: list[MetricAlarm]) -> dict[tuple[str, ...], set[int]]:
+    """Positions of `alarms` by what their metrics are about: ("service", cluster, service),
+    ("target-group", dimension value) or ("load-balancer", dimension value), the keys
+    metric_concerns_service compares."""
     index: dict[tuple[str, ...], set[int]] = {}
     for position, alarm in enumerate(alarms):
         for metric in alarm.referenced_metrics:

@@ -41,6 +41,9 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 @pytest.fixture
 def proxy(moto_server: MotoServer) -> Iterator[FaultProxy]:
+    # These tests talk to an empty account: earlier modules (and the benchmark smoke run, which shares
+    # moto's in-process backends) leave estates behind.
+    moto_server.reset()
     with FaultProxy(moto_server.url) as running:
         yield running
 
