@@ -197,7 +197,9 @@ def collect_targets(
                 with lock:
                     parts = ecs_parts[id(target)]
                     parts[region.region] = region
-                    ready = len(parts) == len(set(target.regions))
+                    ready = len(parts) == len(set(target.regions)) and id(target) not in iam_parts
+                    if ready:
+                        iam_parts[id(target)] = None  # claimed: submitted once
                 if ready:
                     iam_parts[id(target)] = account_pool.submit(account_wide, target)
 
