@@ -179,6 +179,9 @@ def scan(
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
     max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
+    shard: Annotated[Optional[str], typer.Option("--shard", help="With --org-role-name: audit only shard I of N of the accounts (I/N, e.g. 1/3; by account id; see docs/deployment.md).")] = None,
+    checkpoint_dir: Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="Save every finished (account, region) here, for --resume.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="With --checkpoint-dir: continue an interrupted run, collecting only what it had not finished.")] = False,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -186,6 +189,7 @@ def scan(
     from ecs_audit.pipeline import scan as run_scan
     from ecs_audit.progress import progress_for
     from ecs_audit.session import client_config, make_session, resolve_regions
+    from ecs_audit.collect.shards import Checkpoint, parse_shard
     from ecs_audit.targets import AccessOptions, parse_account_list
 
     _setup_logging(verbose)
@@ -202,12 +206,18 @@ def scan(
         accounts=parse_account_list(accounts),
         exclude_accounts=parse_account_list(exclude_accounts) or frozenset(),
         max_workers=max_workers,
+        shard=parse_shard(shard),
     ).validate()
+    if resume and checkpoint_dir is None:
+        raise UsageError("--resume continues the run saved in --checkpoint-dir: give --checkpoint-dir")
     client_config()  # ECS_AUDIT_READ_TIMEOUT and AWS_MAX_ATTEMPTS checked before anything is sent
     session = make_session(profile)
     if not all_regions:
         access = replace(access, regions=tuple(resolve_regions(session, list(access.regions))))
-    outcome = run_scan(session, access, options, progress=interrupt.Tracking(progress_for(quiet)))
+    checkpoint = None
+    if checkpoint_dir is not None:
+        checkpoint = Checkpoint.open(checkpoint_dir, _run_manifest(access, profile), resume=resume)
+    outcome = run_scan(session, access, options, progress=interrupt.Tracking(progress_for(quiet)), checkpoint=checkpoint)
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
 
@@ -234,6 +244,52 @@ def evaluate(
     options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
                        checks=checks, skip_checks=skip_checks)
     outcome = finish(load_snapshot(snapshot), options)
+    _print_outcome(outcome, quiet)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _run_manifest(access, profile: str | None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What decides which parts a run collects: a checkpoint is resumed only by the same run."""
+    return {
+        "tool_version": __version__,
+        "profile": profile,
+        "role_arn": access.role_arn,
+        "org_role_name": access.org_role_name,
+        "regions": sorted(access.regions),
+        "all_regions": access.all_regions,
+        "accounts": sorted(access.accounts) if access.accounts is not None else None,
+        "exclude_accounts": sorted(access.exclude_accounts),
+        "shard": str(access.shard) if access.shard else None,
+    }
+
+
+@app.command()
+def merge(
+    snapshots: Annotated[list[Path], typer.Argument(help="Snapshots of the shards (--save-snapshot of each `scan --shard`).")],
+    formats: FormatOption = None,
+    output_dir: OutputOption = Path("ecs-audit-report"),
+    save_snapshot: SnapshotOption = None,
+    fail_on: FailOnOption = "never",
+    config: ConfigOption = None,
+    waivers: WaiversOption = None,
+    answers: AnswersOption = None,
+    baseline: BaselineOption = None,
+    checks: ChecksOption = None,
+    skip_checks: SkipChecksOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Combine shard snapshots into one snapshot and report, as one run over all their accounts."""
+    from ecs_audit.collect.shards import merge_inventories
+    from ecs_audit.inventory.snapshot import load_snapshot, save_snapshot as write_snapshot
+
+    _setup_logging(verbose)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
+                       checks=checks, skip_checks=skip_checks)
+    inventory = merge_inventories([(str(path), load_snapshot(path)) for path in snapshots])
+    if save_snapshot is not None:
+        write_snapshot(inventory, save_snapshot)
+    outcome = finish(inventory, options)
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
 

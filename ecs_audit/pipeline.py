@@ -14,6 +14,7 @@ from ecs_audit.answers import AnswersFile, add_questionnaire
 from ecs_audit.baseline import Baseline, compare
 from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
 from ecs_audit.collect.runner import collect_targets
+from ecs_audit.collect.shards import Checkpoint
 from ecs_audit.config import AuditConfig
 from ecs_audit.engine import evaluate
 from ecs_audit.errors import AuditFailed, UsageError
@@ -82,12 +83,20 @@ def parse_fail_on(value: str) -> Severity | None:
         raise UsageError(f"--fail-on {value!r}: choose from {', '.join(FAIL_ON_CHOICES)}") from None
 
 
-def scan(session: boto3.Session, access: AccessOptions, options: ReportOptions, *, progress: Progress | None = None) -> Outcome:
+def scan(
+    session: boto3.Session,
+    access: AccessOptions,
+    options: ReportOptions,
+    *,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> Outcome:
     """Audit the accounts and regions `access` selects, with `session`'s credentials."""
     interrupt.note_activity("identifying the caller and the accounts to audit")
     caller, targets = resolve_targets(session, access.validate())
     partition = partition_of(caller.arn)
-    if not any(t.clients is not None for t in targets):
+    empty_shard = access.shard is not None and not targets
+    if not empty_shard and not any(t.clients is not None for t in targets):
         first = next((t.error for t in targets if t.error), None)
         raise AuditFailed("the audit could not run: no account could be reached" + (f" ({first.describe()})" if first else ""))
     interrupt.note_activity("collecting")
@@ -98,6 +107,7 @@ def scan(session: boto3.Session, access: AccessOptions, options: ReportOptions, 
         max_workers=access.max_workers,
         max_in_flight=access.max_in_flight,
         progress=progress,
+        checkpoint=checkpoint,
     )
     inventory = Inventory(
         tool_version=__version__,
@@ -158,6 +168,7 @@ def finish(
         version=__version__,
         generated_at=generated_at,
         accounts=[a.account_id for a in inventory.accounts],
+        account_names={a.account_id: a.name for a in inventory.accounts if a.name},
         regions=sorted({r.region for a in inventory.accounts for r in a.regions}),
         caller_arn=inventory.caller.arn if inventory.caller else None,
         baseline=options.baseline.info if options.baseline is not None else None,

@@ -8,12 +8,13 @@ becomes a Target with its error, reported, while the others go on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import boto3
 import botocore.exceptions
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS, CALLER_ACTIONS, Target
+from ecs_audit.collect.shards import Shard
 from ecs_audit.errors import AuditFailed, UsageError
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
@@ -48,6 +49,8 @@ class AccessOptions:
     # (account, region) pairs collected at once, and concurrent API calls within one pair.
     max_workers: int = 8
     max_in_flight: int = 16
+    # --shard I/N: this process audits only the organisation accounts of shard I (ecs_audit.collect.shards).
+    shard: Shard | None = None
 
     def validate(self) -> "AccessOptions":
         if self.role_arn is not None and not _ROLE_ARN.match(self.role_arn):
@@ -66,6 +69,8 @@ class AccessOptions:
                     raise UsageError(f"{option}: {account!r} is not a 12-digit AWS account id")
         if (self.accounts or self.exclude_accounts) and not self.org_role_name:
             raise UsageError("--accounts and --exclude-accounts select organisation accounts: use them with --org-role-name")
+        if self.shard is not None and not self.org_role_name:
+            raise UsageError("--shard splits an organisation's accounts: use it with --org-role-name")
         if self.regions and self.all_regions:
             raise UsageError("--region and --all-regions exclude each other")
         return self
@@ -105,7 +110,8 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
         return caller, [_target(caller.account_id, audit_clients, access, home)]
 
     partition = partition_of(caller.arn)
-    accounts = [a for a, _ in organization_accounts(clients, home)]
+    names = dict(organization_accounts(clients, home))
+    accounts = list(names)
     if access.accounts is not None:
         unknown = sorted(access.accounts - set(accounts))
         if unknown:
@@ -114,6 +120,11 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
     accounts = [a for a in accounts if a not in access.exclude_accounts]
     if not accounts:
         raise UsageError("no accounts left to audit after --accounts / --exclude-accounts")
+    if access.shard is not None:
+        # A shard may be empty (fewer accounts than shards): its snapshot then holds no account.
+        accounts = [a for a in accounts if access.shard.includes(a)]
+        if not accounts:
+            return caller, []
 
     def member(account_id: str) -> Target:
         role_arn = f"arn:{partition}:iam::{account_id}:role/{access.org_role_name}"
@@ -129,11 +140,11 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
         try:
             member_clients.client("sts", home).get_caller_identity()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            return Target(account_id, None, (), _assume_error(exc, account_id, home, role_arn))
+            return Target(account_id, None, (), _assume_error(exc, account_id, home, role_arn), names[account_id] or None)
         try:
-            return _target(account_id, member_clients, access, home)
+            return replace(_target(account_id, member_clients, access, home), name=names[account_id] or None)
         except AuditFailed as exc:
-            return Target(account_id, None, (), ApiError(
+            return Target(account_id, None, (), name=names[account_id] or None, error=ApiError(
                 account_id=account_id, region=home, service="ec2", operation="DescribeRegions",
                 error_code="RegionListFailed", message=str(exc),
             ))  # fmt: skip

@@ -36,6 +36,7 @@ from ecs_audit.collect import (
     wafv2,
 )
 from ecs_audit.collect.base import CollectContext
+from ecs_audit.collect.shards import Checkpoint
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
@@ -108,6 +109,7 @@ class Target:
     clients: ClientFactory | None
     regions: tuple[str, ...] = ()
     error: ApiError | None = None
+    name: str | None = None  # the organisation's name for the account
 
 
 def collect_region(
@@ -171,9 +173,11 @@ def collect_targets(
     max_workers: int = 8,
     max_in_flight: int = 16,
     progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> list[AccountInventory]:
     """Every reachable (account, region) pair on one bounded pool; each account's IAM on another, from
-    the moment every region of the account has its ECS inventory (the roles to read come from it)."""
+    the moment every region of the account has its ECS inventory (the roles to read come from it).
+    With `checkpoint`, finished parts are loaded from it instead of collected, and saved to it."""
     progress = progress or NoProgress()
     pairs = [(t, region) for t in targets if t.clients is not None for region in t.regions]
     progress.start(len(pairs) + sum(1 for t in targets if t.clients is not None))
@@ -184,9 +188,13 @@ def collect_targets(
     def account_wide(target: Target) -> AccountInventory:
         assert target.clients is not None
         regions = [ecs_parts[id(target)][region] for region in target.regions]
-        result = collect_account_wide(
-            target.clients, target.account_id, partition, config, regions, max_workers, max_in_flight=max_in_flight
-        )
+        result = checkpoint.load_account(target.account_id) if checkpoint else None
+        if result is None:
+            result = collect_account_wide(
+                target.clients, target.account_id, partition, config, regions, max_workers, max_in_flight=max_in_flight
+            )
+            if checkpoint:
+                checkpoint.save_account(result)
         progress.advance(f"{target.account_id} IAM")
         return result
 
@@ -206,10 +214,16 @@ def collect_targets(
             def one_region(pair: tuple[Target, str]) -> RegionInventory:
                 target, region = pair
                 assert target.clients is not None
-                result = collect_region(
-                    target.clients, target.account_id, region, config, partition=partition, max_workers=max_workers,
-                    max_in_flight=max_in_flight, on_ecs=lambda inventory: ecs_done(target, inventory),
-                )
+                result = checkpoint.load_region(target.account_id, region) if checkpoint else None
+                if result is not None:
+                    ecs_done(target, result)
+                else:
+                    result = collect_region(
+                        target.clients, target.account_id, region, config, partition=partition, max_workers=max_workers,
+                        max_in_flight=max_in_flight, on_ecs=lambda inventory: ecs_done(target, inventory),
+                    )
+                    if checkpoint:
+                        checkpoint.save_region(result)
                 progress.advance(f"{target.account_id} {region}")
                 return result
 
@@ -220,11 +234,13 @@ def collect_targets(
             accounts: list[AccountInventory] = []
             for target in targets:
                 if target.clients is None:
-                    accounts.append(AccountInventory(account_id=target.account_id, errors=[target.error] if target.error else []))
+                    accounts.append(
+                        AccountInventory(account_id=target.account_id, name=target.name, errors=[target.error] if target.error else [])
+                    )
                     continue
                 regions = [inv for (t, _), inv in zip(pairs, by_pair) if t is target]
                 # IAM was collected from the regions' ECS inventories; the account keeps the complete ones.
-                accounts.append(iam_parts[id(target)].result().model_copy(update={"regions": regions}))
+                accounts.append(iam_parts[id(target)].result().model_copy(update={"regions": regions, "name": target.name}))
     finally:
         progress.stop()
     return accounts

@@ -69,6 +69,7 @@ class RegionInventory(Record):
 
 class AccountInventory(Record):
     account_id: str
+    name: str | None = None  # from Organizations ListAccounts (organisation runs)
     regions: list[RegionInventory] = []
     # IAM is global: collected once per account for the roles every region's task definitions use.
     iam: IamInventory | None = None

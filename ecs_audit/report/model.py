@@ -61,6 +61,13 @@ class AccountScore(_Model):
     errors: int
     # Why the account could not be audited (e.g. its role could not be assumed); None when it was.
     unreachable: str | None = None
+    # The organisation's name for the account (organisation runs); None when not known.
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How reports name the account: "Name (id)", or the id alone."""
+        return f"{self.name} ({self.account_id})" if self.name else self.account_id
 
 
 class Summary(_Model):
@@ -171,7 +178,9 @@ def _count_statuses(findings: list[Finding]) -> dict[str, int]:
     return counts
 
 
-def account_scores(findings: list[Finding], errors: list[ApiError], accounts: list[str]) -> list[AccountScore]:
+def account_scores(
+    findings: list[Finding], errors: list[ApiError], accounts: list[str], names: dict[str, str] | None = None
+) -> list[AccountScore]:
     """Score per account, worst first; accounts that could not be reached last, with the reason."""
     out = []
     for account_id in accounts:
@@ -187,6 +196,7 @@ def account_scores(findings: list[Finding], errors: list[ApiError], accounts: li
                 counts=_count_statuses(mine),
                 errors=len(account_errors),
                 unreachable=blocked.describe() if blocked else None,
+                name=(names or {}).get(account_id),
             )
         )
     out.sort(key=lambda a: (a.unreachable is not None, a.score is None, a.score or 0, a.account_id))
@@ -194,7 +204,11 @@ def account_scores(findings: list[Finding], errors: list[ApiError], accounts: li
 
 
 def summarise(
-    findings: list[Finding], catalogue: Catalogue, errors: list[ApiError], accounts: list[str] | None = None
+    findings: list[Finding],
+    catalogue: Catalogue,
+    errors: list[ApiError],
+    accounts: list[str] | None = None,
+    account_names: dict[str, str] | None = None,
 ) -> Summary:
     areas = []
     for area in catalogue.areas:
@@ -222,7 +236,7 @@ def summarise(
         checks_unknown=len({f.check_id for f in findings if f.status is Status.UNKNOWN}),
         resources_evaluated=len({(f.account_id, f.region, f.resource.arn, f.container) for f in findings if f.resource.type != "AWS::::Account"}),
         errors=len(errors),
-        accounts=account_scores(findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings})),
+        accounts=account_scores(findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings}), account_names),
     )
 
 
@@ -241,10 +255,11 @@ def build_report(
     expired_waivers: list[WaiverNote] | None = None,
     stale_waivers: list[WaiverNote] | None = None,
     skipped_checks: list[str] | None = None,
+    account_names: dict[str, str] | None = None,
 ) -> Report:
     """The report. With `baseline`, findings carry their `change` and `resolved` lists what went away."""
     resolved = sorted(resolved or [], key=lambda r: r.finding.sort_key)
-    summary = summarise(findings, catalogue, errors, accounts).model_copy(
+    summary = summarise(findings, catalogue, errors, accounts, account_names).model_copy(
         update={
             "changes": change_summary(findings, resolved) if baseline is not None else None,
             "expired_waivers": len(expired_waivers or []),
