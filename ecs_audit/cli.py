@@ -265,7 +265,7 @@ def _run_manifest(access, profile: str | None) -> dict[str, object]:  # type: ig
 
 @app.command()
 def merge(
-    snapshots: Annotated[list[Path], typer.Argument(help="Snapshots of the shards (--save-snapshot of each `scan --shard`).")],
+    snapshots: Annotated[list[Path], typer.Argument(help="Snapshots of the shards (--save-snapshot of each `scan --shard`), or directories of them (*.json).")],
     formats: FormatOption = None,
     output_dir: OutputOption = Path("ecs-audit-report"),
     save_snapshot: SnapshotOption = None,
@@ -280,13 +280,13 @@ def merge(
     verbose: VerboseOption = False,
 ) -> None:
     """Combine shard snapshots into one snapshot and report, as one run over all their accounts."""
-    from ecs_audit.collect.shards import merge_inventories
+    from ecs_audit.collect.shards import merge_inventories, snapshot_files
     from ecs_audit.inventory.snapshot import load_snapshot, save_snapshot as write_snapshot
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
                        checks=checks, skip_checks=skip_checks)
-    inventory = merge_inventories([(str(path), load_snapshot(path)) for path in snapshots])
+    inventory = merge_inventories([(str(path), load_snapshot(path)) for path in snapshot_files(snapshots)])
     if save_snapshot is not None:
         write_snapshot(inventory, save_snapshot)
     outcome = finish(inventory, options)

@@ -114,6 +114,7 @@ def scan(
         collected_at=datetime.now(timezone.utc),
         caller=caller,
         partition=partition,
+        shard=str(access.shard) if access.shard else None,
         accounts=accounts,
     )
     _refuse_empty_audit(inventory)

@@ -141,6 +141,20 @@ def _load(path: Path, model: type[RegionInventory] | type[AccountInventory]):  #
         return None
 
 
+def snapshot_files(paths: list[Path]) -> list[Path]:
+    """The snapshots named, a directory standing for the *.json files in it (in name order)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.json") if p.is_file())
+            if not found:
+                raise UsageError(f"merge: {path} holds no snapshot (*.json)")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
 def merge_inventories(parts: list[tuple[str, Inventory]]) -> Inventory:
     """One inventory from shard snapshots (name, inventory): the accounts of all, in id order."""
     if not parts:
@@ -155,6 +169,7 @@ def merge_inventories(parts: list[tuple[str, Inventory]]) -> Inventory:
                 other = accounts[account.account_id][0]
                 raise UsageError(f"merge: account {account.account_id} is in both {other} and {name}; give each shard once")
             accounts[account.account_id] = (name, account)
+    _check_complete(parts)
     callers = {inv.caller.account_id for _, inv in parts if inv.caller is not None}
     if len(callers) > 1:
         raise UsageError(f"merge: the snapshots were collected by different accounts ({', '.join(sorted(callers))})")
@@ -165,3 +180,27 @@ def merge_inventories(parts: list[tuple[str, Inventory]]) -> Inventory:
         partition=first.partition,
         accounts=[accounts[key][1] for key in sorted(accounts)],
     )
+
+
+def _check_complete(parts: list[tuple[str, Inventory]]) -> None:
+    """Shard snapshots say which shard they are: a merge of some of them would silently report part of
+    the organisation as the whole, so every shard of the run must be there, each once."""
+    sharded = [(name, parse_shard(inv.shard)) for name, inv in parts if inv.shard is not None]
+    if not sharded:
+        return
+    if len(sharded) != len(parts):
+        whole = next(name for name, inv in parts if inv.shard is None)
+        raise UsageError(f"merge: {whole} is not a shard snapshot, the others are; merge the shards of one run")
+    counts = {shard.count for _, shard in sharded if shard}
+    if len(counts) > 1:
+        raise UsageError(f"merge: the snapshots are shards of runs split differently ({', '.join(f'N={c}' for c in sorted(counts))})")
+    count = counts.pop()
+    seen: dict[int, str] = {}
+    for name, shard in sharded:
+        assert shard is not None
+        if shard.index in seen:
+            raise UsageError(f"merge: {seen[shard.index]} and {name} are both shard {shard}; give each shard once")
+        seen[shard.index] = name
+    missing = [f"{i}/{count}" for i in range(1, count + 1) if i not in seen]
+    if missing:
+        raise UsageError(f"merge: shard {', '.join(missing)} missing; the report would leave out its accounts")

@@ -83,6 +83,8 @@ class Inventory(Record):
     collected_at: datetime
     caller: CallerIdentity | None = None
     partition: str = "aws"
+    # "I/N" for the snapshot of one shard of an organisation run (scan --shard); None for a whole run.
+    shard: str | None = None
     accounts: list[AccountInventory] = []
 
     @property
