@@ -168,6 +168,162 @@ resource "aws_iam_role_policy" "ecs_audit_read_only" {{
 """
 
 
+# The security-account side: sharding, the image and the Step Functions deployment. Prose only; the
+# figures come from `python -m tests.benchmarks.shards` (tests/benchmarks/shards.py).
+ORGANISATION_AUDIT = """\
+## Auditing the organisation from the security account
+
+### Shards, checkpoints and merging
+
+`ecs-audit scan --org-role-name ROLE --shard I/N` audits only the organisation accounts of shard I
+of N (counted from 1): those whose SHA-256 of the 12-digit account id, read as a number, is I-1
+modulo N. The rule needs nothing but the id, so every shard decides alone from its own listing of
+the organisation, and an account joining or leaving moves no other account. A shard can be empty;
+its snapshot then holds no account. The snapshot records its shard (`"shard": "1/3"`).
+
+`--checkpoint-dir DIR` writes every finished (account, region) pair, and every account's IAM part,
+to DIR as soon as it is complete (atomically; a pair cut short by SIGTERM or Ctrl-C is never
+written). The same command with `--resume` loads them and collects only what is missing; resuming
+with other options (regions, shard, accounts, role) is refused rather than mixing two runs.
+
+`ecs-audit merge SNAPSHOT_OR_DIR...` combines shard snapshots into the report a single run over all
+their accounts writes (the same findings, roll-up and errors; accounts in id order), offline. It
+refuses an incomplete set (a shard missing, one given twice, shards of different splits, an account
+in two snapshots) instead of reporting part of the organisation as the whole. All report options
+(`--format`, `--waivers`, `--baseline`, `--save-snapshot`...) apply.
+
+Reports name organisation accounts as Organizations does: "payments (111122223333)".
+
+### The container image
+
+`Dockerfile` (repository root) builds the wheel in one stage and installs it into a fresh
+`python:3.11-slim` (pinned by digest) in the next. It runs as user 10001, its entrypoint is
+`ecs-audit`, and it writes nothing to its own filesystem: HOME and TMPDIR are /tmp and reports go
+to /work, both volumes of the task, so the task definition sets `readonlyRootFilesystem`. No
+credential is baked in: the task role supplies them. Build it where Docker (or any OCI builder) is
+available with `docker build -t ecs-audit .` and push it to ECR; pin the task definition to the
+pushed digest.
+
+`deploy/task-definition.json` is the task definition (input to
+`aws ecs register-task-definition --cli-input-json`) and the template below ships the same one. Its
+checks are run by the test suite (`tests/unit/test_deploy.py`) through ecs-audit's own engine: every
+task-definition and container check passes or does not apply, except two waived by design:
+TASKDEF-004 (no health check: it is a run-to-completion task, not a service, and the state
+machine's TimeoutSeconds bounds a hang) and OBSERVABILITY-005 (no telemetry sidecar: its logs and
+the execution history are the telemetry).
+
+The task has three containers on two task volumes: `fetch` (AWS CLI: downloads the shard snapshots,
+for the merge), `ecs-audit`, and `publish` (AWS CLI: uploads the results). Each starts when the
+previous one exited 0; `publish` is the essential one. Moving files is kept out of ecs-audit, whose
+clients can only read. The AWS CLI image comes from public.ecr.aws through an ECR pull-through cache
+rule in the same account, pinned by digest.
+
+### The deployment: `deploy/cloudformation/org-audit.yaml`
+
+One stack in the security account:
+
+1. **EventBridge Scheduler** (`ScheduleExpression`, UTC) starts the state machine, with retries.
+2. **Step Functions**, standard workflow: `PlanShards` makes the list 1..`ShardCount`;
+   `AuditShards`, a Distributed Map over it with `MaxConcurrency`, runs one Fargate task per shard
+   (`ecs:runTask.sync`: Step Functions waits for the task and fails the item if any container exits
+   non-zero), `ecs-audit scan --shard I/N --all-regions`, with retries (60 s, doubling, full jitter, 3
+   attempts) and a 6-hour timeout; each task uploads its snapshot to
+   `s3://BUCKET/runs/<execution>/shards/`. `MergeShards` then runs the same task definition as
+   `ecs-audit merge` over those snapshots and uploads the reports (HTML, Markdown, JSON, SARIF, CSV)
+   and the merged snapshot to `s3://BUCKET/reports/<execution>/`: one prefix a run is the history
+   (the bucket is versioned; shard snapshots expire after 14 days, reports after
+   `ReportRetentionDays`). Any failure after its retries, or success, is published to the optional
+   SNS topic (`NotificationEmail`).
+3. **IAM, least privilege**: the task role (the audit principal the member roles trust) may list
+   the organisation's accounts, assume `MemberRoleName` in any account, and read and write the
+   bucket's `runs/` and `reports/` prefixes, nothing else; the execution role pulls the images and
+   writes the log group; the state machine's role may run only this task definition family on
+   this cluster, pass only these two roles, and publish only to the topic.
+4. Tasks run in the given private subnets (`AssignPublicIp: DISABLED`) with a security group that
+   allows HTTPS out and nothing in; the subnets need a NAT gateway or VPC endpoints (STS,
+   Organizations, ECR, S3, Logs, and the audited services').
+
+The security account must be the management account or a **delegated administrator** for
+Organizations (ListAccounts), and the member role is the StackSet above with `SecurityAccountId`
+set to the security account. The template passes `cfn-lint` and its state machine's wiring is
+checked by `tests/unit/test_deploy.py`. Deploy:
+
+```sh
+aws cloudformation deploy --stack-name ecs-audit --template-file deploy/cloudformation/org-audit.yaml \\
+  --capabilities CAPABILITY_IAM --parameter-overrides \\
+  ImageUri=111122223333.dkr.ecr.eu-west-1.amazonaws.com/ecs-audit@sha256:... ExternalId="$EXTERNAL_ID" \\
+  VpcId=vpc-... SubnetIds=subnet-...,subnet-... ShardCount=8 MaxConcurrency=8 NotificationEmail=secops@example.com
+```
+
+### Sizing
+
+**Accounts per task.** A shard holds about (accounts / ShardCount) accounts, and what bounds it is
+memory. An organisation run keeps an assumed-role session per account, measured at about 19 MB an
+account (below: 2.4 GB peak for 121 small accounts in one process, 0.7 GB for a shard of 30), and
+its findings take about 3.4 KB each (docs/performance.md; a service yields about 26 findings, a task
+definition about 35). The shipped task gives ecs-audit 1.5 GB: about 40 small accounts, or 30
+accounts of 50 services each. Pick ShardCount so that no shard exceeds that; shards are cheap.
+
+**Concurrency against API rate limits.** AWS throttles per account and region (and per API): two
+shards never share an account, so shards running at once do not compete for any member account's
+limits, and within a task ecs-audit keeps 16 calls in flight per (account, region) pair with
+adaptive retries. What shards do share: `organizations:ListAccounts` (each shard lists the
+organisation once, 20 accounts a page, and Organizations allows only a few requests a second: with
+many shards starting together the adaptive retries spread them) and STS AssumeRole in the security
+account (one per account, far below its quota). `MaxConcurrency` 10 to 50 is comfortable for
+thousands of accounts; higher buys little because each task is itself bounded by its CPU (about 150
+to 450 calls a second, docs/performance.md).
+
+**The merge.** The merge task holds every finding of the organisation. For thousands of large
+accounts that is more than a 2 GB task: raise the task definition's memory (Fargate allows up to
+120 GB), or keep the shards' own reports (each shard's `report.json` is complete for its accounts).
+
+**Cost per run** (us-east-1 list prices at the time of writing: Fargate $0.04048 a vCPU-hour and
+$0.004445 a GB-hour; Step Functions standard $0.025 per 1,000 state transitions). A 1 vCPU / 2 GB
+task costs about $0.05 an hour. A run of 40 shards of 5 minutes each: 40 x 5/60 x $0.05 = $0.17;
+the Map's transitions (about 5 a shard) and S3 requests cost cents; NAT gateway processing
+($0.045 a GB) of a few GB of API responses is of the same order. Well under $1 a run for a thousand
+accounts.
+
+**A paper estimate for 3,000 accounts** (17 regions enabled, ECS in 2 of them, 50 services and 40
+task definitions per ECS region): an empty region costs about 1 call, an ECS region about
+30 + 2.5 a service, so about 15 + 2 x 155 = 325 calls an account, 1 million calls in all. At 150
+calls a second a task (1 vCPU, a 40 ms round trip, docs/performance.md), that is about 6,500
+task-seconds of collection. With ShardCount 100 (30 accounts, about 1.1 GB a shard: 30 x 19 MB of
+sessions plus 155,000 findings) and MaxConcurrency 30, each shard takes about a minute of calls
+plus about a minute to start (image pull, role assumptions, the organisation listing): four waves,
+about 10 minutes a run, and 100 x 2 minutes of a $0.05-an-hour task, about $0.20 of Fargate. The
+merge (15 million findings) needs about 50 GB: an 8 vCPU / 60 GB merge task for 10 minutes costs
+about $0.10, or keep the shards' reports.
+
+**Measured, simulated** (`python -m tests.benchmarks.shards`: one moto server on this repository's
+2-core test machine, so the shards compete for the same two cores and the same moto; the figures
+show the cost of splitting, not the speed-up of separate tasks against AWS):
+
+```
+.venv/bin/python -m tests.benchmarks.shards --accounts 120 --shards 4
+
+121 accounts (1 region each), 4 shards; cores: 2
+process        exit   wall s  peak MiB  API calls
+single            0    126.8      2405       1926
+shard 1/4         0    108.4       731        515
+shard 2/4         0    110.8       716        499
+shard 3/4         0     96.8       667        454
+shard 4/4         0     97.8       674        467
+merge             0     26.5        82          0
+
+single run: 126.8 s, 1926 calls, peak 2405 MiB
+sharded: 137.2 s (slowest shard + merge), 1935 calls (+9: each shard lists the organisation and assumes its own roles), peak 731 MiB per shard, merge peak 82 MiB
+merged report identical to the single run's: yes
+```
+
+Splitting costs 9 calls (one organisation listing and one role assumption more per shard) and
+divides the peak memory by about 3.3 with 4 shards; the wall time is the same here because all
+four shards share two cores and one moto server, and separate Fargate tasks share neither.
+`--smoke` (12 accounts, 3 shards) takes under a minute.
+"""
+
+
 def deployment_markdown() -> str:
     out = [_GENERATED.format(source="the collectors' OPERATIONS"), "# Deploying the audit roles\n\n"]
     out.append(
@@ -197,7 +353,8 @@ def deployment_markdown() -> str:
         "```\n\n"
         "IAM is global: deploy the stack instances to one region only.\n\n"
     )
-    out.append("## Terraform: the member-account role\n\n```hcl\n" + member_role_terraform() + "```\n")
+    out.append("## Terraform: the member-account role\n\n```hcl\n" + member_role_terraform() + "```\n\n")
+    out.append(ORGANISATION_AUDIT)
     return "".join(out)
 
 

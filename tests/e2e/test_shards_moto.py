@@ -18,12 +18,11 @@ import pytest
 from ecs_audit.collect.shards import shard_of
 from tests.e2e.conftest import aws_env, cli_path, run_cli
 from tests.support.moto_server import MotoServer
+from tests.support.org import REGIONS, ROLE, build_org
 from tests.support.proxy import FaultProxy, delay, in_account
 
 pytestmark = pytest.mark.e2e
 
-ROLE = "Audit"
-REGIONS = ("us-east-1", "eu-west-1")
 NAMES = ("payments", "search", "ledger", "catalog", "identity", "billing")
 EPOCH = "1767225600"  # the reports' date, fixed so that two runs' reports can be compared whole
 
@@ -36,46 +35,6 @@ class Org:
     @property
     def accounts(self) -> list[str]:
         return sorted([self.management, *self.members])
-
-
-def seed_member(session, account_id: str, regions: tuple[str, ...] = REGIONS) -> None:
-    creds = session.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="seed"
-    )["Credentials"]
-    for region in regions:
-        ecs = session.client(
-            "ecs", region_name=region, aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
-        )  # fmt: skip
-        ecs.create_cluster(clusterName="apps")
-        ecs.register_task_definition(
-            family="api", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": "app", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 512, "privileged": True}],
-        )  # fmt: skip
-        ecs.create_service(cluster="apps", serviceName="api", taskDefinition="api", desiredCount=1, launchType="FARGATE")
-
-
-def build_org(moto_server: MotoServer, names: tuple[str, ...], regions: tuple[str, ...] = REGIONS) -> tuple[str, dict[str, str]]:
-    """A fresh moto organisation: the management account and one member per name, each running one
-    cluster with one service in every region of `regions`."""
-    from moto import mock_aws
-
-    moto_server.reset()
-    mock = mock_aws()
-    mock.start(reset=False)
-    try:
-        session = moto_server.session()
-        organizations = session.client("organizations", region_name="us-east-1")
-        management = organizations.create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
-        members = {}
-        for name in names:
-            status = organizations.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
-            members[status["AccountId"]] = name
-        for account_id in members:
-            seed_member(session, account_id, regions)
-    finally:
-        mock.stop(remove_data=False)
-    return management, members
 
 
 @pytest.fixture(scope="module")
