@@ -415,3 +415,15 @@ def enabled_regions(factory: ClientFactory, home_region: str) -> list[str]:
     except botocore.exceptions.BotoCoreError as exc:
         raise AuditFailed(f"--all-regions: cannot list the account's regions ({exc})") from None
     return sorted(r["RegionName"] for r in response.get("Regions", []))
+
+
+# --- the writer: a separate session for s3:// output and history --------------------------------
+
+
+def parse_s3_location(location: str, what: str) -> tuple[str, str]:
+    """s3://bucket/prefix -> (bucket, prefix without slashes at either end)."""
+    rest = location[len("s3://"):] if location.startswith("s3://") else ""
+    bucket, _, prefix = rest.partition("/")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket or ""):
+        raise UsageError(f"{what} {location}: not an s3://bucket/prefix location (bucket names are 3-63 lower-case letters, digits, dots and hyphens)")
+    return bucket, prefix.strip("/")

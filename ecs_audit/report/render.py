@@ -64,7 +64,8 @@ def write_json(report: Report, catalogue: Catalogue, out: TextIO) -> None:
     """The same text as json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True,
     ensure_ascii=False) plus a newline, encoded a finding at a time: a large report is never held in
     memory whole, as data or as text."""
-    head = report.model_dump(mode="json", exclude={"findings"})
+    # A run without --history writes no history key (the file stays as it was before history existed).
+    head = report.model_dump(mode="json", exclude={"findings"} if report.history is not None else {"findings", "history"})
     head["findings"] = _FINDINGS_MARK
     before, after = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False).split(json.dumps(_FINDINGS_MARK), 1)
     out.write(before)
