@@ -211,6 +211,8 @@ def grade_class(grade: str) -> str:
 
 
 def install(env: Environment) -> None:
+    from ecs_audit.report import chart
+
     env.finalize = clean
     env.filters.update(
         md=md,
@@ -233,6 +235,7 @@ def install(env: Environment) -> None:
         filter_options=filter_options,
         questionnaire=questionnaire,
         with_change=with_change,
+        chart=chart,
         STATUS_ORDER=[s.value for s in STATUS_ORDER],
         SEVERITY_ORDER=[s.value for s in SEVERITY_ORDER],
     )
