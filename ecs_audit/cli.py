@@ -442,6 +442,73 @@ def iam_policy(
     typer.echo(json.dumps(audit_role_policy(org=org, role_name=role_name), indent=2))
 
 
+history_app = typer.Typer(help="Runs kept with --history: list them, print the trend, prune old ones.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
+
+HistoryArgument = Annotated[
+    Optional[str], typer.Argument(help="The history directory or s3://bucket/prefix (default: --config's run.history, or ECS_AUDIT_HISTORY).")
+]
+
+
+def _open_history(location: str | None, config: Path | None):  # type: ignore[no-untyped-def]
+    from ecs_audit.history import History
+    from ecs_audit.settings import choose, file_location
+
+    config, run = _run_settings(config)
+    chosen = choose(location, "ECS_AUDIT_HISTORY", file_location(config, run.history), None)
+    if not chosen:
+        raise UsageError("history: no history location; give it, or set run.history in --config, or ECS_AUDIT_HISTORY")
+    if not chosen.startswith("s3://") and not Path(chosen).is_dir():
+        raise UsageError(f"history {chosen}: no such directory")
+    _history_location(chosen)
+    return History.open(chosen)
+
+
+@history_app.command("list")
+def history_list(location: HistoryArgument = None, config: ConfigOption = None) -> None:
+    """One line per kept run: id, time, score, open FAIL and WARN, what was carried forward."""
+    from ecs_audit.history import trend_text
+
+    typer.echo(trend_text(_open_history(location, config).records()), nl=False)
+
+
+@history_app.command("trend")
+def history_trend(
+    location: HistoryArgument = None,
+    config: ConfigOption = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """The score trend: overall, per area and per account (json), or the run lines with changes (text)."""
+    from ecs_audit.history import trend_json, trend_text
+
+    records = _open_history(location, config).records()
+    output_format = output_format.strip().lower()
+    if output_format == "json":
+        typer.echo(trend_json(records), nl=False)
+    elif output_format == "text":
+        typer.echo(trend_text(records), nl=False)
+        if len(records) > 1 and records[0].score is not None and records[-1].score is not None:
+            typer.echo(f"Score {records[0].score} -> {records[-1].score} ({records[-1].score - records[0].score:+d}) over {len(records)} runs")
+    else:
+        raise UsageError(f"--format {output_format!r}: choose text or json")
+
+
+@history_app.command("prune")
+def history_prune(
+    location: HistoryArgument = None,
+    config: ConfigOption = None,
+    keep: Annotated[Optional[int], typer.Option("--keep", min=1, help="Keep the newest N runs.")] = None,
+    keep_days: Annotated[Optional[int], typer.Option("--keep-days", min=0, help="Keep runs of the last N days.")] = None,
+) -> None:
+    """Remove old runs (the newest run always stays)."""
+    from datetime import datetime, timezone
+
+    if keep is None and keep_days is None:
+        raise UsageError("history prune: give --keep N and/or --keep-days N")
+    removed = _open_history(location, config).prune(keep, keep_days, datetime.now(timezone.utc))
+    typer.echo(f"removed {len(removed)} run(s)" + (f": {', '.join(removed)}" if removed else ""))
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
