@@ -202,7 +202,8 @@ def deployment_markdown() -> str:
 
 
 def configuration_markdown() -> str:
-    from ecs_audit.config import AuditConfig
+    from ecs_audit.config import AuditConfig, RunSettings
+    from ecs_audit.settings import ENVIRONMENT
 
     out = [_GENERATED.format(source="ecs_audit/config.py"), "# Configuration\n\n"]
     out.append(
@@ -216,6 +217,28 @@ def configuration_markdown() -> str:
     for name, field in AuditConfig.model_fields.items():
         default = json.dumps(field.get_default(call_default_factory=True))
         out.append(f"| `{name}` | `{_cell(default)}` | {_cell(field.description or '')} |\n")
+    out.append(
+        "\n## How to run: the `run:` section\n\n"
+        "The same file can hold, under `run:`, the defaults of the command-line options, so a scheduled job needs\n"
+        "nothing but `ecs-audit scan --config FILE` (or `ECS_AUDIT_CONFIG=FILE ecs-audit scan`). An option given\n"
+        "on the command line wins over an `ECS_AUDIT_*` variable, which wins over the file. Relative paths are\n"
+        "taken from the file's directory; `s3://bucket/prefix` locations are kept as they are. A file without\n"
+        "`run:` reads as before.\n\n"
+        "```yaml\nrequired_tags: [Environment, Owner]\nrun:\n  profile: audit\n  org_role_name: ECSAuditReadOnly\n"
+        "  regions: [eu-west-1, us-east-1]\n  formats: [html, md, json, sarif]\n  output_dir: reports/{date}\n"
+        "  fail_on: critical\n  waivers: waivers.yaml\n  history: history\n  notify_on: high\n```\n\n"
+        "| setting | meaning |\n|---|---|\n"
+    )
+    for name, field in RunSettings.model_fields.items():
+        out.append(f"| `run.{name}` | {_cell(field.description or '')} |\n")
+    out.append("\n## Environment variables\n\n| variable | stands for |\n|---|---|\n")
+    for name, meaning in ENVIRONMENT.items():
+        out.append(f"| `{name}` | {_cell(meaning)} |\n")
+    out.append(
+        "\nErrors in the file are one line naming the file and the key, e.g.\n"
+        "`ecs-audit: error: config ecs-audit.yaml: invalid at run.fail_on: Input should be 'critical', 'high', "
+        "'medium', 'low' or 'never'`, and exit 2 before anything is sent.\n"
+    )
     return "".join(out)
 
 
