@@ -120,7 +120,19 @@ def _options(
     if run is None:
         config, run = _run_settings(config)
     output = choose(str(output_dir) if output_dir is not None else None, "ECS_AUDIT_OUTPUT_DIR", file_location(config, run.output_dir), "ecs-audit-report")
-    output_dir = Path(fill_template(output, report_time()))
+    output = fill_template(output, report_time())
+    publish = None
+    if output.startswith("s3:/"):
+        import tempfile
+
+        from ecs_audit.session import parse_s3_location
+
+        # Path() would fold s3:// to s3:/: the location is kept as text.
+        publish = output if output.startswith("s3://") else "s3://" + output[len("s3:/"):]
+        parse_s3_location(publish, "--output-dir")
+        output_dir = Path(tempfile.mkdtemp(prefix="ecs-audit-publish-"))
+    else:
+        output_dir = Path(output)
     formats = choose(formats, None, run.formats, None)
     fail_on = choose(fail_on, "ECS_AUDIT_FAIL_ON", run.fail_on, "never")
     waivers = waivers or file_path(config, run.waivers)
@@ -144,6 +156,7 @@ def _options(
         history=_history_location(history),
         notify=check_url(notify) if notify else None,
         notify_on=_notify_on(notify_on),
+        publish=publish,
     )
     check_writable_dir(output_dir, "output directory", "choose another with --output-dir")
     if snapshot is not None:
@@ -246,6 +259,8 @@ def _print_outcome(outcome: Outcome, quiet: bool, fail_on: Severity | None = Non
         typer.echo("Notified the webhook of the changes")
     for path in outcome.written:
         typer.echo(f"  {path}")
+    for url in outcome.published:
+        typer.echo(f"  {url}")
 
 
 @app.command()
@@ -433,11 +448,20 @@ def list_checks(
 def iam_policy(
     org: Annotated[bool, typer.Option("--org", help="Add what the security-account role needs for --org-role-name runs.")] = False,
     role_name: Annotated[str, typer.Option("--role-name", help="The member-account role name (with --org).")] = "ECSAuditReadOnly",
+    writer: Annotated[
+        Optional[str],
+        typer.Option("--writer", help="s3://bucket/prefix: print the report writer's policy instead (a separate principal: put, get and list in that place only)."),
+    ] = None,
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) for the audit role."""
-    from ecs_audit.policy import audit_role_policy
+    """Print the least-privilege IAM policy (JSON) for the audit role, or with --writer for the report writer."""
+    from ecs_audit.policy import audit_role_policy, writer_policy
+    from ecs_audit.session import parse_s3_location
     from ecs_audit.targets import check_role_name
 
+    if writer is not None:
+        bucket, prefix = parse_s3_location(writer, "--writer")
+        typer.echo(json.dumps(writer_policy(bucket, prefix), indent=2))
+        return
     check_role_name(role_name, "--role-name")
     typer.echo(json.dumps(audit_role_policy(org=org, role_name=role_name), indent=2))
 

@@ -51,6 +51,9 @@ class ReportOptions:
     # --notify: webhook URL (ecs_audit.notify), posted to when a new FAIL at or above notify_on appears or results are resolved.
     notify: str | None = None
     notify_on: Severity = Severity.HIGH
+    # --output-dir s3://bucket/prefix: the reports are written to output_dir (a private staging
+    # directory) and then put there by the writer session (ecs_audit.session.s3_store).
+    publish: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Outcome:
     written: list[Path]
     exit_code: int
     notified: bool = False
+    # s3:// URLs of the published reports (--output-dir s3://...).
+    published: list[str] = field(default_factory=list)
 
 
 def parse_formats(values: list[str] | None) -> tuple[str, ...]:
@@ -190,11 +195,32 @@ def finish(
     if history is not None and record is not None:
         interrupt.note_activity("keeping the run in the history")
         history.save(record, render_json(report, catalogue), inventory.model_dump_json(indent=1))
+    published = _publish(written, options.publish) if options.publish else []
     notified = False
     if options.notify:
         interrupt.note_activity("notifying")
         notified = notify(options.notify, report, options.notify_on)
-    return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on), notified=notified)
+    return Outcome(report=report, written=[] if published else written, exit_code=exit_code_for(report, options.fail_on),
+                   notified=notified, published=published)
+
+
+def _publish(written: list[Path], location: str) -> list[str]:
+    """Put the report files in s3://bucket/prefix, then drop the local staging copies."""
+    import shutil
+
+    from ecs_audit.store import open_store
+
+    interrupt.note_activity("publishing the reports")
+    store = open_store(location)
+    urls = []
+    try:
+        for path in written:
+            store.write(path.name, path.read_bytes())
+            urls.append(f"{store.location}/{path.name}")
+    finally:
+        if written:
+            shutil.rmtree(written[0].parent, ignore_errors=True)
+    return urls
 
 
 def exit_code_for(report: Report, fail_on: Severity | None) -> int:
