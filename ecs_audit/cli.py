@@ -34,7 +34,7 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     Optional[list[str]],
-    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv. Default: html,md,json."),
+    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv, ocsf, asff. Default: html,md,json."),
 ]
 OutputOption = Annotated[
     Optional[Path],

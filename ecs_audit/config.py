@@ -33,7 +33,7 @@ class SidecarExcuse(BaseModel):
 FailOn = Literal["critical", "high", "medium", "low", "never"]
 NotifyOn = Literal["critical", "high", "medium", "low"]
 # The report formats (ecs_audit.report.render.FILE_NAMES; a unit test keeps the two the same).
-ReportFormat = Literal["html", "md", "json", "sarif", "junit", "csv"]
+ReportFormat = Literal["html", "md", "json", "sarif", "junit", "csv", "ocsf", "asff"]
 
 
 class RunSettings(BaseModel):
@@ -53,7 +53,7 @@ class RunSettings(BaseModel):
     accounts: list[str] = Field(default=[], description="--accounts: only these account ids (with org_role_name).")
     exclude_accounts: list[str] = Field(default=[], description="--exclude-accounts: skip these account ids.")
     max_workers: int | None = Field(default=None, ge=1, le=64, description="--max-workers (default 8).")
-    formats: list[ReportFormat] = Field(default=[], description="--format: html, md, json, sarif, junit, csv (default html, md, json).")
+    formats: list[ReportFormat] = Field(default=[], description="--format: html, md, json, sarif, junit, csv, ocsf, asff (default html, md, json).")
     output_dir: str | None = Field(
         default=None,
         description="--output-dir; `{date}` (YYYY-MM-DD, UTC) and `{time}` (HHMMSS) are filled in, e.g. `reports/{date}`.",

@@ -18,9 +18,11 @@ from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
 from ecs_audit.report import filters
+from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv
 from ecs_audit.report.junit import render_junit
 from ecs_audit.report.model import Report
+from ecs_audit.report.ocsf import render_ocsf
 from ecs_audit.report.sarif import render_sarif
 from ecs_audit.resources import data_dir
 
@@ -31,6 +33,8 @@ FILE_NAMES = {
     "sarif": "report.sarif",
     "junit": "report.junit.xml",
     "csv": "report.csv",
+    "ocsf": "report.ocsf.json",
+    "asff": "report.asff.json",
 }
 DEFAULT_FORMATS = ("html", "md", "json")
 
@@ -99,6 +103,8 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
     "sarif": render_sarif,
     "junit": render_junit,
     "csv": render_csv,
+    "ocsf": render_ocsf,
+    "asff": render_asff,
 }
 
 
