@@ -194,7 +194,8 @@ def finish(
     written = write_reports(report, catalogue, list(options.formats), options.output_dir)
     if history is not None and record is not None:
         interrupt.note_activity("keeping the run in the history")
-        history.save(record, render_json(report, catalogue), inventory.model_dump_json(indent=1))
+        with interrupt.deferred():
+            history.save(record, render_json(report, catalogue), inventory.model_dump_json(indent=1))
     published = _publish(written, options.publish) if options.publish else []
     notified = False
     if options.notify:

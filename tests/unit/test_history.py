@@ -180,3 +180,21 @@ def test_message_lists_at_most_a_few(tmp_path: Path):
 def test_carried_scopes_are_kept_in_the_record():
     record = RunRecord(run_id="r", generated_at=T0, score=1, carried=[Carried(account_id="1", from_run="p", reason="AccessDenied")])
     assert RunRecord.model_validate_json(record.model_dump_json()).carried[0].from_run == "p"
+
+
+def test_unscanned_accounts_and_regions():
+    from ecs_audit.history import unscanned
+    from ecs_audit.inventory.errors import ApiError
+
+    def error(account: str, region: str, service: str, operation: str, resources: list[str] | None = None) -> ApiError:
+        return ApiError(account_id=account, region=region, service=service, operation=operation, error_code="AccessDenied",
+                        message="no", resources=resources or [])
+
+    errors = [
+        error("1", "us-east-1", "sts", "AssumeRole"),
+        error("1", "us-east-1", "ecs", "ListClusters"),  # the account is already carried whole
+        error("2", "eu-west-1", "ecs", "ListClusters"),
+        error("2", "us-east-1", "ecs", "ListClusters", ["arn:x"]),  # about one resource: the region was scanned
+        error("2", "us-east-1", "ecs", "DescribeServices"),
+    ]
+    assert [(a, r) for a, r, _ in unscanned(errors, ["1", "2"])] == [("1", None), ("2", "eu-west-1")]
