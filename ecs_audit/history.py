@@ -238,32 +238,33 @@ def _point(record: RunRecord) -> TrendPoint:
 
 def history_section(records: list[RunRecord], current: RunRecord) -> HistorySection:
     runs = records + [current]
+    open_by_run = [{item.key: item for item in run.open} for run in runs]
     start: dict[str, datetime] = {}
     fixes: list[float] = []
     fixed_now: list[Fixed] = []
     for index, run in enumerate(runs):
-        now_open = {item.key: item for item in run.open}
+        now_open = open_by_run[index]
         if index > 0:
             for key, began in start.items():
                 if key not in now_open:
                     days = (run.generated_at - began).total_seconds() / 86400
                     fixes.append(days)
                     if run is current:
-                        item = next(i for i in runs[index - 1].open if i.key == key)
+                        item = open_by_run[index - 1][key]
                         fixed_now.append(Fixed(check_id=item.check_id, account_id=item.account_id, resource=item.resource, days=round(days, 2)))
         start = {key: start.get(key, run.generated_at) for key in now_open}
     regressed: list[Regressed] = []
     if len(runs) > 1:
-        before = {item.key: item for item in runs[-2].open}
+        before = open_by_run[-2]
         for item in current.open:
             last = before.get(item.key)
             if last is not None:
                 if last.status == Status.WARN.value and item.status == Status.FAIL.value:
                     regressed.append(_regressed(item, runs[-2].run_id))
                 continue
-            for run in reversed(runs[:-2]):
-                if any(o.key == item.key for o in run.open):
-                    regressed.append(_regressed(item, run.run_id))
+            for index in range(len(runs) - 3, -1, -1):
+                if item.key in open_by_run[index]:
+                    regressed.append(_regressed(item, runs[index].run_id))
                     break
     ages = sorted(
         (
