@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
@@ -74,6 +74,14 @@ class RunSettings(BaseModel):
     notify_on: NotifyOn | None = Field(
         default=None, description="--notify-on: the least severity of a new FAIL worth a message (default high)."
     )
+
+    @field_validator("notify")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        # The message never repeats the value: it carries a token.
+        if value is not None and not value.strip().lower().startswith(("https://", "http://")):
+            raise ValueError("not an http(s) URL (the value is not shown: it may carry a token)")
+        return value
 
 
 class AuditConfig(BaseModel):

@@ -142,3 +142,10 @@ def test_the_settings_file_knows_every_report_format():
     from ecs_audit.report.render import FILE_NAMES
 
     assert set(get_args(ReportFormat)) == set(FILE_NAMES)
+
+
+def test_a_bad_webhook_in_the_file_is_named_but_not_shown(tmp_path: Path):
+    path = _write(tmp_path, "run:\n  notify: hooks.example/T0/B0/sekrit\n")
+    with pytest.raises(UsageError) as raised:
+        load_run_settings(path)
+    assert "run.notify" in str(raised.value) and "sekrit" not in str(raised.value)
