@@ -75,6 +75,15 @@ class RunSettings(BaseModel):
         default=None, description="--notify-on: the least severity of a new FAIL worth a message (default high)."
     )
 
+    @field_validator("accounts", "exclude_accounts", mode="before")
+    @classmethod
+    def _account_ids(cls, value: object) -> object:
+        # YAML reads an unquoted 111122223333 as a number; a leading zero would be lost, so only
+        # 12-digit numbers are taken (quote account ids: "012345678901").
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) and len(str(v)) == 12 else v for v in value]
+        return value
+
     @field_validator("notify")
     @classmethod
     def _webhook(cls, value: str | None) -> str | None:

@@ -149,3 +149,10 @@ def test_a_bad_webhook_in_the_file_is_named_but_not_shown(tmp_path: Path):
     with pytest.raises(UsageError) as raised:
         load_run_settings(path)
     assert "run.notify" in str(raised.value) and "sekrit" not in str(raised.value)
+
+
+def test_account_ids_may_be_unquoted_when_they_have_twelve_digits(tmp_path: Path):
+    run = load_run_settings(_write(tmp_path, "run:\n  accounts: [111122223333, '012345678901']\n"))
+    assert run.accounts == ["111122223333", "012345678901"]
+    with pytest.raises(UsageError, match="run.accounts.0"):
+        load_run_settings(_write(tmp_path, "run:\n  accounts: [12345]\n"))
