@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ServiceSubject, TaskDefSubject, family_arn, name_from_arn
+from ecs_audit.evaluation.subjects import ServiceSubject, TaskDefSubject
+from ecs_audit.inventory.arns import family_arn, name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.codedeploy import CodeDeployInventory, DeploymentGroup
-from ecs_audit.images import is_local_ecr, parse_or_none, referenced_id, repository_arn
+from ecs_audit.semantics.image_in_use import is_local_ecr, parse_or_none, referenced_id, repository_arn
 from ecs_audit.inventory.ecr import EcrInventory
 from ecs_audit.inventory.ecs import DeploymentConfiguration, FamilyHistory, Service
 from ecs_audit.rules.registry import check
@@ -102,7 +103,7 @@ def _percentages(config: DeploymentConfiguration | None) -> tuple[int, int]:
     return minimum, maximum
 
 
-@check("CICD-007", needs=("ecs:ListTaskDefinitions",))
+@check("CICD-007")
 def runs_latest_revision(s: ServiceSubject) -> Verdict:
     reference = s.service.task_definition
     if not reference:
@@ -149,13 +150,6 @@ def registered_by_automation(t: TaskDefSubject) -> Verdict:
 
 # --- CICD-002, CICD-003: CodeDeploy rollback and alarm-based rollback --------------------------
 
-_CODEDEPLOY_CALLS = (
-    "codedeploy:ListApplications",
-    "codedeploy:BatchGetApplications",
-    "codedeploy:ListDeploymentGroups",
-    "codedeploy:BatchGetDeploymentGroups",
-)
-
 
 def _deployment_groups(s: ServiceSubject) -> list[DeploymentGroup]:
     """The CodeDeploy deployment groups (compute platform ECS) whose ecsServices name the service."""
@@ -165,7 +159,7 @@ def _deployment_groups(s: ServiceSubject) -> list[DeploymentGroup]:
     return codedeploy.groups_for(s.cluster_name or "", s.service.service_name)
 
 
-@check("CICD-002", needs=_CODEDEPLOY_CALLS)
+@check("CICD-002")
 def codedeploy_rolls_back(s: ServiceSubject) -> Verdict:
     controller = s.service.controller_type
     if controller != "CODE_DEPLOY":
@@ -194,7 +188,7 @@ def codedeploy_rolls_back(s: ServiceSubject) -> Verdict:
     return ok(f"deployment group {names} rolls back automatically on DEPLOYMENT_FAILURE", {"deployment_groups": evidence})
 
 
-@check("CICD-003", needs=_CODEDEPLOY_CALLS)
+@check("CICD-003")
 def alarm_based_rollback(s: ServiceSubject) -> Verdict:
     service = s.service
     controller = service.controller_type
@@ -240,7 +234,7 @@ def _missing_alarm_rollback(enabled: bool, rollback: bool, alarm_names: list[str
     return ", ".join(missing) or None
 
 
-@check("CICD-006", needs=("ecs:ListTaskDefinitions", "ecr:DescribeImages"))
+@check("CICD-006")
 def rollback_target_exists(s: ServiceSubject) -> Verdict:
     reference = s.service.task_definition
     if not reference:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ClusterSubject, RegionView, name_from_arn
+from ecs_audit.evaluation.subjects import ClusterSubject
+from ecs_audit.evaluation.view import RegionView
+from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.rules.registry import check
 from ecs_audit.inventory.ec2 import ec2_arn
 from ecs_audit.inventory.ecs import ContainerInstance
-from ecs_audit.network_use import is_external_instance
-from ecs_audit.rules.netevidence import cluster_instances
+from ecs_audit.semantics.network_placement import is_external_instance
+from ecs_audit.evaluation.network_evidence import cluster_instances
 from ecs_audit.inventory.ecs import FARGATE_PROVIDERS
 
 ENVIRONMENT_TAG = "environment"
@@ -79,7 +81,7 @@ ECS_OPTIMIZED_AMI_NAMES = (
 )
 
 
-@check("CLUSTER-002", needs=("ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ec2:DescribeImages"))
+@check("CLUSTER-002")
 def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
     estate = c.estate
     instances = [i for i in cluster_instances(estate, c.cluster.cluster_arn) if i.status not in ("INACTIVE", "DEREGISTERING")]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import AccountSubject, ContainerSubject, RegionView, RepositorySubject
+from ecs_audit.evaluation.subjects import AccountSubject, ContainerSubject, RepositorySubject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
-from ecs_audit.imageref import ImageRef, ImageRefError, parse_image_ref
-from ecs_audit.images import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, repository_arn, running_digests
+from ecs_audit.semantics.image_reference import ImageRef, ImageRefError, parse_image_ref
+from ecs_audit.semantics.image_in_use import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, repository_arn, running_digests
 from ecs_audit.inventory.ecr import (
     NO_POLICY,
     SCAN_NOT_FOUND,
@@ -21,7 +22,7 @@ from ecs_audit.inventory.ecr import (
     top_vulnerabilities,
 )
 from ecs_audit.inventory.inspector import EcrRescanDurationState, InspectorInventory, duration_days
-from ecs_audit.repopolicy import PolicyUnreadable, analyse
+from ecs_audit.semantics.repository_policy import PolicyUnreadable, analyse
 from ecs_audit.rules.registry import check
 
 
@@ -158,7 +159,7 @@ def immutable_tags(r: RepositorySubject) -> Verdict:
     raise EvidenceMissing(f"unknown imageTagMutability {mutability}")
 
 
-@check("IMAGE-003", needs=("ecr:GetRegistryScanningConfiguration",))
+@check("IMAGE-003")
 def scanned_on_push(r: RepositorySubject) -> Verdict:
     ecr: EcrInventory = r.estate.require("ecr")
     scanning = _registry_scanning(r.estate, ecr)
@@ -182,10 +183,7 @@ def scanned_on_push(r: RepositorySubject) -> Verdict:
     return fail("no registry scanning rule matches the repository and its own scanOnPush is off", evidence)
 
 
-@check(
-    "IMAGE-004",
-    needs=("ecr:GetRegistryScanningConfiguration", "inspector2:BatchGetAccountStatus", "inspector2:GetConfiguration"),
-)
+@check("IMAGE-004")
 def continuous_rescans(a: AccountSubject) -> Verdict:
     estate = a.estate
     ecr: EcrInventory = estate.require("ecr")
@@ -287,10 +285,7 @@ class _Scan:
     never_scanned: str | None = None  # why the image has no scan results
 
 
-@check(
-    "IMAGE-005",
-    needs=("ecr:GetRegistryScanningConfiguration", "ecr:DescribeImages", "ecr:DescribeImageScanFindings", "inspector2:ListFindings"),
-)
+@check("IMAGE-005")
 def no_critical_vulnerabilities(c: ContainerSubject) -> Verdict:
     ref = _image_ref(c)
     estate = c.estate
@@ -389,7 +384,7 @@ def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: dat
     return ok(f"no open critical or high vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
 
 
-@check("IMAGE-007", needs=("ecr:DescribeImages",))
+@check("IMAGE-007")
 def image_size_within_budget(c: ContainerSubject) -> Verdict:
     ref = _image_ref(c)
     estate = c.estate
@@ -426,7 +421,7 @@ def _policy_text(r: RepositorySubject, policies: dict[str, str], action: str, wh
     return text
 
 
-@check("IMAGE-008", needs=("ecr:GetLifecyclePolicy",))
+@check("IMAGE-008")
 def lifecycle_policy(r: RepositorySubject) -> Verdict:
     ecr: EcrInventory = r.estate.require("ecr")
     text = _policy_text(r, ecr.lifecycle_policies, "ecr:GetLifecyclePolicy", "lifecycle policy")
@@ -439,7 +434,7 @@ def lifecycle_policy(r: RepositorySubject) -> Verdict:
     return ok(f"the repository has a lifecycle policy ({len(rules)} rule{'s' if len(rules) != 1 else ''})", {"lifecycle_rules": len(rules)})
 
 
-@check("IMAGE-009", needs=("ecr:GetRepositoryPolicy",))
+@check("IMAGE-009")
 def repository_not_public(r: RepositorySubject) -> Verdict:
     ecr: EcrInventory = r.estate.require("ecr")
     text = _policy_text(r, ecr.repository_policies, "ecr:GetRepositoryPolicy", "repository policy")
@@ -467,7 +462,7 @@ def repository_not_public(r: RepositorySubject) -> Verdict:
     return ok("the policy grants no public or cross-account access", evidence)
 
 
-@check("IMAGE-010", needs=("kms:DescribeKey",))
+@check("IMAGE-010")
 def customer_managed_key(r: RepositorySubject) -> Verdict:
     encryption = r.repository.encryption_configuration
     if encryption is None or encryption.encryption_type is None:

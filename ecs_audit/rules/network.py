@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass, field
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import AccountSubject, LoadBalancerSubject, RegionView, ServiceSubject, TaskDefSubject, name_from_arn
+from ecs_audit.evaluation.subjects import AccountSubject, LoadBalancerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.view import RegionView
+from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.inventory.ecs import NetworkConfiguration
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2
-from ecs_audit.network_use import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
-from ecs_audit.rules.netevidence import arn as ec2_resource_arn
-from ecs_audit.rules.netevidence import ec2_part, service_security_groups, subnets_of
+from ecs_audit.semantics.network_placement import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
+from ecs_audit.evaluation.network_evidence import arn as ec2_resource_arn
+from ecs_audit.evaluation.network_evidence import ec2_part, service_security_groups, subnets_of
 from ecs_audit.rules.registry import check
 
 _APPMESH_ENVOY_REPOSITORY = "aws-appmesh-envoy"
@@ -82,7 +84,7 @@ def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
     return found
 
 
-@check("NETWORK-008", needs=("ecs:ListAccountSettings", *_WORKLOAD_LISTING))
+@check("NETWORK-008")
 def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
     estate = a.estate
     awsvpc = _ec2_awsvpc_task_definitions(estate) if "EC2" in estate.launch_types_in_use() else set()
@@ -129,7 +131,7 @@ def no_app_mesh(t: TaskDefSubject) -> Verdict:
     return ok("no App Mesh proxy configuration or Envoy image", evidence)
 
 
-@check("NETWORK-010", needs=("elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"))
+@check("NETWORK-010")
 def private_service_to_service(s: ServiceSubject) -> Verdict:
     service = s.service
     connect = service.service_connect
@@ -211,7 +213,7 @@ def _load_balancer(estate: RegionView, arn: str) -> LoadBalancerV2:
 # --- NETWORK-002 .. NETWORK-007: subnets, security groups, load balancers, flow logs ----------
 
 
-@check("NETWORK-002", needs=("ec2:DescribeSubnets", "ec2:DescribeRouteTables"))
+@check("NETWORK-002")
 def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
     if not service_placements(s.service):
         return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
@@ -244,7 +246,7 @@ def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
     return ok(f"every task subnet is private: {shown}", evidence)
 
 
-@check("NETWORK-003", needs=("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets"))
+@check("NETWORK-003")
 def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
     if not service_placements(s.service):
         return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
@@ -285,7 +287,7 @@ def _kind(lb: LoadBalancerV2) -> str:
     return {"application": "ALB", "network": "NLB", "gateway": "Gateway Load Balancer"}.get(lb.type or "", lb.type or "load balancer")
 
 
-@check("NETWORK-004", needs=("elasticloadbalancing:DescribeListeners",))
+@check("NETWORK-004")
 def internet_facing_tls_only(s: LoadBalancerSubject) -> Verdict:
     lb = s.load_balancer
     if not lb.is_internet_facing:
@@ -348,7 +350,7 @@ def minimum_tls_version(policy: str) -> str | None:
     return f"1.{match.group(1)}" if match else None
 
 
-@check("NETWORK-005", needs=("elasticloadbalancing:DescribeListeners",))
+@check("NETWORK-005")
 def current_tls_policies(s: LoadBalancerSubject) -> Verdict:
     tls = [l for l in _listeners(s) if l.protocol in ("HTTPS", "TLS")]
     if not tls:
@@ -374,7 +376,7 @@ def current_tls_policies(s: LoadBalancerSubject) -> Verdict:
     return ok(f"every TLS listener allows only TLS 1.2 or later: {shown}", evidence)
 
 
-@check("NETWORK-006", needs=("wafv2:GetWebACLForResource",))
+@check("NETWORK-006")
 def internet_facing_alb_has_waf(s: LoadBalancerSubject) -> Verdict:
     lb = s.load_balancer
     if lb.type != "application":
@@ -403,7 +405,7 @@ _TASK_LISTING = (
 )
 
 
-@check("NETWORK-007", needs=("ec2:DescribeFlowLogs", "ec2:DescribeSubnets", *_TASK_LISTING))
+@check("NETWORK-007")
 def vpc_flow_logs(a: AccountSubject) -> Verdict:
     estate = a.estate
     ec2 = ec2_part(estate)

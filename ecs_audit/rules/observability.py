@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs_audit.estate import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory, load_balancer_dimensions
 from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn
@@ -48,7 +48,7 @@ def _container_insights(c: ClusterSubject) -> tuple[str, str]:
     return "disabled", "AWS default"
 
 
-@check("OBSERVABILITY-001", needs=("ecs:ListAccountSettings",))
+@check("OBSERVABILITY-001")
 def container_insights_on(c: ClusterSubject) -> Verdict:
     value, source = _container_insights(c)
     evidence = {"container_insights": value, "source": source}
@@ -57,7 +57,7 @@ def container_insights_on(c: ClusterSubject) -> Verdict:
     return fail(f"Container Insights is {value} ({source})", evidence)
 
 
-@check("OBSERVABILITY-002", needs=("ecs:ListAccountSettings",))
+@check("OBSERVABILITY-002")
 def container_insights_enhanced(c: ClusterSubject) -> Verdict:
     value, source = _container_insights(c)
     evidence = {"container_insights": value, "source": source}
@@ -105,7 +105,7 @@ def telemetry_collector_present(t: TaskDefSubject) -> Verdict:
     return warn("no telemetry collector (ADOT, X-Ray daemon, CloudWatch agent or vendor agent) runs in the task", {"collectors": {}})
 
 
-@check("OBSERVABILITY-007", needs=("ecs:ListAccountSettings",))
+@check("OBSERVABILITY-007")
 def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
     config = c.container.log_configuration
     driver = config.log_driver if config else None
@@ -124,7 +124,7 @@ def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
     return warn(f"awslogs is {mode} ({source}): the application stalls when CloudWatch Logs cannot keep up", evidence)
 
 
-@check("OBSERVABILITY-004", needs=("logs:DescribeLogGroups",))
+@check("OBSERVABILITY-004")
 def log_group_has_retention(c: ContainerSubject) -> Verdict:
     destination = awslogs_group(c.container, c.estate.region)
     if destination is None:
@@ -155,7 +155,7 @@ def log_group_has_retention(c: ContainerSubject) -> Verdict:
     return ok(f"log group {name} keeps events for {group.retention_in_days} days", evidence)
 
 
-@check("OBSERVABILITY-006", needs=("cloudwatch:DescribeAlarms",))
+@check("OBSERVABILITY-006")
 def service_has_actionable_alarms(s: ServiceSubject) -> Verdict:
     monitoring: MonitoringInventory = s.estate.require("cloudwatch")
     elbv2 = s.estate.inventory.elbv2

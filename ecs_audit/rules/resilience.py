@@ -5,26 +5,28 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ecs_audit.estate import ClusterSubject, RegionView, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import ClusterSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.autoscaling import ScalingInventory
 from ecs_audit.inventory.ecs import FARGATE_PROVIDERS, AutoScalingGroupProvider, Service
-from ecs_audit.images import is_local_ecr, parse_or_none, referenced_id, repository_arn
+from ecs_audit.semantics.image_in_use import is_local_ecr, parse_or_none, referenced_id, repository_arn
 from ecs_audit.inventory.ec2 import ec2_arn
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn
-from ecs_audit.estate import TargetGroupSubject, name_from_arn
+from ecs_audit.evaluation.subjects import TargetGroupSubject
+from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.inventory.elbv2 import DEREGISTRATION_DELAY
-from ecs_audit.rules.netevidence import service_zones
-from ecs_audit.network_use import service_security_group_ids, service_subnet_ids
+from ecs_audit.evaluation.network_evidence import service_zones
+from ecs_audit.semantics.network_placement import service_security_group_ids, service_subnet_ids
 from ecs_audit.rules.registry import check
-from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
+from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
 def _is_daemon(service: Service) -> bool:
     return service.scheduling_strategy == "DAEMON"
 
 
-@check("RESILIENCE-002", needs=("application-autoscaling:DescribeScalableTargets",))
+@check("RESILIENCE-002")
 def replicas_run_at_least_two_tasks(s: ServiceSubject) -> Verdict:
     service = s.service
     if _is_daemon(service):
@@ -48,7 +50,7 @@ def replicas_run_at_least_two_tasks(s: ServiceSubject) -> Verdict:
     return fail(f"the service runs a single task (desiredCount {desired}{floor}): one failure takes it down", evidence)
 
 
-@check("RESILIENCE-003", needs=("ecs:ListTasks", "ecs:DescribeTasks"))
+@check("RESILIENCE-003")
 def tasks_spread_across_azs(s: ServiceSubject) -> Verdict:
     service = s.service
     if _is_daemon(service):
@@ -92,7 +94,7 @@ def grace_period_behind_load_balancer(s: ServiceSubject) -> Verdict:
     return ok(f"health-check grace period is {grace} seconds", evidence)
 
 
-@check("RESILIENCE-008", needs=("ecs:DescribeCapacityProviders",))
+@check("RESILIENCE-008")
 def capacity_providers_are_managed(c: ClusterSubject) -> Verdict:
     providers = _asg_providers(c)
     if not providers:
@@ -337,21 +339,7 @@ def _check_network(t: TaskDefSubject, refs: _References) -> None:
                     refs.gap(f"{label} {resource_id} is not in the inventory")
 
 
-@check(
-    "RESILIENCE-010",
-    needs=(
-        "ecs:ListTasks",
-        "ecs:DescribeTasks",
-        "iam:GetRole",
-        "ssm:DescribeParameters",
-        "secretsmanager:DescribeSecret",
-        "logs:DescribeLogGroups",
-        "ecr:DescribeRepositories",
-        "ecr:DescribeImages",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeSecurityGroups",
-    ),
-)
+@check("RESILIENCE-010")
 def references_exist(t: TaskDefSubject) -> Verdict:
     if not t.in_use:
         # Running standalone tasks make a definition in use: unlisted tasks leave that open.
@@ -392,12 +380,11 @@ def references_exist(t: TaskDefSubject) -> Verdict:
 
 # --- RESILIENCE-004, RESILIENCE-005: service auto scaling -------------------------------------
 
-_SCALING_CALLS = ("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies")
 # RESILIENCE-005: the highest CPU or memory target-tracking value that still leaves headroom.
 _MAX_RESOURCE_TARGET = 75.0
 
 
-@check("RESILIENCE-004", needs=_SCALING_CALLS)
+@check("RESILIENCE-004")
 def service_auto_scaling_active(s: ServiceSubject) -> Verdict:
     service = s.service
     if _is_daemon(service):
@@ -434,7 +421,7 @@ def service_auto_scaling_active(s: ServiceSubject) -> Verdict:
     )
 
 
-@check("RESILIENCE-005", needs=_SCALING_CALLS)
+@check("RESILIENCE-005")
 def scaling_targets_leave_headroom(s: ServiceSubject) -> Verdict:
     service = s.service
     if _is_daemon(service):
@@ -464,7 +451,7 @@ def scaling_targets_leave_headroom(s: ServiceSubject) -> Verdict:
     return ok(f"target-tracking targets leave headroom ({shown})", {"target_tracking": evidence})
 
 
-@check("RESILIENCE-001", needs=("ec2:DescribeSubnets",))
+@check("RESILIENCE-001")
 def subnets_span_several_azs(s: ServiceSubject) -> Verdict:
     service = s.service
     if service.effective_launch_type == "EXTERNAL":
@@ -505,7 +492,7 @@ DEFAULT_STOP_TIMEOUT = 30
 DEFAULT_DEREGISTRATION_DELAY = 300
 
 
-@check("RESILIENCE-007", subject="target_group", needs=("elasticloadbalancing:DescribeTargetGroupAttributes",))
+@check("RESILIENCE-007")
 def target_group_tuning(t: TargetGroupSubject) -> Verdict:
     tg = t.target_group
     estate = t.estate

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import AccountSubject, ClusterSubject, ContainerSubject, RegionView, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
-from ecs_audit.iampolicy import (
+from ecs_audit.semantics.iam_policy import (
     admin_actions,
     broad_grants,
     is_admin_policy_arn,
@@ -23,7 +24,7 @@ from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
-from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
+from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
 # SECURITY-004
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
@@ -155,7 +156,7 @@ def _is_current_platform(version: str, latest: str) -> bool:
         return version == latest
 
 
-@check("SECURITY-014", needs=("ecs:ListTasks", "ecs:DescribeTasks"))
+@check("SECURITY-014")
 def fargate_latest_platform(s: ServiceSubject) -> Verdict:
     if s.launch_type != "FARGATE":
         return na(f"not a Fargate service (launch type {s.launch_type or 'unknown'})", {"launch_type": s.launch_type})
@@ -247,7 +248,7 @@ def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
     return warn(f"ECS Exec is on and the cluster neither logs sessions ({why}) nor sets a KMS key", evidence)
 
 
-@check("SECURITY-017", needs=("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"))
+@check("SECURITY-017")
 def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
     td = t.task_definition
     if not t.in_use:
@@ -297,7 +298,7 @@ def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
 # --- SECURITY-007, SECURITY-009, SECURITY-010: injected secrets and role policies ------------------
 
 
-@check("SECURITY-007", needs=("ssm:DescribeParameters",))
+@check("SECURITY-007")
 def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
     estate = c.estate
     refs = [
@@ -357,16 +358,6 @@ def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
         parts.append(f"{len(secure)} from SecureString parameters")
     note = f"; missing parameters are RESILIENCE-010's: {', '.join(sorted(missing))}" if missing else ""
     return ok("injected secrets are encrypted: " + ", ".join(parts) + note, evidence)
-
-
-_IAM_ROLE_ACTIONS = (
-    "iam:GetRole",
-    "iam:ListAttachedRolePolicies",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:ListRolePolicies",
-    "iam:GetRolePolicy",
-)
 
 
 @dataclass(frozen=True)
@@ -462,7 +453,7 @@ def _boundary_note(role: _RolePolicies) -> str:
     return f" (permissions boundary {role.boundary.rsplit('/', 1)[-1]} not evaluated)" if role.boundary else ""
 
 
-@check("SECURITY-009", needs=_IAM_ROLE_ACTIONS)
+@check("SECURITY-009")
 def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
     reference = t.task_definition.task_role_arn
     if not reference:
@@ -494,7 +485,7 @@ def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
     )
 
 
-@check("SECURITY-010", needs=_IAM_ROLE_ACTIONS)
+@check("SECURITY-010")
 def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
     reference = t.task_definition.execution_role_arn
     if not reference:
@@ -618,7 +609,7 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     )
 
 
-@check("SECURITY-012", needs=_GUARDDUTY_DETECTOR_CALLS)
+@check("SECURITY-012")
 def guardduty_agent_management(a: AccountSubject) -> Verdict:
     estate = a.estate
     _workloads_complete(estate)
@@ -644,7 +635,7 @@ def guardduty_agent_management(a: AccountSubject) -> Verdict:
     return ok(f"GuardDuty manages the runtime agent for {managed}", evidence)
 
 
-@check("SECURITY-013", needs=(*_GUARDDUTY_DETECTOR_CALLS, "guardduty:ListCoverage"))
+@check("SECURITY-013")
 def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     cluster = c.cluster
     if cluster.status not in (None, "ACTIVE"):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ecs_audit.estate import ClusterSubject, ServiceSubject, TaskDefSubject, service_task_definition_arns
+from ecs_audit.evaluation.subjects import ClusterSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.inventory.usage import service_task_definition_arns
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.ecs import EfsVolumeConfiguration, TaskDefinition
-from ecs_audit.rules.netevidence import efs_part, fs_arn, mount_targets_of, security_group, service_file_systems, service_zones
+from ecs_audit.evaluation.network_evidence import efs_part, fs_arn, mount_targets_of, security_group, service_file_systems, service_zones
 from ecs_audit.rules.registry import check
 
 
@@ -55,7 +56,7 @@ def efs_access_points(t: TaskDefSubject) -> Verdict:
     )
 
 
-@check("STORAGE-006", needs=("ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"))
+@check("STORAGE-006")
 def managed_storage_customer_key(c: ClusterSubject) -> Verdict:
     estate = c.estate
     services = [s for s in c.services if s.status != "INACTIVE"]
@@ -109,7 +110,7 @@ def managed_storage_customer_key(c: ClusterSubject) -> Verdict:
 
 # Unread task definitions raise EvidenceMissing through estate.task_definition; declaring
 # ecs:DescribeTaskDefinition would also let a failed read of an older revision (family history) cover the service.
-@check("STORAGE-004", needs=("elasticfilesystem:DescribeMountTargets", "ec2:DescribeSubnets"))
+@check("STORAGE-004")
 def efs_mount_target_in_every_az(s: ServiceSubject) -> Verdict:
     file_systems = service_file_systems(s)
     if not file_systems:
@@ -135,14 +136,7 @@ def efs_mount_target_in_every_az(s: ServiceSubject) -> Verdict:
     return ok(f"every AZ the service uses ({', '.join(sorted(service_azs))}) has a mount target of {', '.join(covered)}", evidence)
 
 
-@check(
-    "STORAGE-005",
-    needs=(
-        "elasticfilesystem:DescribeMountTargets",
-        "elasticfilesystem:DescribeMountTargetSecurityGroups",
-        "ec2:DescribeSecurityGroups",
-    ),
-)
+@check("STORAGE-005")
 def efs_mount_targets_admit_only_nfs(s: ServiceSubject) -> Verdict:
     file_systems = service_file_systems(s)
     if not file_systems:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
 from ecs_audit.config import AuditConfig, SidecarExcuse
-from ecs_audit.engine import evaluate
-from ecs_audit.estate import ContainerSubject, ServiceSubject
+from ecs_audit.evaluation.engine import evaluate
+from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject
 from ecs_audit.findings import EvidenceMissing, Status, ok
 from ecs_audit.rules.registry import RegisteredCheck
 from tests.support.estate import build_inventory, result_key

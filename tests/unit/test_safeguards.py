@@ -16,7 +16,7 @@ from botocore.parsers import ResponseParserError
 from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
-from ecs_audit.engine import evaluate
+from ecs_audit.evaluation.engine import evaluate
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import Status, fail, na, ok
 from ecs_audit.rules.registry import RegisteredCheck
