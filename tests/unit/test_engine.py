@@ -11,12 +11,13 @@ from ecs_audit.rules.registry import RegisteredCheck
 from tests.support.estate import build_inventory, result_key
 
 
-def _catalogue(scope: Scope) -> Catalogue:
+def _catalogue(scope: Scope, needs=()) -> Catalogue:
     entry = CheckEntry(
         id="TEST-001",
         title="A test check",
         severity=Severity.HIGH,
         scope=[scope],
+        needs=list(needs),
         rationale="because tests need one",
         remediation="fix the test estate",
     )
@@ -34,8 +35,8 @@ ESTATE = {
 
 
 def _run(scope: Scope, function, estate=ESTATE, needs=(), config=None):
-    registry = {"TEST-001": RegisteredCheck("TEST-001", function, tuple(needs))}
-    findings = evaluate(build_inventory(estate), _catalogue(scope), registry, config or AuditConfig())
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function)}
+    findings = evaluate(build_inventory(estate), _catalogue(scope, needs), registry, config or AuditConfig())
     return {result_key(f): f for f in findings}
 
 
