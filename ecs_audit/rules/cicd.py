@@ -31,91 +31,11 @@ def _not_rolling(service: Service) -> str | None:
     return None
 
 
-@check("CICD-001")
-def circuit_breaker_with_rollback(s: ServiceSubject) -> Verdict:
-    reason = _not_rolling(s.service)
-    if reason:
-        return na(f"not a rolling deployment: {reason}")
-    config = s.service.deployment_configuration
-    breaker = config.deployment_circuit_breaker if config else None
-    enable, rollback = (breaker.enable, breaker.rollback) if breaker else (False, False)
-    evidence = {"circuit_breaker_enable": enable, "circuit_breaker_rollback": rollback}
-    if enable and rollback:
-        return ok("the deployment circuit breaker is on and rolls back failed deployments", evidence)
-    if enable:
-        return fail("the deployment circuit breaker is on but does not roll back: a failed deployment stays failed", evidence)
-    return fail("the deployment circuit breaker is off: a failing deployment retries forever", evidence)
-
-
-@check("CICD-004")
-def load_balanced_traffic_shifting(s: ServiceSubject) -> Verdict:
-    service = s.service
-    if not service.all_load_balancers:
-        return na("the service has no load balancer")
-    controller = service.controller_type
-    evidence = {"deployment_controller": controller}
-    if controller == "CODE_DEPLOY":
-        return ok("CodeDeploy shifts traffic blue/green", evidence)
-    if controller == "ECS":
-        strategy = _strategy(service)
-        evidence["strategy"] = strategy
-        if strategy in TRAFFIC_SHIFTING_STRATEGIES:
-            return ok(f"ECS deploys with the {strategy} strategy", evidence)
-        return warn(
-            f"the load-balanced service deploys with the {strategy} strategy, without a traffic-shifting test stage",
-            evidence,
-            severity=Severity.INFO,
-        )
-    return warn(
-        f"the load-balanced service uses the {controller} controller; no traffic-shifting strategy is visible",
-        evidence,
-        severity=Severity.INFO,
-    )
-
-
-@check("CICD-005")
-def rolling_keeps_full_capacity(s: ServiceSubject) -> Verdict:
-    service = s.service
-    reason = _not_rolling(service)
-    if reason:
-        return na(f"not a rolling deployment: {reason}")
-    if service.scheduling_strategy == "DAEMON":
-        return na("DAEMON service: tasks are replaced in place on each instance")
-    minimum, maximum = _percentages(service.deployment_configuration)
-    desired = service.desired_count
-    evidence = {"minimum_healthy_percent": minimum, "maximum_percent": maximum, "desired_count": desired}
-    if minimum == 0 and desired >= 1:
-        return fail(f"minimumHealthyPercent is 0: a deployment may stop every running task at once (desiredCount {desired})", evidence)
-    if minimum < 100:
-        return warn(f"minimumHealthyPercent is {minimum}: deployments run below desired capacity", evidence)
-    if maximum <= 100:
-        return warn(
-            f"maximumPercent is {maximum} with minimumHealthyPercent {minimum}: no room to start new tasks first",
-            evidence,
-        )
-    return ok(f"deployments keep full capacity (minimumHealthyPercent {minimum}, maximumPercent {maximum})", evidence)
-
-
 def _percentages(config: DeploymentConfiguration | None) -> tuple[int, int]:
     """minimumHealthyPercent and maximumPercent, with the API defaults for replica services (100, 200)."""
     minimum = config.minimum_healthy_percent if config and config.minimum_healthy_percent is not None else 100
     maximum = config.maximum_percent if config and config.maximum_percent is not None else 200
     return minimum, maximum
-
-
-@check("CICD-007")
-def runs_latest_revision(s: ServiceSubject) -> Verdict:
-    reference = s.service.task_definition
-    if not reference:
-        if s.service.controller_type == "EXTERNAL":
-            return na("EXTERNAL deployment controller: its task sets name the task definitions")
-        raise EvidenceMissing("the service names no task definition")
-    family, revision, history = _family_and_history(s, reference)
-    latest = history.latest_active
-    evidence = {"task_definition": f"{family}:{revision}", "latest_active_revision": latest}
-    if latest is not None and latest > revision:
-        return warn(f"the service runs {family}:{revision} but {family}:{latest} is registered and not deployed", evidence)
-    return ok(f"the service runs {family}:{revision}; no newer ACTIVE revision is registered", evidence)
 
 
 def _family_and_history(s: ServiceSubject, reference: str) -> tuple[str, int, FamilyHistory]:
@@ -133,21 +53,6 @@ def _family_and_history(s: ServiceSubject, reference: str) -> tuple[str, int, Fa
     return td.family, td.revision, s.estate.family_history(td)
 
 
-@check("CICD-008")
-def registered_by_automation(t: TaskDefSubject) -> Verdict:
-    principal = t.task_definition.registered_by
-    if not principal:
-        raise EvidenceMissing("registeredBy not returned")
-    evidence = {"registered_by": principal}
-    if principal.endswith(":root"):
-        return warn("the revision was registered by the account root user, not by automation", evidence)
-    if ":user/" in principal:
-        return warn(f"the revision was registered by an IAM user ({principal}), not by an assumed role", evidence)
-    if ":assumed-role/" in principal or ":role/" in principal:
-        return ok(f"the revision was registered by a role ({principal})", evidence)
-    raise EvidenceMissing(f"registeredBy {principal} is not an IAM user, root or role ARN")
-
-
 # --- CICD-002, CICD-003: CodeDeploy rollback and alarm-based rollback --------------------------
 
 
@@ -157,6 +62,70 @@ def _deployment_groups(s: ServiceSubject) -> list[DeploymentGroup]:
     if not codedeploy.read:
         raise EvidenceMissing("CodeDeploy deployment groups were not read")
     return codedeploy.groups_for(s.cluster_name or "", s.service.service_name)
+
+
+def _missing_alarm_rollback(enabled: bool, rollback: bool, alarm_names: list[str]) -> str | None:
+    """What is missing for alarm-based rollback, in a phrase; None if nothing."""
+    missing = []
+    if not alarm_names:
+        missing.append("no alarm is attached")
+    if not enabled:
+        missing.append("alarm monitoring is off")
+    if not rollback:
+        missing.append("rollback on alarm is off")
+    return ", ".join(missing) or None
+
+
+def _revision_images(s: ServiceSubject, reference: str, family: str, revision: int, history: FamilyHistory) -> dict[str, str]:
+    """Container name -> image of an older revision (from the family history, or the in-use definitions)."""
+    for older in history.older_revisions:
+        if older.revision == revision:
+            return dict(older.images)
+    try:
+        td = s.estate.task_definition(f"{family}:{revision}")
+    except EvidenceMissing:
+        s.estate.raise_if_failed("ecs:DescribeTaskDefinition", family_arn(reference))
+        raise EvidenceMissing(f"the rollback target {family}:{revision} was not read (revision history truncated)") from None
+    return {c.name: c.image for c in td.container_definitions}
+
+
+def _gone_images(s: ServiceSubject, images: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(images known to be deleted, images outside this registry that could not be checked)."""
+    estate = s.estate
+    gone: list[str] = []
+    unverified: list[str] = []
+    for image in sorted(set(images.values())):
+        ref = parse_or_none(image)
+        if ref is None or not is_local_ecr(ref, estate.account_id, estate.region):
+            unverified.append(image)
+            continue
+        ecr: EcrInventory = estate.require("ecr")
+        image_id = referenced_id(ref)
+        if ecr.is_missing(ref.repository, tag=image_id.tag, digest=image_id.digest):
+            gone.append(image_id.describe())
+        elif ecr.find_image(ref.repository, tag=image_id.tag, digest=image_id.digest) is None:
+            estate.raise_if_failed("ecr:DescribeImages", repository_arn(estate.partition, estate.region, estate.account_id, ref.repository))
+            raise EvidenceMissing(f"the rollback image {image_id.describe()} was not described in ECR")
+    return gone, unverified
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("CICD-001")
+def circuit_breaker_with_rollback(s: ServiceSubject) -> Verdict:
+    reason = _not_rolling(s.service)
+    if reason:
+        return na(f"not a rolling deployment: {reason}")
+    config = s.service.deployment_configuration
+    breaker = config.deployment_circuit_breaker if config else None
+    enable, rollback = (breaker.enable, breaker.rollback) if breaker else (False, False)
+    evidence = {"circuit_breaker_enable": enable, "circuit_breaker_rollback": rollback}
+    if enable and rollback:
+        return ok("the deployment circuit breaker is on and rolls back failed deployments", evidence)
+    if enable:
+        return fail("the deployment circuit breaker is on but does not roll back: a failed deployment stays failed", evidence)
+    return fail("the deployment circuit breaker is off: a failing deployment retries forever", evidence)
 
 
 @check("CICD-002")
@@ -222,16 +191,53 @@ def alarm_based_rollback(s: ServiceSubject) -> Verdict:
     return na(f"{controller} deployment controller: deployments are driven outside ECS and CodeDeploy")
 
 
-def _missing_alarm_rollback(enabled: bool, rollback: bool, alarm_names: list[str]) -> str | None:
-    """What is missing for alarm-based rollback, in a phrase; None if nothing."""
-    missing = []
-    if not alarm_names:
-        missing.append("no alarm is attached")
-    if not enabled:
-        missing.append("alarm monitoring is off")
-    if not rollback:
-        missing.append("rollback on alarm is off")
-    return ", ".join(missing) or None
+@check("CICD-004")
+def load_balanced_traffic_shifting(s: ServiceSubject) -> Verdict:
+    service = s.service
+    if not service.all_load_balancers:
+        return na("the service has no load balancer")
+    controller = service.controller_type
+    evidence = {"deployment_controller": controller}
+    if controller == "CODE_DEPLOY":
+        return ok("CodeDeploy shifts traffic blue/green", evidence)
+    if controller == "ECS":
+        strategy = _strategy(service)
+        evidence["strategy"] = strategy
+        if strategy in TRAFFIC_SHIFTING_STRATEGIES:
+            return ok(f"ECS deploys with the {strategy} strategy", evidence)
+        return warn(
+            f"the load-balanced service deploys with the {strategy} strategy, without a traffic-shifting test stage",
+            evidence,
+            severity=Severity.INFO,
+        )
+    return warn(
+        f"the load-balanced service uses the {controller} controller; no traffic-shifting strategy is visible",
+        evidence,
+        severity=Severity.INFO,
+    )
+
+
+@check("CICD-005")
+def rolling_keeps_full_capacity(s: ServiceSubject) -> Verdict:
+    service = s.service
+    reason = _not_rolling(service)
+    if reason:
+        return na(f"not a rolling deployment: {reason}")
+    if service.scheduling_strategy == "DAEMON":
+        return na("DAEMON service: tasks are replaced in place on each instance")
+    minimum, maximum = _percentages(service.deployment_configuration)
+    desired = service.desired_count
+    evidence = {"minimum_healthy_percent": minimum, "maximum_percent": maximum, "desired_count": desired}
+    if minimum == 0 and desired >= 1:
+        return fail(f"minimumHealthyPercent is 0: a deployment may stop every running task at once (desiredCount {desired})", evidence)
+    if minimum < 100:
+        return warn(f"minimumHealthyPercent is {minimum}: deployments run below desired capacity", evidence)
+    if maximum <= 100:
+        return warn(
+            f"maximumPercent is {maximum} with minimumHealthyPercent {minimum}: no room to start new tasks first",
+            evidence,
+        )
+    return ok(f"deployments keep full capacity (minimumHealthyPercent {minimum}, maximumPercent {maximum})", evidence)
 
 
 @check("CICD-006")
@@ -259,34 +265,31 @@ def rollback_target_exists(s: ServiceSubject) -> Verdict:
     return ok(message, evidence)
 
 
-def _revision_images(s: ServiceSubject, reference: str, family: str, revision: int, history: FamilyHistory) -> dict[str, str]:
-    """Container name -> image of an older revision (from the family history, or the in-use definitions)."""
-    for older in history.older_revisions:
-        if older.revision == revision:
-            return dict(older.images)
-    try:
-        td = s.estate.task_definition(f"{family}:{revision}")
-    except EvidenceMissing:
-        s.estate.raise_if_failed("ecs:DescribeTaskDefinition", family_arn(reference))
-        raise EvidenceMissing(f"the rollback target {family}:{revision} was not read (revision history truncated)") from None
-    return {c.name: c.image for c in td.container_definitions}
+@check("CICD-007")
+def runs_latest_revision(s: ServiceSubject) -> Verdict:
+    reference = s.service.task_definition
+    if not reference:
+        if s.service.controller_type == "EXTERNAL":
+            return na("EXTERNAL deployment controller: its task sets name the task definitions")
+        raise EvidenceMissing("the service names no task definition")
+    family, revision, history = _family_and_history(s, reference)
+    latest = history.latest_active
+    evidence = {"task_definition": f"{family}:{revision}", "latest_active_revision": latest}
+    if latest is not None and latest > revision:
+        return warn(f"the service runs {family}:{revision} but {family}:{latest} is registered and not deployed", evidence)
+    return ok(f"the service runs {family}:{revision}; no newer ACTIVE revision is registered", evidence)
 
 
-def _gone_images(s: ServiceSubject, images: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(images known to be deleted, images outside this registry that could not be checked)."""
-    estate = s.estate
-    gone: list[str] = []
-    unverified: list[str] = []
-    for image in sorted(set(images.values())):
-        ref = parse_or_none(image)
-        if ref is None or not is_local_ecr(ref, estate.account_id, estate.region):
-            unverified.append(image)
-            continue
-        ecr: EcrInventory = estate.require("ecr")
-        image_id = referenced_id(ref)
-        if ecr.is_missing(ref.repository, tag=image_id.tag, digest=image_id.digest):
-            gone.append(image_id.describe())
-        elif ecr.find_image(ref.repository, tag=image_id.tag, digest=image_id.digest) is None:
-            estate.raise_if_failed("ecr:DescribeImages", repository_arn(estate.partition, estate.region, estate.account_id, ref.repository))
-            raise EvidenceMissing(f"the rollback image {image_id.describe()} was not described in ECR")
-    return gone, unverified
+@check("CICD-008")
+def registered_by_automation(t: TaskDefSubject) -> Verdict:
+    principal = t.task_definition.registered_by
+    if not principal:
+        raise EvidenceMissing("registeredBy not returned")
+    evidence = {"registered_by": principal}
+    if principal.endswith(":root"):
+        return warn("the revision was registered by the account root user, not by automation", evidence)
+    if ":user/" in principal:
+        return warn(f"the revision was registered by an IAM user ({principal}), not by an assumed role", evidence)
+    if ":assumed-role/" in principal or ":role/" in principal:
+        return ok(f"the revision was registered by a role ({principal})", evidence)
+    raise EvidenceMissing(f"registeredBy {principal} is not an IAM user, root or role ARN")

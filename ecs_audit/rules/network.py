@@ -35,20 +35,6 @@ def _repository(image: str) -> str:
     return f"{head}/{last}" if head else last
 
 
-@check("NETWORK-001")
-def no_public_ips(s: ServiceSubject) -> Verdict:
-    settings = {"service": _assign_public_ip(s.service.network_configuration)}
-    for task_set in s.service.task_sets:
-        settings[f"task set {task_set.id or task_set.task_set_arn}"] = _assign_public_ip(task_set.network_configuration)
-    settings = {where: value for where, value in settings.items() if value is not None}
-    if not settings:
-        return na("the service has no awsvpc network configuration (bridge or host network mode)")
-    public = sorted(where for where, value in settings.items() if value == "ENABLED")
-    if public:
-        return fail("public IPs are assigned (assignPublicIp ENABLED) on: " + ", ".join(public), {"assign_public_ip": settings})
-    return ok("no public IPs are assigned", {"assign_public_ip": settings})
-
-
 # Calls that list the services and tasks NETWORK-008 looks through.
 _WORKLOAD_LISTING = ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks")
 
@@ -82,6 +68,327 @@ def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
     if not found and unreadable:
         raise unreadable[0]
     return found
+
+
+@dataclass
+class _Fronts:
+    """The load balancers in front of a service, by scheme (names)."""
+
+    internal: list[str] = field(default_factory=list)
+    internet_facing: list[str] = field(default_factory=list)
+    classic: list[str] = field(default_factory=list)
+
+
+def _fronting_load_balancers(s: ServiceSubject) -> _Fronts:
+    estate = s.estate
+    elbv2 = estate.require("elbv2")
+    fronts = _Fronts()
+    for entry in s.service.all_load_balancers:
+        if not entry.target_group_arn:
+            if entry.load_balancer_name and entry.load_balancer_name not in fronts.classic:
+                fronts.classic.append(entry.load_balancer_name)
+            continue
+        target_group = elbv2.target_group(entry.target_group_arn)
+        if target_group is None:
+            if entry.target_group_arn in elbv2.missing_target_groups:
+                continue  # deleted: fronts nothing
+            estate.raise_if_failed("elasticloadbalancing:DescribeTargetGroups", entry.target_group_arn)
+            raise EvidenceMissing(f"target group {name_from_arn(entry.target_group_arn)} was not collected")
+        for arn in target_group.load_balancer_arns:
+            load_balancer = _load_balancer(estate, arn)
+            bucket = fronts.internal if load_balancer.scheme == "internal" else fronts.internet_facing
+            if load_balancer.load_balancer_name not in bucket:
+                bucket.append(load_balancer.load_balancer_name)
+    return fronts
+
+
+def _load_balancer(estate: RegionView, arn: str) -> LoadBalancerV2:
+    load_balancer = estate.require("elbv2").load_balancer(arn)
+    if load_balancer is None:
+        estate.raise_if_failed("elasticloadbalancing:DescribeLoadBalancers", arn)
+        raise EvidenceMissing(f"load balancer {name_from_arn(arn)} was not collected")
+    return load_balancer
+
+
+# --- NETWORK-002 .. NETWORK-007: subnets, security groups, load balancers, flow logs ----------
+
+
+def _listeners(s: LoadBalancerSubject) -> list[Listener]:
+    estate = s.estate
+    listeners = estate.require("elbv2").listeners.get(s.load_balancer.load_balancer_arn)
+    if listeners is None:
+        estate.raise_if_failed("elasticloadbalancing:DescribeListeners", s.load_balancer.load_balancer_arn)
+        raise EvidenceMissing(f"the listeners of {s.load_balancer.load_balancer_name} were not collected")
+    return listeners
+
+
+def _kind(lb: LoadBalancerV2) -> str:
+    return {"application": "ALB", "network": "NLB", "gateway": "Gateway Load Balancer"}.get(lb.type or "", lb.type or "load balancer")
+
+
+def _action_summary(listener: Listener) -> str:
+    if listener.redirects_to_https:
+        return "redirect to HTTPS"
+    actions = sorted(listener.default_actions, key=lambda a: a.order if a.order is not None else 50001)
+    return actions[-1].type if actions else "no default action"
+
+
+# Predefined ELB security policies that still allow TLS 1.0 or 1.1, with the oldest version each allows
+# ("Security policies for your Application Load Balancer" and "... Network Load Balancer": protocols by
+# policy). Every other predefined policy's name states its minimum version after TLS13-, TLS- or FS-
+# (e.g. ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 allows TLS 1.2 and 1.3).
+LEGACY_TLS_POLICIES: dict[str, str] = {
+    "ELBSecurityPolicy-2016-08": "1.0",
+    "ELBSecurityPolicy-2015-05": "1.0",
+    "ELBSecurityPolicy-TLS-1-0-2015-04": "1.0",
+    "ELBSecurityPolicy-FS-2018-06": "1.0",
+    "ELBSecurityPolicy-TLS13-1-0-2021-06": "1.0",
+    "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04": "1.0",
+    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09": "1.0",
+    "ELBSecurityPolicy-TLS13-1-0-FIPS-PQ-2025-09": "1.0",
+    "ELBSecurityPolicy-TLS-1-1-2017-01": "1.1",
+    "ELBSecurityPolicy-FS-1-1-2019-08": "1.1",
+    "ELBSecurityPolicy-TLS13-1-1-2021-06": "1.1",
+    "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04": "1.1",
+}
+_POLICY_MINIMUM = re.compile(r"^ELBSecurityPolicy-(?:TLS13|TLS|FS)-1-([0-3])-")
+
+
+def minimum_tls_version(policy: str) -> str | None:
+    """The oldest TLS version a predefined policy allows ("1.0" .. "1.3"); None if unrecognised."""
+    if policy in LEGACY_TLS_POLICIES:
+        return LEGACY_TLS_POLICIES[policy]
+    match = _POLICY_MINIMUM.match(policy)
+    return f"1.{match.group(1)}" if match else None
+
+
+# The calls that list what runs in the region's VPCs: a gap may hide a VPC.
+_TASK_LISTING = (
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "ecs:ListContainerInstances",
+    "ecs:DescribeContainerInstances",
+)
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("NETWORK-001")
+def no_public_ips(s: ServiceSubject) -> Verdict:
+    settings = {"service": _assign_public_ip(s.service.network_configuration)}
+    for task_set in s.service.task_sets:
+        settings[f"task set {task_set.id or task_set.task_set_arn}"] = _assign_public_ip(task_set.network_configuration)
+    settings = {where: value for where, value in settings.items() if value is not None}
+    if not settings:
+        return na("the service has no awsvpc network configuration (bridge or host network mode)")
+    public = sorted(where for where, value in settings.items() if value == "ENABLED")
+    if public:
+        return fail("public IPs are assigned (assignPublicIp ENABLED) on: " + ", ".join(public), {"assign_public_ip": settings})
+    return ok("no public IPs are assigned", {"assign_public_ip": settings})
+
+
+@check("NETWORK-002")
+def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
+    if not service_placements(s.service):
+        return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
+    estate = s.estate
+    ec2 = ec2_part(estate)
+    subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
+    subnets, missing = subnets_of(estate, subnet_ids)
+    routes: dict[str, str] = {}
+    public: list[str] = []
+    for subnet in subnets:
+        # An unread explicit association must not fall back to the VPC's main table.
+        estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
+        table = ec2.route_table_for(subnet)
+        if table is None:
+            if subnet.vpc_id:
+                estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
+            raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
+        route = table.default_route()
+        if route is not None and route.is_default_to_internet_gateway:
+            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.gateway_id} ({table.route_table_id})"
+            public.append(f"{subnet.subnet_id} ({route.gateway_id} via {table.route_table_id})")
+        else:
+            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.target}" if route else "no default route"
+    evidence = {"subnets": routes, "missing_subnets": missing}
+    if public:
+        return fail("tasks run in public subnets whose 0.0.0.0/0 route goes to an internet gateway: " + ", ".join(public), evidence)
+    if not subnets:
+        return na(f"none of the service's subnets exists any more ({', '.join(missing)}); see RESILIENCE-010", evidence)
+    shown = ", ".join(f"{subnet} ({route})" for subnet, route in routes.items())
+    return ok(f"every task subnet is private: {shown}", evidence)
+
+
+@check("NETWORK-003")
+def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
+    if not service_placements(s.service):
+        return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
+    task_groups = service_security_groups(s)
+    open_rules: list[str] = []
+    for group_id, group in task_groups.groups.items():
+        for permission in group.ip_permissions:
+            sources = permission.open_to_anywhere
+            if sources:
+                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
+                open_rules.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
+    evidence = {
+        "security_groups": sorted(task_groups.groups),
+        "vpc_default_groups_used": task_groups.defaults,
+        "missing_security_groups": task_groups.missing,
+        "open_to_internet": open_rules,
+    }
+    if open_rules:
+        return fail("task security groups admit the internet: " + "; ".join(open_rules), evidence)
+    if not task_groups.groups:
+        if not task_groups.missing:
+            return na("none of the service's subnets exists any more, so no security group applies", evidence)
+        return na(f"none of the service's security groups exists any more ({', '.join(task_groups.missing)})", evidence)
+    defaults = f" (including VPC default group {', '.join(task_groups.defaults.values())}, as a configuration names none)" if task_groups.defaults else ""
+    return ok(f"no task security group admits 0.0.0.0/0 or ::/0: {', '.join(sorted(task_groups.groups))}{defaults}", evidence)
+
+
+@check("NETWORK-004")
+def internet_facing_tls_only(s: LoadBalancerSubject) -> Verdict:
+    lb = s.load_balancer
+    if not lb.is_internet_facing:
+        return na(f"{lb.scheme or 'internal'} load balancer: not reachable from the internet")
+    if lb.type not in ("application", "network"):
+        return na(f"{_kind(lb)}: has no HTTP or TCP listeners to check")
+    listeners = _listeners(s)
+    if not listeners:
+        return na(f"internet-facing {_kind(lb)} without listeners")
+    plain_http = [l for l in listeners if lb.type == "application" and l.protocol == "HTTP" and not l.redirects_to_https]
+    plain_tcp = [l for l in listeners if lb.type == "network" and l.protocol in ("TCP", "TCP_UDP")]
+    evidence = {
+        "type": lb.type,
+        "scheme": lb.scheme,
+        "listeners": {l.label: _action_summary(l) for l in listeners},
+    }
+    if plain_http:
+        shown = ", ".join(f"{l.label} ({_action_summary(l)})" for l in plain_http)
+        return fail(f"internet-facing ALB serves plain HTTP without redirecting to HTTPS: {shown}", evidence)
+    if plain_tcp:
+        shown = ", ".join(l.label for l in plain_tcp)
+        return warn(f"internet-facing NLB has plain TCP listeners ({shown}); TLS passthrough to the targets cannot be verified", evidence)
+    shown = ", ".join(f"{l.label}" + (" (redirects to HTTPS)" if l.protocol == "HTTP" else "") for l in listeners)
+    return ok(f"every listener serves TLS or redirects to HTTPS: {shown}", evidence)
+
+
+@check("NETWORK-005")
+def current_tls_policies(s: LoadBalancerSubject) -> Verdict:
+    tls = [l for l in _listeners(s) if l.protocol in ("HTTPS", "TLS")]
+    if not tls:
+        return na("no HTTPS or TLS listeners")
+    evidence = {"ssl_policies": {l.label: l.ssl_policy for l in tls}}
+    legacy: list[str] = []
+    unrecognised: list[str] = []
+    for listener in tls:
+        minimum = minimum_tls_version(listener.ssl_policy or "")
+        if minimum is None:
+            unrecognised.append(f"{listener.label} ({listener.ssl_policy or 'no policy reported'})")
+        elif minimum in ("1.0", "1.1"):
+            legacy.append(f"{listener.label} uses {listener.ssl_policy} (allows TLS {minimum})")
+    if legacy:
+        return fail("TLS listeners allow TLS 1.0/1.1: " + "; ".join(legacy), evidence)
+    if unrecognised:
+        return unknown(
+            "security policy not recognised, so its TLS versions are unknown (check with aws elbv2 describe-ssl-policies): "
+            + ", ".join(unrecognised),
+            evidence,
+        )
+    shown = ", ".join(f"{l.label} ({l.ssl_policy})" for l in tls)
+    return ok(f"every TLS listener allows only TLS 1.2 or later: {shown}", evidence)
+
+
+@check("NETWORK-006")
+def internet_facing_alb_has_waf(s: LoadBalancerSubject) -> Verdict:
+    lb = s.load_balancer
+    if lb.type != "application":
+        return na(f"{_kind(lb)}: AWS WAF protects Application Load Balancers only")
+    if not lb.is_internet_facing:
+        return na("internal ALB: not reachable from the internet")
+    waf = s.estate.require("wafv2")
+    if lb.load_balancer_arn not in waf.web_acls:
+        s.estate.raise_if_failed("wafv2:GetWebACLForResource", lb.load_balancer_arn)
+        raise EvidenceMissing(f"the web ACL of {lb.load_balancer_name} was not collected")
+    web_acl = waf.web_acls[lb.load_balancer_arn]
+    if web_acl is None:
+        return fail("no AWS WAF web ACL is associated with this internet-facing ALB", {"web_acl": None})
+    return ok(f"AWS WAF web ACL {web_acl.name} is associated", {"web_acl": web_acl.name, "web_acl_arn": web_acl.arn})
+
+
+@check("NETWORK-007")
+def vpc_flow_logs(a: AccountSubject) -> Verdict:
+    estate = a.estate
+    ec2 = ec2_part(estate)
+    sources: dict[str, set[str]] = {}
+    shared: dict[str, str] = {}  # VPC id -> owner, for VPCs shared from another account
+    unread: list[EvidenceMissing] = []
+
+    def add_subnets(subnet_ids: list[str], user: str) -> None:
+        try:
+            subnets, _ = subnets_of(estate, subnet_ids)
+        except EvidenceMissing as missing:
+            unread.append(missing)
+            return
+        for subnet in subnets:
+            if subnet.vpc_id:
+                sources.setdefault(subnet.vpc_id, set()).add(user)
+                if subnet.owner_id and subnet.owner_id != estate.account_id:
+                    shared[subnet.vpc_id] = subnet.owner_id
+
+    for service in estate.services:
+        if is_active(service):
+            add_subnets(sorted({x for p in service_placements(service) for x in p.subnets}), f"service {service.service_name}")
+    for task in estate.ecs.tasks if estate.has_ecs else []:
+        add_subnets(task_subnet_ids(task), "running tasks")
+    for cluster_arn, instances in (estate.ecs.container_instances.items() if estate.has_ecs else []):
+        for instance in instances:
+            vpc = instance_attribute(instance, "ecs.vpc-id")
+            if vpc and not is_external_instance(instance):
+                sources.setdefault(vpc, set()).add(f"container instances of {name_from_arn(cluster_arn)}")
+
+    active: dict[str, list[str]] = {}
+    without: list[str] = []
+    for vpc in sorted(sources):
+        if vpc not in ec2.flow_log_vpcs:
+            try:
+                estate.raise_if_failed("ec2:DescribeFlowLogs", ec2_resource_arn(estate, "vpc", vpc))
+                raise EvidenceMissing(f"the flow logs of {vpc} were not collected")
+            except EvidenceMissing as missing:
+                unread.append(missing)
+                continue
+        logs = [log.flow_log_id for log in ec2.flow_logs_of(vpc) if log.flow_log_status == "ACTIVE"]
+        if logs:
+            active[vpc] = logs
+        elif vpc in shared:
+            # The owner's flow logs are not visible to a participant account.
+            unread.append(EvidenceMissing(f"{vpc} is shared by account {shared[vpc]}: its flow logs are visible only there"))
+        else:
+            without.append(vpc)
+    evidence = {
+        "vpcs": {vpc: sorted(users) for vpc, users in sorted(sources.items())},
+        "active_flow_logs": active,
+        "vpcs_without_active_flow_log": without,
+    }
+    if without:
+        return fail("VPCs running tasks have no ACTIVE flow log: " + ", ".join(without), evidence)
+    if unread:
+        raise unread[0]
+    # Services, tasks or instances that could not be listed may run in another VPC.
+    for action in _TASK_LISTING:
+        error = estate.error_for(action)
+        if error is not None:
+            raise EvidenceMissing(f"some services, tasks or instances could not be read: {error.describe()}", error.action, error.error_code)
+    if not sources:
+        return na("no tasks or container instances run in a VPC (no awsvpc services or tasks, no EC2 container instances)")
+    shown = ", ".join(f"{vpc} ({', '.join(logs)})" for vpc, logs in active.items())
+    return ok(f"every VPC running tasks has an ACTIVE flow log: {shown}", evidence)
 
 
 @check("NETWORK-008")
@@ -168,307 +475,3 @@ def private_service_to_service(s: ServiceSubject) -> Verdict:
     if fronts.classic:
         message += f"; Classic Load Balancer {', '.join(fronts.classic)} is not inspected (out of scope)"
     return warn(message, evidence, severity=Severity.INFO)
-
-
-@dataclass
-class _Fronts:
-    """The load balancers in front of a service, by scheme (names)."""
-
-    internal: list[str] = field(default_factory=list)
-    internet_facing: list[str] = field(default_factory=list)
-    classic: list[str] = field(default_factory=list)
-
-
-def _fronting_load_balancers(s: ServiceSubject) -> _Fronts:
-    estate = s.estate
-    elbv2 = estate.require("elbv2")
-    fronts = _Fronts()
-    for entry in s.service.all_load_balancers:
-        if not entry.target_group_arn:
-            if entry.load_balancer_name and entry.load_balancer_name not in fronts.classic:
-                fronts.classic.append(entry.load_balancer_name)
-            continue
-        target_group = elbv2.target_group(entry.target_group_arn)
-        if target_group is None:
-            if entry.target_group_arn in elbv2.missing_target_groups:
-                continue  # deleted: fronts nothing
-            estate.raise_if_failed("elasticloadbalancing:DescribeTargetGroups", entry.target_group_arn)
-            raise EvidenceMissing(f"target group {name_from_arn(entry.target_group_arn)} was not collected")
-        for arn in target_group.load_balancer_arns:
-            load_balancer = _load_balancer(estate, arn)
-            bucket = fronts.internal if load_balancer.scheme == "internal" else fronts.internet_facing
-            if load_balancer.load_balancer_name not in bucket:
-                bucket.append(load_balancer.load_balancer_name)
-    return fronts
-
-
-def _load_balancer(estate: RegionView, arn: str) -> LoadBalancerV2:
-    load_balancer = estate.require("elbv2").load_balancer(arn)
-    if load_balancer is None:
-        estate.raise_if_failed("elasticloadbalancing:DescribeLoadBalancers", arn)
-        raise EvidenceMissing(f"load balancer {name_from_arn(arn)} was not collected")
-    return load_balancer
-
-
-# --- NETWORK-002 .. NETWORK-007: subnets, security groups, load balancers, flow logs ----------
-
-
-@check("NETWORK-002")
-def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
-    if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
-    estate = s.estate
-    ec2 = ec2_part(estate)
-    subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
-    subnets, missing = subnets_of(estate, subnet_ids)
-    routes: dict[str, str] = {}
-    public: list[str] = []
-    for subnet in subnets:
-        # An unread explicit association must not fall back to the VPC's main table.
-        estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
-        table = ec2.route_table_for(subnet)
-        if table is None:
-            if subnet.vpc_id:
-                estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
-            raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
-        route = table.default_route()
-        if route is not None and route.is_default_to_internet_gateway:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.gateway_id} ({table.route_table_id})"
-            public.append(f"{subnet.subnet_id} ({route.gateway_id} via {table.route_table_id})")
-        else:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.target}" if route else "no default route"
-    evidence = {"subnets": routes, "missing_subnets": missing}
-    if public:
-        return fail("tasks run in public subnets whose 0.0.0.0/0 route goes to an internet gateway: " + ", ".join(public), evidence)
-    if not subnets:
-        return na(f"none of the service's subnets exists any more ({', '.join(missing)}); see RESILIENCE-010", evidence)
-    shown = ", ".join(f"{subnet} ({route})" for subnet, route in routes.items())
-    return ok(f"every task subnet is private: {shown}", evidence)
-
-
-@check("NETWORK-003")
-def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
-    if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
-    task_groups = service_security_groups(s)
-    open_rules: list[str] = []
-    for group_id, group in task_groups.groups.items():
-        for permission in group.ip_permissions:
-            sources = permission.open_to_anywhere
-            if sources:
-                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
-                open_rules.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
-    evidence = {
-        "security_groups": sorted(task_groups.groups),
-        "vpc_default_groups_used": task_groups.defaults,
-        "missing_security_groups": task_groups.missing,
-        "open_to_internet": open_rules,
-    }
-    if open_rules:
-        return fail("task security groups admit the internet: " + "; ".join(open_rules), evidence)
-    if not task_groups.groups:
-        if not task_groups.missing:
-            return na("none of the service's subnets exists any more, so no security group applies", evidence)
-        return na(f"none of the service's security groups exists any more ({', '.join(task_groups.missing)})", evidence)
-    defaults = f" (including VPC default group {', '.join(task_groups.defaults.values())}, as a configuration names none)" if task_groups.defaults else ""
-    return ok(f"no task security group admits 0.0.0.0/0 or ::/0: {', '.join(sorted(task_groups.groups))}{defaults}", evidence)
-
-
-def _listeners(s: LoadBalancerSubject) -> list[Listener]:
-    estate = s.estate
-    listeners = estate.require("elbv2").listeners.get(s.load_balancer.load_balancer_arn)
-    if listeners is None:
-        estate.raise_if_failed("elasticloadbalancing:DescribeListeners", s.load_balancer.load_balancer_arn)
-        raise EvidenceMissing(f"the listeners of {s.load_balancer.load_balancer_name} were not collected")
-    return listeners
-
-
-def _kind(lb: LoadBalancerV2) -> str:
-    return {"application": "ALB", "network": "NLB", "gateway": "Gateway Load Balancer"}.get(lb.type or "", lb.type or "load balancer")
-
-
-@check("NETWORK-004")
-def internet_facing_tls_only(s: LoadBalancerSubject) -> Verdict:
-    lb = s.load_balancer
-    if not lb.is_internet_facing:
-        return na(f"{lb.scheme or 'internal'} load balancer: not reachable from the internet")
-    if lb.type not in ("application", "network"):
-        return na(f"{_kind(lb)}: has no HTTP or TCP listeners to check")
-    listeners = _listeners(s)
-    if not listeners:
-        return na(f"internet-facing {_kind(lb)} without listeners")
-    plain_http = [l for l in listeners if lb.type == "application" and l.protocol == "HTTP" and not l.redirects_to_https]
-    plain_tcp = [l for l in listeners if lb.type == "network" and l.protocol in ("TCP", "TCP_UDP")]
-    evidence = {
-        "type": lb.type,
-        "scheme": lb.scheme,
-        "listeners": {l.label: _action_summary(l) for l in listeners},
-    }
-    if plain_http:
-        shown = ", ".join(f"{l.label} ({_action_summary(l)})" for l in plain_http)
-        return fail(f"internet-facing ALB serves plain HTTP without redirecting to HTTPS: {shown}", evidence)
-    if plain_tcp:
-        shown = ", ".join(l.label for l in plain_tcp)
-        return warn(f"internet-facing NLB has plain TCP listeners ({shown}); TLS passthrough to the targets cannot be verified", evidence)
-    shown = ", ".join(f"{l.label}" + (" (redirects to HTTPS)" if l.protocol == "HTTP" else "") for l in listeners)
-    return ok(f"every listener serves TLS or redirects to HTTPS: {shown}", evidence)
-
-
-def _action_summary(listener: Listener) -> str:
-    if listener.redirects_to_https:
-        return "redirect to HTTPS"
-    actions = sorted(listener.default_actions, key=lambda a: a.order if a.order is not None else 50001)
-    return actions[-1].type if actions else "no default action"
-
-
-# Predefined ELB security policies that still allow TLS 1.0 or 1.1, with the oldest version each allows
-# ("Security policies for your Application Load Balancer" and "... Network Load Balancer": protocols by
-# policy). Every other predefined policy's name states its minimum version after TLS13-, TLS- or FS-
-# (e.g. ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 allows TLS 1.2 and 1.3).
-LEGACY_TLS_POLICIES: dict[str, str] = {
-    "ELBSecurityPolicy-2016-08": "1.0",
-    "ELBSecurityPolicy-2015-05": "1.0",
-    "ELBSecurityPolicy-TLS-1-0-2015-04": "1.0",
-    "ELBSecurityPolicy-FS-2018-06": "1.0",
-    "ELBSecurityPolicy-TLS13-1-0-2021-06": "1.0",
-    "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04": "1.0",
-    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09": "1.0",
-    "ELBSecurityPolicy-TLS13-1-0-FIPS-PQ-2025-09": "1.0",
-    "ELBSecurityPolicy-TLS-1-1-2017-01": "1.1",
-    "ELBSecurityPolicy-FS-1-1-2019-08": "1.1",
-    "ELBSecurityPolicy-TLS13-1-1-2021-06": "1.1",
-    "ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04": "1.1",
-}
-_POLICY_MINIMUM = re.compile(r"^ELBSecurityPolicy-(?:TLS13|TLS|FS)-1-([0-3])-")
-
-
-def minimum_tls_version(policy: str) -> str | None:
-    """The oldest TLS version a predefined policy allows ("1.0" .. "1.3"); None if unrecognised."""
-    if policy in LEGACY_TLS_POLICIES:
-        return LEGACY_TLS_POLICIES[policy]
-    match = _POLICY_MINIMUM.match(policy)
-    return f"1.{match.group(1)}" if match else None
-
-
-@check("NETWORK-005")
-def current_tls_policies(s: LoadBalancerSubject) -> Verdict:
-    tls = [l for l in _listeners(s) if l.protocol in ("HTTPS", "TLS")]
-    if not tls:
-        return na("no HTTPS or TLS listeners")
-    evidence = {"ssl_policies": {l.label: l.ssl_policy for l in tls}}
-    legacy: list[str] = []
-    unrecognised: list[str] = []
-    for listener in tls:
-        minimum = minimum_tls_version(listener.ssl_policy or "")
-        if minimum is None:
-            unrecognised.append(f"{listener.label} ({listener.ssl_policy or 'no policy reported'})")
-        elif minimum in ("1.0", "1.1"):
-            legacy.append(f"{listener.label} uses {listener.ssl_policy} (allows TLS {minimum})")
-    if legacy:
-        return fail("TLS listeners allow TLS 1.0/1.1: " + "; ".join(legacy), evidence)
-    if unrecognised:
-        return unknown(
-            "security policy not recognised, so its TLS versions are unknown (check with aws elbv2 describe-ssl-policies): "
-            + ", ".join(unrecognised),
-            evidence,
-        )
-    shown = ", ".join(f"{l.label} ({l.ssl_policy})" for l in tls)
-    return ok(f"every TLS listener allows only TLS 1.2 or later: {shown}", evidence)
-
-
-@check("NETWORK-006")
-def internet_facing_alb_has_waf(s: LoadBalancerSubject) -> Verdict:
-    lb = s.load_balancer
-    if lb.type != "application":
-        return na(f"{_kind(lb)}: AWS WAF protects Application Load Balancers only")
-    if not lb.is_internet_facing:
-        return na("internal ALB: not reachable from the internet")
-    waf = s.estate.require("wafv2")
-    if lb.load_balancer_arn not in waf.web_acls:
-        s.estate.raise_if_failed("wafv2:GetWebACLForResource", lb.load_balancer_arn)
-        raise EvidenceMissing(f"the web ACL of {lb.load_balancer_name} was not collected")
-    web_acl = waf.web_acls[lb.load_balancer_arn]
-    if web_acl is None:
-        return fail("no AWS WAF web ACL is associated with this internet-facing ALB", {"web_acl": None})
-    return ok(f"AWS WAF web ACL {web_acl.name} is associated", {"web_acl": web_acl.name, "web_acl_arn": web_acl.arn})
-
-
-# The calls that list what runs in the region's VPCs: a gap may hide a VPC.
-_TASK_LISTING = (
-    "ecs:ListClusters",
-    "ecs:ListServices",
-    "ecs:DescribeServices",
-    "ecs:ListTasks",
-    "ecs:DescribeTasks",
-    "ecs:ListContainerInstances",
-    "ecs:DescribeContainerInstances",
-)
-
-
-@check("NETWORK-007")
-def vpc_flow_logs(a: AccountSubject) -> Verdict:
-    estate = a.estate
-    ec2 = ec2_part(estate)
-    sources: dict[str, set[str]] = {}
-    shared: dict[str, str] = {}  # VPC id -> owner, for VPCs shared from another account
-    unread: list[EvidenceMissing] = []
-
-    def add_subnets(subnet_ids: list[str], user: str) -> None:
-        try:
-            subnets, _ = subnets_of(estate, subnet_ids)
-        except EvidenceMissing as missing:
-            unread.append(missing)
-            return
-        for subnet in subnets:
-            if subnet.vpc_id:
-                sources.setdefault(subnet.vpc_id, set()).add(user)
-                if subnet.owner_id and subnet.owner_id != estate.account_id:
-                    shared[subnet.vpc_id] = subnet.owner_id
-
-    for service in estate.services:
-        if is_active(service):
-            add_subnets(sorted({x for p in service_placements(service) for x in p.subnets}), f"service {service.service_name}")
-    for task in estate.ecs.tasks if estate.has_ecs else []:
-        add_subnets(task_subnet_ids(task), "running tasks")
-    for cluster_arn, instances in (estate.ecs.container_instances.items() if estate.has_ecs else []):
-        for instance in instances:
-            vpc = instance_attribute(instance, "ecs.vpc-id")
-            if vpc and not is_external_instance(instance):
-                sources.setdefault(vpc, set()).add(f"container instances of {name_from_arn(cluster_arn)}")
-
-    active: dict[str, list[str]] = {}
-    without: list[str] = []
-    for vpc in sorted(sources):
-        if vpc not in ec2.flow_log_vpcs:
-            try:
-                estate.raise_if_failed("ec2:DescribeFlowLogs", ec2_resource_arn(estate, "vpc", vpc))
-                raise EvidenceMissing(f"the flow logs of {vpc} were not collected")
-            except EvidenceMissing as missing:
-                unread.append(missing)
-                continue
-        logs = [log.flow_log_id for log in ec2.flow_logs_of(vpc) if log.flow_log_status == "ACTIVE"]
-        if logs:
-            active[vpc] = logs
-        elif vpc in shared:
-            # The owner's flow logs are not visible to a participant account.
-            unread.append(EvidenceMissing(f"{vpc} is shared by account {shared[vpc]}: its flow logs are visible only there"))
-        else:
-            without.append(vpc)
-    evidence = {
-        "vpcs": {vpc: sorted(users) for vpc, users in sorted(sources.items())},
-        "active_flow_logs": active,
-        "vpcs_without_active_flow_log": without,
-    }
-    if without:
-        return fail("VPCs running tasks have no ACTIVE flow log: " + ", ".join(without), evidence)
-    if unread:
-        raise unread[0]
-    # Services, tasks or instances that could not be listed may run in another VPC.
-    for action in _TASK_LISTING:
-        error = estate.error_for(action)
-        if error is not None:
-            raise EvidenceMissing(f"some services, tasks or instances could not be read: {error.describe()}", error.action, error.error_code)
-    if not sources:
-        return na("no tasks or container instances run in a VPC (no awsvpc services or tasks, no EC2 container instances)")
-    shown = ", ".join(f"{vpc} ({', '.join(logs)})" for vpc, logs in active.items())
-    return ok(f"every VPC running tasks has an ACTIVE flow log: {shown}", evidence)

@@ -56,3 +56,11 @@ def test_registering_an_id_twice_is_refused(registry):
     some_id = sorted(registry)[0]
     with pytest.raises(ValueError, match="implemented twice"):
         check(some_id)(lambda subject: None)
+
+
+def test_rule_functions_are_in_id_order_within_each_area_file(registry):
+    by_module: dict[str, list[int]] = {}
+    for check_id, registered in registry.items():  # in registration (file) order
+        by_module.setdefault(registered.function.__module__, []).append(int(check_id.split("-")[1]))
+    for module, numbers in by_module.items():
+        assert numbers == sorted(numbers), module
