@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ecs_audit.baseline import OPEN, Baseline, finding_key, load_baseline
+from ecs_audit.findings import finding_key
+from ecs_audit.report.diff import OPEN, Baseline, load_baseline
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import Finding, Status

@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from ecs_audit.baseline import finding_key
+from ecs_audit.findings import finding_key
 from ecs_audit.catalogue import Catalogue, Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report.filters import clean

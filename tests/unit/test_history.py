@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ecs_audit.alert import fail_on_line
-from ecs_audit.baseline import load_baseline
+from ecs_audit.report.diff import load_baseline
 from ecs_audit.catalogue import Severity
 from ecs_audit.history import History, OpenItem, RunRecord, history_section
 from ecs_audit.notify import check_url, message, notify, worth_sending

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ecs_audit.baseline import load_baseline
+from ecs_audit.report.diff import load_baseline
 from ecs_audit.pipeline import ReportOptions, finish
 from tests.support import golden_estate
 from tests.support.asff_schema import asff_finding_schema
