@@ -15,7 +15,6 @@ its old status and new in its new one.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,26 +23,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import Finding, FindingKey, Status, finding_id, finding_key, resource_key  # noqa: F401 (re-exported)
 from ecs_audit.inputs import read_text
 from ecs_audit.report.model import REPORT_SCHEMA_VERSION, BaselineInfo, Report, ResolvedFinding
 from ecs_audit.text import plain
 
 OPEN = frozenset({Status.FAIL, Status.WARN})
-# arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
-_TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")
 
-Key = tuple[str, str, str, str, str]
-
-
-def resource_key(arn: str) -> str:
-    """The ARN, with a task definition's revision dropped (matched by family)."""
-    match = _TASK_DEFINITION_REVISION.match(arn)
-    return match.group(1) if match else arn
-
-
-def finding_key(finding: Finding) -> Key:
-    return (finding.check_id, finding.account_id, finding.region, resource_key(finding.resource.arn), finding.container or "")
+Key = FindingKey
 
 
 @dataclass(frozen=True)
@@ -103,28 +90,28 @@ def load_baseline(path: Path) -> Baseline:
 def compare(current: list[Finding], baseline: list[Finding]) -> Comparison:
     """Mark current FAIL/WARN findings new or unchanged, and list the baseline's that went away."""
     current = sorted(current, key=lambda f: f.sort_key)
-    before = Counter((finding_key(f), f.status) for f in baseline if f.status in OPEN)
+    before = Counter((finding_id(f), f.status) for f in baseline if f.status in OPEN)
     marked: list[Finding] = []
     for finding in current:
         if finding.status not in OPEN:
             marked.append(finding.model_copy(update={"change": None}) if finding.change else finding)
             continue
-        slot = (finding_key(finding), finding.status)
+        slot = (finding_id(finding), finding.status)
         if before[slot] > 0:
             before[slot] -= 1
             change = "unchanged"
         else:
             change = "new"
         marked.append(finding.model_copy(update={"change": change}))
-    now = Counter((finding_key(f), f.status) for f in current if f.status in OPEN)
-    status_now: dict[Key, Status] = {}
+    now = Counter((finding_id(f), f.status) for f in current if f.status in OPEN)
+    status_now: dict[str, Status] = {}
     for finding in current:  # worst first: the first status seen for a key is its worst
-        status_now.setdefault(finding_key(finding), finding.status)
+        status_now.setdefault(finding_id(finding), finding.status)
     resolved: list[ResolvedFinding] = []
     for finding in sorted(baseline, key=lambda f: f.sort_key):
         if finding.status not in OPEN:
             continue
-        slot = (finding_key(finding), finding.status)
+        slot = (finding_id(finding), finding.status)
         if now[slot] > 0:
             now[slot] -= 1
             continue

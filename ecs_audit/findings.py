@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -126,6 +128,11 @@ class Finding(BaseModel):
     change: Literal["new", "unchanged"] | None = None
 
     @property
+    def id(self) -> str:
+        """Stable across runs: see finding_id."""
+        return finding_id(self)
+
+    @property
     def sort_key(self) -> tuple:
         return (
             -self.status.rank,
@@ -136,3 +143,29 @@ class Finding(BaseModel):
             self.resource.arn,
             self.container or "",
         )
+
+
+# arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+_TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")
+
+FindingKey = tuple[str, str, str, str, str]
+
+
+def resource_key(arn: str) -> str:
+    """The ARN, with a task definition's revision dropped (matched by family)."""
+    match = _TASK_DEFINITION_REVISION.match(arn)
+    return match.group(1) if match else arn
+
+
+def finding_key(finding: Finding) -> FindingKey:
+    """What identifies a result across runs: check, account, region, resource (task definitions by
+    family) and container."""
+    return (finding.check_id, finding.account_id, finding.region, resource_key(finding.resource.arn), finding.container or "")
+
+
+def finding_id(finding: Finding) -> str:
+    """`CHECK-ID/` plus 16 hex digits of the SHA-256 of the rest of finding_key: the same for the same
+    check and resource in every run (registering a new task-definition revision keeps it)."""
+    check, *rest = finding_key(finding)
+    digest = hashlib.sha256("\x1f".join(rest).encode("utf-8")).hexdigest()[:16]
+    return f"{check}/{digest}"
