@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import Finding, FindingKey, Status, finding_id, finding_key, resource_key  # noqa: F401 (re-exported)
 from ecs_audit.inputs import read_text
-from ecs_audit.report.model import REPORT_SCHEMA_VERSION, BaselineInfo, Report, ResolvedFinding
+from ecs_audit.report.model import READABLE_REPORT_VERSIONS, BaselineInfo, Report, ResolvedFinding, report_from_data
 from ecs_audit.text import plain
 
 OPEN = frozenset({Status.FAIL, Status.WARN})
@@ -59,7 +59,7 @@ class Comparison:
 
 
 def load_report(path: Path, what: str = "baseline") -> Report:
-    """A report.json written by ecs-audit (schema version 1), validated."""
+    """A report.json written by ecs-audit (schema version 1 or 2), validated."""
     text = read_text(path, what)
     try:
         data: Any = json.loads(text)
@@ -68,13 +68,13 @@ def load_report(path: Path, what: str = "baseline") -> Report:
     if not isinstance(data, dict) or "findings" not in data or "schema_version" not in data:
         raise UsageError(f"{what} {path}: not an ecs-audit report.json (no schema_version and findings); give a report.json written by ecs-audit")
     version = data.get("schema_version")
-    if version != REPORT_SCHEMA_VERSION:
+    if version not in READABLE_REPORT_VERSIONS or isinstance(version, bool):
         raise UsageError(
-            f"{what} {path}: report schema version {plain(version)} is not {REPORT_SCHEMA_VERSION}; "
-            "compare reports written by this version of ecs-audit"
+            f"{what} {path}: report schema version {plain(version)} is not one of "
+            f"{', '.join(map(str, READABLE_REPORT_VERSIONS))}; compare reports written by ecs-audit"
         )
     try:
-        return Report.model_validate(data)
+        return report_from_data(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])

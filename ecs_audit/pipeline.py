@@ -165,10 +165,21 @@ def finish(
         expired_waivers=waived.expired,
         stale_waivers=stale,
         skipped_checks=list(selection.skipped) if selection else None,
+        account_names=account_names(inventory),
     )
     interrupt.note_activity("writing the reports")
     written = write_reports(report, catalogue, list(options.formats), options.output_dir)
     return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on))
+
+
+def account_names(inventory: Inventory) -> dict[str, str]:
+    """Organisation account names by id, where the snapshot records them."""
+    names: dict[str, str] = {}
+    for account in inventory.accounts:
+        name = getattr(account, "account_name", None) or getattr(account, "name", None)
+        if isinstance(name, str) and name:
+            names[account.account_id] = name
+    return names
 
 
 def exit_code_for(report: Report, fail_on: Severity | None) -> int:

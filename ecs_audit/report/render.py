@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
+from ecs_audit.findings import Finding
 from ecs_audit.report import filters
 from ecs_audit.report.csv_format import render_csv
 from ecs_audit.report.junit import render_junit
@@ -60,18 +61,48 @@ _FINDINGS_MARK = "\x00findings\x00"
 _ITEM_INDENT = "\n    "  # a top-level list's items, at indent=2
 
 
+# Finding fields that come from the check's catalogue entry: in report.json (schema 2) they are written
+# once per check under "checks", and a finding carries them only where it differs from its check.
+CHECK_FIELDS = ("title", "area", "remediation", "references")
+
+
+def check_table(report: Report) -> dict[str, dict]:
+    """check id -> the CHECK_FIELDS of its first finding (findings and resolved ones)."""
+    table: dict[str, dict] = {}
+    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+        if finding.check_id not in table:
+            table[finding.check_id] = finding.model_dump(mode="json", include=set(CHECK_FIELDS))
+    return table
+
+
+def compact_finding(finding: Finding, table: dict[str, dict]) -> dict:
+    data = finding.model_dump(mode="json")
+    shared = table.get(finding.check_id, {})
+    for name in CHECK_FIELDS:
+        if name in shared and data.get(name) == shared[name]:
+            del data[name]
+    data["id"] = finding.id
+    return data
+
+
 def write_json(report: Report, catalogue: Catalogue, out: TextIO) -> None:
-    """The same text as json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True,
-    ensure_ascii=False) plus a newline, encoded a finding at a time: a large report is never held in
-    memory whole, as data or as text."""
-    head = report.model_dump(mode="json", exclude={"findings"})
+    """report.json, schema 2: the report model with each check's title, area, remediation and
+    references once under "checks", findings referring to them by check_id, and each finding's stable
+    id. Indented like json.dumps(indent=2, sort_keys=True), encoded a finding at a time (a finding on
+    one line): a large report is never held in memory whole, as data or as text."""
+    table = check_table(report)
+    head = report.model_dump(mode="json", exclude={"findings", "resolved"})
+    head["checks"] = table
+    head["resolved"] = [
+        {"finding": compact_finding(r.finding, table), "now": r.now.value if r.now is not None else None} for r in report.resolved
+    ]
     head["findings"] = _FINDINGS_MARK
     before, after = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False).split(json.dumps(_FINDINGS_MARK), 1)
     out.write(before)
     if report.findings:
+        encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode
         for index, finding in enumerate(report.findings):
-            item = json.dumps(finding.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
-            out.write(("[" if index == 0 else ",") + _ITEM_INDENT + item.replace("\n", _ITEM_INDENT))
+            out.write(("[" if index == 0 else ",") + _ITEM_INDENT + encode(compact_finding(finding, table)))
         out.write("\n  ]")
     else:
         out.write("[]")
