@@ -124,6 +124,8 @@ class Finding(BaseModel):
     waiver: Waiver | None = None
     # MANUAL questions only: the answer that decided the status (None while the question is open).
     answer: Answer | None = None
+    # The value of the first configured owner tag (config owner_tags) on the resource, if any.
+    owner: str | None = None
     # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
     change: Literal["new", "unchanged"] | None = None
 
