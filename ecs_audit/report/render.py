@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -17,7 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
-from ecs_audit.findings import Finding
+from ecs_audit.catalogue import Severity
+from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.csv_format import render_csv
 from ecs_audit.report.junit import render_junit
@@ -32,8 +34,43 @@ FILE_NAMES = {
     "sarif": "report.sarif",
     "junit": "report.junit.xml",
     "csv": "report.csv",
+    "pdf": "report.pdf",
 }
 DEFAULT_FORMATS = ("html", "md", "json")
+# Formats for people: --min-severity and --status choose what they show (the others keep everything).
+HUMAN_FORMATS = frozenset({"html", "md", "pdf"})
+# GitHub's limit for a pull-request comment; report.md always stays under it.
+MARKDOWN_LIMIT = 65_536
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """What the human formats show: results at or above a severity, with these statuses."""
+
+    min_severity: Severity | None = None
+    statuses: frozenset[Status] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.min_severity is not None or self.statuses is not None
+
+    def keeps(self, finding: Finding) -> bool:
+        if self.min_severity is not None and finding.severity.rank < self.min_severity.rank:
+            return False
+        return self.statuses is None or finding.status in self.statuses
+
+    def describe(self) -> str:
+        parts = []
+        if self.min_severity is not None:
+            parts.append(f"severity {self.min_severity.value} and above")
+        if self.statuses is not None:
+            parts.append("status " + ", ".join(sorted(s.value for s in self.statuses)))
+        return "Showing only results with " + " and ".join(parts) + " (--min-severity / --status); report.json has every result."
+
+    def apply(self, report: Report) -> Report:
+        if not self.active:
+            return report
+        return report.model_copy(update={"findings": [f for f in report.findings if self.keeps(f)]})
 
 
 def template_environment() -> Environment:
@@ -85,7 +122,7 @@ def compact_finding(finding: Finding, table: dict[str, dict]) -> dict:
     return data
 
 
-def write_json(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -> None:
     """report.json, schema 2: the report model with each check's title, area, remediation and
     references once under "checks", findings referring to them by check_id, and each finding's stable
     id. Indented like json.dumps(indent=2, sort_keys=True), encoded a finding at a time (a finding on
@@ -109,17 +146,23 @@ def write_json(report: Report, catalogue: Catalogue, out: TextIO) -> None:
     out.write(after + "\n")
 
 
-def render_markdown(report: Report, catalogue: Catalogue) -> str:
-    return template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue)
+def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
+    text = template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue, view_note=view_note)
+    if len(text) < MARKDOWN_LIMIT:
+        return text
+    # The template keeps to its budget; a report whose fixed parts alone are too long is cut here.
+    pointer = "\n\n**Cut to fit a pull-request comment: the full report is report.html / report.json.**\n"
+    cut = text[: MARKDOWN_LIMIT - len(pointer) - 1]
+    return cut[: cut.rfind("\n")] + pointer
 
 
-def render_html(report: Report, catalogue: Catalogue) -> str:
-    return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue)
+def render_html(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
+    return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue, view_note=view_note)
 
 
-def write_html(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+def write_html(report: Report, catalogue: Catalogue, out: TextIO, view_note: str = "") -> None:
     """render_html's text, written as the template produces it."""
-    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue))
+    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue, view_note=view_note))
 
 
 RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
@@ -139,11 +182,22 @@ STREAMED: dict[Callable[[Report, Catalogue], str], Callable[[Report, Catalogue, 
 }
 
 
-def write_reports(report: Report, catalogue: Catalogue, formats: list[str], output_dir: Path) -> list[Path]:
+def write_reports(
+    report: Report, catalogue: Catalogue, formats: list[str], output_dir: Path, view: ReportView | None = None
+) -> list[Path]:
     """Render every format into a staging directory inside the output directory, one at a time (the
     large ones straight to their file, so a large report is never held in memory as text), then move
     the files into place: a failure leaves no half-written report, and an interruption (Ctrl-C,
-    SIGTERM) either the previous set of files or the new one."""
+    SIGTERM) either the previous set of files or the new one. Report files of an earlier run in
+    other formats (the names in FILE_NAMES only) are removed, so the directory holds one run."""
+    from ecs_audit.report.pdf import chromium_binary, print_pdf
+
+    view = view or ReportView()
+    human = view.apply(report)
+    note = view.describe() if view.active else ""
+    browser = chromium_binary() if "pdf" in formats else None
+    if "pdf" in formats and browser is None:
+        raise UsageError("--format pdf: no Chromium found (looked for $ECS_AUDIT_CHROMIUM, chromium, chromium-browser); install it or print report.html to PDF from a browser")
     created = not output_dir.exists()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -154,18 +208,32 @@ def write_reports(report: Report, catalogue: Catalogue, formats: list[str], outp
     written: list[Path] = []
     try:
         for fmt, name in zip(formats, names):
+            if fmt == "pdf":
+                continue
             renderer = RENDERERS[fmt]
             stream = STREAMED.get(renderer)
+            shown = human if fmt in HUMAN_FORMATS else report
+            extra = {"view_note": note} if fmt in HUMAN_FORMATS else {}
             with (staging / name).open("w", encoding="utf-8") as out:
                 if stream is not None:
-                    stream(report, catalogue, out)
+                    stream(shown, catalogue, out, **extra)
                 else:
-                    out.write(renderer(report, catalogue))
+                    out.write(renderer(shown, catalogue, **extra))
+        if browser is not None:
+            source = staging / FILE_NAMES["html"]
+            if "html" not in formats:
+                source = staging / ".print.html"
+                with source.open("w", encoding="utf-8") as out:
+                    write_html(human, catalogue, out, view_note=note)
+            print_pdf(browser, source, staging / FILE_NAMES["pdf"])
         with interrupt.deferred():
             for name in names:
                 target = output_dir / name
                 os.replace(staging / name, target)
                 written.append(target)
+            for stale in set(FILE_NAMES.values()) - set(names):
+                with contextlib.suppress(FileNotFoundError):
+                    (output_dir / stale).unlink()
             interrupt.note_written()
     except OSError as exc:
         raise UsageError(f"output directory {output_dir}: cannot write there ({exc.strerror or exc})") from None
