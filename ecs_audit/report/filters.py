@@ -169,6 +169,8 @@ class CheckRollup:
     listed: list[Finding]
     passed: list[Finding]
     counts: dict[str, int]
+    # Any result of the check (e.g. a NOT_APPLICABLE one when nothing is listed or passed).
+    sample: Finding | None = None
 
     @property
     def worst(self) -> Status:
@@ -185,7 +187,7 @@ class CheckRollup:
 
     @property
     def first(self) -> Finding:
-        return (self.listed or self.passed)[0]
+        return (self.listed or self.passed or [self.sample])[0]  # type: ignore[list-item]
 
     def count(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -208,7 +210,7 @@ def rollups(findings: Iterable[Finding], catalogue: Catalogue | None = None) -> 
         entry = entries.get(check_id)
         first = mine[0]
         out.append(
-            CheckRollup(check_id, first.title, first.area, entry.severity if entry else first.severity, entry, listed, passed, counts)
+            CheckRollup(check_id, first.title, first.area, entry.severity if entry else first.severity, entry, listed, passed, counts, first)
         )
     out.sort(key=lambda r: (-r.worst.rank, -r.worst_severity.rank, -(r.count("FAIL") + r.count("WARN")), r.check_id))
     return out

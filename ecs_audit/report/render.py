@@ -213,7 +213,7 @@ def write_reports(
             renderer = RENDERERS[fmt]
             stream = STREAMED.get(renderer)
             shown = human if fmt in HUMAN_FORMATS else report
-            extra = {"view_note": note} if fmt in HUMAN_FORMATS else {}
+            extra = {"view_note": note} if fmt in HUMAN_FORMATS and note else {}
             with (staging / name).open("w", encoding="utf-8") as out:
                 if stream is not None:
                     stream(shown, catalogue, out, **extra)

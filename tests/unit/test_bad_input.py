@@ -56,7 +56,7 @@ CASES = [
     ("config: invalid field", ["--config", "{config.yaml}"], "invalid at history_depth"),
     ("checks: unknown id", ["--checks", "SECURITY-999"], "--checks 'SECURITY-999': not a check id or area"),
     ("skip-checks: unknown area", ["--skip-checks", "SECURTY"], "did you mean SECURITY?"),
-    ("format: unknown", ["--format", "pdf"], "--format 'pdf': unknown format"),
+    ("format: unknown", ["--format", "docx"], "--format 'docx': unknown format"),
     ("fail-on: unknown", ["--fail-on", "sometimes"], "--fail-on 'sometimes'"),
 ]
 
