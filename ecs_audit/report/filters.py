@@ -272,6 +272,67 @@ def account_label(account_id: str, names: dict[str, str]) -> str:
     return f"{name} ({account_id})" if name else account_id
 
 
+def _evidence_text(evidence: dict[str, Any], limit: int) -> str:
+    text = "; ".join(f"{key}={evidence_value(value, limit)}" for key, value in sorted(evidence.items()))
+    return _shorten(text, limit)
+
+
+def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Markup:
+    """The rows of a roll-up's resource table, built here rather than in the template: at tens of
+    thousands of rows a template macro per row costs seconds. Every value is escaped; data-*
+    attributes (status s, severity v, account a, region r, cluster c, service sv, owner o, change ch)
+    are written only where they say something (absent means empty, or the check's severity)."""
+    multi_account = len(report.scope.accounts) > 1
+    multi_region = len(report.scope.regions) > 1
+    names = report.scope.account_names
+    out: list[str] = []
+    for f in r.listed:
+        status = f.status.value
+        attrs = [f'data-s="{status}"']
+        if f.severity is not r.severity:
+            attrs.append(f'data-v="{f.severity.value}"')
+        if multi_account:
+            attrs.append(f'data-a="{escape(f.account_id)}"')
+        if multi_region:
+            attrs.append(f'data-r="{escape(f.region)}"')
+        attrs.append(f'data-c="{escape(cluster_key(f))}"')
+        service = service_key(f)
+        if service:
+            attrs.append(f'data-sv="{escape(service)}"')
+        if f.owner:
+            attrs.append(f'data-o="{escape(clean(f.owner))}"')
+        if f.change:
+            attrs.append(f'data-ch="{f.change}"')
+        badge = status_label(f.status)
+        if f.severity is not r.severity:
+            badge += f" · {f.severity.value}"
+        if f.change == "new":
+            badge += ' <b class="new">new</b>'
+        name = escape(clean(f.resource.name)) + (" › " + escape(clean(f.container)) if f.container else "")
+        where = [escape(clean(cluster_label(f)))]
+        if multi_account or names:
+            where.append(escape(clean(account_label(f.account_id, names))))
+        if multi_region:
+            where.append(escape(f.region))
+        text = [str(escape(clean(f.message)))]
+        if f.waiver is not None:
+            w = f.waiver
+            text.append(f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>')
+        if f.answer is not None:
+            a = f.answer
+            text.append(f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>')
+        if f.evidence:
+            text.append(f'<small class="ev">{escape(_evidence_text(f.evidence, evidence_limit))}</small>')
+        out.append(f'<tr {" ".join(attrs)}><td>{badge}</td><td>{name}</td><td>{" · ".join(map(str, where))}</td><td>{"".join(text)}</td></tr>')
+    return Markup("\n".join(out))
+
+
+def pass_names(r: CheckRollup, limit: int = 200) -> Markup:
+    names = [escape(clean(f.resource.name)) + (" › " + escape(clean(f.container)) if f.container else "") for f in r.passed[:limit]]
+    more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
+    return Markup(" · ".join(map(str, names)) + more)
+
+
 def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
     return {entry.id: entry for entry in catalogue.checks}
 
@@ -358,6 +419,8 @@ def install(env: Environment) -> None:
         questionnaire=questionnaire,
         with_change=with_change,
         rollups=rollups,
+        rollup_rows=rollup_rows,
+        pass_names=pass_names,
         top_risks=top_risks,
         owner_groups=owner_groups,
         account_label=account_label,

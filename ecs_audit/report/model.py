@@ -22,6 +22,7 @@ PRIOR_WEIGHT = 10
 # The best grade a run (or an area) can get with an unwaived FAIL of this severity.
 GRADE_CAPS = ((Severity.CRITICAL, "D"), (Severity.HIGH, "B"))
 _GRADES = ("A", "B", "C", "D", "F")
+_WEIGHT = {severity: severity.weight for severity in Severity}
 
 
 class _Model(BaseModel):
@@ -175,8 +176,9 @@ def score_of(findings: list[Finding]) -> int | None:
         if credit is None:
             continue
         counted += 1
-        open_results = open_results or finding.status is not Status.PASS
-        weight = finding.severity.weight
+        if credit != 1.0:
+            open_results = True
+        weight = _WEIGHT[finding.severity]
         total += weight
         earned += weight * credit
     if counted == 0:
@@ -204,10 +206,10 @@ def capped_grade(score: int | None, findings: list[Finding]) -> tuple[str, str |
 
 
 def _count_statuses(findings: list[Finding]) -> dict[str, int]:
-    counts = {status.value: 0 for status in Status}
+    counts = dict.fromkeys(Status, 0)
     for finding in findings:
-        counts[finding.status.value] += 1
-    return counts
+        counts[finding.status] += 1
+    return {status.value: n for status, n in counts.items()}
 
 
 def account_scores(
@@ -215,8 +217,11 @@ def account_scores(
 ) -> list[AccountScore]:
     """Score per account, worst first; accounts that could not be reached last, with the reason."""
     out = []
+    by_account: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_account.setdefault(finding.account_id, []).append(finding)
     for account_id in accounts:
-        mine = [f for f in findings if f.account_id == account_id]
+        mine = by_account.get(account_id, [])
         account_errors = [e for e in errors if e.account_id == account_id]
         blocked = next((e for e in account_errors if e.service == "sts" and e.operation == "AssumeRole"), None)
         score = score_of(mine)
@@ -353,7 +358,8 @@ def expand_report(data: dict) -> dict:
     table = data.get("checks")
     if not isinstance(table, dict):
         return data
-    out = {k: v for k, v in data.items() if k != "checks"}
+    resources = data.get("resources") if isinstance(data.get("resources"), dict) else {}
+    out = {k: v for k, v in data.items() if k not in ("checks", "resources")}
 
     def expand(item: object) -> object:
         if not isinstance(item, dict):
@@ -361,6 +367,10 @@ def expand_report(data: dict) -> dict:
         shared = table.get(item.get("check_id"))
         full = {**(shared if isinstance(shared, dict) else {}), **item}
         full.pop("id", None)
+        resource = full.get("resource")
+        if isinstance(resource, str):
+            known = resources.get(resource)
+            full["resource"] = {**(known if isinstance(known, dict) else {}), "arn": resource}
         return full
 
     if isinstance(out.get("findings"), list):

@@ -100,7 +100,7 @@ _ITEM_INDENT = "\n    "  # a top-level list's items, at indent=2
 
 # Finding fields that come from the check's catalogue entry: in report.json (schema 2) they are written
 # once per check under "checks", and a finding carries them only where it differs from its check.
-CHECK_FIELDS = ("title", "area", "remediation", "references")
+CHECK_FIELDS = ("title", "area", "severity", "remediation", "references")
 
 
 def check_table(report: Report) -> dict[str, dict]:
@@ -112,38 +112,72 @@ def check_table(report: Report) -> dict[str, dict]:
     return table
 
 
-def compact_finding(finding: Finding, table: dict[str, dict]) -> dict:
+def resource_table(report: Report) -> dict[str, dict]:
+    """ARN -> {type, name}: each resource once; findings name it by ARN."""
+    table: dict[str, dict] = {}
+    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+        ref = finding.resource
+        if ref.arn not in table:
+            table[ref.arn] = {"name": ref.name, "type": ref.type}
+    return table
+
+
+def compact_finding(finding: Finding, checks: dict[str, dict], resources: dict[str, dict]) -> dict:
+    """A finding for report.json: its stable id; its check's fields and its resource's type and name
+    only where they differ from the tables; empty and null fields left out (the model's defaults)."""
     data = finding.model_dump(mode="json")
-    shared = table.get(finding.check_id, {})
+    shared = checks.get(finding.check_id, {})
     for name in CHECK_FIELDS:
         if name in shared and data.get(name) == shared[name]:
             del data[name]
+    data = {key: value for key, value in data.items() if value is not None}
+    if resources.get(finding.resource.arn) == {"name": finding.resource.name, "type": finding.resource.type}:
+        data["resource"] = finding.resource.arn
+    if not data.get("evidence"):
+        data.pop("evidence", None)
     data["id"] = finding.id
     return data
 
 
 def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -> None:
-    """report.json, schema 2: the report model with each check's title, area, remediation and
-    references once under "checks", findings referring to them by check_id, and each finding's stable
-    id. Indented like json.dumps(indent=2, sort_keys=True), encoded a finding at a time (a finding on
-    one line): a large report is never held in memory whole, as data or as text."""
-    table = check_table(report)
+    """report.json, schema 2 (docs/reports.md): the report model with each check's title, area,
+    severity, remediation and references once under "checks" and each resource's type and name once
+    under "resources"; findings refer to them by check_id and ARN and carry their stable id.
+    Indented like json.dumps(indent=2, sort_keys=True) with a finding a line, encoded a finding at a
+    time: a large report is never held in memory whole, as data or as text."""
+    checks = check_table(report)
+    resources = resource_table(report)
     head = report.model_dump(mode="json", exclude={"findings", "resolved"})
-    head["checks"] = table
+    head["checks"] = checks
+    head["resources"] = _FINDINGS_MARK + "r"
     head["resolved"] = [
-        {"finding": compact_finding(r.finding, table), "now": r.now.value if r.now is not None else None} for r in report.resolved
+        {"finding": compact_finding(r.finding, checks, resources), "now": r.now.value if r.now is not None else None} for r in report.resolved
     ]
     head["findings"] = _FINDINGS_MARK
-    before, after = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False).split(json.dumps(_FINDINGS_MARK), 1)
+    text = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False)
+    before, after = text.split(json.dumps(_FINDINGS_MARK), 1)
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+    # "resources" sorts before "scope": it lies in `after`.
+    res_before, res_after = after.split(json.dumps(_FINDINGS_MARK + "r"), 1)
     out.write(before)
-    if report.findings:
-        encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(", ", ": ")).encode
-        for index, finding in enumerate(report.findings):
-            out.write(("[" if index == 0 else ",") + _ITEM_INDENT + encode(compact_finding(finding, table)))
-        out.write("\n  ]")
+    _write_items(out, (encode(compact_finding(f, checks, resources)) for f in report.findings))
+    out.write(res_before)
+    if resources:
+        out.write("{")
+        for index, (arn, value) in enumerate(sorted(resources.items())):
+            out.write(("" if index == 0 else ",") + _ITEM_INDENT + json.dumps(arn, ensure_ascii=False) + ": " + encode(value))
+        out.write("\n  }")
     else:
-        out.write("[]")
-    out.write(after + "\n")
+        out.write("{}")
+    out.write(res_after + "\n")
+
+
+def _write_items(out: TextIO, items) -> None:  # type: ignore[no-untyped-def]
+    first = True
+    for item in items:
+        out.write(("[" if first else ",") + _ITEM_INDENT + item)
+        first = False
+    out.write("[]" if first else "\n  ]")
 
 
 def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -> str:

@@ -165,8 +165,8 @@ def test_an_older_report_without_the_new_fields_loads(tmp_path) -> None:
     for key in ("changes", "expired_waivers", "stale_waivers"):
         data["summary"].pop(key)
     for finding in data["findings"]:
-        finding.pop("answer")
-        finding.pop("change")
+        finding.pop("answer", None)
+        finding.pop("change", None)
     path.write_text(json.dumps(data), encoding="utf-8")
     assert load_report(path).findings
 
