@@ -358,19 +358,25 @@ def expand_report(data: dict) -> dict:
     table = data.get("checks")
     if not isinstance(table, dict):
         return data
-    resources = data.get("resources") if isinstance(data.get("resources"), dict) else {}
+    resources = data.get("resources") if isinstance(data.get("resources"), list) else []
     out = {k: v for k, v in data.items() if k not in ("checks", "resources")}
 
     def expand(item: object) -> object:
         if not isinstance(item, dict):
             return item
+        item = dict(item)
+        if "check_id" not in item and isinstance(item.get("id"), str) and "/" in item["id"]:
+            item["check_id"] = item["id"].rsplit("/", 1)[0]
         shared = table.get(item.get("check_id"))
         full = {**(shared if isinstance(shared, dict) else {}), **item}
         full.pop("id", None)
         resource = full.get("resource")
-        if isinstance(resource, str):
-            known = resources.get(resource)
-            full["resource"] = {**(known if isinstance(known, dict) else {}), "arn": resource}
+        if isinstance(resource, int) and not isinstance(resource, bool) and 0 <= resource < len(resources) and isinstance(resources[resource], dict):
+            entry = resources[resource]
+            full["resource"] = {k: entry[k] for k in ("arn", "type", "name") if k in entry}
+            for name in ("account_id", "region", "cluster", "owner"):
+                if name not in full and name in entry:
+                    full[name] = entry[name]
         return full
 
     if isinstance(out.get("findings"), list):

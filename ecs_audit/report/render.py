@@ -112,41 +112,61 @@ def check_table(report: Report) -> dict[str, dict]:
     return table
 
 
-def resource_table(report: Report) -> dict[str, dict]:
-    """ARN -> {type, name}: each resource once; findings name it by ARN."""
+# Finding fields that belong to the resource: written once in "resources", left out of a finding
+# that has the same value.
+RESOURCE_FIELDS = ("account_id", "region", "cluster", "owner")
+
+
+def resource_table(report: Report) -> list[dict]:
+    """Each resource once, sorted by ARN: arn, type, name and the RESOURCE_FIELDS of its first
+    finding. Findings name their resource by its index in this list."""
     table: dict[str, dict] = {}
     for finding in [*report.findings, *(r.finding for r in report.resolved)]:
         ref = finding.resource
         if ref.arn not in table:
-            table[ref.arn] = {"name": ref.name, "type": ref.type}
-    return table
+            entry = {"arn": ref.arn, "name": ref.name, "type": ref.type}
+            for name in RESOURCE_FIELDS:
+                value = getattr(finding, name)
+                if value is not None:
+                    entry[name] = value
+            table[ref.arn] = entry
+    return [table[arn] for arn in sorted(table)]
 
 
-def compact_finding(finding: Finding, checks: dict[str, dict], resources: dict[str, dict]) -> dict:
-    """A finding for report.json: its stable id; its check's fields and its resource's type and name
-    only where they differ from the tables; empty and null fields left out (the model's defaults)."""
+def compact_finding(finding: Finding, checks: dict[str, dict], resources: dict[str, tuple[int, dict]]) -> dict:
+    """A finding for report.json: its stable id; its check's fields and its resource's only where they
+    differ from the tables; null and empty fields left out (the model's defaults)."""
     data = finding.model_dump(mode="json")
     shared = checks.get(finding.check_id, {})
     for name in CHECK_FIELDS:
         if name in shared and data.get(name) == shared[name]:
             del data[name]
-    data = {key: value for key, value in data.items() if value is not None}
-    if resources.get(finding.resource.arn) == {"name": finding.resource.name, "type": finding.resource.type}:
-        data["resource"] = finding.resource.arn
+    index, entry = resources[finding.resource.arn]
+    if entry["name"] == finding.resource.name and entry["type"] == finding.resource.type:
+        data["resource"] = index
+    for name in RESOURCE_FIELDS:
+        if data.get(name) == entry.get(name):
+            data.pop(name, None)
+        elif data.get(name) is None:
+            data[name] = None  # the resource has a value, this finding has none
+    data = {key: value for key, value in data.items() if value is not None or key in RESOURCE_FIELDS}
     if not data.get("evidence"):
         data.pop("evidence", None)
+    # The id starts with the check id ("SECURITY-002/…"): check_id is not repeated.
+    del data["check_id"]
     data["id"] = finding.id
     return data
 
 
 def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -> None:
     """report.json, schema 2 (docs/reports.md): the report model with each check's title, area,
-    severity, remediation and references once under "checks" and each resource's type and name once
-    under "resources"; findings refer to them by check_id and ARN and carry their stable id.
-    Indented like json.dumps(indent=2, sort_keys=True) with a finding a line, encoded a finding at a
-    time: a large report is never held in memory whole, as data or as text."""
+    severity, remediation and references once under "checks" and each resource once under
+    "resources" (arn, type, name, account, region, cluster, owner); findings refer to them by check_id
+    and by index, and carry their stable id. Indented like json.dumps(indent=2, sort_keys=True) with a
+    finding a line, encoded a finding at a time: a large report is never held in memory whole."""
     checks = check_table(report)
-    resources = resource_table(report)
+    listing = resource_table(report)
+    resources = {entry["arn"]: (i, entry) for i, entry in enumerate(listing)}
     head = report.model_dump(mode="json", exclude={"findings", "resolved"})
     head["checks"] = checks
     head["resources"] = _FINDINGS_MARK + "r"
@@ -157,18 +177,12 @@ def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -
     text = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False)
     before, after = text.split(json.dumps(_FINDINGS_MARK), 1)
     encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-    # "resources" sorts before "scope": it lies in `after`.
+    # "resources" sorts after "findings": it lies in `after`.
     res_before, res_after = after.split(json.dumps(_FINDINGS_MARK + "r"), 1)
     out.write(before)
     _write_items(out, (encode(compact_finding(f, checks, resources)) for f in report.findings))
     out.write(res_before)
-    if resources:
-        out.write("{")
-        for index, (arn, value) in enumerate(sorted(resources.items())):
-            out.write(("" if index == 0 else ",") + _ITEM_INDENT + json.dumps(arn, ensure_ascii=False) + ": " + encode(value))
-        out.write("\n  }")
-    else:
-        out.write("{}")
+    _write_items(out, (encode(entry) for entry in listing))
     out.write(res_after + "\n")
 
 

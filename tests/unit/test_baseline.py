@@ -105,7 +105,7 @@ def test_baseline_run_marks_findings_and_counts_them(tmp_path) -> None:
     assert all(f.change is None for f in report.findings if f.status not in (Status.FAIL, Status.WARN))
     html = (tmp_path / "current" / "report.html").read_text(encoding="utf-8")
     md = (tmp_path / "current" / "report.md").read_text(encoding="utf-8")
-    assert 'id="changes"' in html and "Changes since baseline" in html and 'data-change="new"' in html
+    assert 'id="changes"' in html and "Changes since baseline" in html and 'data-ch="new"' in html
     assert '<select name="change">' in html
     assert "### Changes since baseline" in md and "**2 new**" in md and "**2 resolved**" in md
     assert report_from_json((tmp_path / "current" / "report.json").read_text(encoding="utf-8")) == report

@@ -98,7 +98,7 @@ def test_html_rolls_up_by_check(sample, html: str) -> None:
     ranks = [Status(w).rank for w in worst]
     assert ranks == sorted(ranks, reverse=True), "worst check first"
     listed = [f for f in report.findings if f.status in {Status.FAIL, Status.WARN, Status.UNKNOWN, Status.WAIVED, Status.MANUAL}]
-    assert len(re.findall(r'<tr class="res ', html)) == len(listed)
+    assert len(re.findall(r'<tr data-s="', html)) == len(listed)
     for check in checks:
         entry_rows = [f for f in report.findings if f.check_id == check]
         assert html.count(f'id="check-{check}"') == 1
