@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import Finding, FindingKey, Status, finding_id, finding_key, resource_key  # noqa: F401 (re-exported)
 from ecs_audit.inputs import read_text
+from ecs_audit.report.filters import md
 from ecs_audit.report.model import READABLE_REPORT_VERSIONS, BaselineInfo, Report, ResolvedFinding, report_from_data
 from ecs_audit.text import plain
 
@@ -160,8 +161,6 @@ def diff_text(old: Report, new: Report, comparison: Comparison, old_name: str, n
 
 
 def diff_markdown(old: Report, new: Report, comparison: Comparison, old_name: str, new_name: str) -> str:
-    from ecs_audit.report.filters import md
-
     c = _counts(comparison)
     out = [
         f"## ECS audit: changes since {md(old_name)}",
