@@ -20,7 +20,7 @@ from ecs_audit.catalogue import load_catalogue
 from ecs_audit.catalogue import Severity
 from ecs_audit.config import RunSettings, config_path, load_config, load_run_settings
 from ecs_audit.errors import EcsAuditError, UsageError
-from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats
+from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats, parse_view
 from ecs_audit.text import plain
 
 app = typer.Typer(
@@ -34,7 +34,7 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     Optional[list[str]],
-    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv, ocsf, asff. Default: html,md,json."),
+    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv, pdf, ocsf, asff. Default: html,md,json."),
 ]
 OutputOption = Annotated[
     Optional[Path],
@@ -77,6 +77,13 @@ ChecksOption = Annotated[
     Optional[list[str]],
     typer.Option("--checks", help="Only these checks: ids or areas, repeatable or comma-separated (e.g. SECURITY,TASKDEF-001)."),
 ]
+MinSeverityOption = Annotated[
+    Optional[str], typer.Option("--min-severity", help="HTML/Markdown/PDF show only results of this severity or worse (JSON keeps all).")
+]
+StatusOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--status", help="HTML/Markdown/PDF show only these statuses, repeatable or comma-separated (e.g. FAIL,WARN); JSON keeps all."),
+]
 SkipChecksOption = Annotated[
     Optional[list[str]], typer.Option("--skip-checks", help="Leave out these checks: ids or areas, repeatable or comma-separated.")
 ]
@@ -104,6 +111,8 @@ def _options(
     history: str | None = None,
     notify: str | None = None,
     notify_on: str | None = None,
+    min_severity: str | None = None,
+    status: list[str] | None = None,
 ) -> ReportOptions:
     """Every option checked and every input file read before any work starts (bad input: exit 2).
     Command-line values win over ECS_AUDIT_* variables, which win over the settings file's run: section."""
@@ -157,7 +166,13 @@ def _options(
         notify=check_url(notify) if notify else None,
         notify_on=_notify_on(notify_on),
         publish=publish,
+        view=parse_view(min_severity, status),
     )
+    if "pdf" in options.formats:
+        from ecs_audit.report.pdf import chromium_binary
+
+        if chromium_binary() is None:
+            raise UsageError("--format pdf: no Chromium found (set ECS_AUDIT_CHROMIUM or install chromium); or print report.html to PDF from a browser")
     check_writable_dir(output_dir, "output directory", "choose another with --output-dir")
     if snapshot is not None:
         if snapshot.is_dir():
@@ -288,6 +303,8 @@ def scan(
     history: HistoryOption = None,
     notify: NotifyOption = None,
     notify_on: NotifyOnOption = None,
+    min_severity: MinSeverityOption = None,
+    status: StatusOption = None,
     max_workers: Annotated[Optional[int], typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once. Default: 8.")] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -303,7 +320,8 @@ def scan(
     _setup_logging(verbose)
     config, run = _run_settings(config)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, run=run, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on)
+                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
+                       min_severity=min_severity, status=status)
     all_regions = all_regions or run.all_regions
     access = AccessOptions(
         regions=tuple(choose(region, None, run.regions, [])),
@@ -341,6 +359,8 @@ def evaluate(
     history: HistoryOption = None,
     notify: NotifyOption = None,
     notify_on: NotifyOnOption = None,
+    min_severity: MinSeverityOption = None,
+    status: StatusOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -349,7 +369,8 @@ def evaluate(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on)
+                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
+                       min_severity=min_severity, status=status)
     outcome = finish(load_snapshot(snapshot), options)
     _print_outcome(outcome, quiet, options.fail_on)
     raise typer.Exit(outcome.exit_code)
@@ -370,6 +391,8 @@ def demo(
     history: HistoryOption = None,
     notify: NotifyOption = None,
     notify_on: NotifyOnOption = None,
+    min_severity: MinSeverityOption = None,
+    status: StatusOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -378,7 +401,8 @@ def demo(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on)
+                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
+                       min_severity=min_severity, status=status)
     outcome = run_demo(options)
     _print_outcome(outcome, quiet, options.fail_on)
     if not quiet:

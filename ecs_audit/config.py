@@ -33,7 +33,7 @@ class SidecarExcuse(BaseModel):
 FailOn = Literal["critical", "high", "medium", "low", "never"]
 NotifyOn = Literal["critical", "high", "medium", "low"]
 # The report formats (ecs_audit.report.render.FILE_NAMES; a unit test keeps the two the same).
-ReportFormat = Literal["html", "md", "json", "sarif", "junit", "csv", "ocsf", "asff"]
+ReportFormat = Literal["html", "md", "json", "sarif", "junit", "csv", "pdf", "ocsf", "asff"]
 
 
 class RunSettings(BaseModel):
@@ -53,7 +53,7 @@ class RunSettings(BaseModel):
     accounts: list[str] = Field(default=[], description="--accounts: only these account ids (with org_role_name).")
     exclude_accounts: list[str] = Field(default=[], description="--exclude-accounts: skip these account ids.")
     max_workers: int | None = Field(default=None, ge=1, le=64, description="--max-workers (default 8).")
-    formats: list[ReportFormat] = Field(default=[], description="--format: html, md, json, sarif, junit, csv, ocsf, asff (default html, md, json).")
+    formats: list[ReportFormat] = Field(default=[], description="--format: html, md, json, sarif, junit, csv, pdf, ocsf, asff (default html, md, json).")
     output_dir: str | None = Field(
         default=None,
         description="--output-dir; `{date}` (YYYY-MM-DD, UTC) and `{time}` (HHMMSS) are filled in, e.g. `reports/{date}`.",
@@ -112,6 +112,10 @@ class AuditConfig(BaseModel):
     fargate_latest_platform: dict[str, str] = Field(
         default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
         description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",
+    )
+    owner_tags: list[str] = Field(
+        default=["Owner", "Team"],
+        description="Reports: tag keys naming a resource's owner, first found wins; the HTML report groups findings by owner.",
     )
     image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
     image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")

@@ -22,7 +22,7 @@ from ecs_audit.history import History, history_section, in_scopes, make_record, 
 from ecs_audit.notify import notify
 from ecs_audit.inventory.snapshot import Inventory, save_snapshot
 from ecs_audit.report.model import Report, build_report
-from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, render_json, write_reports
+from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, ReportView, render_json, write_reports
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
 from ecs_audit.selection import Selection
@@ -54,6 +54,8 @@ class ReportOptions:
     # --output-dir s3://bucket/prefix: the reports are written to output_dir (a private staging
     # directory) and then put there by the writer session (ecs_audit.session.s3_store).
     publish: str | None = None
+    # --min-severity / --status: what the human formats (html, md, pdf) show.
+    view: ReportView = field(default_factory=ReportView)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,27 @@ def parse_formats(values: list[str] | None) -> tuple[str, ...]:
     if not tokens:
         raise UsageError("--format: no format given")
     return tuple(tokens)
+
+
+def parse_view(min_severity: str | None, statuses: list[str] | None) -> ReportView:
+    """--min-severity SEV and --status S (repeatable or comma list) for the human formats."""
+    minimum = None
+    if min_severity:
+        try:
+            minimum = Severity(min_severity.strip().lower())
+        except ValueError:
+            raise UsageError(f"--min-severity {min_severity!r}: choose from {', '.join(s.value for s in Severity)}") from None
+    chosen: set[Status] | None = None
+    for value in statuses or []:
+        for token in value.split(","):
+            token = token.strip().upper().replace("N/A", "NOT_APPLICABLE")
+            if not token:
+                continue
+            try:
+                chosen = (chosen or set()) | {Status(token)}
+            except ValueError:
+                raise UsageError(f"--status {token!r}: choose from {', '.join(s.value for s in Status)}") from None
+    return ReportView(min_severity=minimum, statuses=frozenset(chosen) if chosen is not None else None)
 
 
 def parse_fail_on(value: str) -> Severity | None:
@@ -184,6 +207,7 @@ def finish(
         expired_waivers=waived.expired,
         stale_waivers=stale,
         skipped_checks=list(selection.skipped) if selection else None,
+        account_names=account_names(inventory),
     )
     record = None
     if history is not None:
@@ -191,7 +215,7 @@ def finish(
         record = make_record(history.new_run_id(generated_at), report, carried, scopes, prior, catalogue)
         report = report.model_copy(update={"history": history_section(prior.records if prior else [], record)})
     interrupt.note_activity("writing the reports")
-    written = write_reports(report, catalogue, list(options.formats), options.output_dir)
+    written = write_reports(report, catalogue, list(options.formats), options.output_dir, options.view)
     if history is not None and record is not None:
         interrupt.note_activity("keeping the run in the history")
         with interrupt.deferred():
@@ -222,6 +246,16 @@ def _publish(written: list[Path], location: str) -> list[str]:
         if written:
             shutil.rmtree(written[0].parent, ignore_errors=True)
     return urls
+
+
+def account_names(inventory: Inventory) -> dict[str, str]:
+    """Organisation account names by id, where the snapshot records them."""
+    names: dict[str, str] = {}
+    for account in inventory.accounts:
+        name = getattr(account, "account_name", None) or getattr(account, "name", None)
+        if isinstance(name, str) and name:
+            names[account.account_id] = name
+    return names
 
 
 def exit_code_for(report: Report, fail_on: Severity | None) -> int:

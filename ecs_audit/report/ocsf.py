@@ -4,17 +4,15 @@ SIEMs and Amazon Security Lake custom sources (https://schema.ocsf.io/1.5.0/clas
 - every unwaived FAIL and WARN result is one event, activity Create, status New;
 - with a baseline (--baseline or --history) every resolved result is one event too, activity Close,
   status Resolved, so a SIEM can close what it opened;
-- finding_info.uid is stable across runs (check, account, region, resource, container; task
-  definitions by family), so events of the same problem correlate.
+- finding_info.uid is the finding's stable id (the same in report.json and SARIF), so events of the
+  same problem correlate across runs.
 Messages and remediation are plain text; evidence is not exported."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from ecs_audit.findings import finding_key
 from ecs_audit.catalogue import Catalogue, Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report.filters import clean
@@ -30,8 +28,8 @@ AWS_ACCOUNT_TYPE_ID = 10
 
 
 def finding_uid(finding: Finding) -> str:
-    """Stable across runs: the same problem on the same resource has the same id."""
-    return "ecs-audit/" + hashlib.sha256("\x1f".join(finding_key(finding)).encode("utf-8")).hexdigest()[:32]
+    """Stable across runs: the finding's own id (ecs_audit.findings.finding_id)."""
+    return finding.id
 
 
 def _millis(report: Report) -> int:

@@ -130,7 +130,7 @@ def test_the_cli_takes_run_settings_and_lets_options_override(tmp_path: Path, mo
     assert main(["evaluate", "snap.json", "--config", str(config), "-q", "--fail-on", "never", "-o", "other", "-f", "md"]) == 0
     assert [p.name for p in (tmp_path / "other").iterdir()] == ["report.md"]
     assert capsys.readouterr().err == ""
-    bad = _write(tmp_path, "run:\n  formats: [pdf]\n")
+    bad = _write(tmp_path, "run:\n  formats: [docx]\n")
     assert main(["evaluate", "snap.json", "--config", str(bad)]) == 2
     assert f"config {bad}: invalid at run.formats.0" in capsys.readouterr().err
 
