@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ecs_audit.report.diff import load_report
 from tests.e2e.conftest import aws_env, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import FaultProxy, access_denied
@@ -169,9 +170,11 @@ def test_three_scheduled_runs_build_a_history(tmp_path: Path, moto, org: Org):
     report3 = json.loads((out3 / "report.json").read_text())
     # new and resolved without --baseline: the previous run (run 2, with search carried) is the baseline
     assert report3["baseline"]["source"].endswith(report2["history"]["run_id"])
-    new = [(f["check_id"], f["account_id"], f["resource"]["name"]) for f in report3["findings"] if f["change"] == "new" and f["status"] == "FAIL"]
+    # findings and resolved ones read through the project's loader (report.json's encoding is its business)
+    model3 = load_report(out3 / "report.json", "report")
+    new = [(f.check_id, f.account_id, f.resource.name) for f in model3.findings if f.change == "new" and f.status.value == "FAIL"]
     assert ("SECURITY-002", payments, "worker:1") in new
-    resolved = [(r["finding"]["check_id"], r["finding"]["account_id"], r["finding"]["resource"]["name"]) for r in report3["resolved"]]
+    resolved = [(r.finding.check_id, r.finding.account_id, r.finding.resource.name) for r in model3.resolved]
     assert ("SECURITY-002", payments, "api:1") in resolved
     assert not [r for r in resolved if r[1] == search]  # search came back unchanged: nothing of it resolved
     trend = report3["history"]["trend"]
