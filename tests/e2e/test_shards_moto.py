@@ -87,7 +87,7 @@ def test_three_shards_merged_report_what_one_run_reports(tmp_path: Path, proxy: 
     names = {a["account_id"]: a["name"] for a in json.loads((tmp_path / "all.json").read_text())["accounts"]}
     assert {a: names[a] for a in org.members} == org.members
     rollup = {a["account_id"]: a for a in combined["summary"]["accounts"]}
-    assert rollup[next(iter(org.members))]["name"] == next(iter(org.members.values()))
+    assert rollup[next(iter(org.members))]["account_name"] == next(iter(org.members.values()))
     markdown = (tmp_path / "merged" / "report.md").read_text()
     for account_id, name in org.members.items():
         assert f"{name} ({account_id})" in markdown

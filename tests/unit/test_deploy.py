@@ -24,8 +24,8 @@ import yaml
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.cli import app
 from ecs_audit.config import AuditConfig
-from ecs_audit.engine import evaluate
-from ecs_audit.estate import TASKDEF_TYPE
+from ecs_audit.evaluation.engine import evaluate
+from ecs_audit.inventory.arns import TASKDEF_TYPE
 from ecs_audit.findings import Status
 from ecs_audit.rules.registry import load_registry
 from tests.support.estate import build_inventory
