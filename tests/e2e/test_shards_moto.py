@@ -20,6 +20,7 @@ from tests.e2e.conftest import aws_env, cli_path, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.org import REGIONS, ROLE, build_org
 from tests.support.proxy import FaultProxy, delay, in_account
+from tests.support.report_json import read_report
 
 pytestmark = pytest.mark.e2e
 
@@ -77,8 +78,10 @@ def test_three_shards_merged_report_what_one_run_reports(tmp_path: Path, proxy: 
     merged = run_cli(["merge", *snapshots, "-o", str(tmp_path / "merged"), "--format", "json,md", "--save-snapshot", str(tmp_path / "all.json")], env, tmp_path)
     assert merged.returncode == 0, merged
 
-    one = json.loads((tmp_path / "single" / "report.json").read_text())
-    combined = json.loads((tmp_path / "merged" / "report.json").read_text())
+    # the files whole, as written; then their findings, read as schema 2 lays them out
+    assert json.loads((tmp_path / "merged" / "report.json").read_text()) == json.loads((tmp_path / "single" / "report.json").read_text())
+    one = read_report(tmp_path / "single" / "report.json")
+    combined = read_report(tmp_path / "merged" / "report.json")
     assert one["findings"], "the organisation has findings to compare"
     assert {f["account_id"] for f in one["findings"] if f["status"] == "FAIL"} >= set(org.members)
     assert combined == one
@@ -128,7 +131,7 @@ def test_a_run_stopped_by_sigterm_resumes_without_collecting_finished_pairs(tmp_
     assert resumed.returncode == 0, resumed
     collected = _pairs_of(proxy.seen("ecs:ListClusters"))
     assert collected == {(slow, r) for r in REGIONS}, "only the unfinished pairs are collected again"
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    report = read_report(tmp_path / "out" / "report.json")
     failing = {(f["account_id"], f["region"]) for f in report["findings"] if f["check_id"] == "SECURITY-002" and f["status"] == "FAIL"}
     assert failing == {(a, r) for a in org.members for r in REGIONS}
 
