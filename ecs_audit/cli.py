@@ -186,7 +186,7 @@ def scan(
     from ecs_audit.pipeline import scan as run_scan
     from ecs_audit.progress import progress_for
     from ecs_audit.session import client_config, make_session, resolve_regions
-    from ecs_audit.targets import AccessOptions, parse_account_list
+    from ecs_audit.collect.accounts_regions import AccessOptions, parse_account_list
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
@@ -331,7 +331,7 @@ def iam_policy(
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for the audit role."""
     from ecs_audit.policy import audit_role_policy
-    from ecs_audit.targets import check_role_name
+    from ecs_audit.collect.accounts_regions import check_role_name
 
     check_role_name(role_name, "--role-name")
     typer.echo(json.dumps(audit_role_policy(org=org, role_name=role_name), indent=2))

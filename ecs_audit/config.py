@@ -5,12 +5,11 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
-from ecs_audit.text import one_line
+from ecs_audit.inputs import load_yaml, model_error
 
 
 class SidecarExcuse(BaseModel):
@@ -94,24 +93,13 @@ def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditC
     """The settings file, validated; with `catalogue`, check ids it names must exist."""
     if path is None:
         return AuditConfig()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise UsageError(f"config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"config {path}: cannot read it ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise UsageError(f"config {path}: invalid YAML{where}") from None
+    raw = load_yaml(path, "config") or {}
     if not isinstance(raw, dict):
         raise UsageError(f"config {path}: expected a mapping of settings")
     try:
         config = AuditConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = one_line(".".join(str(part) for part in first["loc"]))
-        raise UsageError(f"config {path}: invalid at {where}: {one_line(first['msg'])}") from None
+        raise model_error(path, "config", exc) from None
     if catalogue is not None:
         known = {entry.id for entry in catalogue.checks}
         for number, excuse in enumerate(config.sidecars, start=1):

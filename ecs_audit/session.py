@@ -26,12 +26,21 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 from ecs_audit import __version__, interrupt
 from ecs_audit.errors import AuditFailed, ReadOnlyViolation, UsageError
 from ecs_audit.inventory.errors import iam_action
+from ecs_audit.inventory.parts import COLLECTOR_ACTIONS
 from ecs_audit.inventory.snapshot import CallerIdentity
 
 # Calls the tool makes outside the collectors, in every audited account.
 SESSION_ACTIONS = frozenset({"sts:GetCallerIdentity", "ec2:DescribeRegions"})
 # Calls made only with the caller's own credentials: assuming roles and listing the organisation.
 ACCESS_ACTIONS = frozenset({"sts:AssumeRole", "organizations:ListAccounts"})
+# Every operation the audit may send (the collectors' declarations, inventory/parts.py); the client
+# factory refuses all others.
+ALLOWED_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS
+# What the caller's own credentials may additionally do: assume the audit roles, list the organisation.
+CALLER_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | ACCESS_ACTIONS
+
+# The session type the rest of the tool passes around without importing boto3 itself.
+AwsSession = boto3.Session
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 

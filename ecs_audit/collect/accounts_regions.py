@@ -13,12 +13,13 @@ from dataclasses import dataclass
 import boto3
 import botocore.exceptions
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS, CALLER_ACTIONS, Target
 from ecs_audit.errors import AuditFailed, UsageError
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.snapshot import CallerIdentity
 from ecs_audit.session import (
+    ALLOWED_ACTIONS,
+    CALLER_ACTIONS,
     ClientFactory,
     assumed_session,
     caller_identity,
@@ -26,6 +27,17 @@ from ecs_audit.session import (
     organization_accounts,
     partition_of,
 )
+
+
+@dataclass(frozen=True)
+class Target:
+    """An account to audit: its guarded clients and regions, or why it could not be reached."""
+
+    account_id: str
+    clients: ClientFactory | None
+    regions: tuple[str, ...] = ()
+    error: ApiError | None = None
+
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
