@@ -196,6 +196,16 @@ def scan(
     min_severity: MinSeverityOption = None,
     status: StatusOption = None,
     max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
+    api_share: Annotated[
+        float,
+        typer.Option(
+            "--api-share",
+            min=0.05,
+            max=1.0,
+            help="Share of each of the account's API rate buckets the audit may use (the rest is left to the "
+            "account's own automation; see docs/performance.md).",
+        ),
+    ] = 0.5,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -219,6 +229,7 @@ def scan(
         accounts=parse_account_list(accounts),
         exclude_accounts=parse_account_list(exclude_accounts) or frozenset(),
         max_workers=max_workers,
+        api_share=api_share,
     ).validate()
     client_config()  # ECS_AUDIT_READ_TIMEOUT and AWS_MAX_ATTEMPTS checked before anything is sent
     session = make_session(profile)
