@@ -58,10 +58,11 @@ def load_json(path: Path, what: str, fix: str) -> Any:
         raise UsageError(f"{what} {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); {fix}") from None
 
 
-def model_error(path: Path, what: str, exc: ValidationError, fix: str = "") -> UsageError:
-    """The first problem of a whole-file model, naming where it is (e.g. accounts.0.account_id)."""
+def model_error(path: Path, what: str, exc: ValidationError, fix: str = "", prefix: str = "") -> UsageError:
+    """The first problem of a whole-file model, naming where it is (e.g. accounts.0.account_id);
+    `prefix` names the section the model was read from (e.g. "run.")."""
     first = exc.errors()[0]
-    where = one_line(".".join(str(part) for part in first["loc"]))
+    where = one_line(prefix + ".".join(str(part) for part in first["loc"]))
     return UsageError(f"{what} {path}: invalid at {where}: {one_line(first['msg'])}" + (f"; {fix}" if fix else ""))
 
 
