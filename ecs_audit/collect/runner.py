@@ -66,7 +66,7 @@ class RegionCollector:
 
 
 def _ecs(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
-    return ecs.collect_ecs(ctx, config)  # collect_region calls it with its steps' hook
+    return ecs.collect_ecs(ctx, config)  # collect_region calls collect_ecs itself, with its steps' hook
 
 
 _COLLECT: dict[str, Callable[[CollectContext, AuditConfig, RegionInventory], Any]] = {
