@@ -159,7 +159,7 @@ def collect_region(
         return result
 
     # One thread per collector: most of them wait for their inputs; the in-flight cap limits the calls.
-    with worker_pool(len(REGION_COLLECTORS), "region") as pool:
+    with worker_pool(len(REGION_COLLECTORS), "collector") as pool:
         results = dict(zip((c.field for c in REGION_COLLECTORS), pool.map(run, REGION_COLLECTORS)))
     if results["ecs"] is None:
         results = {"ecs": None}  # nothing is kept beside a failed ECS collection
