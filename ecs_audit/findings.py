@@ -159,6 +159,8 @@ FindingKey = tuple[str, str, str, str, str]
 
 def resource_key(arn: str) -> str:
     """The ARN, with a task definition's revision dropped (matched by family)."""
+    if ":task-definition/" not in arn:
+        return arn
     match = _TASK_DEFINITION_REVISION.match(arn)
     return match.group(1) if match else arn
 
