@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -78,7 +79,9 @@ class ReportView:
         return report.model_copy(update={"findings": [f for f in report.findings if self.keeps(f)]})
 
 
+@functools.lru_cache(maxsize=1)
 def template_environment() -> Environment:
+    """The templates' environment, made (and the templates compiled) once per process."""
     env = Environment(
         loader=FileSystemLoader(str(data_dir("templates"))),
         # HTML templates escape everything by default; Markdown escapes through the `md` filter.
