@@ -88,6 +88,8 @@ class Waiver(BaseModel):
     reason: str
     owner: str
     expires: str
+    # The finding id the waiver named (waivers may name one result by id); None when it named a glob only.
+    id: str | None = None
     # The status the waiver replaced (FAIL or WARN); None in reports written before it was recorded.
     status: Status | None = None
 

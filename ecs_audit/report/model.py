@@ -137,6 +137,8 @@ class WaiverNote(_Model):
     reason: str
     owner: str
     expires: str
+    # The finding id the entry names, if it names one ("resource" is then "*" unless it gave a glob too).
+    id: str | None = None
     # FAIL/WARN results the entry matches (for an expired waiver: what it would still waive).
     matches: int = 0
 

@@ -196,7 +196,7 @@ class _Compactor:
         for name in ("waiver", "answer"):
             value = getattr(finding, name)
             if value is not None:
-                data[name] = value.model_dump(mode="json")
+                data[name] = value.model_dump(mode="json", exclude={"id"} if name == "waiver" and value.id is None else None)
         if finding.change is not None:
             data["change"] = finding.change
         return data

@@ -166,6 +166,7 @@ def _result(finding: Finding, rule_index: dict[str, int], with_baseline: bool) -
                 "owner": waiver.owner,
                 "expires": waiver.expires,
                 "resourceGlob": waiver.resource,
+                **({"findingId": waiver.id} if waiver.id else {}),
                 **({"waivedStatus": waiver.status.value} if waiver.status else {}),
             }
         result["suppressions"] = [suppression]
