@@ -447,6 +447,7 @@ def merge(
     """Combine shard snapshots into one snapshot and report, as one run over all their accounts."""
     from ecs_audit.collect.shards import merge_inventories, snapshot_files
     from ecs_audit.inventory.snapshot import load_snapshot, save_snapshot as write_snapshot
+    from ecs_audit.pipeline import finish
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
