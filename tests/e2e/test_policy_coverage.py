@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS, POLICY_ACTIONS
-from ecs_audit.demo.estate import DEMO_REGIONS
+from ecs_audit.demo.account import DEMO_REGIONS
 from ecs_audit.policy import audit_role_policy
 from tests.e2e.conftest import Run, aws_env, base_env, run_cli
 from tests.support.moto_server import MotoServer
