@@ -131,33 +131,7 @@ def seed_estate(
     for scope, region_name, spec in plan:
         made = made_globally if scope == "global" else estate.made.setdefault(scope, {})
         builtins = {"region": region_name, "ecr-host": seeder.ecr_host(region_name), "home-ecr-host": seeder.ecr_host(HOME_REGION)}
-        region = Region(seeder, region_name, made, {}, estate)
-        region.lookup = _Lookup(spec.get("variables", {}), made, made_globally, builtins, account_vars, resolve=region.resolve)
+        region = Region(seeder, region_name, made, estate, variables=spec.get("variables", {}), names=(made_globally, builtins, account_vars))
         for fragment in spec["fragments"]:
             run_steps(region, _load(fragment), builders=BUILDERS, hooks=hooks, observe=_observe)
     return estate
-
-
-class _Lookup(Mapping[str, Any]):
-    """Names in order: the region's variables (themselves resolved: they may name what was made),
-    what this region made, what was made account-wide, the region's and the account's variables."""
-
-    def __init__(self, variables: Mapping[str, Any], *maps: Mapping[str, Any], resolve: Any):
-        self.variables, self.maps, self.resolve = variables, maps, resolve
-
-    def __getitem__(self, name: str) -> Any:
-        if name in self.variables:
-            return self.resolve(self.variables[name])
-        for mapping in self.maps:
-            if name in mapping:
-                return mapping[name]
-        raise KeyError(name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.variables or any(name in mapping for mapping in self.maps)
-
-    def __iter__(self) -> Any:
-        return iter({**{k: None for m in reversed(self.maps) for k in m}, **dict.fromkeys(self.variables)})
-
-    def __len__(self) -> int:
-        return len(list(iter(self)))

@@ -20,8 +20,8 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from ecs_audit.demo.enrich import ENRICHERS, STUBS, EstateFacts, StubError, answer, as_datetime, collect_facts, enrich
 from ecs_audit.demo.account import demo_backstory
+from ecs_audit.demo.enrich import ENRICHERS, STUBS, EstateFacts, StubError, answer, as_datetime, collect_facts, enrich
 
 log = logging.getLogger(__name__)
 

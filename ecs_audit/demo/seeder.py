@@ -3,14 +3,14 @@
 A fragment (ecs_audit/demo/data/*.yaml) is a list of steps. A step is a mapping with one request,
 `service.operation: {parameters}` (boto3's client method and keyword arguments, as the AWS API reference
 shapes them), or one builder, `demo.<name>: {...}` (ecs_audit.demo.builders: what takes several calls or
-a computed series). `each: [{name: value}...]` repeats a step (or a group, `steps: [...]`) once per item, with those names
-bound. Optional keys beside it: `as: name` to name what the step made, `running: n` for
+a computed series). `each: [{name: value}...]` repeats a step (or a group, `steps: [...]`) once per
+item, with those names bound. Optional keys beside it: `as: name` to name what the step made, `running: n` for
 ecs.create_service (moto's running count: MOTO-NOTES 2c).
 
 Values may refer to what earlier steps made or to variables: `((name))` alone is replaced by the value
 (a list stays a list; a value of null drops the parameter or list item), inside a longer string by its text.
-Filters follow a bar: `((sha/web-api | short))`. Names are looked up in the fragment's variables, then
-what this region made, then what was made account-wide (IAM), then the account's variables.
+Filters follow a bar: `((sha/web-api | short))`. Names are looked up in the step's `each` item, the
+region's variables, what this region made, what was made account-wide (IAM), then the account's variables.
 
 Two shorthands follow the service model, so the data reads like the API without its ceremony: a mapping
 where the API takes a list of two-member structures (tags: Key/Value, key/value, TagKey/TagValue) becomes
@@ -92,7 +92,6 @@ class Seeder:
     def __init__(self, session: boto3.Session, *, home_region: str, endpoint_url: str | None = None):
         self.session = session
         self.endpoint_url = endpoint_url
-        self.home_region = home_region
         self._clients: dict[tuple[str, str], Any] = {}
         self.account_id = self.client("sts", home_region).get_caller_identity()["Account"]
 
@@ -130,12 +129,39 @@ def moto_service_running(count: int) -> Iterator[None]:
             os.environ["MOTO_ECS_SERVICE_RUNNING"] = previous
 
 
-class Region:
-    """One region being seeded: its clients, the names of what was made, the lookup chain, and the
-    estate the builders record into."""
+class Names(Mapping[str, Any]):
+    """What a `((name))` can mean: `variables` first (resolved when used, by `resolve`: they may name what
+    was made), then each of `then` in turn."""
 
-    def __init__(self, seeder: Seeder, name: str, made: MutableMapping[str, Any], lookup: Mapping[str, Any], estate: Any):
-        self.seeder, self.name, self.made, self.lookup, self.estate = seeder, name, made, lookup, estate
+    def __init__(self, variables: Mapping[str, Any], *then: Mapping[str, Any], resolve: Callable[[Any], Any]):
+        self.variables, self.then, self.resolve = variables, then, resolve
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.variables:
+            return self.resolve(self.variables[name])
+        for names in self.then:
+            if name in names:
+                return names[name]
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.variables or any(name in names for names in self.then)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**{key: None for names in reversed(self.then) for key in names}, **dict.fromkeys(self.variables)})
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+class Region:
+    """One region being seeded: its clients, what was made there (`made`, by name), the names the data may
+    use, and the estate the builders record into. `variables` are the region's; `names` follow `made`."""
+
+    def __init__(self, seeder: Seeder, name: str, made: MutableMapping[str, Any], estate: Any, *,
+                 variables: Mapping[str, Any], names: Sequence[Mapping[str, Any]]):
+        self.seeder, self.name, self.made, self.estate = seeder, name, made, estate
+        self.lookup: Mapping[str, Any] = Names(variables, made, *names, resolve=self.resolve)
 
     def client(self, service: str) -> Any:
         return self.seeder.client(service, self.name)
@@ -144,8 +170,9 @@ class Region:
         """This region, with `bindings` (a step's `each` item, resolved here) looked up first."""
         if not bindings:
             return self
-        values = {name: self.resolve(value) for name, value in bindings.items()}
-        return Region(self.seeder, self.name, self.made, _Over(values, self.lookup), self.estate)
+        inner = Region(self.seeder, self.name, self.made, self.estate, variables={}, names=())
+        inner.lookup = Names(bindings, self.lookup, resolve=self.resolve)
+        return inner
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -169,23 +196,6 @@ class Region:
             raise KeyError(f"demo data: nothing is named {name!r} in {self.name}")
         value = self.lookup[name]
         return FILTERS[filter_name](value) if filter_name else value
-
-
-class _Over(Mapping[str, Any]):
-    def __init__(self, first: Mapping[str, Any], then: Mapping[str, Any]):
-        self.first, self.then = first, then
-
-    def __getitem__(self, name: str) -> Any:
-        return self.first[name] if name in self.first else self.then[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.first or name in self.then
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({**dict.fromkeys(self.then), **dict.fromkeys(self.first)})
-
-    def __len__(self) -> int:
-        return len(dict.fromkeys(self))
 
 
 Builder = Callable[..., None]

@@ -10,14 +10,13 @@ service, the main call is denied and exactly these checks must turn UNKNOWN, nam
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.deny import Scan, assert_denial_confined, scan_through_proxy
+from tests.support.deny import Scan, assert_denial_confined, denied_scans, scan_through_proxy
 from tests.support.moto_server import MotoServer
 
 pytestmark = pytest.mark.e2e
@@ -220,10 +219,7 @@ DENIALS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_need_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:

@@ -16,7 +16,6 @@ and exactly these checks must turn UNKNOWN, naming the permission.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.deny import Scan, assert_denial_confined, finding_key, scan_through_proxy
+from tests.support.deny import Scan, assert_denial_confined, denied_scans, finding_key, scan_through_proxy
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy, Reply, api_params, api_reply, error_reply
 
@@ -387,10 +386,7 @@ DENIALS: dict[str, list[tuple[str, str, str]]] = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_need_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:

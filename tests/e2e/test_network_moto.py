@@ -12,7 +12,6 @@ exactly the checks that read it must turn UNKNOWN, naming the permission.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from ecs_audit.collect.runner import ALLOWED_ACTIONS
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
-from tests.support.deny import ACCESS_DENIED, Scan, assert_denial_confined, scan_through_proxy
+from tests.support.deny import ACCESS_DENIED, Scan, assert_denial_confined, denied_scans, scan_through_proxy
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call
 
@@ -288,10 +287,7 @@ DENIALS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_read_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:

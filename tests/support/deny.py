@@ -9,12 +9,15 @@ a check allowed to read it, and the denial is recorded as an access error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import Run, aws_env, run_cli
+from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy
 
 ACCESS_DENIED = ("AccessDenied", "AccessDeniedException")
@@ -57,6 +60,19 @@ def scan_through_proxy(
         return Scan(run, report, list(proxy.calls))
     finally:
         proxy.stop()
+
+
+def denied_scans(denials: Mapping[str, Any], scan: Callable[[MotoServer, Any, Path, str], Scan]) -> Any:
+    """A module-scoped fixture `denied`: (action, the scan with that action denied), once per action in
+    `denials`; it uses the file's `moto_server` and `estate` fixtures and its `scan(moto, estate, work,
+    action)`."""
+
+    @pytest.fixture(scope="module", params=sorted(denials))
+    def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
+        action = request.param
+        yield action, scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
+
+    return denied
 
 
 def finding_key(finding: Mapping[str, Any]) -> tuple[Any, ...]:

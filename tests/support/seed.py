@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_audit.demo.enrich import EstateFacts, collect_facts
 from ecs_audit.demo.account import (
-    demo_backstory,
     FAKE_ACCESS_KEY_ID,
     FAKE_API_TOKEN,
     FAKE_DB_PASSWORD,
     HOME_REGION,
     DemoEstate,
+    demo_backstory,
     seed_estate,
 )
+from ecs_audit.demo.enrich import EstateFacts, collect_facts
 from tests.support.moto_server import MotoServer
 
 PLANTED_SECRETS = (FAKE_DB_PASSWORD, FAKE_ACCESS_KEY_ID, FAKE_API_TOKEN)
