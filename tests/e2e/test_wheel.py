@@ -10,6 +10,8 @@ and needs the package index).
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 import os
 import subprocess
@@ -121,7 +123,7 @@ def test_evaluate_renders_every_report_format(installed: Installed) -> None:
     html = (out / "report.html").read_text()
     assert "<html" in html.lower() and "SECURITY-002" in html
     assert "SECURITY-002" in (out / "report.md").read_text()
-    report = json.loads((out / "report.json").read_text())
+    report = read_report(out / "report.json")
     assert any(f["check_id"] == "SECURITY-002" and f["status"] == "FAIL" for f in report["findings"])
 
 
@@ -136,6 +138,6 @@ def test_demo_runs_from_the_wheel(installed: Installed) -> None:
     out = installed.work / "demo"
     done = installed.run("demo", "-q", "--format", "json", "-o", str(out))
     assert done.returncode == 0, done.stderr
-    findings = json.loads((out / "report.json").read_text())["findings"]
+    findings = read_report(out / "report.json")["findings"]
     assert {f["region"] for f in findings} >= {"us-east-1", "eu-west-1", "us-west-2"}
     assert {f["status"] for f in findings} >= {"PASS", "FAIL"}

@@ -8,7 +8,6 @@ a check allowed to read it, and the denial is recorded as an access error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from tests.e2e.conftest import Run, aws_env, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy
+from tests.support.report_json import read_report
 
 ACCESS_DENIED = ("AccessDenied", "AccessDeniedException")
 
@@ -56,7 +56,7 @@ def scan_through_proxy(
         out = work / "report"
         args = ["scan", *(arg for region in regions for arg in ("--region", region)), "-o", str(out), "-q"]
         run = run_cli(args, aws_env(work / "home", proxy.url, **dict(env or {})), cwd=work)
-        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
         return Scan(run, report, list(proxy.calls))
     finally:
         proxy.stop()
