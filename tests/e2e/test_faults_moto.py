@@ -52,7 +52,6 @@ from tests.support.proxy import (
     throttle_every,
     truncate_body,
 )
-from tests.support.report_json import read_report
 from tests.support.seed import SeededAccount, seed_mixed_estate
 
 pytestmark = pytest.mark.e2e
@@ -183,7 +182,7 @@ def _finish(started: Started) -> Scan:
     stdout, stderr = started.process.communicate(timeout=300)
     seconds = time.monotonic() - started.started
     report_path = started.out / "report.json"
-    report = read_report(report_path) if report_path.exists() else {}
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
     started.proxy.stop()
     return Scan(Run(started.args, started.process.returncode, stdout, stderr), started.out, report, started.proxy, seconds)
 
