@@ -120,9 +120,12 @@ def collect_region(
     max_workers: int = 8,
     max_in_flight: int = 16,
     on_ecs: Callable[[RegionInventory], None] | None = None,
+    amend_ecs: Callable[[Any], Any] | None = None,
 ) -> RegionInventory:
     """One account and region. `on_ecs` receives the inventory (with its errors so far) as soon as
-    the ECS collection is done, before the other collectors run."""
+    the ECS collection is done, before the other collectors run. `amend_ecs` may add to the ECS
+    inventory before the other collectors read it (`ecs-audit review --live`: the definitions under
+    review, so what they refer to is collected)."""
     ctx = CollectContext(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
     )
@@ -130,10 +133,12 @@ def collect_region(
     first = [c for c in REGION_COLLECTORS if c.stage == 1]
     results = ctx.parallel(lambda c: _run_collector(c, ctx, config, inventory), first)
     inventory = inventory.model_copy(update={c.field: r for c, r in zip(first, results)})
+    if amend_ecs is not None and inventory.ecs is not None:
+        inventory = inventory.model_copy(update={"ecs": amend_ecs(inventory.ecs)})
     if on_ecs is not None:
         on_ecs(inventory.model_copy(update={"errors": list(ctx.errors)}))
     # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
-    if inventory.ecs is not None and (inventory.ecs.clusters or ctx.errors):
+    if inventory.ecs is not None and (inventory.ecs.clusters or ctx.errors or amend_ecs is not None):
         inventory = _follow_up(ctx, config, inventory, [c for c in REGION_COLLECTORS if c.stage > 1])
     if inventory.ecs is None and not any(e.service == "ecs" for e in ctx.errors):
         ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
