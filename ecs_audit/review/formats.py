@@ -89,6 +89,8 @@ class Mapper:
 
 
 def _camel(key: str) -> str:
+    if key in ("Ref", "Condition") or "::" in key:
+        return key  # intrinsic functions keep their names
     return key[:1].lower() + key[1:] if key[:1].isupper() else key
 
 

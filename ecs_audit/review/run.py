@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,8 @@ def evaluate_files(
 ) -> tuple[list[Located], list[dict[str, str]], list[str]]:
     built: list[Built] = []
     notes = [f"{f.path}: {f.note}" for f in files if f.note]
+    if live is None and account_id == OFFLINE_ACCOUNT:
+        account_id = infer_account([doc for f in files for doc in f.docs]) or OFFLINE_ACCOUNT
     for result in files:
         for doc in result.docs:
             try:
@@ -147,6 +150,28 @@ def evaluate_files(
     located = [Located(f, by_arn[f.resource.arn].doc.path, locate(f, by_arn[f.resource.arn])) for f in findings if f.resource.arn in by_arn]
     placeholders = [{"file": b.doc.path, "resource": b.doc.name, "field": p.field, "value": p.label} for b in built for p in b.placeholders]
     return located, placeholders, notes
+
+
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:ecs|iam)::?(?:[a-z0-9-]+:)?(\d{12}):")
+_ACCOUNT_IN_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.")
+
+
+def infer_account(docs: list[Any]) -> str | None:
+    """The account the definitions deploy to, as they name it: their ARN, roles, or ECR registry.
+    Checks that compare an image's registry with the account (IMAGE-005/006/007) need it."""
+    for doc in docs:
+        data = doc.data
+        for key in ("taskDefinitionArn", "serviceArn", "executionRoleArn", "taskRoleArn"):
+            value = data.get(key)
+            match = _ACCOUNT_IN_ARN.match(value) if isinstance(value, str) else None
+            if match:
+                return match.group(1)
+        for container in data.get("containerDefinitions") or [] if isinstance(data.get("containerDefinitions"), list) else []:
+            image = container.get("image") if isinstance(container, dict) else None
+            match = _ACCOUNT_IN_IMAGE.match(image) if isinstance(image, str) else None
+            if match:
+                return match.group(1)
+    return None
 
 
 def locate(finding: Finding, built: Built) -> Position | None:
