@@ -253,6 +253,7 @@ def review(
     role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="With --live: assume this role first.")] = None,
     external_id: Annotated[Optional[str], typer.Option("--external-id", help="ExternalId for --role-arn.")] = None,
     cluster: Annotated[str, typer.Option("--cluster", help="Cluster of services whose definition names none.")] = "default",
+    ignore_unknown: Annotated[bool, typer.Option("--ignore-unknown", help="Pass over named files that are not ECS definitions (for pre-commit).")] = False,
     config: ConfigOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
@@ -266,7 +267,7 @@ def review(
     code = run_review_command(
         paths, base=base, base_rev=base_rev, head_rev=head_rev, formats=formats, output_dir=output_dir, fail_on=parse_fail_on(fail_on),
         live=live, profile=profile, region=region, role_arn=role_arn, external_id=external_id, cluster=cluster,
-        config=config, checks=checks, skip_checks=skip_checks, quiet=quiet,
+        config=config, checks=checks, skip_checks=skip_checks, quiet=quiet, ignore_unknown=ignore_unknown,
     )
     raise typer.Exit(code)
 

@@ -47,6 +47,7 @@ def run_review_command(
     checks: list[str] | None,
     skip_checks: list[str] | None,
     quiet: bool,
+    ignore_unknown: bool = False,
 ) -> int:
     from ecs_audit.selection import parse_selection
 
@@ -83,6 +84,7 @@ def run_review_command(
         base=base or None,
         base_rev=base_rev,
         head_rev=head_rev,
+        ignore_unknown=ignore_unknown,
     )
     outcome = review(paths, options, catalogue=catalogue, live=resolver)
     if output_dir is None:

@@ -61,16 +61,16 @@ def _shown(path: Path) -> str:
         return path.as_posix()
 
 
-def read_all(paths: list[Path]) -> list[FileResult]:
+def read_all(paths: list[Path], *, ignore_unknown: bool = False) -> list[FileResult]:
     results = []
     for path, shown, explicit in expand(paths):
         result = read_file(path, shown)
-        if explicit and result.format is None:
+        if explicit and result.format is None and not ignore_unknown:
             raise UsageError(f"{shown}: {result.note}")
         if result.format is None and result.note and result.note.startswith("not an ECS"):
             continue  # other JSON/YAML files in a directory are not ours
         results.append(result)
-    if not any(r.docs for r in results) and not any(r.note for r in results):
+    if not any(r.docs for r in results) and not any(r.note for r in results) and not ignore_unknown:
         raise UsageError("no task or service definition found in " + ", ".join(str(p) for p in paths))
     return results
 
@@ -227,6 +227,8 @@ class ReviewOptions:
     base: list[Path] | None = None
     base_rev: str | None = None
     head_rev: str | None = None
+    # Files named explicitly that are not ECS definitions are passed over (pre-commit passes every match).
+    ignore_unknown: bool = False
 
 
 def review(paths: list[Path], options: ReviewOptions, *, catalogue: Catalogue | None = None, live: Any = None) -> Review:
@@ -236,7 +238,7 @@ def review(paths: list[Path], options: ReviewOptions, *, catalogue: Catalogue | 
     if options.head_rev:
         files = [read_revision(p, options.head_rev) for p, _, _ in expand(paths)]
     else:
-        files = read_all(paths)
+        files = read_all(paths, ignore_unknown=options.ignore_unknown)
     context: dict[str, Any] = {"region": options.region, "cluster": options.cluster}
     if live is not None:
         context.update(live.context())
