@@ -14,7 +14,7 @@ from ecs_audit.review.placeholders import Placeholder
 from ecs_audit.text import one_line
 
 # Names that identify a resource: an unresolved one is kept as its text (it decides nothing).
-_IDENTITY = frozenset({"family", "name", "serviceName", "cluster", "containerName"})
+_IDENTITY = frozenset({"family", "name", "serviceName", "cluster", "containerName", "taskDefinition", "status", "taskDefinitionArn", "serviceArn"})
 
 
 @dataclass

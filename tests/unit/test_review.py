@@ -224,3 +224,44 @@ def test_cli_outputs_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["review", sample, "-f", "md,json"]) == 2  # several formats need --output-dir
     err = capsys.readouterr().err
     assert "Traceback" not in err
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    yield path
+
+
+def _replace(value, path, new):
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {k: (_replace(v, rest, new) if k == head else v) for k, v in value.items()}
+    return [(_replace(v, rest, new) if i == head else v) for i, v in enumerate(value)]
+
+
+@pytest.mark.parametrize("sample", ["cli/register-input.json", "ecspresso/ecs-service-def.json", "change/after/ecs-task-def.json"])
+def test_a_placeholder_anywhere_never_crashes_a_check_or_the_run(sample: str, catalogue) -> None:
+    """Every field (and every object) of a definition replaced in turn by a template action: the
+    review runs, and no check crashes on it (it decides, or is UNKNOWN naming what is missing)."""
+    from ecs_audit.config import AuditConfig
+    from ecs_audit.review.formats import recognise
+    from ecs_audit.review.locate import Parsed
+    from ecs_audit.review.run import evaluate_files
+
+    text = (SAMPLES / sample).read_text()
+    data = parse_json(text).value
+    paths = [p for p in _leaves(data) if p]
+    assert len(paths) > 15
+    for path in paths:
+        mutated = _replace(data, path, Unresolved("{{ must_env `X` }}"))
+        files = [recognise(Parsed(mutated, {}), sample)]
+        results, _, _ = evaluate_files(files, catalogue, AuditConfig())
+        assert results, path
+        crashed = [(r.finding.check_id, r.finding.message) for r in results if "crashed" in r.finding.message]
+        assert not crashed, (path, crashed)
