@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ecs_audit.demo.estate import HOME_REGION, PLANTED_SECRET_VALUES
+from ecs_audit.demo.estate import HOME_REGION, PLANTED_SECRET_VALUES, Seeder, ecr_repository, push_image, scan_result
 from tests.e2e.conftest import aws_env, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.seed import seed_mixed_estate
@@ -102,11 +102,15 @@ def test_live_review_reads_roles_and_log_groups_through_the_collectors(moto_serv
     iam.attach_role_policy(RoleName="review-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     moto_server.client("ecs", HOME_REGION).create_cluster(clusterName="default")
     moto_server.client("logs", HOME_REGION).create_log_group(logGroupName="/ecs/live")
+    seeder = Seeder(moto_server.session(), endpoint_url=moto_server.url)
+    ecr_repository(seeder, HOME_REGION, "shop", immutable=True, scan_on_push=True)
+    digest = push_image(seeder, HOME_REGION, "shop", "1.0", size_mib=40)
+    scan_result(seeder, HOME_REGION, "shop", "1.0", digest, {"CRITICAL": 3, "HIGH": 1})
     definition = {
         "family": "live", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
         "taskRoleArn": role,
         "containerDefinitions": [{
-            "name": "app", "image": "nginx:1.27", "cpu": 256, "memory": 512, "essential": True,
+            "name": "app", "image": f"{seeder.ecr_host(HOME_REGION)}/shop:1.0", "cpu": 256, "memory": 512, "essential": True,
             "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/live", "awslogs-region": HOME_REGION, "awslogs-stream-prefix": "app"}},
         }],
     }
@@ -124,4 +128,8 @@ def test_live_review_reads_roles_and_log_groups_through_the_collectors(moto_serv
     assert on["SECURITY-009"]["status"] == "FAIL", on["SECURITY-009"]
     assert off["OBSERVABILITY-004"]["status"] == "UNKNOWN"
     assert on["OBSERVABILITY-004"]["status"] in ("FAIL", "WARN"), on["OBSERVABILITY-004"]  # exists, no retention
+    # "This change deploys an image with 3 critical CVEs."
+    assert off["IMAGE-005"]["status"] == "UNKNOWN" and off["IMAGE-005"]["message"].startswith("not decidable")
+    assert on["IMAGE-005"]["status"] == "FAIL" and "3 critical" in on["IMAGE-005"]["message"].lower(), on["IMAGE-005"]
+    assert on["IMAGE-007"]["status"] != "UNKNOWN", on["IMAGE-007"]
     assert on["OBSERVABILITY-004"]["resource"]["arn"].startswith("arn:aws:ecs:us-east-1:123456789012:")
