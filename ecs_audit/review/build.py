@@ -102,7 +102,7 @@ def _poison(model: BaseModel, path: KeyPath, placeholder: Placeholder) -> bool:
     return True
 
 
-def build(doc: Doc, *, account_id: str, region: str, partition: str, cluster: str, revision: int = 1) -> Built:
+def build(doc: Doc, *, account_id: str, region: str, partition: str, cluster: str, revision: int = 1, force_revision: bool = False, suffix: str = "") -> Built:
     poisons: dict[KeyPath, str] = {}
     notes: list[str] = []
     data = _lift(doc.data, (), poisons)
@@ -112,14 +112,18 @@ def build(doc: Doc, *, account_id: str, region: str, partition: str, cluster: st
             data["containerDefinitions"] = []
         family = str(data.get("family") or doc.name)
         data["family"] = family
-        rev = data.get("revision") if isinstance(data.get("revision"), int) else revision
+        rev = data.get("revision") if isinstance(data.get("revision"), int) and not force_revision else revision
         data["revision"] = rev
+        if force_revision:
+            data.pop("taskDefinitionArn", None)
         data.setdefault("taskDefinitionArn", f"arn:{partition}:ecs:{region}:{account_id}:task-definition/{family}:{rev}")
         data.setdefault("status", "ACTIVE")
         model_type: type[BaseModel] = TaskDefinition
     else:
-        name = str(data.get("serviceName") or doc.name)
+        name = str(data.get("serviceName") or doc.name) + suffix
         data["serviceName"] = name
+        if suffix:
+            data.pop("serviceArn", None)
         cluster_name = str(data.get("cluster") or cluster).rsplit("/", 1)[-1]
         data.setdefault("serviceArn", f"arn:{partition}:ecs:{region}:{account_id}:service/{cluster_name}/{name}")
         data["clusterArn"] = f"arn:{partition}:ecs:{region}:{account_id}:cluster/{cluster_name}"

@@ -126,10 +126,22 @@ def evaluate_files(
     notes = [f"{f.path}: {f.note}" for f in files if f.note]
     if live is None and account_id == OFFLINE_ACCOUNT:
         account_id = infer_account([doc for f in files for doc in f.docs]) or OFFLINE_ACCOUNT
+    seen: set[str] = set()
     for result in files:
         for doc in result.docs:
             try:
-                built.append(build(doc, account_id=account_id, region=region, partition=partition, cluster=cluster))
+                item = build(doc, account_id=account_id, region=region, partition=partition, cluster=cluster)
+                # Two files defining the same family (or service) are two resources under review:
+                # the later one is given the next revision (or a distinct name), never merged.
+                for attempt in range(2, 1000):
+                    if _arn(item) not in seen:
+                        break
+                    if isinstance(doc, TaskDefDoc):
+                        item = build(doc, account_id=account_id, region=region, partition=partition, cluster=cluster, revision=attempt, force_revision=True)
+                    else:
+                        item = build(doc, account_id=account_id, region=region, partition=partition, cluster=cluster, suffix=f"#{attempt}")
+                seen.add(_arn(item))
+                built.append(item)
             except ValueError as exc:
                 notes.append(f"{result.path}: {exc}")
     _pair(built)
@@ -143,10 +155,7 @@ def evaluate_files(
         plain_services = [b.plain for b in built if isinstance(b.doc, ServiceDoc)]
         live_parts = live.collect(plain_tds, plain_services)
     findings = evaluate_definitions(tds, services, catalogue, config, account_id=account_id, region=region, partition=partition, live=live_parts, wanted=wanted)  # type: ignore[arg-type]
-    by_arn: dict[str, Built] = {}
-    for b in built:
-        arn = b.model.task_definition_arn if isinstance(b.doc, TaskDefDoc) else b.model.service_arn  # type: ignore[union-attr]
-        by_arn[arn] = b
+    by_arn = {_arn(b): b for b in built}
     located = [Located(f, by_arn[f.resource.arn].doc.path, locate(f, by_arn[f.resource.arn])) for f in findings if f.resource.arn in by_arn]
     placeholders = [{"file": b.doc.path, "resource": b.doc.name, "field": p.field, "value": p.label} for b in built for p in b.placeholders]
     return located, placeholders, notes
@@ -172,6 +181,10 @@ def infer_account(docs: list[Any]) -> str | None:
             if match:
                 return match.group(1)
     return None
+
+
+def _arn(item: Built) -> str:
+    return item.model.task_definition_arn if isinstance(item.doc, TaskDefDoc) else item.model.service_arn  # type: ignore[union-attr]
 
 
 def locate(finding: Finding, built: Built) -> Position | None:

@@ -265,3 +265,12 @@ def test_a_placeholder_anywhere_never_crashes_a_check_or_the_run(sample: str, ca
         assert results, path
         crashed = [(r.finding.check_id, r.finding.message) for r in results if "crashed" in r.finding.message]
         assert not crashed, (path, crashed)
+
+
+def test_two_files_of_the_same_family_are_both_reviewed() -> None:
+    result = _review(SAMPLES / "change" / "before", SAMPLES / "change" / "after")
+    privileged = [r for r in result.results if r.finding.check_id == "SECURITY-002"]
+    assert {(r.finding.resource.name, r.finding.container, r.finding.status.value) for r in privileged} == {
+        ("checkout:1", "app", "PASS"), ("checkout:2", "app", "PASS"), ("checkout:2", "debug-agent", "FAIL")}
+    assert {Path(r.path).parent.name for r in privileged if r.finding.resource.name == "checkout:2"} == {"after"}
+    assert {Path(r.path).parent.name for r in privileged if r.finding.resource.name == "checkout:1"} == {"before"}
