@@ -46,6 +46,10 @@ class AuditConfig(BaseModel):
         default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
         description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",
     )
+    owner_tags: list[str] = Field(
+        default=["Owner", "Team"],
+        description="Reports: tag keys naming a resource's owner, first found wins; the HTML report groups findings by owner.",
+    )
     image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
     image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")
     history_depth: int = Field(

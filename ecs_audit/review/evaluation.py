@@ -14,8 +14,8 @@ from typing import Any
 from ecs_audit import __version__
 from ecs_audit.catalogue import Catalogue, Scope
 from ecs_audit.config import AuditConfig
-from ecs_audit.engine import run_check, to_jsonable
-from ecs_audit.estate import RegionView
+from ecs_audit.evaluation.engine import run_check, to_jsonable
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Finding, Status, Verdict
 from ecs_audit.inventory.ecs import EcsInventory, Service, TaskDefinition
 from ecs_audit.inventory.errors import ApiError
@@ -82,7 +82,7 @@ def _guarded(registered: RegisteredCheck) -> RegisteredCheck:
                 return Verdict(verdict.status, verdict.message, scrub(verdict.evidence), verdict.severity)
         return verdict
 
-    return RegisteredCheck(registered.check_id, run, registered.needs, registered.subject)
+    return RegisteredCheck(registered.check_id, run)
 
 
 def selected_checks(catalogue: Catalogue, registry: dict[str, RegisteredCheck], wanted: set[str] | None) -> list[str]:
@@ -132,11 +132,12 @@ def evaluate_definitions(
     ours_svc = {s.service_arn for s in services}
     # The models hold placeholders: they are put in place without validating again.
     merged = ecs.model_construct(**{
-        **ecs.__dict__,
+        **{name: getattr(ecs, name) for name in type(ecs).model_fields},
         "task_definitions": [td for td in ecs.task_definitions if td.task_definition_arn not in ours_td] + list(task_definitions),
         "services": [s for s in ecs.services if s.service_arn not in ours_svc] + list(services),
     })
-    region_inventory = region_inventory.model_construct(**{**region_inventory.__dict__, "ecs": merged})
+    region_inventory = region_inventory.model_construct(**{
+        **{name: getattr(region_inventory, name) for name in type(region_inventory).model_fields}, "ecs": merged})
     inventory = Inventory(tool_version=__version__, collected_at=datetime.now(timezone.utc), partition=partition, accounts=[])
     view = _ReviewView(region_inventory, _SafeConfig(config), partition, account, inventory.collected_at, offline=live is None)  # type: ignore[arg-type]
     ours = ours_td | ours_svc

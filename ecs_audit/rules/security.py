@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import AccountSubject, ClusterSubject, ContainerSubject, RegionView, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
-from ecs_audit.iampolicy import (
+from ecs_audit.semantics.iam_policy import (
     admin_actions,
     broad_grants,
     is_admin_policy_arn,
@@ -23,7 +24,7 @@ from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
-from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
+from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
 # SECURITY-004
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
@@ -53,98 +54,6 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
     return found
 
 
-@check("SECURITY-001")
-def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
-    if c.task_definition.os_family == "WINDOWS":
-        return na("Windows containers do not support a read-only root filesystem", {"os_family": "WINDOWS"})
-    value = c.container.readonly_root_filesystem
-    if value is True:
-        return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
-    shown = "false" if value is False else "not set, and defaults to false"
-    return fail(f"the root filesystem is writable: readonlyRootFilesystem is {shown}", {"readonly_root_filesystem": value})
-
-
-@check("SECURITY-002")
-def no_privileged_containers(c: ContainerSubject) -> Verdict:
-    if c.container.privileged:
-        return fail("the container runs privileged: it has root-equivalent access to the host", {"privileged": True})
-    return ok("the container is not privileged", {"privileged": bool(c.container.privileged)})
-
-
-@check("SECURITY-003")
-def runs_as_non_root(c: ContainerSubject) -> Verdict:
-    os_family = c.task_definition.os_family
-    user = (c.container.user or "").strip()
-    evidence = {"user": c.container.user, "os_family": os_family}
-    if not user:
-        return warn("no user is set: the image decides, and most images run as root", evidence)
-    if os_family == "WINDOWS":
-        is_admin = user.lower() == "containeradministrator"
-    else:
-        is_admin = user.split(":", 1)[0] in ("root", "0")
-    if is_admin:
-        return fail(f'the container runs as {"an administrator" if os_family == "WINDOWS" else "root"} (user "{user}")', evidence)
-    return ok(f'the container runs as user "{user}"', evidence)
-
-
-@check("SECURITY-004")
-def no_dangerous_capabilities(c: ContainerSubject) -> Verdict:
-    params = c.container.linux_parameters
-    raw = params.capabilities.add if params and params.capabilities else []
-    added = sorted({re.sub(r"^CAP_", "", cap.strip().upper()) for cap in raw if cap.strip()})
-    evidence = {"capabilities_add": raw}
-    if not added:
-        return ok("no Linux capabilities are added", evidence)
-    dangerous = [cap for cap in added if cap in _DANGEROUS_CAPABILITIES]
-    if dangerous:
-        return fail("dangerous capabilities are added: " + ", ".join(dangerous), evidence)
-    others = added
-    agent = _is_runtime_security_agent(c.container.image, c.estate.config)
-    if agent:
-        others = [cap for cap in added if cap != "SYS_PTRACE"]
-    if others:
-        return warn("capabilities are added: " + ", ".join(others), evidence)
-    return ok("only SYS_PTRACE is added, on a recognised runtime security agent", {**evidence, "image": c.container.image})
-
-
-@check("SECURITY-005")
-def no_host_pid_or_ipc(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    evidence = {"pid_mode": td.pid_mode, "ipc_mode": td.ipc_mode}
-    shared = [name for name, mode in (("PID", td.pid_mode), ("IPC", td.ipc_mode)) if mode == "host"]
-    if shared:
-        return fail("the task shares the host " + " and ".join(shared) + " namespace" + ("s" if len(shared) > 1 else ""), evidence)
-    return ok("the task shares neither the host PID nor the host IPC namespace", evidence)
-
-
-@check("SECURITY-006")
-def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
-    found = _secret_variables(c.container.environment, c.estate.config.secret_env_allowlist)
-    if found:
-        return fail(
-            "plain environment variables look like secrets: " + ", ".join(sorted(found)),
-            {"variables": found},
-        )
-    count = len(c.container.environment)
-    if not count:
-        return ok("the container sets no plain environment variables", {"variables": 0})
-    return ok(f"none of {count} plain environment variables looks like a secret", {"variables": count})
-
-
-@check("SECURITY-008")
-def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    evidence = {"task_role_arn": td.task_role_arn, "execution_role_arn": td.execution_role_arn}
-    if not td.task_role_arn and not td.execution_role_arn:
-        return na("no roles: the task definition sets neither a task role nor an execution role", evidence)
-    if td.task_role_arn == td.execution_role_arn:
-        return fail("the task role and the execution role are the same role", evidence)
-    if not td.task_role_arn or not td.execution_role_arn:
-        which = "an execution role" if td.execution_role_arn else "a task role"
-        return ok(f"only {which} is set", evidence)
-    return ok("the task role and the execution role are different roles", evidence)
-
-
 def _is_current_platform(version: str, latest: str) -> bool:
     """LATEST, the configured latest version, or newer (a configured latest can lag behind AWS)."""
     if version == "LATEST":
@@ -153,36 +62,6 @@ def _is_current_platform(version: str, latest: str) -> bool:
         return tuple(int(p) for p in version.split(".")) >= tuple(int(p) for p in latest.split("."))
     except ValueError:
         return version == latest
-
-
-@check("SECURITY-014", needs=("ecs:ListTasks", "ecs:DescribeTasks"))
-def fargate_latest_platform(s: ServiceSubject) -> Verdict:
-    if s.launch_type != "FARGATE":
-        return na(f"not a Fargate service (launch type {s.launch_type or 'unknown'})", {"launch_type": s.launch_type})
-    family = s.service.platform_family
-    os_family = ("WINDOWS" if family.upper().startswith("WINDOWS") else "LINUX") if family else s.task_definition.os_family
-    latest = s.estate.config.fargate_latest_platform.get(os_family)
-    if latest is None:
-        return unknown(f"no latest Fargate platform version is configured for {os_family}")
-    # A Fargate service without platformVersion runs LATEST (the API default).
-    service_version = s.service.platform_version or "LATEST"
-    old_tasks = sorted(
-        {t.platform_version for t in s.tasks if t.platform_version and not _is_current_platform(t.platform_version, latest)}
-    )
-    evidence = {
-        "platform_version": service_version,
-        "latest": latest,
-        "os_family": os_family,
-        "old_task_versions": old_tasks,
-    }
-    problems = []
-    if not _is_current_platform(service_version, latest):
-        problems.append(f"the service is pinned to platform version {service_version}")
-    if old_tasks:
-        problems.append("running tasks use platform version " + ", ".join(old_tasks))
-    if problems:
-        return fail("; ".join(problems) + f" (latest {os_family} version is {latest})", evidence)
-    return ok(f"the service runs platform version {service_version} (latest {os_family} version is {latest})", evidence)
 
 
 def _normalise_host_path(path: str) -> str:
@@ -198,22 +77,6 @@ def _is_sensitive_host_path(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in _SENSITIVE_HOST_PATHS)
 
 
-@check("SECURITY-015")
-def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
-    host_paths = {
-        v.name or "": _normalise_host_path(v.host.source_path)
-        for v in t.task_definition.volumes
-        if v.host and v.host.source_path
-    }
-    sensitive = {name: path for name, path in host_paths.items() if _is_sensitive_host_path(path)}
-    if sensitive:
-        listed = ", ".join(f"{path} (volume {name})" for name, path in sorted(sensitive.items()))
-        return fail(f"sensitive host paths are mounted: {listed}", {"sensitive_host_paths": sensitive})
-    if not host_paths:
-        return ok("no host paths are mounted", {"host_paths": {}})
-    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(host_paths.values())), {"host_paths": host_paths})
-
-
 def _exec_sessions_logged(logging: str, config: ExecuteCommandConfiguration | None, s: ServiceSubject) -> bool:
     if logging == "OVERRIDE":
         destination = config.log_configuration if config else None
@@ -227,146 +90,7 @@ def _exec_sessions_logged(logging: str, config: ExecuteCommandConfiguration | No
     return False
 
 
-@check("SECURITY-016")
-def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
-    if not s.service.enable_execute_command:
-        return na("ECS Exec is off for this service", {"enable_execute_command": s.service.enable_execute_command})
-    cluster = s.cluster
-    if cluster is None:
-        raise EvidenceMissing(f"cluster {s.cluster_name} is not in the inventory")
-    config = cluster.configuration.execute_command_configuration if cluster.configuration else None
-    kms_key = config.kms_key_id if config else None
-    # An unset logging mode is DEFAULT (the API default).
-    logging = (config.logging if config else None) or "DEFAULT"
-    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key}
-    if kms_key:
-        return ok("ECS Exec is on; the cluster encrypts sessions with a KMS key", evidence)
-    if _exec_sessions_logged(logging, config, s):
-        return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging})", evidence)
-    why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
-    return warn(f"ECS Exec is on and the cluster neither logs sessions ({why}) nor sets a KMS key", evidence)
-
-
-@check("SECURITY-017", needs=("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"))
-def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    if not t.in_use:
-        return na("the task definition is not in use, so its family's history is not read")
-    history = t.estate.family_history(td)
-    allowlist = t.estate.config.secret_env_allowlist
-    older = [r for r in history.older_revisions if r.revision < td.revision]
-    found: dict[str, dict[str, list[str]]] = {}
-    for revision in sorted(older, key=lambda r: r.revision):
-        containers = {
-            name: sorted(_secret_variables(env, allowlist)) for name, env in revision.containers.items()
-        }
-        containers = {name: names for name, names in containers.items() if names}
-        if containers:
-            found[f"{td.family}:{revision.revision}"] = containers
-    evidence = {"revisions_read": len(older), "history_truncated": history.history_truncated, "revisions": found}
-    if found:
-        listed = "; ".join(
-            f"{rev} ({', '.join(sorted({n for names in containers.values() for n in names}))})"
-            for rev, containers in found.items()
-        )
-        return fail(f"older revisions carry secret-looking environment variables: {listed}", evidence)
-    if history.history_truncated:
-        return unknown(
-            f"only part of the history was read (older revisions read: {len(older)}), and none of those carries a "
-            "secret-looking environment variable",
-            evidence,
-        )
-    if not older:
-        return ok("there are no older revisions of this family", evidence)
-    return ok(f"none of the {len(older)} older revisions carries a secret-looking environment variable", evidence)
-
-
-@check("SECURITY-018")
-def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
-    launch_types = c.taskdef.launch_types
-    if launch_types == {"FARGATE"}:
-        return na("the task definition runs only on Fargate, which does not take docker security options")
-    options = c.container.docker_security_options
-    disabling = [o for o in options if o.strip().lower().replace("=", ":", 1) in _PROFILE_DISABLING_OPTIONS]
-    evidence = {"docker_security_options": options}
-    if disabling:
-        return fail("kernel security profiles are disabled: " + ", ".join(disabling), evidence)
-    return ok("no kernel security profile is disabled", evidence)
-
-
 # --- SECURITY-007, SECURITY-009, SECURITY-010: injected secrets and role policies ------------------
-
-
-@check("SECURITY-007", needs=("ssm:DescribeParameters",))
-def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
-    estate = c.estate
-    refs = [
-        r
-        for r in container_secret_refs(c.container, estate.partition, estate.region, estate.account_id)
-        if r.field != "repositoryCredentials"
-    ]
-    if not refs:
-        return na("the container injects no secrets")
-    from_secrets_manager = sorted(r.name or r.value_from for r in refs if r.kind == SECRETS_MANAGER)
-    plain: dict[str, str] = {}
-    secure: list[str] = []
-    missing: list[str] = []
-    gaps: list[EvidenceMissing] = []
-    for ref in refs:
-        if ref.kind == SECRETS_MANAGER:
-            continue
-        if ref.kind != SSM:
-            gaps.append(EvidenceMissing(f"{ref.name}: valueFrom {ref.value_from} is neither an SSM parameter nor a Secrets Manager secret"))
-            continue
-        if not ref.is_local(estate.region, estate.account_id):
-            gaps.append(EvidenceMissing(f"{ref.name}: parameter {ref.arn} is in another region or account and was not read"))
-            continue
-        try:
-            ssm = estate.require("ssm")
-            estate.raise_if_failed("ssm:DescribeParameters", ref.arn)
-        except EvidenceMissing as gap:
-            gaps.append(gap)
-            continue
-        parameter = ssm.parameter(ref.key)
-        if parameter is not None:
-            if parameter.type in ("String", "StringList"):
-                plain[ref.name or ref.key] = f"{ref.key} ({parameter.type})"
-            else:
-                secure.append(ref.name or ref.key)
-        elif ref.key in ssm.missing:
-            missing.append(ref.key)
-        else:
-            gaps.append(EvidenceMissing(f"parameter {ref.key} is not in the inventory"))
-    evidence = {
-        "plain_parameters": plain,
-        "secure_string": sorted(secure),
-        "secrets_manager": from_secrets_manager,
-        "missing_parameters": sorted(missing),
-    }
-    if plain:
-        listed = ", ".join(f"{name} from {where}" for name, where in sorted(plain.items()))
-        return warn(f"secrets are injected from unencrypted SSM parameters: {listed}", evidence)
-    if gaps:
-        raise gaps[0]
-    if not secure and not from_secrets_manager:
-        return na("the referenced parameters do not exist (see RESILIENCE-010): " + ", ".join(sorted(missing)), evidence)
-    parts = []
-    if from_secrets_manager:
-        parts.append(f"{len(from_secrets_manager)} from Secrets Manager")
-    if secure:
-        parts.append(f"{len(secure)} from SecureString parameters")
-    note = f"; missing parameters are RESILIENCE-010's: {', '.join(sorted(missing))}" if missing else ""
-    return ok("injected secrets are encrypted: " + ", ".join(parts) + note, evidence)
-
-
-_IAM_ROLE_ACTIONS = (
-    "iam:GetRole",
-    "iam:ListAttachedRolePolicies",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:ListRolePolicies",
-    "iam:GetRolePolicy",
-)
 
 
 @dataclass(frozen=True)
@@ -462,73 +186,6 @@ def _boundary_note(role: _RolePolicies) -> str:
     return f" (permissions boundary {role.boundary.rsplit('/', 1)[-1]} not evaluated)" if role.boundary else ""
 
 
-@check("SECURITY-009", needs=_IAM_ROLE_ACTIONS)
-def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
-    reference = t.task_definition.task_role_arn
-    if not reference:
-        return na("the task definition sets no task role", {"task_role_arn": None})
-    role = _role_policies(t.estate, reference, "task role")
-    name = role_name(role.arn)
-    if role.missing:
-        return na(f"the task role {name} does not exist (see RESILIENCE-010)", role.evidence)
-    failures = _admin_like(role)
-    warnings: list[str] = []
-    for label, policy_arn, document in role.documents:
-        if policy_arn and is_admin_policy_arn(policy_arn):
-            continue
-        for grant in broad_grants(document, label):
-            wildcards = service_wildcards(grant)
-            if wildcards:
-                warnings.append(grant.describe(wildcards))
-    evidence = {**role.evidence, "admin_like": failures, "service_wildcards": warnings}
-    if failures:
-        return fail(f"the task role {name} is over-privileged: " + "; ".join(failures) + _boundary_note(role), evidence)
-    if role.gaps:
-        raise role.gaps[0][1]
-    if warnings:
-        return warn(f"the task role {name} has whole-service wildcards on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
-    count = len(role.documents)
-    return ok(
-        f"the task role {name} has no admin-like or wildcard grants on every resource ({count} polic{'y' if count == 1 else 'ies'} read)",
-        evidence,
-    )
-
-
-@check("SECURITY-010", needs=_IAM_ROLE_ACTIONS)
-def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
-    reference = t.task_definition.execution_role_arn
-    if not reference:
-        return na("the task definition sets no execution role", {"execution_role_arn": None})
-    role = _role_policies(t.estate, reference, "execution role")
-    name = role_name(role.arn)
-    if role.missing:
-        return na(f"the execution role {name} does not exist (see RESILIENCE-010)", role.evidence)
-    # The AWS managed AmazonECSTaskExecutionRolePolicy is what ECS needs: not evaluated, never a gap.
-    role = _RolePolicies(
-        arn=role.arn,
-        attached=role.attached,
-        inline=role.inline,
-        documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
-        gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
-        boundary=role.boundary,
-    )
-    failures = _admin_like(role)
-    warnings: list[str] = []
-    for label, _, document in role.documents:
-        for grant in broad_grants(document, label):
-            reads = secret_reads(grant)
-            if reads:
-                warnings.append(f"{label} allows {', '.join(reads)} on *")
-    evidence = {**role.evidence, "admin_like": failures, "secret_reads_on_all_resources": warnings}
-    if failures:
-        return fail(f"the execution role {name} is admin-like: " + "; ".join(failures) + _boundary_note(role), evidence)
-    if role.gaps:
-        raise role.gaps[0][1]
-    if warnings:
-        return warn(f"the execution role {name} reads secrets on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
-    return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
-
-
 # --- SECURITY-011..013: runtime threat detection (GuardDuty Runtime Monitoring) ---------------
 
 _GUARDDUTY_DETECTOR_CALLS = ("guardduty:ListDetectors", "guardduty:GetDetector")
@@ -575,6 +232,244 @@ def _detector_evidence(detector: Detector | None) -> dict[str, object]:
     }
 
 
+def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
+    details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
+    fargate = details.fargate_details if details else None
+    instances = details.container_instance_details if details else None
+    issues = [i for i in [entry.issue, *(fargate.issues if fargate else [])] if i]
+    out: dict[str, object] = {"coverage_status": entry.coverage_status or "UNKNOWN", "issues": issues}
+    if fargate is not None:
+        out["fargate_management_type"] = fargate.management_type
+    if instances is not None:
+        out["container_instances_covered"] = instances.covered_container_instances
+        out["container_instances_compatible"] = instances.compatible_container_instances
+    return out
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("SECURITY-001")
+def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
+    if c.task_definition.os_family == "WINDOWS":
+        return na("Windows containers do not support a read-only root filesystem", {"os_family": "WINDOWS"})
+    value = c.container.readonly_root_filesystem
+    if value is True:
+        return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
+    shown = "false" if value is False else "not set, and defaults to false"
+    return fail(f"the root filesystem is writable: readonlyRootFilesystem is {shown}", {"readonly_root_filesystem": value})
+
+
+@check("SECURITY-002")
+def no_privileged_containers(c: ContainerSubject) -> Verdict:
+    if c.container.privileged:
+        return fail("the container runs privileged: it has root-equivalent access to the host", {"privileged": True})
+    return ok("the container is not privileged", {"privileged": bool(c.container.privileged)})
+
+
+@check("SECURITY-003")
+def runs_as_non_root(c: ContainerSubject) -> Verdict:
+    os_family = c.task_definition.os_family
+    user = (c.container.user or "").strip()
+    evidence = {"user": c.container.user, "os_family": os_family}
+    if not user:
+        return warn("no user is set: the image decides, and most images run as root", evidence)
+    if os_family == "WINDOWS":
+        is_admin = user.lower() == "containeradministrator"
+    else:
+        is_admin = user.split(":", 1)[0] in ("root", "0")
+    if is_admin:
+        return fail(f'the container runs as {"an administrator" if os_family == "WINDOWS" else "root"} (user "{user}")', evidence)
+    return ok(f'the container runs as user "{user}"', evidence)
+
+
+@check("SECURITY-004")
+def no_dangerous_capabilities(c: ContainerSubject) -> Verdict:
+    params = c.container.linux_parameters
+    raw = params.capabilities.add if params and params.capabilities else []
+    added = sorted({re.sub(r"^CAP_", "", cap.strip().upper()) for cap in raw if cap.strip()})
+    evidence = {"capabilities_add": raw}
+    if not added:
+        return ok("no Linux capabilities are added", evidence)
+    dangerous = [cap for cap in added if cap in _DANGEROUS_CAPABILITIES]
+    if dangerous:
+        return fail("dangerous capabilities are added: " + ", ".join(dangerous), evidence)
+    others = added
+    agent = _is_runtime_security_agent(c.container.image, c.estate.config)
+    if agent:
+        others = [cap for cap in added if cap != "SYS_PTRACE"]
+    if others:
+        return warn("capabilities are added: " + ", ".join(others), evidence)
+    return ok("only SYS_PTRACE is added, on a recognised runtime security agent", {**evidence, "image": c.container.image})
+
+
+@check("SECURITY-005")
+def no_host_pid_or_ipc(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    evidence = {"pid_mode": td.pid_mode, "ipc_mode": td.ipc_mode}
+    shared = [name for name, mode in (("PID", td.pid_mode), ("IPC", td.ipc_mode)) if mode == "host"]
+    if shared:
+        return fail("the task shares the host " + " and ".join(shared) + " namespace" + ("s" if len(shared) > 1 else ""), evidence)
+    return ok("the task shares neither the host PID nor the host IPC namespace", evidence)
+
+
+@check("SECURITY-006")
+def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
+    found = _secret_variables(c.container.environment, c.estate.config.secret_env_allowlist)
+    if found:
+        return fail(
+            "plain environment variables look like secrets: " + ", ".join(sorted(found)),
+            {"variables": found},
+        )
+    count = len(c.container.environment)
+    if not count:
+        return ok("the container sets no plain environment variables", {"variables": 0})
+    return ok(f"none of {count} plain environment variables looks like a secret", {"variables": count})
+
+
+@check("SECURITY-007")
+def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
+    estate = c.estate
+    refs = [
+        r
+        for r in container_secret_refs(c.container, estate.partition, estate.region, estate.account_id)
+        if r.field != "repositoryCredentials"
+    ]
+    if not refs:
+        return na("the container injects no secrets")
+    from_secrets_manager = sorted(r.name or r.value_from for r in refs if r.kind == SECRETS_MANAGER)
+    plain: dict[str, str] = {}
+    secure: list[str] = []
+    missing: list[str] = []
+    gaps: list[EvidenceMissing] = []
+    for ref in refs:
+        if ref.kind == SECRETS_MANAGER:
+            continue
+        if ref.kind != SSM:
+            gaps.append(EvidenceMissing(f"{ref.name}: valueFrom {ref.value_from} is neither an SSM parameter nor a Secrets Manager secret"))
+            continue
+        if not ref.is_local(estate.region, estate.account_id):
+            gaps.append(EvidenceMissing(f"{ref.name}: parameter {ref.arn} is in another region or account and was not read"))
+            continue
+        try:
+            ssm = estate.require("ssm")
+            estate.raise_if_failed("ssm:DescribeParameters", ref.arn)
+        except EvidenceMissing as gap:
+            gaps.append(gap)
+            continue
+        parameter = ssm.parameter(ref.key)
+        if parameter is not None:
+            if parameter.type in ("String", "StringList"):
+                plain[ref.name or ref.key] = f"{ref.key} ({parameter.type})"
+            else:
+                secure.append(ref.name or ref.key)
+        elif ref.key in ssm.missing:
+            missing.append(ref.key)
+        else:
+            gaps.append(EvidenceMissing(f"parameter {ref.key} is not in the inventory"))
+    evidence = {
+        "plain_parameters": plain,
+        "secure_string": sorted(secure),
+        "secrets_manager": from_secrets_manager,
+        "missing_parameters": sorted(missing),
+    }
+    if plain:
+        listed = ", ".join(f"{name} from {where}" for name, where in sorted(plain.items()))
+        return warn(f"secrets are injected from unencrypted SSM parameters: {listed}", evidence)
+    if gaps:
+        raise gaps[0]
+    if not secure and not from_secrets_manager:
+        return na("the referenced parameters do not exist (see RESILIENCE-010): " + ", ".join(sorted(missing)), evidence)
+    parts = []
+    if from_secrets_manager:
+        parts.append(f"{len(from_secrets_manager)} from Secrets Manager")
+    if secure:
+        parts.append(f"{len(secure)} from SecureString parameters")
+    note = f"; missing parameters are RESILIENCE-010's: {', '.join(sorted(missing))}" if missing else ""
+    return ok("injected secrets are encrypted: " + ", ".join(parts) + note, evidence)
+
+
+@check("SECURITY-008")
+def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    evidence = {"task_role_arn": td.task_role_arn, "execution_role_arn": td.execution_role_arn}
+    if not td.task_role_arn and not td.execution_role_arn:
+        return na("no roles: the task definition sets neither a task role nor an execution role", evidence)
+    if td.task_role_arn == td.execution_role_arn:
+        return fail("the task role and the execution role are the same role", evidence)
+    if not td.task_role_arn or not td.execution_role_arn:
+        which = "an execution role" if td.execution_role_arn else "a task role"
+        return ok(f"only {which} is set", evidence)
+    return ok("the task role and the execution role are different roles", evidence)
+
+
+@check("SECURITY-009")
+def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
+    reference = t.task_definition.task_role_arn
+    if not reference:
+        return na("the task definition sets no task role", {"task_role_arn": None})
+    role = _role_policies(t.estate, reference, "task role")
+    name = role_name(role.arn)
+    if role.missing:
+        return na(f"the task role {name} does not exist (see RESILIENCE-010)", role.evidence)
+    failures = _admin_like(role)
+    warnings: list[str] = []
+    for label, policy_arn, document in role.documents:
+        if policy_arn and is_admin_policy_arn(policy_arn):
+            continue
+        for grant in broad_grants(document, label):
+            wildcards = service_wildcards(grant)
+            if wildcards:
+                warnings.append(grant.describe(wildcards))
+    evidence = {**role.evidence, "admin_like": failures, "service_wildcards": warnings}
+    if failures:
+        return fail(f"the task role {name} is over-privileged: " + "; ".join(failures) + _boundary_note(role), evidence)
+    if role.gaps:
+        raise role.gaps[0][1]
+    if warnings:
+        return warn(f"the task role {name} has whole-service wildcards on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
+    count = len(role.documents)
+    return ok(
+        f"the task role {name} has no admin-like or wildcard grants on every resource ({count} polic{'y' if count == 1 else 'ies'} read)",
+        evidence,
+    )
+
+
+@check("SECURITY-010")
+def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
+    reference = t.task_definition.execution_role_arn
+    if not reference:
+        return na("the task definition sets no execution role", {"execution_role_arn": None})
+    role = _role_policies(t.estate, reference, "execution role")
+    name = role_name(role.arn)
+    if role.missing:
+        return na(f"the execution role {name} does not exist (see RESILIENCE-010)", role.evidence)
+    # The AWS managed AmazonECSTaskExecutionRolePolicy is what ECS needs: not evaluated, never a gap.
+    role = _RolePolicies(
+        arn=role.arn,
+        attached=role.attached,
+        inline=role.inline,
+        documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
+        gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
+        boundary=role.boundary,
+    )
+    failures = _admin_like(role)
+    warnings: list[str] = []
+    for label, _, document in role.documents:
+        for grant in broad_grants(document, label):
+            reads = secret_reads(grant)
+            if reads:
+                warnings.append(f"{label} allows {', '.join(reads)} on *")
+    evidence = {**role.evidence, "admin_like": failures, "secret_reads_on_all_resources": warnings}
+    if failures:
+        return fail(f"the execution role {name} is admin-like: " + "; ".join(failures) + _boundary_note(role), evidence)
+    if role.gaps:
+        raise role.gaps[0][1]
+    if warnings:
+        return warn(f"the execution role {name} reads secrets on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
+    return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
+
+
 @check("SECURITY-011")
 def runtime_threat_detection(a: AccountSubject) -> Verdict:
     # No `needs`: a recognised agent in every in-use task definition passes without GuardDuty data,
@@ -618,7 +513,7 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     )
 
 
-@check("SECURITY-012", needs=_GUARDDUTY_DETECTOR_CALLS)
+@check("SECURITY-012")
 def guardduty_agent_management(a: AccountSubject) -> Verdict:
     estate = a.estate
     _workloads_complete(estate)
@@ -644,7 +539,7 @@ def guardduty_agent_management(a: AccountSubject) -> Verdict:
     return ok(f"GuardDuty manages the runtime agent for {managed}", evidence)
 
 
-@check("SECURITY-013", needs=(*_GUARDDUTY_DETECTOR_CALLS, "guardduty:ListCoverage"))
+@check("SECURITY-013")
 def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     cluster = c.cluster
     if cluster.status not in (None, "ACTIVE"):
@@ -674,15 +569,114 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     return ok("GuardDuty runtime coverage of the cluster is HEALTHY", evidence)
 
 
-def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
-    details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
-    fargate = details.fargate_details if details else None
-    instances = details.container_instance_details if details else None
-    issues = [i for i in [entry.issue, *(fargate.issues if fargate else [])] if i]
-    out: dict[str, object] = {"coverage_status": entry.coverage_status or "UNKNOWN", "issues": issues}
-    if fargate is not None:
-        out["fargate_management_type"] = fargate.management_type
-    if instances is not None:
-        out["container_instances_covered"] = instances.covered_container_instances
-        out["container_instances_compatible"] = instances.compatible_container_instances
-    return out
+@check("SECURITY-014")
+def fargate_latest_platform(s: ServiceSubject) -> Verdict:
+    if s.launch_type != "FARGATE":
+        return na(f"not a Fargate service (launch type {s.launch_type or 'unknown'})", {"launch_type": s.launch_type})
+    family = s.service.platform_family
+    os_family = ("WINDOWS" if family.upper().startswith("WINDOWS") else "LINUX") if family else s.task_definition.os_family
+    latest = s.estate.config.fargate_latest_platform.get(os_family)
+    if latest is None:
+        return unknown(f"no latest Fargate platform version is configured for {os_family}")
+    # A Fargate service without platformVersion runs LATEST (the API default).
+    service_version = s.service.platform_version or "LATEST"
+    old_tasks = sorted(
+        {t.platform_version for t in s.tasks if t.platform_version and not _is_current_platform(t.platform_version, latest)}
+    )
+    evidence = {
+        "platform_version": service_version,
+        "latest": latest,
+        "os_family": os_family,
+        "old_task_versions": old_tasks,
+    }
+    problems = []
+    if not _is_current_platform(service_version, latest):
+        problems.append(f"the service is pinned to platform version {service_version}")
+    if old_tasks:
+        problems.append("running tasks use platform version " + ", ".join(old_tasks))
+    if problems:
+        return fail("; ".join(problems) + f" (latest {os_family} version is {latest})", evidence)
+    return ok(f"the service runs platform version {service_version} (latest {os_family} version is {latest})", evidence)
+
+
+@check("SECURITY-015")
+def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
+    host_paths = {
+        v.name or "": _normalise_host_path(v.host.source_path)
+        for v in t.task_definition.volumes
+        if v.host and v.host.source_path
+    }
+    sensitive = {name: path for name, path in host_paths.items() if _is_sensitive_host_path(path)}
+    if sensitive:
+        listed = ", ".join(f"{path} (volume {name})" for name, path in sorted(sensitive.items()))
+        return fail(f"sensitive host paths are mounted: {listed}", {"sensitive_host_paths": sensitive})
+    if not host_paths:
+        return ok("no host paths are mounted", {"host_paths": {}})
+    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(host_paths.values())), {"host_paths": host_paths})
+
+
+@check("SECURITY-016")
+def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
+    if not s.service.enable_execute_command:
+        return na("ECS Exec is off for this service", {"enable_execute_command": s.service.enable_execute_command})
+    cluster = s.cluster
+    if cluster is None:
+        raise EvidenceMissing(f"cluster {s.cluster_name} is not in the inventory")
+    config = cluster.configuration.execute_command_configuration if cluster.configuration else None
+    kms_key = config.kms_key_id if config else None
+    # An unset logging mode is DEFAULT (the API default).
+    logging = (config.logging if config else None) or "DEFAULT"
+    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key}
+    if kms_key:
+        return ok("ECS Exec is on; the cluster encrypts sessions with a KMS key", evidence)
+    if _exec_sessions_logged(logging, config, s):
+        return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging})", evidence)
+    why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
+    return warn(f"ECS Exec is on and the cluster neither logs sessions ({why}) nor sets a KMS key", evidence)
+
+
+@check("SECURITY-017")
+def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    if not t.in_use:
+        return na("the task definition is not in use, so its family's history is not read")
+    history = t.estate.family_history(td)
+    allowlist = t.estate.config.secret_env_allowlist
+    older = [r for r in history.older_revisions if r.revision < td.revision]
+    found: dict[str, dict[str, list[str]]] = {}
+    for revision in sorted(older, key=lambda r: r.revision):
+        containers = {
+            name: sorted(_secret_variables(env, allowlist)) for name, env in revision.containers.items()
+        }
+        containers = {name: names for name, names in containers.items() if names}
+        if containers:
+            found[f"{td.family}:{revision.revision}"] = containers
+    evidence = {"revisions_read": len(older), "history_truncated": history.history_truncated, "revisions": found}
+    if found:
+        listed = "; ".join(
+            f"{rev} ({', '.join(sorted({n for names in containers.values() for n in names}))})"
+            for rev, containers in found.items()
+        )
+        return fail(f"older revisions carry secret-looking environment variables: {listed}", evidence)
+    if history.history_truncated:
+        return unknown(
+            f"only part of the history was read (older revisions read: {len(older)}), and none of those carries a "
+            "secret-looking environment variable",
+            evidence,
+        )
+    if not older:
+        return ok("there are no older revisions of this family", evidence)
+    return ok(f"none of the {len(older)} older revisions carries a secret-looking environment variable", evidence)
+
+
+@check("SECURITY-018")
+def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
+    launch_types = c.taskdef.launch_types
+    if launch_types == {"FARGATE"}:
+        return na("the task definition runs only on Fargate, which does not take docker security options")
+    options = c.container.docker_security_options
+    disabling = [o for o in options if o.strip().lower().replace("=", ":", 1) in _PROFILE_DISABLING_OPTIONS]
+    evidence = {"docker_security_options": options}
+    if disabling:
+        return fail("kernel security profiles are disabled: " + ", ".join(disabling), evidence)
+    return ok("no kernel security profile is disabled", evidence)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from ecs_audit.estate import ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory
 from ecs_audit.inventory.compute_optimizer import NOT_OPTED_IN
 from ecs_audit.inventory.ecs import ContainerDefinition, HealthCheck
 from ecs_audit.rules.registry import check
-from ecs_audit.sizing import CPU_TARGET, FargateSize, is_valid_fargate_size, suggest_size
+from ecs_audit.semantics.fargate_sizes import CPU_TARGET, FargateSize, is_valid_fargate_size, suggest_size
 
 # Docker's health-check defaults, which ECS applies when a field is omitted.
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
@@ -165,7 +165,7 @@ _OVER_MEMORY_P95 = 30.0
 _UNDER_MEMORY_MAX = 90.0
 
 
-@check("TASKDEF-007", needs=("cloudwatch:GetMetricData",))
+@check("TASKDEF-007")
 def task_size_matches_utilisation(s: ServiceSubject) -> Verdict:
     service = s.service
     monitoring: MonitoringInventory = s.estate.require("cloudwatch")

@@ -11,6 +11,8 @@ exactly the checks that read it must turn UNKNOWN, naming the permission.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
 from tests.e2e.conftest import Run, aws_env, run_cli
 from tests.support.moto_server import MotoServer
@@ -188,7 +191,7 @@ def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str) -> Scan:
             proxy.deny(*denied)
         out = work / "report"
         run = run_cli(["scan", "--region", REGION, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work)
-        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
         return Scan(run, report, list(proxy.calls))
     finally:
         proxy.stop()
@@ -322,7 +325,8 @@ def test_a_denied_call_makes_exactly_the_checks_that_read_it_unknown(denied: tup
         assert [f["status"] for f in results] == ["UNKNOWN"], (action, check, name, [(f["status"], f["message"]) for f in results])
         assert action in results[0]["message"], results[0]["message"]
     # Everything else that changed is UNKNOWN for this call, in a check of mine or one that declares it needs it.
-    needing = {check for check, registered in load_registry().items() if action in registered.needs}
+    registry = load_registry()
+    needing = {entry.id for entry in load_catalogue().checks if entry.id in registry and action in entry.needs}
     before = {_key(f): f for f in scanned.report["findings"]}
     changed = [
         (_key(f), before[_key(f)]["status"], f["status"], f["message"])

@@ -7,6 +7,8 @@ faults.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 import subprocess
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
 from tests.e2e.conftest import Run, aws_env, base_env, cli_path, run_cli
 from tests.support.moto_server import MotoServer
@@ -67,7 +70,7 @@ def _finish_scan(started: tuple[subprocess.Popen[str], list[str], Path, Path], p
     process, args, out, snapshot = started
     stdout, stderr = process.communicate(timeout=300)
     run = Run(args, process.returncode, stdout, stderr)
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    report = read_report(out / "report.json") if (out / "report.json").exists() else {}
     return Scan(run, out, snapshot, report, list(proxy.calls))
 
 
@@ -147,7 +150,7 @@ def test_evaluating_the_snapshot_reproduces_the_findings(scanned: Scan, tmp_path
     out = tmp_path / "again"
     run = run_cli(["evaluate", str(scanned.snapshot), "-o", str(out)], base_env(tmp_path / "home"), cwd=tmp_path)
     assert run.returncode == 0, run
-    again = json.loads((out / "report.json").read_text())
+    again = read_report(out / "report.json")
     first = dict(scanned.report)
     first.pop("generated_at")
     again.pop("generated_at")
@@ -239,7 +242,7 @@ def test_denied_list_tasks_leaves_other_checks_alone(denied: Scan, scanned: Scan
     exceptions: task definitions that were in use only through a running standalone task (no longer
     known to be in use), and account-level results that summarise the launch types in use."""
     registry = load_registry()
-    needs_tasks = {check for check, registered in registry.items() if TASK_ACTIONS & set(registered.needs)}
+    needs_tasks = {entry.id for entry in load_catalogue().checks if entry.id in registry and TASK_ACTIONS & set(entry.needs)}
     assert "RESILIENCE-003" in needs_tasks
     standalone_only = {account.estate.task_definitions["invoice-export:1"]}
 

@@ -10,6 +10,8 @@ and needs the package index).
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 import os
 import subprocess
@@ -75,7 +77,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
 def test_the_installed_package_is_the_wheel(installed: Installed) -> None:
     probe = subprocess.run(
-        [str(installed.python), "-c", "import ecs_audit, ecs_audit.resources as r; print(ecs_audit.__file__); print(r.data_dir('checks')); print(r.data_dir('templates'))"],
+        [str(installed.python), "-c", "import ecs_audit, ecs_audit.package_data as r; print(ecs_audit.__file__); print(r.data_dir('checks')); print(r.data_dir('templates'))"],
         env=installed.env, cwd=str(installed.work), capture_output=True, text=True,
     )
     assert probe.returncode == 0, probe.stderr
@@ -121,5 +123,5 @@ def test_evaluate_renders_every_report_format(installed: Installed) -> None:
     html = (out / "report.html").read_text()
     assert "<html" in html.lower() and "SECURITY-002" in html
     assert "SECURITY-002" in (out / "report.md").read_text()
-    report = json.loads((out / "report.json").read_text())
+    report = read_report(out / "report.json")
     assert any(f["check_id"] == "SECURITY-002" and f["status"] == "FAIL" for f in report["findings"])

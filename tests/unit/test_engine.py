@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
 from ecs_audit.config import AuditConfig, SidecarExcuse
-from ecs_audit.engine import evaluate
-from ecs_audit.estate import ContainerSubject, ServiceSubject
+from ecs_audit.evaluation.engine import evaluate
+from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject
 from ecs_audit.findings import EvidenceMissing, Status, ok
 from ecs_audit.rules.registry import RegisteredCheck
 from tests.support.estate import build_inventory, result_key
 
 
-def _catalogue(scope: Scope) -> Catalogue:
+def _catalogue(scope: Scope, needs=()) -> Catalogue:
     entry = CheckEntry(
         id="TEST-001",
         title="A test check",
         severity=Severity.HIGH,
         scope=[scope],
+        needs=list(needs),
         rationale="because tests need one",
         remediation="fix the test estate",
     )
@@ -34,8 +35,8 @@ ESTATE = {
 
 
 def _run(scope: Scope, function, estate=ESTATE, needs=(), config=None):
-    registry = {"TEST-001": RegisteredCheck("TEST-001", function, tuple(needs))}
-    findings = evaluate(build_inventory(estate), _catalogue(scope), registry, config or AuditConfig())
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function)}
+    findings = evaluate(build_inventory(estate), _catalogue(scope, needs), registry, config or AuditConfig())
     return {result_key(f): f for f in findings}
 
 

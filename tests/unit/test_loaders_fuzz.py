@@ -7,6 +7,8 @@ Loaders: --waivers, --answers, --baseline (and `diff`'s reports), `evaluate`'s s
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import copy
 import json
 import os
@@ -20,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecs_audit.answers import load_answers
-from ecs_audit.baseline import load_baseline, load_report
+from ecs_audit.report.diff import load_baseline, load_report
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import load_config
 from ecs_audit.errors import UsageError
@@ -103,7 +105,7 @@ def _valid_documents(directory: Path) -> dict[str, tuple[Any, bool]]:
     """A valid document per loader, and whether it is written as JSON."""
     waivers, answers = golden_estate.write_inputs(directory)
     outcome = golden_estate.run(directory / "run", formats=("json",))
-    report = json.loads((directory / "run" / "current" / "report.json").read_text())
+    report = read_report(directory / "run" / "current" / "report.json")
     snapshot = json.loads(golden_estate.inventory("current").model_dump_json())
     config = {"required_tags": ["Environment", "Owner"], "history_depth": 10,
               "sidecars": [{"image": "*otel*", "checks": ["SECURITY-001"], "reason": "telemetry sidecar"}]}  # fmt: skip

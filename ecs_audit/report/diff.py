@@ -15,7 +15,6 @@ its old status and new in its new one.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,26 +23,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import Finding, FindingKey, Status, finding_id, finding_key, resource_key  # noqa: F401 (re-exported)
 from ecs_audit.inputs import read_text
-from ecs_audit.report.model import REPORT_SCHEMA_VERSION, BaselineInfo, Report, ResolvedFinding
+from ecs_audit.report.filters import md
+from ecs_audit.report.model import READABLE_REPORT_VERSIONS, BaselineInfo, Report, ResolvedFinding, report_from_data
 from ecs_audit.text import plain
 
 OPEN = frozenset({Status.FAIL, Status.WARN})
-# arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
-_TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")
 
-Key = tuple[str, str, str, str, str]
-
-
-def resource_key(arn: str) -> str:
-    """The ARN, with a task definition's revision dropped (matched by family)."""
-    match = _TASK_DEFINITION_REVISION.match(arn)
-    return match.group(1) if match else arn
-
-
-def finding_key(finding: Finding) -> Key:
-    return (finding.check_id, finding.account_id, finding.region, resource_key(finding.resource.arn), finding.container or "")
+Key = FindingKey
 
 
 @dataclass(frozen=True)
@@ -72,7 +60,7 @@ class Comparison:
 
 
 def load_report(path: Path, what: str = "baseline") -> Report:
-    """A report.json written by ecs-audit (schema version 1), validated."""
+    """A report.json written by ecs-audit (schema version 1 or 2), validated."""
     text = read_text(path, what)
     try:
         data: Any = json.loads(text)
@@ -81,13 +69,13 @@ def load_report(path: Path, what: str = "baseline") -> Report:
     if not isinstance(data, dict) or "findings" not in data or "schema_version" not in data:
         raise UsageError(f"{what} {path}: not an ecs-audit report.json (no schema_version and findings); give a report.json written by ecs-audit")
     version = data.get("schema_version")
-    if version != REPORT_SCHEMA_VERSION:
+    if version not in READABLE_REPORT_VERSIONS or isinstance(version, bool):
         raise UsageError(
-            f"{what} {path}: report schema version {plain(version)} is not {REPORT_SCHEMA_VERSION}; "
-            "compare reports written by this version of ecs-audit"
+            f"{what} {path}: report schema version {plain(version)} is not one of "
+            f"{', '.join(map(str, READABLE_REPORT_VERSIONS))}; compare reports written by ecs-audit"
         )
     try:
-        return Report.model_validate(data)
+        return report_from_data(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
@@ -103,28 +91,28 @@ def load_baseline(path: Path) -> Baseline:
 def compare(current: list[Finding], baseline: list[Finding]) -> Comparison:
     """Mark current FAIL/WARN findings new or unchanged, and list the baseline's that went away."""
     current = sorted(current, key=lambda f: f.sort_key)
-    before = Counter((finding_key(f), f.status) for f in baseline if f.status in OPEN)
+    before = Counter((finding_id(f), f.status) for f in baseline if f.status in OPEN)
     marked: list[Finding] = []
     for finding in current:
         if finding.status not in OPEN:
             marked.append(finding.model_copy(update={"change": None}) if finding.change else finding)
             continue
-        slot = (finding_key(finding), finding.status)
+        slot = (finding_id(finding), finding.status)
         if before[slot] > 0:
             before[slot] -= 1
             change = "unchanged"
         else:
             change = "new"
         marked.append(finding.model_copy(update={"change": change}))
-    now = Counter((finding_key(f), f.status) for f in current if f.status in OPEN)
-    status_now: dict[Key, Status] = {}
+    now = Counter((finding_id(f), f.status) for f in current if f.status in OPEN)
+    status_now: dict[str, Status] = {}
     for finding in current:  # worst first: the first status seen for a key is its worst
-        status_now.setdefault(finding_key(finding), finding.status)
+        status_now.setdefault(finding_id(finding), finding.status)
     resolved: list[ResolvedFinding] = []
     for finding in sorted(baseline, key=lambda f: f.sort_key):
         if finding.status not in OPEN:
             continue
-        slot = (finding_key(finding), finding.status)
+        slot = (finding_id(finding), finding.status)
         if now[slot] > 0:
             now[slot] -= 1
             continue
@@ -173,8 +161,6 @@ def diff_text(old: Report, new: Report, comparison: Comparison, old_name: str, n
 
 
 def diff_markdown(old: Report, new: Report, comparison: Comparison, old_name: str, new_name: str) -> str:
-    from ecs_audit.report.filters import md
-
     c = _counts(comparison)
     out = [
         f"## ECS audit: changes since {md(old_name)}",
