@@ -69,7 +69,7 @@ def run_review_command(
     if live:
         from ecs_audit.review.live import LiveResolver
         from ecs_audit.session import client_config, make_session, resolve_regions
-        from ecs_audit.targets import AccessOptions
+        from ecs_audit.collect.accounts_regions import AccessOptions
 
         client_config()
         session = make_session(profile)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import boto3
-
 from ecs_audit.collect.runner import collect_account_wide, collect_region
 from ecs_audit.config import AuditConfig
 from ecs_audit.errors import AuditFailed
 from ecs_audit.inventory.ecs import EcsInventory, Service, TaskDefinition
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
-from ecs_audit.session import partition_of
-from ecs_audit.targets import AccessOptions, resolve_targets
+from ecs_audit.collect.accounts_regions import AccessOptions, resolve_targets
+from ecs_audit.session import AwsSession, partition_of
 
 
 @dataclass
@@ -26,7 +24,7 @@ class LiveContext:
     account: AccountInventory
 
 
-def identify(session: boto3.Session, access: AccessOptions) -> tuple[str, str, object]:
+def identify(session: AwsSession, access: AccessOptions) -> tuple[str, str, object]:
     """The caller's account and partition, and its guarded clients (the scan's own resolution)."""
     caller, targets = resolve_targets(session, access.validate())
     target = next((t for t in targets if t.clients is not None), None)
@@ -64,7 +62,7 @@ def collect_for(
 class LiveResolver:
     """What `review` needs from the account: who and where, and the collection for given definitions."""
 
-    def __init__(self, session: boto3.Session, access: AccessOptions, region: str, config: AuditConfig):
+    def __init__(self, session: AwsSession, access: AccessOptions, region: str, config: AuditConfig):
         self.account_id, self.partition, self.clients = identify(session, access)
         self.region = region
         self.config = config

@@ -19,6 +19,7 @@ import pytest
 from ecs_audit.demo.estate import HOME_REGION, PLANTED_SECRET_VALUES, Seeder, ecr_repository, push_image, scan_result
 from tests.e2e.conftest import aws_env, run_cli
 from tests.support.moto_server import MotoServer
+from tests.support.report_json import read_report
 from tests.support.seed import seed_mixed_estate
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +70,7 @@ def test_review_of_a_file_equals_the_scan_of_the_registered_definition(moto_serv
         assert secret not in review_doc
     reviewed = json.loads(review_doc)["findings"]
     families = {item["taskDefinition"]["family"] for item in definitions}
-    scanned = [f for f in json.loads((tmp_path / "scan" / "report.json").read_text())["findings"]
+    scanned = [f for f in read_report(tmp_path / "scan" / "report.json")["findings"]
                if f["resource"]["type"] == "AWS::ECS::TaskDefinition" and f["resource"]["name"].rsplit(":", 1)[0] in families]
     scan_by_key = {_key(f): f for f in scanned}
 
