@@ -421,6 +421,7 @@ def review(
     verbose: VerboseOption = False,
 ) -> None:
     """Check task and service definition files before they are deployed (same checks as scan)."""
+    from ecs_audit.pipeline import parse_fail_on
     from ecs_audit.review.command import run_review_command
 
     _setup_logging(verbose)
