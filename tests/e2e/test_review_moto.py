@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from ecs_audit.demo.estate import HOME_REGION, PLANTED_SECRET_VALUES, Seeder, ecr_repository, push_image, scan_result
+from ecs_audit.demo.account import HOME_REGION, PLANTED_SECRET_VALUES
+from ecs_audit.demo.builders import images, scan_result
+from ecs_audit.demo.seeder import Region, Seeder
 from tests.e2e.conftest import aws_env, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.report_json import read_report
@@ -103,10 +106,13 @@ def test_live_review_reads_roles_and_log_groups_through_the_collectors(moto_serv
     iam.attach_role_policy(RoleName="review-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     moto_server.client("ecs", HOME_REGION).create_cluster(clusterName="default")
     moto_server.client("logs", HOME_REGION).create_log_group(logGroupName="/ecs/live")
-    seeder = Seeder(moto_server.session(), endpoint_url=moto_server.url)
-    ecr_repository(seeder, HOME_REGION, "shop", immutable=True, scan_on_push=True)
-    digest = push_image(seeder, HOME_REGION, "shop", "1.0", size_mib=40)
-    scan_result(seeder, HOME_REGION, "shop", "1.0", digest, {"CRITICAL": 3, "HIGH": 1})
+    seeder = Seeder(moto_server.session(), home_region=HOME_REGION, endpoint_url=moto_server.url)
+    moto_server.client("ecr", HOME_REGION).create_repository(
+        repositoryName="shop", imageTagMutability="IMMUTABLE", imageScanningConfiguration={"scanOnPush": True}
+    )
+    region = Region(seeder, HOME_REGION, {}, SimpleNamespace(images={}), variables={}, names=())
+    images(region, images={"shop:1.0": 40})
+    scan_result(region, image="shop:1.0", severities={"CRITICAL": 3, "HIGH": 1})
     definition = {
         "family": "live", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
         "taskRoleArn": role,
