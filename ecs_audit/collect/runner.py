@@ -114,11 +114,14 @@ def collect_region(
     max_workers: int = 8,
     max_in_flight: int = 16,
     on_ecs: Callable[[RegionInventory], None] | None = None,
+    amend_ecs: Callable[[Any], Any] | None = None,
 ) -> RegionInventory:
     """One account and region, as a graph: each collector starts as soon as what it reads is known
     (the step of ECS's collection and the other parts its declaration names), so the calls that wait
     for nothing else overlap ECS's own. `on_ecs` receives the inventory (with its errors so far) as
-    soon as the ECS collection is done."""
+    soon as the ECS collection is done. `amend_ecs` may add to the ECS inventory before the
+    collectors that read all of it run (`ecs-audit review --live`: the definitions under review, so
+    what they refer to is collected)."""
     ctx = CollectContext(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
     )
@@ -127,7 +130,7 @@ def collect_region(
 
     def worth_following(ecs_part: EcsInventory | None) -> bool:
         # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
-        return ecs_part is not None and bool(ecs_part.clusters or ctx.errors)
+        return ecs_part is not None and bool(ecs_part.clusters or ctx.errors or amend_ecs is not None)
 
     def step_known(step: str, ecs_part: EcsInventory) -> None:
         known.set(step, ecs_part if worth_following(ecs_part) else _SKIP)
@@ -136,6 +139,8 @@ def collect_region(
         found = None
         try:
             found = _guarded(collector, ctx, lambda: ecs.collect_ecs(ctx, config, on_step=step_known))
+            if amend_ecs is not None and found is not None:
+                found = amend_ecs(found)
         finally:
             for step in ECS_STEPS[:-1]:
                 known.set(step, _SKIP)  # steps not reached (ECS stopped early) release their readers

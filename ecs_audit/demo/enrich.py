@@ -45,7 +45,7 @@ from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ecs_audit.demo.estate import Backstory
+from ecs_audit.demo.backstory import Backstory
 
 Timestamp = Callable[[datetime], Any]
 Enricher = Callable[[Mapping[str, Any], dict[str, Any], str, "EstateFacts", Timestamp], None]

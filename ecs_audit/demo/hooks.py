@@ -20,8 +20,8 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from ecs_audit.demo.account import demo_backstory
 from ecs_audit.demo.enrich import ENRICHERS, STUBS, EstateFacts, StubError, answer, as_datetime, collect_facts, enrich
-from ecs_audit.demo.estate import DEMO_BACKSTORY
 
 log = logging.getLogger(__name__)
 
@@ -99,4 +99,4 @@ def _read_facts(session: boto3.Session, regions: list[str]) -> EstateFacts:
             clients[(service, region)] = side.client(service, region_name=region)
         return clients[(service, region)]
 
-    return collect_facts(client_for, regions, backstory=DEMO_BACKSTORY)
+    return collect_facts(client_for, regions, backstory=demo_backstory())

@@ -1,6 +1,6 @@
 """`ecs-audit demo`: audit a simulated account, offline.
 
-The account is seeded into moto's in-process mock (ecs_audit.demo.estate), the audit session gets
+The account is seeded into moto's in-process mock (ecs_audit.demo.account, from the data in ecs_audit/demo/data), the audit session gets
 hooks that fill the fields moto leaves out (ecs_audit.demo.hooks), and the ordinary pipeline scans it.
 Nothing leaves the process: no credentials, profile, config file or endpoint of the user's is read,
 and moto answers every AWS call.
@@ -19,10 +19,10 @@ from typing import Any
 import boto3
 import botocore.session
 
-from ecs_audit.demo.estate import DEMO_ACCOUNT_ID
+from ecs_audit.collect.accounts_regions import AccessOptions
+from ecs_audit.demo.account import DEMO_ACCOUNT_ID
 from ecs_audit.errors import UsageError
 from ecs_audit.pipeline import Outcome, ReportOptions, scan
-from ecs_audit.collect.accounts_regions import AccessOptions
 
 DEMO_EXTRA_MESSAGE = "the demo needs the demo extra: pip install 'ecs-audit[demo]'"
 
@@ -191,7 +191,7 @@ def run_demo(options: ReportOptions) -> Outcome:
         raise UsageError(DEMO_EXTRA_MESSAGE) from None
 
     from ecs_audit.demo.enrich import collect_facts
-    from ecs_audit.demo.estate import AUDIT_ROLE, DEMO_BACKSTORY, DEMO_REGIONS, HOME_REGION, seed_estate
+    from ecs_audit.demo.account import AUDIT_ROLE, DEMO_REGIONS, HOME_REGION, demo_backstory, seed_estate
     from ecs_audit.demo.hooks import install_demo_hooks
 
     with demo_environment(), _one_model_loader() as core, _quicker_moto(), _mocked(mock_aws()):
@@ -206,7 +206,7 @@ def run_demo(options: ReportOptions) -> Outcome:
                 clients[(service, region)] = seed_session.client(service, region_name=region)
             return clients[(service, region)]
 
-        facts = collect_facts(client_for, list(DEMO_REGIONS), backstory=DEMO_BACKSTORY)
+        facts = collect_facts(client_for, list(DEMO_REGIONS), backstory=demo_backstory())
         # The audit runs as the account's read-only audit role, with its own (static) credentials.
         credentials = client_for("sts", HOME_REGION).assume_role(RoleArn=f"arn:aws:iam::{facts.account_id}:role/{AUDIT_ROLE}", RoleSessionName="ecs-audit-demo")["Credentials"]
         audit_session = boto3.Session(

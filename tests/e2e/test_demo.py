@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ecs_audit.catalogue import load_catalogue
-from ecs_audit.demo.estate import PLANTED_SECRET_VALUES
+from ecs_audit.demo.account import PLANTED_SECRET_VALUES
 from tests.e2e.conftest import Run, base_env, run_cli
 
 pytestmark = pytest.mark.e2e

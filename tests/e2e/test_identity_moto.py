@@ -9,19 +9,15 @@ service, the main call is denied and exactly these checks must turn UNKNOWN, nam
 
 from __future__ import annotations
 
-from tests.support.report_json import read_report
-
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Run, aws_env, run_cli
+from tests.support.deny import Scan, assert_denial_confined, denied_scans, scan_through_proxy
 from tests.support.moto_server import MotoServer
-from tests.support.proxy import Call, FaultProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -128,24 +124,8 @@ def _seed(moto: MotoServer) -> Estate:
     return Estate(account_id=account_id, task_definitions=arns)
 
 
-@dataclass
-class Scan:
-    run: Run
-    report: dict[str, Any]
-    calls: list[Call]
-
-
 def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str) -> Scan:
-    proxy = FaultProxy(moto.url, caller_arn=f"arn:aws:iam::{estate.account_id}:user/ecs-audit-e2e").start()
-    try:
-        if denied:
-            proxy.deny(*denied)
-        out = work / "report"
-        run = run_cli(["scan", "--region", REGION, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work)
-        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
-        return Scan(run, report, list(proxy.calls))
-    finally:
-        proxy.stop()
+    return scan_through_proxy(moto.url, estate.account_id, work, [REGION], denied)
 
 
 @pytest.fixture(scope="module")
@@ -239,34 +219,13 @@ DENIALS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
-
-
-def _key(f: dict[str, Any]) -> tuple:
-    return (f["check_id"], f["resource"]["arn"], f.get("container"))
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_need_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:
     action, scan = denied
-    assert scan.run.returncode == 0, scan.run
-    assert [c for c in scan.calls if c.action == action and c.injected], f"{action} was never called"
-    for check, family, container in DENIALS[action]:
-        results = _results(scan, check, family, estate, container)
-        assert [f["status"] for f in results] == ["UNKNOWN"], (action, check, family, results)
-        assert action in results[0]["message"], results[0]["message"]
-    before = {_key(f): f for f in scanned.report["findings"]}
-    changed = [
-        (_key(f), before[_key(f)]["status"], f["status"], f["message"])
-        for f in scan.report["findings"]
-        if _key(f) in before and before[_key(f)]["status"] != f["status"]
-    ]
-    assert changed, "nothing changed"
-    assert all(check in MY_CHECKS and status == "UNKNOWN" and action in message for (check, _, _), _, status, message in changed), changed
-    errors = [e for e in scan.report["errors"] if e["permission"] == action]
-    assert errors and all(e["error_code"] in ("AccessDenied", "AccessDeniedException") for e in errors), scan.report["errors"]
+    expected = {(check, family, container): _results(scan, check, family, estate, container) for check, family, container in DENIALS[action]}
+    assert_denial_confined(action, scan, scanned, expected, MY_CHECKS)
 
 
 def test_the_other_deleted_references_still_fail_when_one_call_is_denied(denied: tuple[str, Scan], estate: Estate) -> None:

@@ -13,11 +13,8 @@ IMAGE-004 passes and IMAGE-005 is judged from Inspector's findings.
 
 from __future__ import annotations
 
-from tests.support.report_json import read_report
-
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,7 +24,7 @@ import boto3
 import pytest
 import requests
 
-from tests.e2e.conftest import Run, aws_env, run_cli
+from tests.support.deny import Scan, assert_denial_confined, denied_scans, scan_through_proxy
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy, api_reply, error_reply
 
@@ -244,28 +241,11 @@ def _realistic(proxy: FaultProxy, *, inspector_active: bool) -> None:
         proxy.rewrite_json("ecr.DescribeImages", scan_status)
 
 
-@dataclass
-class Scan:
-    run: Run
-    report: dict[str, Any]
-    calls: list[Call]
-
-
 def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str, inspector_active: bool = False) -> Scan:
-    proxy = FaultProxy(moto.url, caller_arn=f"arn:aws:iam::{estate.account_id}:user/ecs-audit-e2e").start()
-    try:
-        _realistic(proxy, inspector_active=inspector_active)
-        if denied:
-            proxy.deny(*denied)
-        out = work / "report"
-        env = aws_env(work / "home", proxy.url, AWS_ACCESS_KEY_ID=estate.credentials["aws_access_key_id"],
-                      AWS_SECRET_ACCESS_KEY=estate.credentials["aws_secret_access_key"],
-                      **({"AWS_SESSION_TOKEN": estate.credentials["aws_session_token"]} if "aws_session_token" in estate.credentials else {}))
-        run = run_cli(["scan", "--region", REGION, "-o", str(out), "-q"], env, cwd=work)
-        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
-        return Scan(run, report, list(proxy.calls))
-    finally:
-        proxy.stop()
+    env = {"AWS_ACCESS_KEY_ID": estate.credentials["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": estate.credentials["aws_secret_access_key"],
+           **({"AWS_SESSION_TOKEN": estate.credentials["aws_session_token"]} if "aws_session_token" in estate.credentials else {})}
+    return scan_through_proxy(moto.url, estate.account_id, work, [REGION], denied,
+                              prepare=lambda proxy: _realistic(proxy, inspector_active=inspector_active), env=env)
 
 
 @pytest.fixture(scope="module")
@@ -387,35 +367,13 @@ DENIALS: dict[str, list[tuple[str, str, str, str | None]]] = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
-
-
-def _key(f: dict[str, Any]) -> tuple:
-    return (f["check_id"], f["resource"]["arn"], f.get("container"))
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_need_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:
     action, scan = denied
-    assert scan.run.returncode == 0, scan.run
-    assert [c for c in scan.calls if c.action == action and c.injected], f"{action} was never called"
-    for check, kind, key, container in DENIALS[action]:
-        results = _results(scan, check, _resource(estate, kind, key), container)
-        assert [f["status"] for f in results] == ["UNKNOWN"], (action, check, key, [(f["status"], f["message"]) for f in results])
-        assert action in results[0]["message"], results[0]["message"]
-    before = {_key(f): f for f in scanned.report["findings"]}
-    changed = [
-        (_key(f), before[_key(f)]["status"] if _key(f) in before else None, f["status"], f["message"])
-        for f in scan.report["findings"]
-        if _key(f) not in before or before[_key(f)]["status"] != f["status"]
-    ]
-    assert changed, "nothing changed"
-    assert all(check in MY_CHECKS | ECR_READERS and status == "UNKNOWN" and action in message
-               for (check, _, _), _, status, message in changed), changed
-    errors = [e for e in scan.report["errors"] if e["permission"] == action]
-    assert errors and all(e["error_code"] in ("AccessDenied", "AccessDeniedException") for e in errors), scan.report["errors"]
+    expected = {(check, key, container): _results(scan, check, _resource(estate, kind, key), container) for check, kind, key, container in DENIALS[action]}
+    assert_denial_confined(action, scan, scanned, expected, MY_CHECKS | ECR_READERS, count_new=True)
 
 
 # --- ENHANCED scanning with Inspector active (a second, isolated account) --------------------------

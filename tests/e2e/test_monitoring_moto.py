@@ -15,11 +15,7 @@ and exactly these checks must turn UNKNOWN, naming the permission.
 
 from __future__ import annotations
 
-from tests.support.report_json import read_report
-
-import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +24,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import Run, aws_env, run_cli
+from tests.support.deny import Scan, assert_denial_confined, denied_scans, finding_key, scan_through_proxy
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy, Reply, api_params, api_reply, error_reply
 
@@ -262,25 +258,10 @@ def _install_gap_answers(proxy: FaultProxy, moto: MotoServer, estate: Estate, *,
     proxy.add_fault("compute-optimizer.GetECSServiceRecommendations", recommendations, name="stub GetECSServiceRecommendations")
 
 
-@dataclass
-class Scan:
-    run: Run
-    report: dict[str, Any]
-    calls: list[Call]
-
-
 def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str, opted_in: bool = True) -> Scan:
-    proxy = FaultProxy(moto.url, caller_arn=f"arn:aws:iam::{estate.account_id}:user/ecs-audit-e2e").start()
-    try:
-        if denied:
-            proxy.deny(*denied)  # before the stubs: the first fault that answers wins
-        _install_gap_answers(proxy, moto, estate, opted_in=opted_in)
-        out = work / "report"
-        run = run_cli(["scan", "--region", HOME, "--region", OTHER, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work)
-        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
-        return Scan(run, report, list(proxy.calls))
-    finally:
-        proxy.stop()
+    # The denials go before the stubs: the first fault that answers wins.
+    return scan_through_proxy(moto.url, estate.account_id, work, [HOME, OTHER], denied, deny_first=True,
+                              prepare=lambda proxy: _install_gap_answers(proxy, moto, estate, opted_in=opted_in))
 
 
 @pytest.fixture(scope="module")
@@ -405,34 +386,13 @@ DENIALS: dict[str, list[tuple[str, str, str]]] = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
-
-
-def _key(f: dict[str, Any]) -> tuple:
-    return (f["check_id"], f["region"], f["resource"]["arn"], f.get("container"))
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_need_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:
     action, scan = denied
-    assert scan.run.returncode == 0, scan.run
-    assert [c for c in scan.calls if c.action == action and c.injected], f"{action} was never called"
-    for check, kind, key in DENIALS[action]:
-        results = _results(scan, check, kind, key, estate)
-        assert [f["status"] for f in results] == ["UNKNOWN"], (action, check, key, results)
-        assert action in results[0]["message"], results[0]["message"]
-    before = {_key(f): f for f in scanned.report["findings"]}
-    changed = [
-        (_key(f), before[_key(f)]["status"], f["status"], f["message"])
-        for f in scan.report["findings"]
-        if _key(f) in before and before[_key(f)]["status"] != f["status"]
-    ]
-    assert changed, "nothing changed"
-    assert all(check in MY_CHECKS and status == "UNKNOWN" and action in message for (check, *_), _, status, message in changed), changed
-    errors = [e for e in scan.report["errors"] if e["permission"] == action]
-    assert errors and all(e["error_code"] in ("AccessDenied", "AccessDeniedException") for e in errors), scan.report["errors"]
+    expected = {(check, kind, key): _results(scan, check, kind, key, estate) for check, kind, key in DENIALS[action]}
+    assert_denial_confined(action, scan, scanned, expected, MY_CHECKS)
 
 
 def test_an_account_not_opted_in_to_compute_optimizer_changes_no_result(
@@ -441,8 +401,8 @@ def test_an_account_not_opted_in_to_compute_optimizer_changes_no_result(
     scan = _scan(moto_server, estate, tmp_path_factory.mktemp("optin"), opted_in=False)
     assert scan.run.returncode == 0, scan.run
     assert [e for e in scan.report["errors"] if e["service"] == "compute-optimizer"] == []
-    before = {_key(f): f["status"] for f in scanned.report["findings"]}
-    assert {_key(f): f["status"] for f in scan.report["findings"]} == before
+    before = {finding_key(f): f["status"] for f in scanned.report["findings"]}
+    assert {finding_key(f): f["status"] for f in scan.report["findings"]} == before
     (idle,) = _results(scan, "TASKDEF-007", "service", f"{HOME}/{WATCH}/idle", estate)
     assert idle["status"] == "WARN" and "Compute Optimizer: the account is not opted in" in idle["message"], idle["message"]
     # Not opted in is answered once per region; no further batch is asked.

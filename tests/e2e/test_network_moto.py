@@ -11,10 +11,7 @@ exactly the checks that read it must turn UNKNOWN, naming the permission.
 
 from __future__ import annotations
 
-from tests.support.report_json import read_report
-
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +21,9 @@ import pytest
 from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
-from tests.e2e.conftest import Run, aws_env, run_cli
+from tests.support.deny import ACCESS_DENIED, Scan, assert_denial_confined, denied_scans, scan_through_proxy
 from tests.support.moto_server import MotoServer
-from tests.support.proxy import Call, FaultProxy
+from tests.support.proxy import Call
 
 pytestmark = pytest.mark.e2e
 
@@ -176,25 +173,9 @@ def _disconnect_ec2_down(call: Call, body: Any) -> None:
             instance["agentConnected"] = False
 
 
-@dataclass
-class Scan:
-    run: Run
-    report: dict[str, Any]
-    calls: list[Call]
-
-
 def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str) -> Scan:
-    proxy = FaultProxy(moto.url, caller_arn=f"arn:aws:iam::{estate.account_id}:user/ecs-audit-e2e").start()
-    try:
-        proxy.rewrite_json("ecs.DescribeContainerInstances", _disconnect_ec2_down)
-        if denied:
-            proxy.deny(*denied)
-        out = work / "report"
-        run = run_cli(["scan", "--region", REGION, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work)
-        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
-        return Scan(run, report, list(proxy.calls))
-    finally:
-        proxy.stop()
+    return scan_through_proxy(moto.url, estate.account_id, work, [REGION], denied,
+                              prepare=lambda proxy: proxy.rewrite_json("ecs.DescribeContainerInstances", _disconnect_ec2_down))
 
 
 @pytest.fixture(scope="module")
@@ -306,38 +287,16 @@ DENIALS = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(DENIALS))
-def denied(request: pytest.FixtureRequest, moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Scan]]:
-    action = request.param
-    yield action, _scan(moto_server, estate, tmp_path_factory.mktemp("denied"), action)
-
-
-def _key(f: dict[str, Any]) -> tuple:
-    return (f["check_id"], f["resource"]["arn"], f.get("container"))
+denied = denied_scans(DENIALS, _scan)
 
 
 def test_a_denied_call_makes_exactly_the_checks_that_read_it_unknown(denied: tuple[str, Scan], scanned: Scan, estate: Estate) -> None:
     action, scan = denied
-    assert scan.run.returncode == 0, scan.run
-    assert [c for c in scan.calls if c.action == action and c.injected], f"{action} was never called"
-    for check, name in DENIALS[action]:
-        results = _results(scan, check, estate.arns[name])
-        assert [f["status"] for f in results] == ["UNKNOWN"], (action, check, name, [(f["status"], f["message"]) for f in results])
-        assert action in results[0]["message"], results[0]["message"]
+    expected = {(check, name): _results(scan, check, estate.arns[name]) for check, name in DENIALS[action]}
     # Everything else that changed is UNKNOWN for this call, in a check of mine or one that declares it needs it.
     registry = load_registry()
     needing = {entry.id for entry in load_catalogue().checks if entry.id in registry and action in entry.needs}
-    before = {_key(f): f for f in scanned.report["findings"]}
-    changed = [
-        (_key(f), before[_key(f)]["status"], f["status"], f["message"])
-        for f in scan.report["findings"]
-        if _key(f) in before and before[_key(f)]["status"] != f["status"]
-    ]
-    assert changed, "nothing changed"
-    wrong = [c for c in changed if c[0][0] not in MY_CHECKS | needing or c[2] != "UNKNOWN" or action not in c[3]]
-    assert not wrong, wrong
-    errors = [e for e in scan.report["errors"] if e["permission"] == action]
-    assert errors and all(e["error_code"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation") for e in errors), scan.report["errors"]
+    assert_denial_confined(action, scan, scanned, expected, MY_CHECKS | needing, error_codes=(*ACCESS_DENIED, "UnauthorizedOperation"))
     if action == "ec2:DescribeImages":
         # A disconnected agent is decided without the AMI: it still fails.
         assert [f["status"] for f in _results(scan, "CLUSTER-002", estate.arns["ec2-down"])] == ["FAIL"]

@@ -30,10 +30,9 @@ from typing import Any
 
 import pytest
 
-from ecs_audit.policy import POLICY_ACTIONS
+from ecs_audit.demo.account import DEMO_REGIONS
+from ecs_audit.policy import POLICY_ACTIONS, audit_role_policy
 from ecs_audit.session import ALLOWED_ACTIONS
-from ecs_audit.demo.estate import DEMO_REGIONS
-from ecs_audit.policy import audit_role_policy
 from tests.e2e.conftest import Run, aws_env, base_env, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy, install_enrichment

@@ -125,3 +125,19 @@ def test_evaluate_renders_every_report_format(installed: Installed) -> None:
     assert "SECURITY-002" in (out / "report.md").read_text()
     report = read_report(out / "report.json")
     assert any(f["check_id"] == "SECURITY-002" and f["status"] == "FAIL" for f in report["findings"])
+
+
+def test_demo_runs_from_the_wheel(installed: Installed) -> None:
+    """The demo account is data inside the package (ecs_audit/demo/data): the wheel must carry it."""
+    probe = subprocess.run(
+        [str(installed.python), "-c", "from importlib import resources; print(resources.files('ecs_audit.demo').joinpath('data', 'account.yaml'))"],
+        env=installed.env, cwd=str(installed.work), capture_output=True, text=True,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert Path(probe.stdout.strip()).resolve().is_relative_to(installed.venv.resolve()), probe.stdout
+    out = installed.work / "demo"
+    done = installed.run("demo", "-q", "--format", "json", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    findings = read_report(out / "report.json")["findings"]
+    assert {f["region"] for f in findings} >= {"us-east-1", "eu-west-1", "us-west-2"}
+    assert {f["status"] for f in findings} >= {"PASS", "FAIL"}

@@ -1,6 +1,6 @@
 """Seed a moto server with a mixed estate for end-to-end tests, and the answer key that goes with it.
 
-The estate is the demo account's us-east-1 (ecs_audit.demo.estate): the reference service `web-api`
+The estate is the demo account's us-east-1 (ecs_audit/demo/data): the reference service `web-api`
 and `payments` in `prod` (well configured), the neglected `legacy` cluster (planted defects), `batch`
 (no services, one standalone task) and the idle `sandbox`. Built from the same pieces, so the demo and
 these tests exercise one estate: a change to it is seen by both.
@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_audit.demo.enrich import EstateFacts, collect_facts
-from ecs_audit.demo.estate import (
-    DEMO_BACKSTORY,
+from ecs_audit.demo.account import (
     FAKE_ACCESS_KEY_ID,
     FAKE_API_TOKEN,
     FAKE_DB_PASSWORD,
     HOME_REGION,
     DemoEstate,
+    demo_backstory,
     seed_estate,
 )
+from ecs_audit.demo.enrich import EstateFacts, collect_facts
 from tests.support.moto_server import MotoServer
 
 PLANTED_SECRETS = (FAKE_DB_PASSWORD, FAKE_ACCESS_KEY_ID, FAKE_API_TOKEN)
@@ -134,7 +134,7 @@ def seed_mixed_estate(server: MotoServer, regions: Sequence[str] = (HOME_REGION,
 
 def _seed(session: Any, endpoint_url: str | None, regions: Sequence[str], client_for: Any) -> SeededAccount:
     estate = seed_estate(session, endpoint_url=endpoint_url, regions=tuple(regions))
-    facts = collect_facts(client_for, list(regions), backstory=DEMO_BACKSTORY)
+    facts = collect_facts(client_for, list(regions), backstory=demo_backstory())
     iam = client_for("iam", HOME_REGION)
     iam.create_user(UserName=AUDIT_USER, Tags=[{"Key": "Purpose", "Value": "audit"}])
     iam.attach_user_policy(UserName=AUDIT_USER, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
