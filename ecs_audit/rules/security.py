@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import AccountSubject, ClusterSubject, ContainerSubject, RegionView, ServiceSubject, TaskDefSubject
+from ecs_audit.estate import AccountSubject, ClusterSubject, ContainerSubject, RegionView, ServiceSubject, TaskDefSubject, name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.iampolicy import (
     admin_actions,
@@ -21,6 +21,7 @@ from ecs_audit.iampolicy import (
 from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
+from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
 from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
 from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
@@ -686,3 +687,63 @@ def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
         out["container_instances_covered"] = instances.covered_container_instances
         out["container_instances_compatible"] = instances.compatible_container_instances
     return out
+
+
+# --- SECURITY-019: open GuardDuty findings on ECS resources ------------------------------------
+
+# GuardDuty severity bands: 4.0-6.9 MEDIUM, 7.0-8.9 HIGH, 9.0-10.0 CRITICAL.
+_HIGH_FINDING = 7.0
+_MEDIUM_FINDING = 4.0
+
+
+def _severity_label(severity: float) -> str:
+    return "CRITICAL" if severity >= 9.0 else "HIGH" if severity >= _HIGH_FINDING else "MEDIUM" if severity >= _MEDIUM_FINDING else "LOW"
+
+
+def _finding_target(finding: GuardDutyFinding) -> str:
+    cluster = finding.cluster
+    parts = []
+    if cluster is not None and (cluster.name or cluster.arn):
+        parts.append(f"cluster {cluster.name or name_from_arn(cluster.arn or '')}")
+    if finding.task_arn:
+        parts.append(f"task {name_from_arn(finding.task_arn)}")
+    if finding.image:
+        parts.append(f"image {finding.image}")
+    return ", ".join(parts) or (finding.resource.resource_type if finding.resource and finding.resource.resource_type else "an ECS resource")
+
+
+@check("SECURITY-019", needs=_GUARDDUTY_DETECTOR_CALLS)
+def no_open_threat_findings(a: AccountSubject) -> Verdict:
+    estate = a.estate
+    detector = _guardduty_detector(estate)
+    if detector is None or not detector.enabled:
+        return na(f"{_runtime_monitoring_off(detector)}: there are no findings to triage (SECURITY-011 reports detection being off)", _detector_evidence(detector))
+    for action in ("guardduty:ListFindings", "guardduty:GetFindings"):
+        estate.raise_if_failed(action)
+    guardduty: GuardDutyInventory = estate.require("guardduty")
+    if guardduty.findings is None:
+        raise EvidenceMissing("GuardDuty's findings were not read")
+    findings = [
+        f for f in guardduty.findings if not f.archived and f.region in (None, estate.region) and (f.severity or 0) >= _MEDIUM_FINDING
+    ]
+    shown = {
+        f.id: {"type": f.type, "severity": f.severity, "level": _severity_label(f.severity or 0), "resource": _finding_target(f)}
+        for f in findings
+    }
+    evidence: dict[str, object] = {"detector": detector.detector_id, "open_findings": shown}
+    high = sorted((f for f in findings if (f.severity or 0) >= _HIGH_FINDING), key=lambda f: (-(f.severity or 0), f.id))
+    medium = sorted((f for f in findings if (f.severity or 0) < _HIGH_FINDING), key=lambda f: (-(f.severity or 0), f.id))
+
+    def listed(items: list[GuardDutyFinding]) -> str:
+        text = "; ".join(f"{f.type or f.title or f.id} ({_severity_label(f.severity or 0)}) on {_finding_target(f)}" for f in items[:5])
+        return text + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
+
+    if high:
+        return fail(f"{_plural(len(high), 'open high-severity GuardDuty finding', 'open high-severity GuardDuty findings')} on ECS resources: {listed(high)}", evidence)
+    if medium:
+        return warn(f"{_plural(len(medium), 'open medium-severity GuardDuty finding', 'open medium-severity GuardDuty findings')} on ECS resources: {listed(medium)}", evidence)
+    return ok("no open medium, high or critical GuardDuty finding concerns an ECS resource in this region", evidence)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
