@@ -185,6 +185,9 @@ def scanned_on_push(r: RepositorySubject) -> Verdict:
 @check(
     "IMAGE-004",
     needs=("ecr:GetRegistryScanningConfiguration", "inspector2:BatchGetAccountStatus", "inspector2:GetConfiguration"),
+    # Inspector off, BASIC scanning or a repository without a continuous rule fail whatever the rescan
+    # duration is: only the duration's WARN and the PASS need GetConfiguration.
+    pass_needs=("inspector2:GetConfiguration",),
 )
 def continuous_rescans(a: AccountSubject) -> Verdict:
     estate = a.estate

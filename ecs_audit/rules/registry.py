@@ -34,13 +34,21 @@ class RegisteredCheck:
     needs: tuple[str, ...] = ()
     # For the LB scope: which subject the function takes, "load_balancer" or "target_group".
     subject: str | None = None
+    # Of `needs`, those only a PASS requires: when one of them failed, the check still runs, and a
+    # FAIL or WARN it reaches from the evidence that was read stands (naming the failed call); any
+    # other result becomes UNKNOWN. Partial evidence may decide a failure, never a pass.
+    pass_needs: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, RegisteredCheck] = {}
 
 
 def check(
-    check_id: str, *, needs: tuple[str, ...] | list[str] = (), subject: str | None = None
+    check_id: str,
+    *,
+    needs: tuple[str, ...] | list[str] = (),
+    subject: str | None = None,
+    pass_needs: tuple[str, ...] | list[str] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a function as the implementation of a checklist id.
 
@@ -50,6 +58,8 @@ def check(
     """
     if subject not in (None, "load_balancer", "target_group"):
         raise ValueError(f"{check_id}: unknown subject {subject!r}")
+    if not set(pass_needs) <= set(needs):
+        raise ValueError(f"{check_id}: pass_needs {sorted(set(pass_needs) - set(needs))} are not among its needs")
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in _REGISTRY:
@@ -58,7 +68,7 @@ def check(
                 f"{check_id} is implemented twice: {existing.__module__}.{existing.__name__} "
                 f"and {function.__module__}.{function.__name__}"
             )
-        _REGISTRY[check_id] = RegisteredCheck(check_id, function, tuple(needs), subject)
+        _REGISTRY[check_id] = RegisteredCheck(check_id, function, tuple(needs), subject, tuple(pass_needs))
         return function
 
     return register

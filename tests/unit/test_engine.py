@@ -145,3 +145,53 @@ def test_a_failure_that_hides_task_definitions_leaves_cluster_results_of_a_multi
     estate = dict(ESTATE, errors=[{"service": "ecs", "operation": "ListTasks", "resources": ["cluster/c1"]}])
     got = {result_key(f): f for f in evaluate(build_inventory(estate), catalogue, registry, AuditConfig())}
     assert got["c1"].status is Status.PASS and got["app:1"].status is Status.PASS
+
+
+def _run_partial(function, needs, pass_needs, errors):
+    estate = dict(ESTATE, errors=errors)
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function, tuple(needs), None, tuple(pass_needs))}
+    findings = evaluate(build_inventory(estate), _catalogue(Scope.SERVICE), registry, AuditConfig())
+    return {result_key(f): f for f in findings}
+
+
+_DENIED_EXTRA = [{"service": "ecs", "operation": "DescribeCapacityProviders"}]
+
+
+def test_partial_evidence_a_fail_reached_without_a_pass_only_call_stands_and_names_it():
+    from ecs_audit.findings import fail
+
+    got = _run_partial(lambda s: fail("broken"), ("ecs:DescribeCapacityProviders",), ("ecs:DescribeCapacityProviders",), _DENIED_EXTRA)
+    assert got["c1/a"].status is Status.FAIL
+    assert "decided without: ecs:DescribeCapacityProviders" in got["c1/a"].message
+    assert got["c1/a"].evidence["failed_calls"] == ["ecs:DescribeCapacityProviders"]
+
+
+def test_partial_evidence_never_passes():
+    got = _run_partial(lambda s: ok("fine"), ("ecs:DescribeCapacityProviders",), ("ecs:DescribeCapacityProviders",), _DENIED_EXTRA)
+    assert {f.status for f in got.values()} == {Status.UNKNOWN}
+    assert "ecs:DescribeCapacityProviders" in got["c1/a"].message
+
+
+def test_partial_evidence_the_check_asking_for_the_missing_data_is_unknown_naming_the_call():
+    def asks(s):
+        raise EvidenceMissing("capacity providers not read")
+
+    got = _run_partial(asks, ("ecs:DescribeCapacityProviders",), ("ecs:DescribeCapacityProviders",), _DENIED_EXTRA)
+    assert got["c1/a"].status is Status.UNKNOWN and "ecs:DescribeCapacityProviders" in got["c1/a"].message
+
+
+def test_partial_evidence_a_failed_call_needed_for_any_verdict_still_blocks_a_fail():
+    from ecs_audit.findings import fail
+
+    errors = [*_DENIED_EXTRA, {"service": "ecs", "operation": "ListTasks"}]
+    got = _run_partial(lambda s: fail("broken"), ("ecs:DescribeCapacityProviders", "ecs:ListTasks"), ("ecs:DescribeCapacityProviders",), errors)
+    assert {f.status for f in got.values()} == {Status.UNKNOWN}
+
+
+def test_pass_needs_must_be_among_needs():
+    import pytest
+
+    from ecs_audit.rules.registry import check
+
+    with pytest.raises(ValueError, match="pass_needs"):
+        check("TEST-999", needs=("a:B",), pass_needs=("c:D",))
