@@ -23,6 +23,7 @@ from ecs_audit.inventory.ecs import (
     CapacityProvider,
     Cluster,
     ContainerDefinition,
+    ContainerInstance,
     EcsInventory,
     FamilyHistory,
     effective_launch_type,
@@ -35,6 +36,7 @@ from ecs_audit.inventory.elbv2 import LoadBalancerV2, TargetGroup
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.iam import IamInventory
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
+from ecs_audit.platform import OsDecision, decide_os, task_launch_type
 
 ACCOUNT_TYPE = "AWS::::Account"
 CLUSTER_TYPE = "AWS::ECS::Cluster"
@@ -258,6 +260,25 @@ class RegionView:
             return []
         return [t for t in self.ecs.tasks if t.task_definition_arn == td.task_definition_arn]
 
+    @cached_property
+    def _instances_by_arn(self) -> dict[str, ContainerInstance]:
+        if not self.has_ecs:
+            return {}
+        return {i.container_instance_arn: i for found in self.ecs.container_instances.values() for i in found}
+
+    def os_of(self, td: TaskDefinition) -> OsDecision:
+        """LINUX or WINDOWS, from runtimePlatform, the tasks' platformFamily, their container
+        instances' ecs.os-type, or Windows base images (see ecs_audit.platform)."""
+        return decide_os(td, self.tasks_using(td), self._instances_by_arn)
+
+    def launch_types_of(self, td: TaskDefinition) -> set[str]:
+        """FARGATE, EC2 and/or EXTERNAL where the task definition runs (services and tasks); a task
+        on an ECS Anywhere (mi-) instance is EXTERNAL, not EC2."""
+        kinds = {service.effective_launch_type for service in self.services_using(td)}
+        kinds.update(task_launch_type(task, self._instances_by_arn) for task in self.tasks_using(td))
+        kinds.discard("")
+        return kinds
+
     def family(self, name: str) -> FamilyHistory | None:
         if not self.has_ecs:
             return None
@@ -311,7 +332,7 @@ class RegionView:
         kinds: set[str] = set()
         kinds.update(service.effective_launch_type for service in self.services)
         if self.has_ecs:
-            kinds.update(task.effective_launch_type for task in self.ecs.tasks)
+            kinds.update(task_launch_type(task, self._instances_by_arn) for task in self.ecs.tasks)
         kinds.discard("")
         return kinds
 

@@ -483,6 +483,7 @@ class Task(AwsShape):
     task_arn: str
     cluster_arn: str | None = None
     task_definition_arn: str | None = None
+    container_instance_arn: str | None = None
     group: str | None = None
     started_by: str | None = None
     launch_type: str | None = None

@@ -56,8 +56,12 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
 
 @check("SECURITY-001")
 def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
-    if c.task_definition.os_family == "WINDOWS":
-        return na("Windows containers do not support a read-only root filesystem", {"os_family": "WINDOWS"})
+    platform = c.estate.os_of(c.task_definition)
+    if platform.is_windows:
+        return na(
+            f"Windows containers do not support a read-only root filesystem (Windows, from the {platform.source})",
+            {"os_family": "WINDOWS", "os_decided_by": platform.source},
+        )
     value = c.container.readonly_root_filesystem
     if value is True:
         return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
@@ -74,9 +78,10 @@ def no_privileged_containers(c: ContainerSubject) -> Verdict:
 
 @check("SECURITY-003")
 def runs_as_non_root(c: ContainerSubject) -> Verdict:
-    os_family = c.task_definition.os_family
+    platform = c.estate.os_of(c.task_definition)
+    os_family = platform.os
     user = (c.container.user or "").strip()
-    evidence = {"user": c.container.user, "os_family": os_family}
+    evidence = {"user": c.container.user, "os_family": os_family, "os_decided_by": platform.source}
     if not user:
         return warn("no user is set: the image decides, and most images run as root", evidence)
     if os_family == "WINDOWS":

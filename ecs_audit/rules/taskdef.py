@@ -25,9 +25,22 @@ def task_size_defined(t: TaskDefSubject) -> Verdict:
     td = t.task_definition
     missing = [name for name, value in (("cpu", td.cpu), ("memory", td.memory)) if not value]
     evidence = {"cpu": td.cpu, "memory": td.memory}
+    platform = t.estate.os_of(td)
+    if missing and platform.is_windows and not _may_run_on_fargate(t):
+        # Task-level sizes are ignored for Windows containers on EC2: container-level ones apply.
+        return na(
+            f"Windows task on EC2 (from the {platform.source}): task-level cpu and memory are ignored there; "
+            "size each container instead (TASKDEF-002)",
+            {**evidence, "os_family": "WINDOWS", "os_decided_by": platform.source},
+        )
     if missing:
         return fail(f"task-level {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set", evidence)
     return ok(f"task-level cpu ({td.cpu}) and memory ({td.memory}) are set", evidence)
+
+
+def _may_run_on_fargate(t: TaskDefSubject) -> bool:
+    td = t.task_definition
+    return "FARGATE" in (td.requires_compatibilities or []) or "FARGATE" in t.estate.launch_types_of(td)
 
 
 @check("TASKDEF-002")
@@ -150,6 +163,12 @@ def awsvpc_network_mode(t: TaskDefSubject) -> Verdict:
     evidence = {"network_mode": mode, "network_mode_set": t.task_definition.network_mode is not None}
     if mode == "host":
         return fail("the task uses host networking: containers share the host's network stack and ports", evidence)
+    if t.task_definition.network_mode is None:
+        platform = t.estate.os_of(t.task_definition)
+        if platform.is_windows:
+            # On EC2 Windows the default network mode is NAT, not bridge.
+            evidence.update(network_mode="nat", os_family="WINDOWS", os_decided_by=platform.source)
+            return warn("the Windows task uses the default network mode (nat on Windows; networkMode is not set), not awsvpc: no per-task ENI or security group", evidence)
     if mode in ("bridge", "none"):
         default = "" if t.task_definition.network_mode else " (the default: networkMode is not set)"
         return warn(f"the task uses {mode} network mode{default}, not awsvpc: no per-task ENI or security group", evidence)
