@@ -116,7 +116,9 @@ def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
         source = "container option"
     else:
         setting = c.estate.account_setting("defaultLogDriverMode")
-        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("blocking", "the default: no mode option or account setting")
+        # Without a container option or account setting, ECS's own default applies: non-blocking
+        # since 25 June 2025 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html).
+        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("non-blocking", "the ECS default since June 2025: no mode option or account setting")
     mode = mode.lower()
     evidence = {"mode": mode, "source": source}
     if mode == "non-blocking":

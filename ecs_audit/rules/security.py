@@ -29,7 +29,7 @@ from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
 # SECURITY-004
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
 # SECURITY-015: these paths and everything under them.
-_SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/root", "/var/lib/docker")
+_SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker")
 # SECURITY-018: options that switch a kernel security profile off (after normalising case and "=").
 _PROFILE_DISABLING_OPTIONS = frozenset({"apparmor:unconfined", "label:disable"})
 
@@ -199,25 +199,43 @@ def _normalise_host_path(path: str) -> str:
 
 
 def _is_sensitive_host_path(path: str) -> bool:
-    if path == "/" or path.endswith("docker.sock"):
+    """The host root, a sensitive directory or anything under it, a parent that contains one (/var
+    holds /var/run and /var/lib/docker), or a socket (*.sock: docker, containerd, ...)."""
+    if path == "/" or path.endswith(".sock"):
         return True
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in _SENSITIVE_HOST_PATHS)
+    for prefix in _SENSITIVE_HOST_PATHS:
+        if path == prefix or path.startswith(prefix + "/") or prefix.startswith(path.rstrip("/") + "/"):
+            return True
+    return False
 
 
 @check("SECURITY-015")
 def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
-    host_paths = {
-        v.name or "": _normalise_host_path(v.host.source_path)
-        for v in t.task_definition.volumes
-        if v.host and v.host.source_path
-    }
-    sensitive = {name: path for name, path in host_paths.items() if _is_sensitive_host_path(path)}
+    td = t.task_definition
+    host_paths = {v.name or "": _normalise_host_path(v.host.source_path) for v in td.volumes if v.host and v.host.source_path}
+    # Only a host path some container mounts exposes anything: name -> [(container, read-only)].
+    mounts: dict[str, list[tuple[str, bool]]] = {}
+    for container in td.container_definitions:
+        for point in container.mount_points:
+            if point.source_volume in host_paths:
+                mounts.setdefault(point.source_volume, []).append((container.name, bool(point.read_only)))
+    mounted = {name: path for name, path in host_paths.items() if name in mounts}
+    unmounted = sorted(name for name in host_paths if name not in mounts)
+    sensitive = {name: path for name, path in mounted.items() if _is_sensitive_host_path(path)}
+    evidence: dict[str, object] = {"host_paths": mounted, "unmounted_host_volumes": unmounted}
     if sensitive:
-        listed = ", ".join(f"{path} (volume {name})" for name, path in sorted(sensitive.items()))
-        return fail(f"sensitive host paths are mounted: {listed}", {"sensitive_host_paths": sensitive})
-    if not host_paths:
-        return ok("no host paths are mounted", {"host_paths": {}})
-    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(host_paths.values())), {"host_paths": host_paths})
+        details = {
+            name: [f"{container} ({'read-only' if read_only else 'read-write'})" for container, read_only in mounts[name]]
+            for name in sensitive
+        }
+        evidence["sensitive_host_paths"] = sensitive
+        evidence["mounted_by"] = details
+        listed = "; ".join(f"{path} (volume {name}, mounted by {', '.join(details[name])})" for name, path in sorted(sensitive.items()))
+        return fail(f"sensitive host paths are mounted: {listed}", evidence)
+    if not mounted:
+        note = f" (host volumes {', '.join(unmounted)} are declared but no container mounts them)" if unmounted else ""
+        return ok("no host paths are mounted" + note, evidence)
+    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(mounted.values())), evidence)
 
 
 def _exec_sessions_logged(logging: str, config: ExecuteCommandConfiguration | None, s: ServiceSubject) -> bool:
@@ -244,13 +262,18 @@ def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
     kms_key = config.kms_key_id if config else None
     # An unset logging mode is DEFAULT (the API default).
     logging = (config.logging if config else None) or "DEFAULT"
-    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key}
-    if kms_key:
-        return ok("ECS Exec is on; the cluster encrypts sessions with a KMS key", evidence)
-    if _exec_sessions_logged(logging, config, s):
-        return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging})", evidence)
-    why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
-    return warn(f"ECS Exec is on and the cluster neither logs sessions ({why}) nor sets a KMS key", evidence)
+    logged = _exec_sessions_logged(logging, config, s)
+    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key, "sessions_logged": logged}
+    missing: list[str] = []
+    if not logged:
+        why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
+        missing.append(f"sessions are not logged ({why})")
+    if not kms_key:
+        missing.append("sessions are not encrypted with a KMS key (no kmsKeyId)")
+    evidence["missing"] = missing
+    if missing:
+        return warn("ECS Exec is on and " + "; ".join(missing), evidence)
+    return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging}) and encrypts them with a KMS key", evidence)
 
 
 @check("SECURITY-017", needs=("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"))
