@@ -66,6 +66,9 @@ class AuditConfig(BaseModel):
             "*prismacloud*defender*",
             "*crowdstrike*falcon*",
             "*datadog/agent*",
+            "*sysdig/host-shield*",
+            "*aquasec/*",
+            "*falcon-sensor*",
         ],
         description="SECURITY-004/011: image globs of recognised runtime-security agents.",
     )

@@ -271,6 +271,10 @@ class RegionView:
         instances' ecs.os-type, or Windows base images (see ecs_audit.platform)."""
         return decide_os(td, self.tasks_using(td), self._instances_by_arn)
 
+    def task_launch_type(self, task: Task) -> str:
+        """FARGATE, EC2 or EXTERNAL ("" if unknown): a task on an ECS Anywhere (mi-) instance is EXTERNAL."""
+        return task_launch_type(task, self._instances_by_arn)
+
     def launch_types_of(self, td: TaskDefinition) -> set[str]:
         """FARGATE, EC2 and/or EXTERNAL where the task definition runs (services and tasks); a task
         on an ECS Anywhere (mi-) instance is EXTERNAL, not EC2."""

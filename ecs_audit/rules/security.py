@@ -18,7 +18,7 @@ from ecs_audit.iampolicy import (
     secret_reads,
     service_wildcards,
 )
-from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration
+from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, effective_launch_type
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
@@ -626,12 +626,26 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         for td in described
     }
-    without = sorted(name for name, images in agents.items() if not images)
+    # A DAEMON service running an agent covers the EC2 tasks of its cluster (one agent per instance).
+    daemons, unread_daemons = _agent_daemons(estate)
+    by_daemon: dict[str, list[str]] = {}
+    for td in described:
+        if agents[td.family_revision] or not daemons:
+            continue
+        places = _where_it_runs(estate, td)
+        if places and all(kind == "EC2" and cluster in daemons for kind, cluster in places):
+            by_daemon[td.family_revision] = sorted({daemons[cluster] for _, cluster in places})
+    without = sorted(name for name, images in agents.items() if not images and name not in by_daemon)
     evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
+    if by_daemon:
+        evidence["covered_by_daemon_service"] = by_daemon
     evidence["without_runtime_agent"] = without
     if not without and not unreadable:
-        images = sorted({image for found in agents.values() for image in found})
-        return ok(f"a recognised runtime security agent runs in every in-use task definition ({', '.join(images)})", evidence)
+        images = sorted({image for found in agents.values() for image in found} | {d for found in by_daemon.values() for d in found})
+        how = "in every in-use task definition" if not by_daemon else "beside every in-use task definition (in the task, or as a DAEMON service on its EC2 cluster)"
+        return ok(f"a recognised runtime security agent runs {how} ({', '.join(images)})", evidence)
+    if unread_daemons and without:
+        raise unread_daemons[0]  # an unread daemon service might carry the agent
     if unread is not None:
         raise unread
     if not without:
@@ -645,6 +659,39 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         f"{len(agents)} in-use task definitions (none in {shown})",
         evidence,
     )
+
+
+def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMissing]]:
+    """Cluster ARN -> "service (agent image)" for DAEMON services that run a recognised agent."""
+    found: dict[str, str] = {}
+    unread: list[EvidenceMissing] = []
+    for service in estate.services:
+        if service.scheduling_strategy != "DAEMON" or service.status not in (None, "ACTIVE") or not service.task_definition:
+            continue
+        try:
+            td = estate.task_definition(service.task_definition)
+        except EvidenceMissing as missing:
+            unread.append(missing)
+            continue
+        images = sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
+        if images:
+            found.setdefault(service.cluster_arn, f"DAEMON service {service.service_name} ({images[0]})")
+    return found, unread
+
+
+def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
+    """(launch type, cluster ARN) for every service and task that runs the task definition."""
+    def kind(launch_type: str, cluster_arn: str) -> str:
+        if launch_type:
+            return launch_type
+        # No launch type or strategy of its own: the cluster's default capacity provider strategy applies.
+        cluster = estate.cluster(cluster_arn)
+        strategy = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
+        return effective_launch_type(None, strategy) or "UNKNOWN"
+
+    places = {(kind(service.effective_launch_type, service.cluster_arn), service.cluster_arn) for service in estate.services_using(td)}
+    places.update((kind(estate.task_launch_type(task), task.cluster_arn or ""), task.cluster_arn or "") for task in estate.tasks_using(td))
+    return places
 
 
 @check("SECURITY-012", needs=_GUARDDUTY_DETECTOR_CALLS)
