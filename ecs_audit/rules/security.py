@@ -13,6 +13,7 @@ from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, 
 from ecs_audit.iampolicy import (
     admin_actions,
     broad_grants,
+    escalation_combinations,
     is_admin_policy_arn,
     is_ecs_task_execution_policy,
     secret_reads,
@@ -477,13 +478,16 @@ def _role_policies(estate: RegionView, reference: str, which: str) -> _RolePolic
 def _admin_like(role: _RolePolicies) -> list[str]:
     """SECURITY-009's FAIL criteria: admin managed policies, or *, iam:*, sts:* (or NotAction) on *."""
     found = [f"{label} is attached" for label, policy_arn, _ in role.documents if policy_arn and is_admin_policy_arn(policy_arn)]
+    grants = []
     for label, policy_arn, document in role.documents:
         if policy_arn and is_admin_policy_arn(policy_arn):
             continue
         for grant in broad_grants(document, label):
+            grants.append(grant)
             actions = admin_actions(grant)
             if actions:
                 found.append(grant.describe(actions))
+    found.extend(escalation_combinations(grants))
     return found
 
 
