@@ -1536,7 +1536,8 @@ def seed_search_cluster(seeder: Seeder, estate: DemoEstate, *, prod_key: str) ->
                 HealthCheckPath="/actuator/health", HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5, HealthyThresholdCount=3,
                 UnhealthyThresholdCount=3, Matcher={"HttpCode": "200"},
             )["TargetGroups"][0]["TargetGroupArn"]
-            elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
+            if service == "search-api":  # staging kept the 300-second default drain (RESILIENCE-007 WARN)
+                elbv2.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}])
             estate.target_groups[f"{service}-{color}"] = tg
     certificate = seeder.client("acm", region).request_certificate(DomainName="search.internal.example.com", ValidationMethod="DNS")["CertificateArn"]
     listeners = {
