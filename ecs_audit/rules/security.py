@@ -23,7 +23,7 @@ from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfigura
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
-from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
+from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
 from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
 
@@ -49,10 +49,20 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
         secret_flags = sorted(flags & VALUE_FLAGS_THAT_ARE_SECRETS)
         if secret_flags:
             found[variable.name] = "value looks like " + ", ".join(secret_flags)
-        # A secret-looking name holding an ARN or nothing is a pointer or a placeholder, not a secret.
-        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY}:
+        # A secret-looking name holding an ARN or nothing is a pointer or a placeholder, and one holding
+        # a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
+        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
             found[variable.name] = "name looks secret"
     return found
+
+
+def _setting_like_variables(environment: list[EnvironmentVariable], allowlist: list[str]) -> dict[str, str]:
+    """Secret-looking names whose value is a boolean, a number or a duration (name -> what it is)."""
+    return {
+        v.name: "value is a " + sorted(set(v.value_flags) & VALUE_FLAGS_NOT_SECRET)[0]
+        for v in environment
+        if v.name not in allowlist and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
+    }
 
 
 @check("SECURITY-001")
@@ -127,10 +137,17 @@ def no_host_pid_or_ipc(t: TaskDefSubject) -> Verdict:
 @check("SECURITY-006")
 def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
     found = _secret_variables(c.container.environment, c.estate.config.secret_env_allowlist)
+    settings = _setting_like_variables(c.container.environment, c.estate.config.secret_env_allowlist)
     if found:
         return fail(
             "plain environment variables look like secrets: " + ", ".join(sorted(found)),
-            {"variables": found},
+            {"variables": found, **({"setting_like": settings} if settings else {})},
+        )
+    if settings:
+        return ok(
+            "no plain environment variable holds a secret (secret-looking names hold a boolean, number or duration: "
+            + ", ".join(sorted(settings)) + ")",
+            {"variables": len(c.container.environment), "setting_like": settings},
         )
     count = len(c.container.environment)
     if not count:
@@ -144,8 +161,12 @@ def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
     evidence = {"task_role_arn": td.task_role_arn, "execution_role_arn": td.execution_role_arn}
     if not td.task_role_arn and not td.execution_role_arn:
         return na("no roles: the task definition sets neither a task role nor an execution role", evidence)
-    if td.task_role_arn == td.execution_role_arn:
-        return fail("the task role and the execution role are the same role", evidence)
+    # A role may be given by name or by ARN: compare the roles, not the strings (taskRoleArn accepts either).
+    estate = t.estate
+    task_role = role_arn(td.task_role_arn, estate.partition, estate.account_id) if td.task_role_arn else None
+    execution_role = role_arn(td.execution_role_arn, estate.partition, estate.account_id) if td.execution_role_arn else None
+    if task_role and task_role == execution_role:
+        return fail(f"the task role and the execution role are the same role ({task_role})", evidence)
     if not td.task_role_arn or not td.execution_role_arn:
         which = "an execution role" if td.execution_role_arn else "a task role"
         return ok(f"only {which} is set", evidence)
