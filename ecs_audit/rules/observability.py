@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecs_audit.estate import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory, load_balancer_dimensions
-from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn
+from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn, retention_on_create
 from ecs_audit.rules.registry import check
 
 # OBSERVABILITY-003: how each log driver ECS accepts is graded.
@@ -134,7 +134,9 @@ def log_group_has_retention(c: ContainerSubject) -> Verdict:
         driver = config.log_driver if config else None
         if driver == "awslogs":
             return na("the awslogs driver names no awslogs-group")
-        return na(f"the log driver is {driver}, not awslogs" if driver else "no log configuration, so no log group")
+        if driver == "awsfirelens":
+            return na("the FireLens output does not write to a named CloudWatch Logs group")
+        return na(f"the log driver is {driver}, not awslogs or FireLens to CloudWatch Logs" if driver else "no log configuration, so no log group")
     name, region = destination
     evidence: dict[str, object] = {"log_group": name, "region": region}
     if region != c.estate.region:
@@ -148,8 +150,13 @@ def log_group_has_retention(c: ContainerSubject) -> Verdict:
             raise EvidenceMissing(f"log group {name} is not in the inventory")
         evidence["exists"] = False
         if creates_group(c.container):
-            evidence["awslogs_create_group"] = True
-            return warn(f"log group {name} does not exist yet; awslogs-create-group will create it without a retention period", evidence)
+            evidence["creates_group"] = True
+            retention = retention_on_create(c.container)
+            if retention:
+                evidence["log_retention_days"] = retention
+                return ok(f"log group {name} does not exist yet; the FireLens output will create it keeping events for {retention} days", evidence)
+            option = "awslogs-create-group" if c.container.log_configuration and c.container.log_configuration.log_driver == "awslogs" else "auto_create_group"
+            return warn(f"log group {name} does not exist yet; {option} will create it without a retention period", evidence)
         return na(f"log group {name} does not exist (a broken reference: see RESILIENCE-010)", evidence)
     evidence["retention_in_days"] = group.retention_in_days
     if group.retention_in_days is None:

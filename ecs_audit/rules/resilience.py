@@ -303,7 +303,8 @@ def _check_log_groups(t: TaskDefSubject, refs: _References) -> None:
             continue
         if name in logs.missing:
             if creates_group(container):
-                refs.notes.append(f"log group {name} does not exist but awslogs-create-group creates it")
+                option = "awslogs-create-group" if container.log_configuration and container.log_configuration.log_driver == "awslogs" else "auto_create_group"
+                refs.notes.append(f"log group {name} does not exist but {option} creates it")
             else:
                 refs.missing("log_groups", f"log group {name} ({container.name})")
         elif logs.log_group(name) is not None:
