@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ecs_audit.catalogue import Severity
 from ecs_audit.estate import ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory
@@ -115,6 +116,19 @@ def essential_containers_have_health_check(c: ContainerSubject) -> Verdict:
         return na("the container is not essential")
     health_check = _health_check(c.container)
     if health_check is None:
+        services = c.estate.services_using(c.task_definition)
+        if not services:
+            # Only a service replaces a task whose essential container turns UNHEALTHY; a standalone or
+            # scheduled task just reports it (and a dependsOn HEALTHY condition waits on it).
+            tasks = c.estate.tasks_using(c.task_definition)
+            scheduled = sorted({t.started_by for t in tasks if t.started_by and t.started_by.startswith(("events-rule/", "ecs-scheduler", "scheduler"))})
+            how = "scheduled tasks" if scheduled else "standalone tasks" if tasks else "standalone or scheduled tasks (no service uses it)"
+            return warn(
+                f"the essential container defines no health check; it runs as {how}, which ECS does not replace when unhealthy, "
+                "so a health check would only report a hung task",
+                {"health_check": None, "services": [], "started_by": scheduled},
+                severity=Severity.LOW,
+            )
         return fail("the essential container defines no health check: ECS cannot replace it when it hangs", {"health_check": None})
     return ok("the essential container defines a health check", {"command": health_check.command[0]})
 
