@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -45,6 +47,10 @@ class AuditConfig(BaseModel):
     fargate_latest_platform: dict[str, str] = Field(
         default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
         description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",
+    )
+    vulnerability_fail_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] = Field(
+        default="HIGH",
+        description="IMAGE-005: the lowest vulnerability severity that fails an image in use (CRITICAL, HIGH, MEDIUM or LOW).",
     )
     image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
     image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")

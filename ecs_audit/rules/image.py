@@ -288,6 +288,12 @@ class _Scan:
     last_scan: datetime | None
     source: str
     never_scanned: str | None = None  # why the image has no scan results
+    failed: bool = False  # the scan ran and failed (FAILED), which is not "never scanned"
+    expired: bool = False  # Inspector stopped monitoring the image (SCAN_ELIGIBILITY_EXPIRED)
+
+
+_FAIL_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+_GRADE = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 
 
 @check(
@@ -308,6 +314,15 @@ def no_critical_vulnerabilities(c: ContainerSubject) -> Verdict:
 
 def _foreign_image_scan(c: ContainerSubject, ref: ImageRef) -> Verdict:
     """Images outside this registry: only Inspector findings already reported for a known digest count."""
+    if ref.is_ecr and (ref.ecr_account != c.estate.account_id or ref.ecr_region != c.estate.region):
+        # Another account's (or region's) registry holds the scans: unknown from here, not "not applicable".
+        account_note = f"account {ref.ecr_account}" if ref.ecr_account != c.estate.account_id else "this account"
+        unknown_verdict = unknown(
+            f"the image is in {account_note}'s ECR registry in {ref.ecr_region}, whose scan results this audit does not read",
+            {"image": c.container.image, "registry_account": ref.ecr_account, "registry_region": ref.ecr_region},
+        )
+    else:
+        unknown_verdict = None
     inspector = c.estate.inventory.inspector
     td = c.task_definition
     running = running_digests(c.estate.tasks_using(td), td.task_definition_arn, c.container.name)
@@ -319,7 +334,7 @@ def _foreign_image_scan(c: ContainerSubject, ref: ImageRef) -> Verdict:
             if found is not None and found.total > 0:
                 scans.append(_Scan(digest, found.severity_counts, found.top, found.last_observed_at, "Amazon Inspector"))
     if not scans or inspector is None or inspector.collected_at is None:
-        return _not_in_registry(c, ref)
+        return unknown_verdict or _not_in_registry(c, ref)
     return _scan_verdict(c, scans, "running tasks" if running else "the image reference", inspector.collected_at)
 
 
@@ -337,17 +352,17 @@ def _scan_of(c: ContainerSubject, ref: ImageRef, ecr: EcrInventory, scanning: Re
                 return _Scan(digest, {}, [], None, "Amazon Inspector", f"Amazon Inspector's ECR scanning is {inspector.ecr_status}")
             raise EvidenceMissing(f"Amazon Inspector findings for {_short(digest)} were not collected")
         if status not in SCANNED_STATUSES and found.total == 0:
-            return _Scan(digest, {}, [], None, "Amazon Inspector", f"scan status {status or 'none'}")
+            return _Scan(digest, {}, [], None, "Amazon Inspector", f"scan status {status or 'none'}", failed=status == "FAILED")
         last = (summary.image_scan_completed_at if summary else None) or found.last_observed_at
-        return _Scan(digest, found.severity_counts, found.top, last, "Amazon Inspector")
+        return _Scan(digest, found.severity_counts, found.top, last, "Amazon Inspector", expired=status == "SCAN_ELIGIBILITY_EXPIRED")
     scan = ecr.scan(digest)
     if scan is not None:
         if scan.status == SCAN_NOT_FOUND or scan.status not in SCANNED_STATUSES:
-            return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {scan.status}")
+            return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {scan.status}", failed=scan.status == "FAILED")
         last = scan.completed_at or (summary.image_scan_completed_at if summary else None)
         return _Scan(digest, scan.severity_counts, scan.top, last, "ECR basic scan")
     if status is not None and status not in SCANNED_STATUSES:
-        return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {status}")
+        return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {status}", failed=status == "FAILED")
     if summary is None or status is None:
         estate.raise_if_failed("ecr:DescribeImageScanFindings", _repository_arn(estate, ref.repository))
         raise EvidenceMissing(f"the scan findings of {_short(digest)} were not collected")
@@ -370,26 +385,37 @@ def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: dat
             for s in scans
         ],
     }
-    critical = sum(s.counts.get("CRITICAL", 0) for s in scans)
-    high = sum(s.counts.get("HIGH", 0) for s in scans)
+    # The lowest severity that fails is a setting (default HIGH); the finding is graded by the worst one.
+    threshold = c.estate.config.vulnerability_fail_severity
+    failing = _FAIL_LEVELS[: _FAIL_LEVELS.index(threshold) + 1]
+    evidence["fail_severity"] = threshold
+    totals = {level: sum(s.counts.get(level, 0) for s in scans) for level in failing}
     top = top_vulnerabilities([v for s in scans for v in s.top], limit=3)
     cves = f"; top: {', '.join(v.describe() for v in top)}" if top else ""
-    where = ", ".join(_short(s.digest) for s in scans if s.counts.get("CRITICAL", 0) or s.counts.get("HIGH", 0))
-    counted = " and ".join(f"{n} {label}" for n, label in ((critical, "critical"), (high, "high")) if n)
-    noun = "vulnerability" if critical + high == 1 else "vulnerabilities"
-    if critical:
-        return fail(f"the image in use ({where}) has {counted} open {noun}{cves}", evidence, severity=Severity.CRITICAL)
-    if high:
-        return fail(f"the image in use ({where}) has {counted} open {noun}{cves}", evidence, severity=Severity.HIGH)
+    where = ", ".join(_short(s.digest) for s in scans if any(s.counts.get(level, 0) for level in failing))
+    counted = " and ".join(f"{n} {level.lower()}" for level, n in totals.items() if n)
+    noun = "vulnerability" if sum(totals.values()) == 1 else "vulnerabilities"
+    worst = next((level for level in failing if totals[level]), None)
+    if worst is not None:
+        return fail(f"the image in use ({where}) has {counted} open {noun}{cves}", evidence, severity=_GRADE[worst])
     unscanned = [s for s in scans if s.never_scanned]
     if unscanned:
         first = unscanned[0]
+        if first.failed:
+            return unknown(f"the scan of the image in use ({_short(first.digest)}) failed ({first.never_scanned}), so its vulnerabilities are unknown", evidence)
         return unknown(f"the image in use ({_short(first.digest)}) has never been scanned ({first.never_scanned}), so its vulnerabilities are unknown", evidence)
+    expired = [s for s in scans if s.expired]
+    if expired:
+        return warn(
+            f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities were reported, but Amazon Inspector no longer monitors "
+            f"{_short(expired[0].digest)} (SCAN_ELIGIBILITY_EXPIRED): new CVEs are not reported for it",
+            evidence,
+        )
     stale = [(s, _days(now, s.last_scan)) for s in scans if s.last_scan is not None and _days(now, s.last_scan) > SCAN_MAX_AGE_DAYS]
     if stale:
         scan, age = max(stale, key=lambda item: item[1])
         return warn(f"no critical or high vulnerabilities, but the last scan of {_short(scan.digest)} is {age} days old (over {SCAN_MAX_AGE_DAYS})", evidence)
-    return ok(f"no open critical or high vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
+    return ok(f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
 
 
 @check("IMAGE-007", needs=("ecr:DescribeImages",))
