@@ -10,7 +10,8 @@ Cost per region (no call at all when no image is in this registry):
 - DescribeRepositories per 100 repository names (repositoryNames cannot be paginated). A batch that
   names a deleted repository fails as a whole, so it is split in halves until the deleted names are
   isolated: about 2·log2(100) extra calls per deleted repository.
-- GetRegistryScanningConfiguration once.
+- GetRegistryScanningConfiguration once, and BatchGetRepositoryScanningConfiguration per 25 existing
+  in-use repositories (the effective setting of each).
 - GetLifecyclePolicy and GetRepositoryPolicy once per existing in-use repository.
 - DescribeImages per repository per 100 image ids (by digest where known, else by tag); a batch that
   names a deleted image is split the same way.
@@ -41,6 +42,7 @@ from ecs_audit.inventory.ecr import (
     MissingImage,
     RegistryScanningConfiguration,
     Repository,
+    RepositoryScanningConfiguration,
     ScanFindings,
     Vulnerability,
     top_vulnerabilities,
@@ -51,6 +53,7 @@ from ecs_audit.inventory.snapshot import RegionInventory
 OPERATIONS = (
     "ecr:DescribeRepositories",
     "ecr:GetRegistryScanningConfiguration",
+    "ecr:BatchGetRepositoryScanningConfiguration",
     "ecr:GetLifecyclePolicy",
     "ecr:GetRepositoryPolicy",
     "ecr:DescribeImages",
@@ -60,6 +63,7 @@ OPERATIONS = (
 
 SERVICE = "ecr"
 REPOSITORY_BATCH = 100  # DescribeRepositories repositoryNames
+SCANNING_BATCH = 25  # BatchGetRepositoryScanningConfiguration repositoryNames
 IMAGE_BATCH = 100  # DescribeImages imageIds
 SCAN_FINDINGS_PAGE = 1000  # DescribeImageScanFindings maxResults
 
@@ -162,11 +166,12 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
 
     policy_calls = [(operation, r) for r in repositories for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy")]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
-    policies, described_images, kms_key_managers = _run_all(
+    policies, described_images, kms_key_managers, repository_scanning = _run_all(
         ctx,
         lambda: ctx.parallel(lambda call: _policy(ctx, *call), policy_calls),
         lambda: ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets),
         lambda: _kms_key_managers(ctx, repositories),
+        lambda: _repository_scanning(ctx, [r.repository_name for r in repositories]),
     )
     found_policies = [(operation, r.repository_name, p) for (operation, r), p in zip(policy_calls, policies) if p is not None]
     lifecycle = {name: p for operation, name, p in found_policies if operation == "GetLifecyclePolicy"}
@@ -185,6 +190,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         repositories=repositories,
         missing_repositories=missing_repositories,
         registry_scanning=scanning,
+        repository_scanning=repository_scanning,
         lifecycle_policies=lifecycle,
         repository_policies=repository_policies,
         kms_key_managers=kms_key_managers,
@@ -266,6 +272,23 @@ _POLICY_FIELDS = {
     "GetLifecyclePolicy": ("lifecyclePolicyText", "LifecyclePolicyNotFoundException"),
     "GetRepositoryPolicy": ("policyText", "RepositoryPolicyNotFoundException"),
 }
+
+
+def _repository_scanning(ctx: CollectContext, names: list[str]) -> dict[str, RepositoryScanningConfiguration] | None:
+    """The effective scanning configuration of each repository; None if a batch failed (recorded)."""
+    if not names:
+        return {}
+    out: dict[str, RepositoryScanningConfiguration] = {}
+    for batch in batched(sorted(names), SCANNING_BATCH):
+        response = ctx.call(SERVICE, "BatchGetRepositoryScanningConfiguration", resources=[_repository_arn(ctx, n) for n in batch], repositoryNames=batch)
+        if not isinstance(response, dict):
+            return None
+        for item in response.get("scanningConfigurations") or []:
+            config = _validated(ctx, RepositoryScanningConfiguration, item, "BatchGetRepositoryScanningConfiguration", _repository_arn(ctx, str(item.get("repositoryName", ""))))
+            if config is None:
+                return None
+            out[config.repository_name] = config
+    return out
 
 
 def _policy(ctx: CollectContext, operation: str, repository: Repository) -> str | None:

@@ -158,28 +158,50 @@ def immutable_tags(r: RepositorySubject) -> Verdict:
     raise EvidenceMissing(f"unknown imageTagMutability {mutability}")
 
 
-@check("IMAGE-003", needs=("ecr:GetRegistryScanningConfiguration",))
+@check(
+    "IMAGE-003",
+    needs=("ecr:GetRegistryScanningConfiguration", "ecr:BatchGetRepositoryScanningConfiguration"),
+    # The registry's rules alone can show a repository is not scanned on push; a PASS needs the
+    # repository's effective setting.
+    pass_needs=("ecr:BatchGetRepositoryScanningConfiguration",),
+)
 def scanned_on_push(r: RepositorySubject) -> Verdict:
     ecr: EcrInventory = r.estate.require("ecr")
     scanning = _registry_scanning(r.estate, ecr)
     name = r.repository.repository_name
     rules = scanning.rules_for(name)
-    own = r.repository.image_scanning_configuration.scan_on_push if r.repository.image_scanning_configuration else False
-    evidence = {"scan_type": scanning.scan_type, "matching_rules": [rule.label() for rule in rules], "repository_scan_on_push": own}
-    frequencies = {rule.scan_frequency for rule in rules}
-    if scanning.is_enhanced:
-        scanning_rules = frequencies & {"SCAN_ON_PUSH", "CONTINUOUS_SCAN"}
-        if scanning_rules:
-            return ok(f"enhanced scanning covers the repository ({', '.join(sorted(scanning_rules))})", evidence)
-        # Under ENHANCED scanning a repository no rule matches is not scanned at all, whatever its own setting.
-        return fail("the registry uses enhanced scanning but no rule matches this repository, so its images are not scanned", evidence)
-    if "SCAN_ON_PUSH" in frequencies:
-        return ok("a BASIC scan-on-push registry rule matches the repository", evidence)
-    if rules:
-        return fail("the matching BASIC registry rule scans only on demand (MANUAL), not on push", evidence)
-    if own:
-        return ok("no registry rule matches; the repository's own scanOnPush is on", evidence)
-    return fail("no registry scanning rule matches the repository and its own scanOnPush is off", evidence)
+    own = bool(r.repository.image_scanning_configuration and r.repository.image_scanning_configuration.scan_on_push)
+    effective = (ecr.repository_scanning or {}).get(name)
+    evidence: dict[str, object] = {
+        "scan_type": scanning.scan_type,
+        "registry_rules": len(scanning.rules),
+        "matching_rules": [rule.label() for rule in rules],
+        "repository_scan_on_push": own,
+    }
+    if effective is not None:
+        evidence["effective_scan_frequency"] = effective.scan_frequency
+        evidence["applied_scan_filters"] = [f.filter for f in effective.applied_scan_filters]
+    if scanning.rules:
+        # The registry's rules govern; a repository none of them matches is scanned only manually.
+        frequency = effective.scan_frequency if effective is not None else None
+        if frequency is None and rules:
+            frequency = rules[0].scan_frequency
+        if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and (effective is None or effective.applied_scan_filters or rules):
+            if effective is None:
+                raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
+            return ok(f"{'enhanced' if scanning.is_enhanced else 'basic'} scanning covers the repository ({frequency})", evidence)
+        if effective is None and not rules:
+            return fail("no rule of the registry's scanning configuration matches the repository: it is scanned only manually (MANUAL)", evidence)
+        if effective is None:
+            return fail("the matching registry rule scans only on demand (MANUAL), not on push", evidence)
+        return fail(f"the repository's effective scan frequency is {frequency or 'MANUAL'}: no registry rule scans it on push", evidence)
+    if effective is None:
+        if own:
+            raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
+        return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
+    if own or effective.scan_on_push:
+        return warn("the registry has no scanning rules; only the repository's deprecated scanOnPush setting scans it on push", evidence)
+    return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
 
 
 @check(

@@ -39,9 +39,20 @@ class FakeEcr:
     def add(self, repository: str, images: dict[str, list[str]] | None = None) -> None:
         self.repositories[repository] = images or {}
 
+    def batch_get_repository_scanning(self, p: dict) -> dict:
+        """AWS's effective setting: the first matching registry rule's frequency, else MANUAL."""
+        assert 1 <= len(p["repositoryNames"]) <= 25
+        out = []
+        for name in p["repositoryNames"]:
+            rule = next((r for r in (self.scanning or {}).get("rules", []) if any(f["filter"] in name or f["filter"] == "*" for f in r["repositoryFilters"])), None)
+            out.append({"repositoryName": name, "repositoryArn": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/{name}", "scanOnPush": False,
+                        "scanFrequency": rule["scanFrequency"] if rule else "MANUAL", "appliedScanFilters": rule["repositoryFilters"][:1] if rule else []})
+        return {"scanningConfigurations": out, "failures": []}
+
     def install(self, api: FakeApi) -> None:
         api.on("ecr.DescribeRepositories", self.describe_repositories)
         api.on("ecr.GetRegistryScanningConfiguration", lambda p: {"registryId": ACCOUNT, "scanningConfiguration": self.scanning})
+        api.on("ecr.BatchGetRepositoryScanningConfiguration", self.batch_get_repository_scanning)
         api.on("ecr.GetLifecyclePolicy", lambda p: self.policy(p, self.lifecycle, "lifecyclePolicyText", "LifecyclePolicyNotFoundException"))
         api.on("ecr.GetRepositoryPolicy", lambda p: self.policy(p, self.policies, "policyText", "RepositoryPolicyNotFoundException"))
         api.on("ecr.DescribeImages", self.describe_images)
@@ -163,6 +174,8 @@ def test_150_repositories_take_two_describe_calls_and_one_of_each_per_repository
     assert ctx.errors == []
     assert api.calls["ecr.DescribeRepositories"] == 2
     assert api.calls["ecr.GetRegistryScanningConfiguration"] == 1
+    assert api.calls["ecr.BatchGetRepositoryScanningConfiguration"] == 6  # 25 repositories a call
+    assert len(inventory.repository_scanning or {}) == 150
     assert api.calls["ecr.GetLifecyclePolicy"] == 150
     assert api.calls["ecr.GetRepositoryPolicy"] == 150
     assert api.calls["ecr.DescribeImages"] == 150
