@@ -82,6 +82,9 @@ class WantedImages:
 
     def __init__(self) -> None:
         self.current: dict[str, set[ImageId]] = defaultdict(set)
+        # Images of the latest revisions of idle families: described (their references are judged),
+        # but their repositories are not "in use".
+        self.idle: dict[str, set[ImageId]] = defaultdict(set)
         self.rollback: dict[str, set[ImageId]] = defaultdict(set)
 
     @property
@@ -90,10 +93,12 @@ class WantedImages:
 
     @property
     def repositories(self) -> list[str]:
-        return sorted(set(self.current) | set(self.rollback))
+        return sorted(set(self.current) | set(self.idle) | set(self.rollback))
 
     def ids(self, repository: str) -> list[ImageId]:
-        return sorted(self.current.get(repository, set()) | self.rollback.get(repository, set()), key=lambda i: i.sort_key)
+        return sorted(
+            self.current.get(repository, set()) | self.idle.get(repository, set()) | self.rollback.get(repository, set()), key=lambda i: i.sort_key
+        )
 
 
 def wanted_images(ecs: EcsInventory, account_id: str, region: str) -> WantedImages:
@@ -106,9 +111,10 @@ def wanted_images(ecs: EcsInventory, account_id: str, region: str) -> WantedImag
             return
         target[ref.repository].add(ImageId(ref.repository, None, digest) if digest else referenced_id(ref))
 
+    in_use = ecs.in_use_task_definition_arns()
     for td in ecs.task_definitions:
         for container in td.container_definitions:
-            add(wanted.current, container.image)
+            add(wanted.current if td.task_definition_arn in in_use else wanted.idle, container.image)
     for task in ecs.tasks:
         td = by_arn.get(task.task_definition_arn or "")
         for running in task.containers:

@@ -614,3 +614,14 @@ class EcsInventory(Record):
     capacity_providers: list[CapacityProvider] = []
     account_settings: list[AccountSetting] = []
     families: list[FamilyHistory] = []
+
+    def in_use_task_definition_arns(self) -> set[str]:
+        """Task definitions referenced by ACTIVE services (their own, deployments', task sets') or
+        run by tasks; the latest revisions of idle families are read but not in use."""
+        arns: set[str] = set()
+        for service in self.services:
+            if service.status not in (None, "ACTIVE"):
+                continue
+            arns.update(a for a in [service.task_definition, *(d.task_definition for d in service.deployments), *(s.task_definition for s in service.task_sets)] if a)
+        arns.update(task.task_definition_arn for task in self.tasks if task.task_definition_arn)
+        return arns

@@ -282,6 +282,8 @@ def _in_use_images(estate: RegionView, ecr: EcrInventory) -> list[tuple[ImageDet
     """Described images the current task definitions use in this registry, and whether tasks run them."""
     out: list[tuple[ImageDetail, bool]] = []
     for td in estate.task_definitions:
+        if not estate.is_in_use(td):
+            continue  # an idle family's latest revision runs nowhere: Inspector need not monitor it
         tasks = estate.tasks_using(td)
         for container in td.container_definitions:
             ref = parse_or_none(container.image)

@@ -143,9 +143,13 @@ class FakeEcr:
 
 
 def _estate(images: list[str], *, tasks: list[dict[str, Any]] | None = None, **extra: Any) -> RegionInventory:
-    """One task definition per image (family f<i>, container c)."""
+    """One task definition per image (family f<i>, container c), each in use by a service f<i>
+    unless `idle` is set (then only the latest revisions of idle families)."""
     tds = [{"family": f"f{i}", "containerDefinitions": [{"name": "c", "image": image}]} for i, image in enumerate(images)]
-    ecs = build_ecs({"task_definitions": tds + extra.pop("task_definitions", []), "tasks": tasks or [], **extra})
+    services = [] if extra.pop("idle", False) else [{"serviceName": f"f{i}", "cluster": "c1", "taskDefinition": f"f{i}:1"} for i in range(len(images))]
+    extra_tds = extra.pop("task_definitions", [])
+    services += extra.pop("services", [])
+    ecs = build_ecs({"task_definitions": tds + extra_tds, "services": services, "tasks": tasks or [], **extra})
     return RegionInventory(account_id=ACCOUNT, region="us-east-1", ecs=ecs)
 
 
@@ -352,3 +356,15 @@ def test_a_repository_name_ecr_cannot_hold_is_missing_without_poisoning_the_batc
     assert ctx.errors == []
     assert inventory.missing_repositories == ["x"]
     assert [r.repository_name for r in inventory.repositories] == ["app"]
+
+
+def test_idle_families_images_are_described_but_their_repositories_are_not_in_use():
+    fake = FakeEcr()
+    fake.add("busy", {digest(1): ["1"]})
+    fake.add("idle", {digest(2): ["1"]})
+    region = _estate([f"{REGISTRY}/busy:1"], task_definitions=[{"family": "nightly", "containerDefinitions": [{"name": "c", "image": f"{REGISTRY}/idle:1"}]}])
+    api, ctx, inventory = _collect(fake, region)
+    assert ctx.errors == []
+    assert inventory.in_use_repositories == ["busy"]
+    assert [r.repository_name for r in inventory.repositories] == ["busy"]
+    assert {i.repository_name for i in inventory.images} == {"busy", "idle"}
