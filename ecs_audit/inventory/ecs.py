@@ -598,6 +598,9 @@ class FamilyHistory(Record):
     # Older revisions that were described, newest first; `history_truncated` says some were not.
     older_revisions: list[RevisionEnvironment] = []
     history_truncated: bool = False
+    # The revisions (other than the in-use ones) that were not described: beyond history_depth, or
+    # whose DescribeTaskDefinition failed (recorded). Empty in snapshots from before this was kept.
+    unread_revisions: list[int] = []
 
     @property
     def latest_active(self) -> int | None:

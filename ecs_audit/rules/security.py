@@ -305,31 +305,60 @@ def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
         return na("the task definition is not in use, so its family's history is not read")
     history = t.estate.family_history(td)
     allowlist = t.estate.config.secret_env_allowlist
-    older = [r for r in history.older_revisions if r.revision < td.revision]
+    # Every other revision counts, older or newer: a registered but never-deployed newer revision is
+    # as readable as an old one (other in-use revisions are judged by SECURITY-006 themselves).
+    others = [r for r in history.older_revisions if r.revision != td.revision]
     found: dict[str, dict[str, list[str]]] = {}
-    for revision in sorted(older, key=lambda r: r.revision):
+    for revision in sorted(others, key=lambda r: r.revision):
         containers = {
             name: sorted(_secret_variables(env, allowlist)) for name, env in revision.containers.items()
         }
         containers = {name: names for name, names in containers.items() if names}
         if containers:
             found[f"{td.family}:{revision.revision}"] = containers
-    evidence = {"revisions_read": len(older), "history_truncated": history.history_truncated, "revisions": found}
+    newer = sorted(r.revision for r in others if r.revision > td.revision)
+    evidence: dict[str, object] = {
+        "revisions_read": len(others),
+        "newer_revisions_read": newer,
+        "history_truncated": history.history_truncated,
+        "revisions": found,
+    }
+    if history.unread_revisions:
+        evidence["revisions_not_read"] = _ranges(history.unread_revisions)
     if found:
         listed = "; ".join(
-            f"{rev} ({', '.join(sorted({n for names in containers.values() for n in names}))})"
+            f"{rev}{' (newer, never deployed here)' if int(rev.rsplit(':', 1)[1]) > td.revision else ''} "
+            f"({', '.join(sorted({n for names in containers.values() for n in names}))})"
             for rev, containers in found.items()
         )
-        return fail(f"older revisions carry secret-looking environment variables: {listed}", evidence)
+        return fail(f"other revisions of the family carry secret-looking environment variables: {listed}", evidence)
     if history.history_truncated:
+        unread = f"revisions {_ranges(history.unread_revisions)} were not read" if history.unread_revisions else "some revisions were not read"
         return unknown(
-            f"only part of the history was read (older revisions read: {len(older)}), and none of those carries a "
-            "secret-looking environment variable",
+            f"{unread} (history_depth {t.estate.config.history_depth} or failed reads); none of the {len(others)} revisions read "
+            "carries a secret-looking environment variable",
             evidence,
         )
-    if not older:
-        return ok("there are no older revisions of this family", evidence)
-    return ok(f"none of the {len(older)} older revisions carries a secret-looking environment variable", evidence)
+    if not others:
+        return ok("there are no other revisions of this family", evidence)
+    newer_note = f", including {len(newer)} newer" if newer else ""
+    return ok(f"none of the {len(others)} other revisions{newer_note} carries a secret-looking environment variable", evidence)
+
+
+def _ranges(revisions: list[int]) -> str:
+    """1, 2, 3, 7, 9, 10 -> "1-3, 7, 9-10"."""
+    out: list[str] = []
+    start = previous = None
+    for revision in sorted(set(revisions)):
+        if previous is not None and revision == previous + 1:
+            previous = revision
+            continue
+        if start is not None:
+            out.append(f"{start}-{previous}" if previous != start else f"{start}")
+        start = previous = revision
+    if start is not None:
+        out.append(f"{start}-{previous}" if previous != start else f"{start}")
+    return ", ".join(out)
 
 
 @check("SECURITY-018")
