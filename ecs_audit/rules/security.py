@@ -762,16 +762,60 @@ def guardduty_agent_management(a: AccountSubject) -> Verdict:
     off = "" if detector is not None and detector.runtime_monitoring_on else f" because {_runtime_monitoring_off(detector)}"
     failures: list[str] = []
     warnings: list[str] = []
-    if "FARGATE" in in_use and fargate != "ENABLED":
+    # Selective inclusion: with account-level agent management off, GuardDuty still manages the agent
+    # on clusters tagged GuardDutyManaged=true; and the coverage API shows what is actually covered.
+    included: dict[str, list[str]] = {}
+    if detector is not None and detector.runtime_monitoring_on:
+        for kind, setting in (("FARGATE", fargate), ("EC2", ec2)):
+            if kind in in_use and setting != "ENABLED":
+                clusters = _clusters_running(estate, kind)
+                if clusters and all(_selectively_covered(estate, cluster, kind) for cluster in clusters):
+                    included[kind] = sorted(estate.cluster(c).cluster_name if estate.cluster(c) else name_from_arn(c) for c in clusters)
+    if included:
+        evidence["covered_by_inclusion_tag_or_coverage"] = included
+    if "FARGATE" in in_use and fargate != "ENABLED" and "FARGATE" not in included:
         failures.append(f"Fargate is in use but GuardDuty does not manage its agent ({FARGATE_AGENT_MANAGEMENT} off{off}): Fargate tasks are not monitored")
-    if "EC2" in in_use and ec2 != "ENABLED":
+    if "EC2" in in_use and ec2 != "ENABLED" and "EC2" not in included:
         warnings.append(f"EC2 is in use but {EC2_AGENT_MANAGEMENT} is off{off}: the agent must be installed on the container instances by other means")
     if failures:
         return fail("; ".join(failures + warnings), evidence)
     if warnings:
         return warn("; ".join(warnings), evidence)
-    managed = " and ".join(f"{kind} ({FARGATE_AGENT_MANAGEMENT if kind == 'FARGATE' else EC2_AGENT_MANAGEMENT})" for kind in in_use)
+    managed = " and ".join(
+        f"{kind} (clusters {', '.join(included[kind])} included with GuardDutyManaged=true or covered)" if kind in included
+        else f"{kind} ({FARGATE_AGENT_MANAGEMENT if kind == 'FARGATE' else EC2_AGENT_MANAGEMENT})"
+        for kind in in_use
+    )
     return ok(f"GuardDuty manages the runtime agent for {managed}", evidence)
+
+
+def _clusters_running(estate: RegionView, kind: str) -> list[str]:
+    """Cluster ARNs where services or tasks of this launch type run."""
+    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and s.effective_launch_type == kind}
+    if estate.has_ecs:
+        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and estate.task_launch_type(t) == kind)
+    return sorted(clusters)
+
+
+def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> bool:
+    """The cluster is tagged GuardDutyManaged=true (inclusion), or GuardDuty's coverage reports it
+    HEALTHY with the agent on the launch type's capacity."""
+    cluster = estate.cluster(cluster_arn)
+    if cluster is None:
+        return False
+    if cluster.tags.get("GuardDutyManaged", "").strip().lower() == "true":
+        return True
+    guardduty = estate.inventory.guardduty
+    for entry in guardduty.coverage_for(cluster.cluster_name) if guardduty else []:
+        details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
+        if entry.coverage_status != "HEALTHY" or details is None:
+            continue
+        if kind == "FARGATE" and details.fargate_details and details.fargate_details.management_type == "AUTO_MANAGED":
+            return True
+        instances = details.container_instance_details
+        if kind == "EC2" and instances and instances.compatible_container_instances and instances.covered_container_instances == instances.compatible_container_instances:
+            return True
+    return False
 
 
 @check("SECURITY-013", needs=(*_GUARDDUTY_DETECTOR_CALLS, "guardduty:ListCoverage"))
