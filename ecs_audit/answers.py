@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ecs_audit.catalogue import Catalogue, CheckEntry
 from ecs_audit.errors import UsageError
-from ecs_audit.estate import account_resource
+from ecs_audit.inventory.arns import account_resource
 from ecs_audit.findings import Answer, Finding, Status
 from ecs_audit.inputs import load_yaml_list, parse_date, validate_entries
 from ecs_audit.inventory.snapshot import Inventory

@@ -14,9 +14,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ecs_audit.errors import UsageError
-from ecs_audit.resources import data_dir
+from ecs_audit.package_data import data_dir
 
 CHECK_ID = re.compile(r"^(?P<area>[A-Z]+)-(?P<number>\d{3})$")
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 
 
 class Severity(str, Enum):
@@ -37,6 +38,8 @@ class Severity(str, Enum):
 
 
 class Scope(str, Enum):
+    """What one result of a check is about. How each is enumerated: ecs_audit.evaluation.scopes."""
+
     ACCOUNT = "ACCOUNT"
     CLUSTER = "CLUSTER"
     SERVICE = "SERVICE"
@@ -44,6 +47,13 @@ class Scope(str, Enum):
     CONTAINER = "CONTAINER"
     REPO = "REPO"
     LB = "LB"
+    TARGET_GROUP = "TARGET_GROUP"
+
+    @property
+    def label(self) -> str:
+        """The name reports and listings show. Target groups are shown under the load-balancing
+        scope they were published with, so listings and reports read as before."""
+        return "LB" if self is Scope.TARGET_GROUP else self.value
 
 
 class Reference(BaseModel):
@@ -75,6 +85,13 @@ class CheckEntry(BaseModel):
     title: str = Field(min_length=3)
     severity: Severity
     scope: list[Scope] = Field(min_length=1)
+    # IAM actions whose data the check reads beyond what enumerating its scope needs. A recorded
+    # failure of one of them makes the check UNKNOWN for the resources that call covered.
+    needs: list[str] = []
+    # Of `needs`, those only a PASS requires: when one of them failed, the check still runs, and a
+    # FAIL or WARN it reaches from the evidence that was read stands (naming the failed call); any
+    # other result becomes UNKNOWN. Partial evidence may decide a failure, never a pass.
+    pass_needs: list[str] = []
     evidence: str = ""
     rule: str = ""
     rationale: str = Field(min_length=10)
@@ -91,6 +108,23 @@ class CheckEntry(BaseModel):
         if not CHECK_ID.match(value):
             raise ValueError(f"check id {value!r} is not of the form AREA-NNN")
         return value
+
+    @field_validator("needs")
+    @classmethod
+    def _iam_actions(cls, value: list[str]) -> list[str]:
+        for action in value:
+            if not IAM_ACTION.match(action):
+                raise ValueError(f"needs: {action!r} is not an IAM action (service:Operation)")
+        if len(set(value)) != len(value):
+            raise ValueError("needs: an action is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _pass_needs_are_needs(self) -> "CheckEntry":
+        extra = sorted(set(self.pass_needs) - set(self.needs))
+        if extra:
+            raise ValueError(f"pass_needs {extra} are not among the check's needs")
+        return self
 
     @property
     def area(self) -> str:

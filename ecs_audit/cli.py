@@ -78,7 +78,7 @@ def _options(
 ) -> ReportOptions:
     """Every option checked and every input file read before any work starts (bad input: exit 2)."""
     from ecs_audit.answers import load_answers
-    from ecs_audit.baseline import load_baseline
+    from ecs_audit.report.diff import load_baseline
     from ecs_audit.inputs import check_writable_dir
     from ecs_audit.report.render import FILE_NAMES
     from ecs_audit.selection import parse_selection
@@ -273,7 +273,7 @@ def diff(
     output_format: Annotated[str, typer.Option("--format", "-f", help="text, md or json.")] = "text",
 ) -> None:
     """Compare two report.json files: new, resolved and unchanged FAIL/WARN results (exit 1 on new FAILs)."""
-    from ecs_audit.baseline import DIFF_FORMATS, compare, diff_exit_code, load_report
+    from ecs_audit.report.diff import DIFF_FORMATS, compare, diff_exit_code, load_report
 
     output_format = output_format.strip().lower()
     if output_format not in DIFF_FORMATS:
@@ -300,7 +300,7 @@ def list_checks(
             "title": entry.title,
             "area": entry.area,
             "severity": entry.severity.value,
-            "scope": [s.value for s in entry.scope],
+            "scope": [s.label for s in entry.scope],
             "automated": entry.automated,
             "implemented": entry.id in registry or not entry.automated,
             "deprecated": entry.deprecated,

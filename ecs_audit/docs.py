@@ -37,7 +37,7 @@ def checks_markdown(catalogue: Catalogue) -> str:
             refs = ", ".join(f"[{_cell(r.label)}]({r.url})" if r.url else _cell(r.label) for r in c.references)
             title = _cell(c.title) + (" (deprecated)" if c.deprecated else "")
             out.append(
-                f"| {c.id} | {title} | {c.severity.value} | {', '.join(s.value for s in c.scope)} | "
+                f"| {c.id} | {title} | {c.severity.value} | {', '.join(s.label for s in c.scope)} | "
                 f"{_cell(c.evidence)} | {_cell(c.rule)} | {refs} |\n"
             )
     return "".join(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -136,3 +137,22 @@ class Finding(BaseModel):
             self.resource.arn,
             self.container or "",
         )
+
+
+# arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
+_TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")
+
+# A finding's identity across runs: (check id, account, region, resource, container).
+FindingKey = tuple[str, str, str, str, str]
+
+
+def resource_key(arn: str) -> str:
+    """The ARN, with a task definition's revision dropped (matched by family)."""
+    match = _TASK_DEFINITION_REVISION.match(arn)
+    return match.group(1) if match else arn
+
+
+def finding_key(finding: Finding) -> FindingKey:
+    """Which earlier finding this one is (baselines, SARIF fingerprints): a task definition is matched
+    by family, so registering web:43 does not make every finding of web:42 new."""
+    return (finding.check_id, finding.account_id, finding.region, resource_key(finding.resource.arn), finding.container or "")

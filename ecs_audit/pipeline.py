@@ -11,11 +11,11 @@ import boto3
 
 from ecs_audit import __version__, interrupt
 from ecs_audit.answers import AnswersFile, add_questionnaire
-from ecs_audit.baseline import Baseline, compare
+from ecs_audit.report.diff import Baseline, compare
 from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
 from ecs_audit.collect.runner import collect_targets
 from ecs_audit.config import AuditConfig
-from ecs_audit.engine import evaluate
+from ecs_audit.evaluation.engine import evaluate
 from ecs_audit.errors import AuditFailed, UsageError
 from ecs_audit.findings import Status
 from ecs_audit.inventory.snapshot import Inventory, save_snapshot
@@ -38,7 +38,7 @@ class ReportOptions:
     fail_on: Severity | None = None
     config: AuditConfig = field(default_factory=AuditConfig)
     save_snapshot: Path | None = None
-    # Loaded input files: --waivers (ecs_audit.waivers), --answers (ecs_audit.answers), --baseline (ecs_audit.baseline).
+    # Loaded input files: --waivers (ecs_audit.waivers), --answers (ecs_audit.answers), --baseline (ecs_audit.report.diff).
     waivers: WaiverFile | None = None
     answers: AnswersFile | None = None
     baseline: Baseline | None = None

@@ -28,7 +28,7 @@ from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.ec2 import Ec2Inventory, FlowLog, Image, RouteTable, SecurityGroup, Subnet, ec2_arn
 from ecs_audit.inventory.snapshot import RegionInventory
-from ecs_audit.network_use import (
+from ecs_audit.semantics.network_placement import (
     instance_attribute,
     is_active,
     is_external_instance,

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext, batched
 from ecs_audit.config import AuditConfig
-from ecs_audit.images import ImageId, is_local_ecr, parse_or_none, referenced_id
+from ecs_audit.semantics.image_in_use import ImageId, is_local_ecr, parse_or_none, referenced_id
 from ecs_audit.inventory.ecr import (
     NO_POLICY,
     SCAN_NOT_FOUND,

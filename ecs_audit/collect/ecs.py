@@ -19,7 +19,8 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import family_arn, service_task_definition_arns
+from ecs_audit.inventory.arns import family_arn
+from ecs_audit.inventory.usage import in_use_arns
 from ecs_audit.inventory.ecs import (
     FARGATE_PROVIDERS,
     AccountSetting,
@@ -228,12 +229,7 @@ def _container_instances(ctx: CollectContext, cluster: Cluster) -> list[Containe
 
 
 def _in_use_arns(services: list[Service], tasks: list[Task]) -> list[str]:
-    arns: set[str] = set()
-    for service in services:
-        if service.status in (None, "ACTIVE"):
-            arns.update(service_task_definition_arns(service))
-    arns.update(t.task_definition_arn for t in tasks if t.task_definition_arn)
-    return sorted(arns)
+    return sorted(in_use_arns(services, tasks))
 
 
 def _family_of(reference: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ecs_audit.collect.base import ABSENT, CollectContext
 from ecs_audit.collect.pages import pages, validated
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import RegionView
 from ecs_audit.inventory.efs import EfsInventory, MountTarget, file_system_arn
 from ecs_audit.inventory.snapshot import RegionInventory
 
@@ -26,12 +25,12 @@ SERVICE = "efs"
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> EfsInventory | None:
     if region.ecs is None:
         return None
-    view = RegionView(region, config, ctx.partition)
+    usage = region.task_definition_usage
     file_systems = sorted(
         {
             volume.efs_volume_configuration.file_system_id
             for td in region.ecs.task_definitions
-            if view.is_in_use(td)
+            if usage.is_in_use(td)
             for volume in td.volumes
             if volume.efs_volume_configuration is not None
         }

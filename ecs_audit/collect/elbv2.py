@@ -17,7 +17,7 @@ from ecs_audit.collect.pages import pages, validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2, LoadBalancingInventory, TargetGroup
 from ecs_audit.inventory.snapshot import RegionInventory
-from ecs_audit.network_use import is_active
+from ecs_audit.semantics.network_placement import is_active
 
 OPERATIONS: tuple[str, ...] = (
     "elasticloadbalancing:DescribeTargetGroups",

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext, batched
 from ecs_audit.config import AuditConfig
-from ecs_audit.images import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, running_digests
+from ecs_audit.semantics.image_in_use import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, running_digests
 from ecs_audit.inventory.ecr import EcrInventory, Vulnerability, severity_rank, top_vulnerabilities
 from ecs_audit.inventory.ecs import EcsInventory
 from ecs_audit.inventory.inspector import (

@@ -15,7 +15,7 @@ from ecs_audit.collect.base import ABSENT, CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.secretsmanager import Secret, SecretsInventory
 from ecs_audit.inventory.snapshot import RegionInventory
-from ecs_audit.secretref import SECRETS_MANAGER, container_secret_refs
+from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, container_secret_refs
 
 OPERATIONS: tuple[str, ...] = ("secretsmanager:DescribeSecret",)
 

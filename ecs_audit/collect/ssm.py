@@ -13,7 +13,7 @@ from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.inventory.ssm import Parameter, SsmInventory
-from ecs_audit.secretref import SSM, container_secret_refs
+from ecs_audit.semantics.secret_reference import SSM, container_secret_refs
 
 OPERATIONS: tuple[str, ...] = ("ssm:DescribeParameters",)
 

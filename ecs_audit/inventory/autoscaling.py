@@ -4,10 +4,10 @@ The boto3 shapes are PascalCase (`MinCapacity`, `PolicyARN`, ...)."""
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
-from pydantic.alias_generators import to_pascal
+from pydantic import Field
 
-from ecs_audit.inventory.base import AwsShape, Record
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
 
 ECS_DIMENSION = "ecs:service:DesiredCount"
 
@@ -17,24 +17,13 @@ def scaling_resource_id(cluster_arn: str, service_name: str) -> str:
     return f"service/{cluster_arn.rsplit('/', 1)[-1]}/{service_name}"
 
 
-class ScalingShape(AwsShape):
-    model_config = ConfigDict(
-        alias_generator=to_pascal,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="ignore",
-        frozen=True,
-    )
-
-
-class SuspendedState(ScalingShape):
+class SuspendedState(PascalShape):
     dynamic_scaling_in_suspended: bool | None = None
     dynamic_scaling_out_suspended: bool | None = None
     scheduled_scaling_suspended: bool | None = None
 
 
-class ScalableTarget(ScalingShape):
+class ScalableTarget(PascalShape):
     service_namespace: str | None = None
     resource_id: str
     scalable_dimension: str | None = None
@@ -56,16 +45,16 @@ class ScalableTarget(ScalingShape):
         return [name for name, value in names.items() if value]
 
 
-class PredefinedMetricSpecification(ScalingShape):
+class PredefinedMetricSpecification(PascalShape):
     predefined_metric_type: str | None = None
 
 
-class CustomizedMetricSpecification(ScalingShape):
+class CustomizedMetricSpecification(PascalShape):
     metric_name: str | None = None
     namespace: str | None = None
 
 
-class TargetTrackingConfiguration(ScalingShape):
+class TargetTrackingConfiguration(PascalShape):
     target_value: float
     predefined_metric_specification: PredefinedMetricSpecification | None = None
     customized_metric_specification: CustomizedMetricSpecification | None = None
@@ -98,12 +87,12 @@ class TargetTrackingConfiguration(ScalingShape):
         return "a custom metric"
 
 
-class PolicyAlarm(ScalingShape):
+class PolicyAlarm(PascalShape):
     alarm_name: str | None = None
     alarm_arn: str | None = Field(default=None, alias="AlarmARN")
 
 
-class ScalingPolicy(ScalingShape):
+class ScalingPolicy(PascalShape):
     policy_name: str
     policy_arn: str | None = Field(default=None, alias="PolicyARN")
     resource_id: str

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pydantic import ConfigDict, Field
-from pydantic.alias_generators import to_pascal
+from pydantic import Field
 
-from ecs_audit.inventory.base import AwsShape, Record
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
 from ecs_audit.inventory.ecs import Service
 from ecs_audit.inventory.elbv2 import LoadBalancingInventory
 
@@ -24,23 +24,12 @@ AUTOSCALING_ALARM_PREFIX = "TargetTracking-"
 _ALARM_REFERENCE = re.compile(r"\b(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(\"[^\"]+\"|'[^']+'|[^\s\"')]+)\s*\)")
 
 
-class CloudWatchShape(AwsShape):
-    model_config = ConfigDict(
-        alias_generator=to_pascal,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="ignore",
-        frozen=True,
-    )
-
-
-class Dimension(CloudWatchShape):
+class Dimension(PascalShape):
     name: str
     value: str
 
 
-class Metric(CloudWatchShape):
+class Metric(PascalShape):
     namespace: str | None = None
     metric_name: str | None = None
     dimensions: list[Dimension] = []
@@ -50,16 +39,16 @@ class Metric(CloudWatchShape):
         return {d.name: d.value for d in self.dimensions}
 
 
-class MetricStat(CloudWatchShape):
+class MetricStat(PascalShape):
     metric: Metric | None = None
 
 
-class MetricDataQuery(CloudWatchShape):
+class MetricDataQuery(PascalShape):
     id: str | None = None
     metric_stat: MetricStat | None = None
 
 
-class MetricAlarm(CloudWatchShape):
+class MetricAlarm(PascalShape):
     alarm_name: str
     alarm_arn: str | None = None
     actions_enabled: bool | None = None
@@ -88,7 +77,7 @@ class MetricAlarm(CloudWatchShape):
         return notifying_actions(self.actions_enabled, self.alarm_actions)
 
 
-class CompositeAlarm(CloudWatchShape):
+class CompositeAlarm(PascalShape):
     alarm_name: str
     alarm_arn: str | None = None
     actions_enabled: bool | None = None

@@ -4,10 +4,8 @@ GuardDuty's boto3 shapes are PascalCase (GetDetector returns `Features`, `Status
 
 from __future__ import annotations
 
-from pydantic import ConfigDict
-from pydantic.alias_generators import to_pascal
-
-from ecs_audit.inventory.base import AwsShape, Record
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
 
 # The feature that turns on runtime monitoring, and the older name some detectors still report.
 RUNTIME_MONITORING_FEATURES = ("RUNTIME_MONITORING", "ECS_RUNTIME_MONITORING")
@@ -15,23 +13,12 @@ FARGATE_AGENT_MANAGEMENT = "ECS_FARGATE_AGENT_MANAGEMENT"
 EC2_AGENT_MANAGEMENT = "EC2_AGENT_MANAGEMENT"
 
 
-class GuardDutyShape(AwsShape):
-    model_config = ConfigDict(
-        alias_generator=to_pascal,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="ignore",
-        frozen=True,
-    )
-
-
-class DetectorAdditionalConfiguration(GuardDutyShape):
+class DetectorAdditionalConfiguration(PascalShape):
     name: str
     status: str | None = None
 
 
-class DetectorFeature(GuardDutyShape):
+class DetectorFeature(PascalShape):
     name: str
     status: str | None = None
     additional_configuration: list[DetectorAdditionalConfiguration] = []
@@ -44,7 +31,7 @@ class DetectorFeature(GuardDutyShape):
         return "DISABLED"
 
 
-class Detector(GuardDutyShape):
+class Detector(PascalShape):
     """GetDetector's response, plus the id it was asked for (GetDetector does not echo it)."""
 
     detector_id: str
@@ -75,28 +62,28 @@ class Detector(GuardDutyShape):
         return feature.additional(name)
 
 
-class FargateCoverage(GuardDutyShape):
+class FargateCoverage(PascalShape):
     issues: list[str] = []
     management_type: str | None = None
 
 
-class ContainerInstanceCoverage(GuardDutyShape):
+class ContainerInstanceCoverage(PascalShape):
     covered_container_instances: int | None = None
     compatible_container_instances: int | None = None
 
 
-class EcsClusterCoverage(GuardDutyShape):
+class EcsClusterCoverage(PascalShape):
     cluster_name: str | None = None
     fargate_details: FargateCoverage | None = None
     container_instance_details: ContainerInstanceCoverage | None = None
 
 
-class CoverageResourceDetails(GuardDutyShape):
+class CoverageResourceDetails(PascalShape):
     resource_type: str | None = None
     ecs_cluster_details: EcsClusterCoverage | None = None
 
 
-class CoverageResource(GuardDutyShape):
+class CoverageResource(PascalShape):
     resource_id: str | None = None
     coverage_status: str | None = None
     issue: str | None = None
@@ -111,33 +98,33 @@ class CoverageResource(GuardDutyShape):
         return self.resource_id.rsplit("/", 1)[-1] if self.resource_id else None
 
 
-class FindingTask(GuardDutyShape):
+class FindingTask(PascalShape):
     arn: str | None = None
     definition_arn: str | None = None
 
 
-class FindingEcsCluster(GuardDutyShape):
+class FindingEcsCluster(PascalShape):
     name: str | None = None
     arn: str | None = None
     task_details: FindingTask | None = None
 
 
-class FindingContainer(GuardDutyShape):
+class FindingContainer(PascalShape):
     name: str | None = None
     image: str | None = None
 
 
-class FindingResource(GuardDutyShape):
+class FindingResource(PascalShape):
     resource_type: str | None = None
     ecs_cluster_details: FindingEcsCluster | None = None
     container_details: FindingContainer | None = None
 
 
-class FindingService(GuardDutyShape):
+class FindingService(PascalShape):
     archived: bool | None = None
 
 
-class Finding(GuardDutyShape):
+class Finding(PascalShape):
     """GetFindings: one threat finding (only the fields that say what, where and how bad)."""
 
     id: str

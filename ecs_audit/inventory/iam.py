@@ -10,36 +10,30 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from pydantic import ConfigDict, field_validator
-from pydantic.alias_generators import to_pascal
+from pydantic import field_validator
 
-from ecs_audit.inventory.base import AwsShape, Record
-
-
-class IamShape(AwsShape):
-    """An IAM API shape: PascalCase member names."""
-
-    model_config = ConfigDict(alias_generator=to_pascal)
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
 
 
-class PermissionsBoundary(IamShape):
+class PermissionsBoundary(PascalShape):
     permissions_boundary_type: str | None = None
     permissions_boundary_arn: str | None = None
 
 
-class Role(IamShape):
+class Role(PascalShape):
     role_name: str
     arn: str
     path: str | None = None
     permissions_boundary: PermissionsBoundary | None = None
 
 
-class AttachedPolicy(IamShape):
+class AttachedPolicy(PascalShape):
     policy_name: str | None = None
     policy_arn: str
 
 
-class Policy(IamShape):
+class Policy(PascalShape):
     policy_name: str | None = None
     arn: str
     default_version_id: str | None = None

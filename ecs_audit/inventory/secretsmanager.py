@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field
-from pydantic.alias_generators import to_pascal
+from pydantic import Field
 
-from ecs_audit.inventory.base import AwsShape, Record
-
-
-class SecretsManagerShape(AwsShape):
-    """A Secrets Manager API shape: PascalCase member names."""
-
-    model_config = ConfigDict(alias_generator=to_pascal)
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
 
 
-class Secret(SecretsManagerShape):
+class Secret(PascalShape):
     """DescribeSecret's answer, reduced to what checks read."""
 
     arn: str = Field(alias="ARN")
@@ -29,7 +23,7 @@ class Secret(SecretsManagerShape):
 class SecretsInventory(Record):
     """The secrets this region's audited containers reference."""
 
-    # Keyed by the reference as resolved by ecs_audit.secretref (the full or partial secret ARN).
+    # Keyed by the reference as resolved by ecs_audit.semantics.secret_reference (the full or partial secret ARN).
     secrets: dict[str, Secret] = {}
     # References DescribeSecret answered ResourceNotFoundException for: the secret does not exist.
     missing: list[str] = []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -27,6 +30,7 @@ from ecs_audit.inventory.inspector import InspectorInventory
 from ecs_audit.inventory.logs import LogsInventory
 from ecs_audit.inventory.secretsmanager import SecretsInventory
 from ecs_audit.inventory.ssm import SsmInventory
+from ecs_audit.inventory.usage import TaskDefinitionUsage, usage_of
 from ecs_audit.inventory.wafv2 import WafInventory
 
 SCHEMA_VERSION = 1
@@ -65,6 +69,17 @@ class RegionInventory(Record):
     def is_empty(self) -> bool:
         """ECS answered, with no clusters, and nothing failed: the region runs no ECS."""
         return self.ecs is not None and not self.ecs.clusters and not self.errors
+
+    @cached_property
+    def task_definition_usage(self) -> TaskDefinitionUsage:
+        """Which task definitions are in use here, and by whom (computed once per inventory)."""
+        return usage_of(self.ecs)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "RegionInventory":
+        # A copy with other parts must not inherit the usage computed from this one's.
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("task_definition_usage", None)
+        return copied
 
 
 class AccountInventory(Record):

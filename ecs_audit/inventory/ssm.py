@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ConfigDict, Field
-from pydantic.alias_generators import to_pascal
+from pydantic import Field
 
-from ecs_audit.inventory.base import AwsShape, Record
-
-
-class SsmShape(AwsShape):
-    """An SSM API shape: PascalCase member names."""
-
-    model_config = ConfigDict(alias_generator=to_pascal)
+from ecs_audit.inventory.base import Record
+from ecs_audit.inventory.pascal import PascalShape
 
 
-class Parameter(SsmShape):
+class Parameter(PascalShape):
     """DescribeParameters' ParameterMetadata (no value: DescribeParameters never returns one)."""
 
     name: str

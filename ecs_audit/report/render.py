@@ -22,7 +22,7 @@ from ecs_audit.report.csv_format import render_csv
 from ecs_audit.report.junit import render_junit
 from ecs_audit.report.model import Report
 from ecs_audit.report.sarif import render_sarif
-from ecs_audit.resources import data_dir
+from ecs_audit.package_data import data_dir
 
 FILE_NAMES = {
     "html": "report.html",

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import Finding, Status, finding_key
 from ecs_audit.report.filters import clean
 from ecs_audit.report.model import Report, WaiverNote
 
@@ -72,7 +72,7 @@ def _rule_name(entry: CheckEntry) -> str:
 def _rule(entry: CheckEntry) -> dict[str, Any]:
     help_text = entry.remediation + (f"\n\n{entry.remediation_snippet}" if entry.remediation_snippet else "")
     properties: dict[str, Any] = {
-        "tags": list(dict.fromkeys(["ecs", entry.area.lower(), *(s.value.lower() for s in entry.scope)])),
+        "tags": list(dict.fromkeys(["ecs", entry.area.lower(), *(s.label.lower() for s in entry.scope)])),
         "severity": entry.severity.value,
         "automated": entry.automated,
     }
@@ -99,8 +99,6 @@ def _rule(entry: CheckEntry) -> dict[str, Any]:
 
 def fingerprint(finding: Finding) -> str:
     """Stable across runs and task-definition revisions (the baseline's matching key)."""
-    from ecs_audit.baseline import finding_key
-
     return hashlib.sha256("\x1f".join(finding_key(finding)).encode("utf-8")).hexdigest()
 
 

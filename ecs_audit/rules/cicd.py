@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ServiceSubject, TaskDefSubject, family_arn, name_from_arn
+from ecs_audit.evaluation.subjects import ServiceSubject, TaskDefSubject
+from ecs_audit.inventory.arns import family_arn, name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.codedeploy import CodeDeployInventory, DeploymentGroup
-from ecs_audit.images import is_local_ecr, parse_or_none, referenced_id, repository_arn
+from ecs_audit.semantics.image_in_use import is_local_ecr, parse_or_none, referenced_id, repository_arn
 from ecs_audit.inventory.ecr import EcrInventory
 from ecs_audit.inventory.ecs import DeploymentConfiguration, FamilyHistory, Service
 from ecs_audit.rules.registry import check
@@ -30,6 +31,87 @@ def _not_rolling(service: Service) -> str | None:
     return None
 
 
+def _percentages(config: DeploymentConfiguration | None) -> tuple[int, int]:
+    """minimumHealthyPercent and maximumPercent, with the API defaults for replica services (100, 200)."""
+    minimum = config.minimum_healthy_percent if config and config.minimum_healthy_percent is not None else 100
+    maximum = config.maximum_percent if config and config.maximum_percent is not None else 200
+    return minimum, maximum
+
+
+def _family_and_history(s: ServiceSubject, reference: str) -> tuple[str, int, FamilyHistory]:
+    try:
+        td = s.task_definition
+    except EvidenceMissing:
+        # The definition could not be read, but its ARN still names the family and revision.
+        family, _, revision = name_from_arn(reference).rpartition(":")
+        if not family or not revision.isdigit():
+            raise
+        history = s.estate.family(family)
+        if history is None:
+            raise EvidenceMissing(f"the revision history of family {family} was not collected") from None
+        return family, int(revision), history
+    return td.family, td.revision, s.estate.family_history(td)
+
+
+# --- CICD-002, CICD-003: CodeDeploy rollback and alarm-based rollback --------------------------
+
+
+def _deployment_groups(s: ServiceSubject) -> list[DeploymentGroup]:
+    """The CodeDeploy deployment groups (compute platform ECS) whose ecsServices name the service."""
+    codedeploy: CodeDeployInventory = s.estate.require("codedeploy")
+    if not codedeploy.read:
+        raise EvidenceMissing("CodeDeploy deployment groups were not read")
+    return codedeploy.groups_for(s.cluster_name or "", s.service.service_name)
+
+
+def _missing_alarm_rollback(enabled: bool, rollback: bool, alarm_names: list[str]) -> str | None:
+    """What is missing for alarm-based rollback, in a phrase; None if nothing."""
+    missing = []
+    if not alarm_names:
+        missing.append("no alarm is attached")
+    if not enabled:
+        missing.append("alarm monitoring is off")
+    if not rollback:
+        missing.append("rollback on alarm is off")
+    return ", ".join(missing) or None
+
+
+def _revision_images(s: ServiceSubject, reference: str, family: str, revision: int, history: FamilyHistory) -> dict[str, str]:
+    """Container name -> image of an older revision (from the family history, or the in-use definitions)."""
+    for older in history.older_revisions:
+        if older.revision == revision:
+            return dict(older.images)
+    try:
+        td = s.estate.task_definition(f"{family}:{revision}")
+    except EvidenceMissing:
+        s.estate.raise_if_failed("ecs:DescribeTaskDefinition", family_arn(reference))
+        raise EvidenceMissing(f"the rollback target {family}:{revision} was not read (revision history truncated)") from None
+    return {c.name: c.image for c in td.container_definitions}
+
+
+def _gone_images(s: ServiceSubject, images: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(images known to be deleted, images outside this registry that could not be checked)."""
+    estate = s.estate
+    gone: list[str] = []
+    unverified: list[str] = []
+    for image in sorted(set(images.values())):
+        ref = parse_or_none(image)
+        if ref is None or not is_local_ecr(ref, estate.account_id, estate.region):
+            unverified.append(image)
+            continue
+        ecr: EcrInventory = estate.require("ecr")
+        image_id = referenced_id(ref)
+        if ecr.is_missing(ref.repository, tag=image_id.tag, digest=image_id.digest):
+            gone.append(image_id.describe())
+        elif ecr.find_image(ref.repository, tag=image_id.tag, digest=image_id.digest) is None:
+            estate.raise_if_failed("ecr:DescribeImages", repository_arn(estate.partition, estate.region, estate.account_id, ref.repository))
+            raise EvidenceMissing(f"the rollback image {image_id.describe()} was not described in ECR")
+    return gone, unverified
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
 @check("CICD-001")
 def circuit_breaker_with_rollback(s: ServiceSubject) -> Verdict:
     reason = _not_rolling(s.service)
@@ -44,6 +126,69 @@ def circuit_breaker_with_rollback(s: ServiceSubject) -> Verdict:
     if enable:
         return fail("the deployment circuit breaker is on but does not roll back: a failed deployment stays failed", evidence)
     return fail("the deployment circuit breaker is off: a failing deployment retries forever", evidence)
+
+
+@check("CICD-002")
+def codedeploy_rolls_back(s: ServiceSubject) -> Verdict:
+    controller = s.service.controller_type
+    if controller != "CODE_DEPLOY":
+        return na(f"{controller} deployment controller: CodeDeploy does not deploy the service")
+    groups = _deployment_groups(s)
+    if not groups:
+        return fail(
+            f"no CodeDeploy deployment group (compute platform ECS) targets {s.cluster_name}/{s.service.service_name}: "
+            "nothing can deploy the service the intended way",
+            {"deployment_groups": []},
+        )
+    problems = []
+    evidence = {}
+    for group in groups:
+        rollback = group.auto_rollback_configuration
+        enabled = bool(rollback and rollback.enabled)
+        events = sorted(rollback.events) if rollback else []
+        evidence[group.label] = {"auto_rollback_enabled": enabled, "auto_rollback_events": events}
+        if not enabled:
+            problems.append(f"{group.label} has automatic rollback off")
+        elif "DEPLOYMENT_FAILURE" not in events:
+            problems.append(f"{group.label} rolls back only on {', '.join(events) or 'no event'}, not on DEPLOYMENT_FAILURE")
+    if problems:
+        return fail("; ".join(problems) + ": a failed deployment is not rolled back", {"deployment_groups": evidence})
+    names = ", ".join(g.label for g in groups)
+    return ok(f"deployment group {names} rolls back automatically on DEPLOYMENT_FAILURE", {"deployment_groups": evidence})
+
+
+@check("CICD-003")
+def alarm_based_rollback(s: ServiceSubject) -> Verdict:
+    service = s.service
+    controller = service.controller_type
+    if controller == "ECS":
+        config = service.deployment_configuration
+        alarms = config.alarms if config else None
+        names = sorted(alarms.alarm_names) if alarms else []
+        evidence = {"alarm_names": names, "enable": bool(alarms and alarms.enable), "rollback": bool(alarms and alarms.rollback)}
+        missing = _missing_alarm_rollback(bool(alarms and alarms.enable), bool(alarms and alarms.rollback), names)
+        if missing:
+            return warn(f"deployment alarms do not roll back a bad release: {missing}", evidence)
+        return ok(f"deployment alarms ({', '.join(names)}) roll back a failing deployment", evidence)
+    if controller == "CODE_DEPLOY":
+        groups = _deployment_groups(s)
+        if not groups:
+            return warn("no CodeDeploy deployment group targets the service, so no alarm rollback is configured (see CICD-002)", {"deployment_groups": []})
+        problems = []
+        evidence = {}
+        for group in groups:
+            alarm_config = group.alarm_configuration
+            names = sorted(a.name for a in alarm_config.alarms) if alarm_config else []
+            rollback = group.auto_rollback_configuration
+            on_alarm = bool(rollback and rollback.enabled and "DEPLOYMENT_STOP_ON_ALARM" in rollback.events)
+            evidence[group.label] = {"alarms_enabled": bool(alarm_config and alarm_config.enabled), "alarm_names": names, "rollback_on_alarm": on_alarm}
+            missing = _missing_alarm_rollback(bool(alarm_config and alarm_config.enabled), on_alarm, names)
+            if missing:
+                problems.append(f"{group.label}: {missing}")
+        if problems:
+            return warn("CodeDeploy alarms do not roll back a bad release: " + "; ".join(problems), {"deployment_groups": evidence})
+        return ok("CodeDeploy stops and rolls back deployments on alarm", {"deployment_groups": evidence})
+    return na(f"{controller} deployment controller: deployments are driven outside ECS and CodeDeploy")
 
 
 @check("CICD-004")
@@ -95,14 +240,32 @@ def rolling_keeps_full_capacity(s: ServiceSubject) -> Verdict:
     return ok(f"deployments keep full capacity (minimumHealthyPercent {minimum}, maximumPercent {maximum})", evidence)
 
 
-def _percentages(config: DeploymentConfiguration | None) -> tuple[int, int]:
-    """minimumHealthyPercent and maximumPercent, with the API defaults for replica services (100, 200)."""
-    minimum = config.minimum_healthy_percent if config and config.minimum_healthy_percent is not None else 100
-    maximum = config.maximum_percent if config and config.maximum_percent is not None else 200
-    return minimum, maximum
+@check("CICD-006")
+def rollback_target_exists(s: ServiceSubject) -> Verdict:
+    reference = s.service.task_definition
+    if not reference:
+        if s.service.controller_type == "EXTERNAL":
+            return na("EXTERNAL deployment controller: its task sets name the task definitions")
+        raise EvidenceMissing("the service names no task definition")
+    family, revision, history = _family_and_history(s, reference)
+    if revision == 1:
+        return na(f"the service runs {family}:1: there is no earlier revision to roll back to")
+    previous = max((r for r in history.active_revisions if r < revision), default=None)
+    evidence: dict[str, object] = {"task_definition": f"{family}:{revision}", "previous_active_revision": previous}
+    if previous is None:
+        return fail(f"no earlier revision of {family} is ACTIVE: {family}:{revision} has nothing to roll back to", evidence)
+    images = _revision_images(s, reference, family, previous, history)
+    gone, unverified = _gone_images(s, images)
+    evidence.update(previous_images=sorted(images.values()), gone_images=gone, unverified_images=unverified)
+    if gone:
+        return fail(f"the rollback target {family}:{previous} references images that no longer exist: {', '.join(gone)}", evidence)
+    message = f"the rollback target {family}:{previous} is ACTIVE and its images exist"
+    if unverified:
+        message += f" (images outside this account's ECR in {s.estate.region} were not checked: {', '.join(unverified)})"
+    return ok(message, evidence)
 
 
-@check("CICD-007", needs=("ecs:ListTaskDefinitions",))
+@check("CICD-007")
 def runs_latest_revision(s: ServiceSubject) -> Verdict:
     reference = s.service.task_definition
     if not reference:
@@ -115,21 +278,6 @@ def runs_latest_revision(s: ServiceSubject) -> Verdict:
     if latest is not None and latest > revision:
         return warn(f"the service runs {family}:{revision} but {family}:{latest} is registered and not deployed", evidence)
     return ok(f"the service runs {family}:{revision}; no newer ACTIVE revision is registered", evidence)
-
-
-def _family_and_history(s: ServiceSubject, reference: str) -> tuple[str, int, FamilyHistory]:
-    try:
-        td = s.task_definition
-    except EvidenceMissing:
-        # The definition could not be read, but its ARN still names the family and revision.
-        family, _, revision = name_from_arn(reference).rpartition(":")
-        if not family or not revision.isdigit():
-            raise
-        history = s.estate.family(family)
-        if history is None:
-            raise EvidenceMissing(f"the revision history of family {family} was not collected") from None
-        return family, int(revision), history
-    return td.family, td.revision, s.estate.family_history(td)
 
 
 def _identity_center_session(principal: str) -> tuple[str, str] | None:
@@ -171,154 +319,3 @@ def registered_by_automation(t: TaskDefSubject) -> Verdict:
     if ":assumed-role/" in principal or ":role/" in principal:
         return ok(f"the revision was registered by a role ({principal})", evidence)
     raise EvidenceMissing(f"registeredBy {principal} is not an IAM user, root or role ARN")
-
-
-# --- CICD-002, CICD-003: CodeDeploy rollback and alarm-based rollback --------------------------
-
-_CODEDEPLOY_CALLS = (
-    "codedeploy:ListApplications",
-    "codedeploy:BatchGetApplications",
-    "codedeploy:ListDeploymentGroups",
-    "codedeploy:BatchGetDeploymentGroups",
-)
-
-
-def _deployment_groups(s: ServiceSubject) -> list[DeploymentGroup]:
-    """The CodeDeploy deployment groups (compute platform ECS) whose ecsServices name the service."""
-    codedeploy: CodeDeployInventory = s.estate.require("codedeploy")
-    if not codedeploy.read:
-        raise EvidenceMissing("CodeDeploy deployment groups were not read")
-    return codedeploy.groups_for(s.cluster_name or "", s.service.service_name)
-
-
-@check("CICD-002", needs=_CODEDEPLOY_CALLS)
-def codedeploy_rolls_back(s: ServiceSubject) -> Verdict:
-    controller = s.service.controller_type
-    if controller != "CODE_DEPLOY":
-        return na(f"{controller} deployment controller: CodeDeploy does not deploy the service")
-    groups = _deployment_groups(s)
-    if not groups:
-        return fail(
-            f"no CodeDeploy deployment group (compute platform ECS) targets {s.cluster_name}/{s.service.service_name}: "
-            "nothing can deploy the service the intended way",
-            {"deployment_groups": []},
-        )
-    problems = []
-    evidence = {}
-    for group in groups:
-        rollback = group.auto_rollback_configuration
-        enabled = bool(rollback and rollback.enabled)
-        events = sorted(rollback.events) if rollback else []
-        evidence[group.label] = {"auto_rollback_enabled": enabled, "auto_rollback_events": events}
-        if not enabled:
-            problems.append(f"{group.label} has automatic rollback off")
-        elif "DEPLOYMENT_FAILURE" not in events:
-            problems.append(f"{group.label} rolls back only on {', '.join(events) or 'no event'}, not on DEPLOYMENT_FAILURE")
-    if problems:
-        return fail("; ".join(problems) + ": a failed deployment is not rolled back", {"deployment_groups": evidence})
-    names = ", ".join(g.label for g in groups)
-    return ok(f"deployment group {names} rolls back automatically on DEPLOYMENT_FAILURE", {"deployment_groups": evidence})
-
-
-@check("CICD-003", needs=_CODEDEPLOY_CALLS)
-def alarm_based_rollback(s: ServiceSubject) -> Verdict:
-    service = s.service
-    controller = service.controller_type
-    if controller == "ECS":
-        config = service.deployment_configuration
-        alarms = config.alarms if config else None
-        names = sorted(alarms.alarm_names) if alarms else []
-        evidence = {"alarm_names": names, "enable": bool(alarms and alarms.enable), "rollback": bool(alarms and alarms.rollback)}
-        missing = _missing_alarm_rollback(bool(alarms and alarms.enable), bool(alarms and alarms.rollback), names)
-        if missing:
-            return warn(f"deployment alarms do not roll back a bad release: {missing}", evidence)
-        return ok(f"deployment alarms ({', '.join(names)}) roll back a failing deployment", evidence)
-    if controller == "CODE_DEPLOY":
-        groups = _deployment_groups(s)
-        if not groups:
-            return warn("no CodeDeploy deployment group targets the service, so no alarm rollback is configured (see CICD-002)", {"deployment_groups": []})
-        problems = []
-        evidence = {}
-        for group in groups:
-            alarm_config = group.alarm_configuration
-            names = sorted(a.name for a in alarm_config.alarms) if alarm_config else []
-            rollback = group.auto_rollback_configuration
-            on_alarm = bool(rollback and rollback.enabled and "DEPLOYMENT_STOP_ON_ALARM" in rollback.events)
-            evidence[group.label] = {"alarms_enabled": bool(alarm_config and alarm_config.enabled), "alarm_names": names, "rollback_on_alarm": on_alarm}
-            missing = _missing_alarm_rollback(bool(alarm_config and alarm_config.enabled), on_alarm, names)
-            if missing:
-                problems.append(f"{group.label}: {missing}")
-        if problems:
-            return warn("CodeDeploy alarms do not roll back a bad release: " + "; ".join(problems), {"deployment_groups": evidence})
-        return ok("CodeDeploy stops and rolls back deployments on alarm", {"deployment_groups": evidence})
-    return na(f"{controller} deployment controller: deployments are driven outside ECS and CodeDeploy")
-
-
-def _missing_alarm_rollback(enabled: bool, rollback: bool, alarm_names: list[str]) -> str | None:
-    """What is missing for alarm-based rollback, in a phrase; None if nothing."""
-    missing = []
-    if not alarm_names:
-        missing.append("no alarm is attached")
-    if not enabled:
-        missing.append("alarm monitoring is off")
-    if not rollback:
-        missing.append("rollback on alarm is off")
-    return ", ".join(missing) or None
-
-
-@check("CICD-006", needs=("ecs:ListTaskDefinitions", "ecr:DescribeImages"))
-def rollback_target_exists(s: ServiceSubject) -> Verdict:
-    reference = s.service.task_definition
-    if not reference:
-        if s.service.controller_type == "EXTERNAL":
-            return na("EXTERNAL deployment controller: its task sets name the task definitions")
-        raise EvidenceMissing("the service names no task definition")
-    family, revision, history = _family_and_history(s, reference)
-    if revision == 1:
-        return na(f"the service runs {family}:1: there is no earlier revision to roll back to")
-    previous = max((r for r in history.active_revisions if r < revision), default=None)
-    evidence: dict[str, object] = {"task_definition": f"{family}:{revision}", "previous_active_revision": previous}
-    if previous is None:
-        return fail(f"no earlier revision of {family} is ACTIVE: {family}:{revision} has nothing to roll back to", evidence)
-    images = _revision_images(s, reference, family, previous, history)
-    gone, unverified = _gone_images(s, images)
-    evidence.update(previous_images=sorted(images.values()), gone_images=gone, unverified_images=unverified)
-    if gone:
-        return fail(f"the rollback target {family}:{previous} references images that no longer exist: {', '.join(gone)}", evidence)
-    message = f"the rollback target {family}:{previous} is ACTIVE and its images exist"
-    if unverified:
-        message += f" (images outside this account's ECR in {s.estate.region} were not checked: {', '.join(unverified)})"
-    return ok(message, evidence)
-
-
-def _revision_images(s: ServiceSubject, reference: str, family: str, revision: int, history: FamilyHistory) -> dict[str, str]:
-    """Container name -> image of an older revision (from the family history, or the in-use definitions)."""
-    for older in history.older_revisions:
-        if older.revision == revision:
-            return dict(older.images)
-    try:
-        td = s.estate.task_definition(f"{family}:{revision}")
-    except EvidenceMissing:
-        s.estate.raise_if_failed("ecs:DescribeTaskDefinition", family_arn(reference))
-        raise EvidenceMissing(f"the rollback target {family}:{revision} was not read (revision history truncated)") from None
-    return {c.name: c.image for c in td.container_definitions}
-
-
-def _gone_images(s: ServiceSubject, images: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(images known to be deleted, images outside this registry that could not be checked)."""
-    estate = s.estate
-    gone: list[str] = []
-    unverified: list[str] = []
-    for image in sorted(set(images.values())):
-        ref = parse_or_none(image)
-        if ref is None or not is_local_ecr(ref, estate.account_id, estate.region):
-            unverified.append(image)
-            continue
-        ecr: EcrInventory = estate.require("ecr")
-        image_id = referenced_id(ref)
-        if ecr.is_missing(ref.repository, tag=image_id.tag, digest=image_id.digest):
-            gone.append(image_id.describe())
-        elif ecr.find_image(ref.repository, tag=image_id.tag, digest=image_id.digest) is None:
-            estate.raise_if_failed("ecr:DescribeImages", repository_arn(estate.partition, estate.region, estate.account_id, ref.repository))
-            raise EvidenceMissing(f"the rollback image {image_id.describe()} was not described in ECR")
-    return gone, unverified

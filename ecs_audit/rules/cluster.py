@@ -5,16 +5,57 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ClusterSubject, RegionView, name_from_arn
+from ecs_audit.evaluation.subjects import ClusterSubject
+from ecs_audit.evaluation.view import RegionView
+from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.rules.registry import check
 from ecs_audit.inventory.ec2 import ec2_arn
 from ecs_audit.inventory.ecs import ContainerInstance
-from ecs_audit.network_use import is_external_instance
-from ecs_audit.rules.netevidence import cluster_instances
+from ecs_audit.semantics.network_placement import is_external_instance
+from ecs_audit.evaluation.network_evidence import cluster_instances
 from ecs_audit.inventory.ecs import FARGATE_PROVIDERS
 
 ENVIRONMENT_TAG = "environment"
+
+
+# Amazon's ECS-optimised AMIs by name (Amazon Linux 1, 2 and 2023 with their GPU/Neuron/arm64 variants,
+# Windows Server ..._ECS_Optimized-..., Bottlerocket's ECS variant), counted only when Amazon owns them.
+ECS_OPTIMIZED_AMI_NAMES = (
+    "amzn-ami-*-amazon-ecs-optimized*",
+    "amzn2-ami-ecs-*",
+    "al2023-ami-ecs-*",
+    "*ecs-optimized*",
+    "*ecs_optimized*",
+    "bottlerocket-aws-ecs-*",
+)
+
+
+def _label(instance: ContainerInstance) -> str:
+    return instance.ec2_instance_id or name_from_arn(instance.container_instance_arn)
+
+
+def _ecs_optimized(estate: RegionView, ami: str) -> tuple[bool, str]:
+    """(is an Amazon ECS-optimised or approved AMI, how to name it)."""
+    ec2 = estate.require("ec2")
+    image = ec2.image(ami)
+    if image is None:
+        if ami in ec2.missing_images:
+            return False, "no longer available: deregistered or no longer shared"
+        estate.raise_if_failed("ec2:DescribeImages", ec2_arn(estate.partition, estate.region, estate.account_id, "image", ami))
+        raise EvidenceMissing(f"AMI {ami} was not collected")
+    name = image.name or ""
+    if any(fnmatchcase(name, pattern) for pattern in estate.config.approved_ami_names):
+        return True, name
+    by_amazon = image.image_owner_alias == "amazon"
+    looks_optimized = any(fnmatchcase(name.lower(), pattern) for pattern in ECS_OPTIMIZED_AMI_NAMES)
+    label = name or "unnamed"
+    if looks_optimized and not by_amazon:
+        label += f", owned by {image.owner_id or 'another account'}, not Amazon"
+    return looks_optimized and by_amazon, label
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
 
 
 @check("CLUSTER-001")
@@ -40,56 +81,7 @@ def ec2_capacity_uses_capacity_providers(c: ClusterSubject) -> Verdict:
     return ok(f"{instances} container instances, with capacity providers {', '.join(ec2_providers)}", evidence)
 
 
-@check("CLUSTER-003")
-def single_environment(c: ClusterSubject) -> Verdict:
-    services = [s for s in c.services if s.status != "INACTIVE"]
-    if not services:
-        return na("the cluster has no services")
-    # Values are compared case-insensitively ("prod" and "Prod" are one environment).
-    values: dict[str, set[str]] = {}
-    for service in services:
-        for key, value in service.tags.items():
-            if key.lower() == ENVIRONMENT_TAG:
-                values.setdefault(value.lower(), set()).add(service.service_name)
-    evidence = {"environments": {env: sorted(names) for env, names in values.items()}}
-    if not values:
-        return na(f"none of the cluster's {len(services)} services carries an Environment tag")
-    if len(values) >= 2:
-        return warn(f"the cluster's services belong to {len(values)} environments: {', '.join(sorted(values))}", evidence)
-    return ok(f"every tagged service is in environment {next(iter(values))}", evidence)
-
-
-@check("CLUSTER-004")
-def cluster_not_idle(c: ClusterSubject) -> Verdict:
-    cluster = c.cluster
-    evidence = {
-        "active_services": cluster.active_services_count,
-        "running_tasks": cluster.running_tasks_count,
-        "pending_tasks": cluster.pending_tasks_count,
-        "registered_container_instances": cluster.registered_container_instances_count,
-    }
-    if not any(evidence.values()):
-        return warn("the cluster is idle: no services, tasks or container instances", evidence, severity=Severity.INFO)
-    return ok(
-        f"{cluster.active_services_count} active services, {cluster.running_tasks_count} running tasks, "
-        f"{cluster.registered_container_instances_count} container instances",
-        evidence,
-    )
-
-
-# Amazon's ECS-optimised AMIs by name (Amazon Linux 1, 2 and 2023 with their GPU/Neuron/arm64 variants,
-# Windows Server ..._ECS_Optimized-..., Bottlerocket's ECS variant), counted only when Amazon owns them.
-ECS_OPTIMIZED_AMI_NAMES = (
-    "amzn-ami-*-amazon-ecs-optimized*",
-    "amzn2-ami-ecs-*",
-    "al2023-ami-ecs-*",
-    "*ecs-optimized*",
-    "*ecs_optimized*",
-    "bottlerocket-aws-ecs-*",
-)
-
-
-@check("CLUSTER-002", needs=("ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ec2:DescribeImages"))
+@check("CLUSTER-002")
 def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
     estate = c.estate
     instances = [i for i in cluster_instances(estate, c.cluster.cluster_arn) if i.status not in ("INACTIVE", "DEREGISTERING")]
@@ -132,25 +124,38 @@ def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
     return ok(f"{counted} with connected agents, on {shown}", evidence)
 
 
-def _label(instance: ContainerInstance) -> str:
-    return instance.ec2_instance_id or name_from_arn(instance.container_instance_arn)
+@check("CLUSTER-003")
+def single_environment(c: ClusterSubject) -> Verdict:
+    services = [s for s in c.services if s.status != "INACTIVE"]
+    if not services:
+        return na("the cluster has no services")
+    # Values are compared case-insensitively ("prod" and "Prod" are one environment).
+    values: dict[str, set[str]] = {}
+    for service in services:
+        for key, value in service.tags.items():
+            if key.lower() == ENVIRONMENT_TAG:
+                values.setdefault(value.lower(), set()).add(service.service_name)
+    evidence = {"environments": {env: sorted(names) for env, names in values.items()}}
+    if not values:
+        return na(f"none of the cluster's {len(services)} services carries an Environment tag")
+    if len(values) >= 2:
+        return warn(f"the cluster's services belong to {len(values)} environments: {', '.join(sorted(values))}", evidence)
+    return ok(f"every tagged service is in environment {next(iter(values))}", evidence)
 
 
-def _ecs_optimized(estate: RegionView, ami: str) -> tuple[bool, str]:
-    """(is an Amazon ECS-optimised or approved AMI, how to name it)."""
-    ec2 = estate.require("ec2")
-    image = ec2.image(ami)
-    if image is None:
-        if ami in ec2.missing_images:
-            return False, "no longer available: deregistered or no longer shared"
-        estate.raise_if_failed("ec2:DescribeImages", ec2_arn(estate.partition, estate.region, estate.account_id, "image", ami))
-        raise EvidenceMissing(f"AMI {ami} was not collected")
-    name = image.name or ""
-    if any(fnmatchcase(name, pattern) for pattern in estate.config.approved_ami_names):
-        return True, name
-    by_amazon = image.image_owner_alias == "amazon"
-    looks_optimized = any(fnmatchcase(name.lower(), pattern) for pattern in ECS_OPTIMIZED_AMI_NAMES)
-    label = name or "unnamed"
-    if looks_optimized and not by_amazon:
-        label += f", owned by {image.owner_id or 'another account'}, not Amazon"
-    return looks_optimized and by_amazon, label
+@check("CLUSTER-004")
+def cluster_not_idle(c: ClusterSubject) -> Verdict:
+    cluster = c.cluster
+    evidence = {
+        "active_services": cluster.active_services_count,
+        "running_tasks": cluster.running_tasks_count,
+        "pending_tasks": cluster.pending_tasks_count,
+        "registered_container_instances": cluster.registered_container_instances_count,
+    }
+    if not any(evidence.values()):
+        return warn("the cluster is idle: no services, tasks or container instances", evidence, severity=Severity.INFO)
+    return ok(
+        f"{cluster.active_services_count} active services, {cluster.running_tasks_count} running tasks, "
+        f"{cluster.registered_container_instances_count} container instances",
+        evidence,
+    )

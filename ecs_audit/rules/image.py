@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import AccountSubject, ContainerSubject, RegionView, RepositorySubject
+from ecs_audit.evaluation.subjects import AccountSubject, ContainerSubject, RepositorySubject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
-from ecs_audit.imageref import ImageRef, ImageRefError, parse_image_ref
-from ecs_audit.images import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, repository_arn, running_digests
+from ecs_audit.semantics.image_reference import ImageRef, ImageRefError, parse_image_ref
+from ecs_audit.semantics.image_in_use import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, repository_arn, running_digests
 from ecs_audit.inventory.ecr import (
     NO_POLICY,
     SCAN_NOT_FOUND,
@@ -21,7 +22,7 @@ from ecs_audit.inventory.ecr import (
     top_vulnerabilities,
 )
 from ecs_audit.inventory.inspector import EcrRescanDurationState, InspectorInventory, duration_days
-from ecs_audit.repopolicy import PolicyUnreadable, analyse
+from ecs_audit.semantics.repository_policy import PolicyUnreadable, analyse
 from ecs_audit.rules.registry import check
 
 
@@ -30,33 +31,6 @@ def _image_ref(c: ContainerSubject) -> ImageRef:
         return parse_image_ref(c.container.image)
     except ImageRefError as exc:
         raise EvidenceMissing(f"the image reference cannot be parsed: {exc}") from None
-
-
-@check("IMAGE-001")
-def image_pinned(c: ContainerSubject) -> Verdict:
-    ref = _image_ref(c)
-    evidence = {"image": c.container.image, "tag": ref.tag, "digest": ref.digest}
-    if ref.digest:
-        # A digest pins the image whatever tag sits beside it.
-        return ok(f"the image is pinned by digest {ref.digest[:19]}…", evidence)
-    if ref.tag is None:
-        return fail("the image has no tag or digest, so it resolves to latest", evidence)
-    if ref.tag.lower() == "latest":
-        return fail(f"the image uses the tag {ref.tag!r}, which moves with every push", evidence)
-    return ok(f"the image is pinned to tag {ref.tag!r}", evidence)
-
-
-@check("IMAGE-006")
-def image_from_regional_ecr(c: ContainerSubject) -> Verdict:
-    ref = _image_ref(c)
-    region = c.estate.region
-    evidence = {"image": c.container.image, "registry": ref.registry, "ecr_region": ref.ecr_region, "cluster_region": region}
-    if not ref.is_ecr:
-        what = "the public ECR Gallery (public.ecr.aws)" if ref.is_public_ecr else f"{ref.registry}, not a private ECR registry"
-        return warn(f"the image comes from {what}: pulls depend on an outside registry", evidence)
-    if ref.ecr_region != region:
-        return fail(f"the image comes from ECR in {ref.ecr_region}, not {region}: cross-region pulls add latency, cost and a regional dependency", evidence)
-    return ok(f"the image comes from ECR in {region}", evidence)
 
 
 # --- ECR repositories and the images in use (IMAGE-002..005, 007..010) -------------------------
@@ -139,119 +113,6 @@ def _registry_scanning(estate: RegionView, ecr: EcrInventory) -> RegistryScannin
     return ecr.registry_scanning
 
 
-@check("IMAGE-002")
-def immutable_tags(r: RepositorySubject) -> Verdict:
-    repository = r.repository
-    mutability = repository.image_tag_mutability
-    filters = [f.filter for f in repository.image_tag_mutability_exclusion_filters]
-    evidence = {"image_tag_mutability": mutability, "exclusion_filters": filters}
-    if mutability is None:
-        raise EvidenceMissing("DescribeRepositories returned no imageTagMutability")
-    if mutability == "IMMUTABLE":
-        return ok("tags are immutable", evidence)
-    if mutability == "MUTABLE":
-        return fail("tags are MUTABLE: a push can silently change what a deployed tag means", evidence)
-    if mutability == "IMMUTABLE_WITH_EXCLUSION":
-        return warn(f"tags are immutable except those matching {', '.join(filters) or 'the exclusion filters'}, which stay mutable", evidence)
-    if mutability == "MUTABLE_WITH_EXCLUSION":
-        return warn(f"tags are mutable except those matching {', '.join(filters) or 'the exclusion filters'}", evidence)
-    raise EvidenceMissing(f"unknown imageTagMutability {mutability}")
-
-
-@check(
-    "IMAGE-003",
-    needs=("ecr:GetRegistryScanningConfiguration", "ecr:BatchGetRepositoryScanningConfiguration"),
-    # The registry's rules alone can show a repository is not scanned on push; a PASS needs the
-    # repository's effective setting.
-    pass_needs=("ecr:BatchGetRepositoryScanningConfiguration",),
-)
-def scanned_on_push(r: RepositorySubject) -> Verdict:
-    ecr: EcrInventory = r.estate.require("ecr")
-    scanning = _registry_scanning(r.estate, ecr)
-    name = r.repository.repository_name
-    rules = scanning.rules_for(name)
-    own = bool(r.repository.image_scanning_configuration and r.repository.image_scanning_configuration.scan_on_push)
-    effective = (ecr.repository_scanning or {}).get(name)
-    evidence: dict[str, object] = {
-        "scan_type": scanning.scan_type,
-        "registry_rules": len(scanning.rules),
-        "matching_rules": [rule.label() for rule in rules],
-        "repository_scan_on_push": own,
-    }
-    if effective is not None:
-        evidence["effective_scan_frequency"] = effective.scan_frequency
-        evidence["applied_scan_filters"] = [f.filter for f in effective.applied_scan_filters]
-    if scanning.rules:
-        # The registry's rules govern; a repository none of them matches is scanned only manually.
-        frequency = effective.scan_frequency if effective is not None else None
-        if frequency is None and rules:
-            frequency = rules[0].scan_frequency
-        if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and (effective is None or effective.applied_scan_filters or rules):
-            if effective is None:
-                raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
-            return ok(f"{'enhanced' if scanning.is_enhanced else 'basic'} scanning covers the repository ({frequency})", evidence)
-        if effective is None and not rules:
-            return fail("no rule of the registry's scanning configuration matches the repository: it is scanned only manually (MANUAL)", evidence)
-        if effective is None:
-            return fail("the matching registry rule scans only on demand (MANUAL), not on push", evidence)
-        return fail(f"the repository's effective scan frequency is {frequency or 'MANUAL'}: no registry rule scans it on push", evidence)
-    if effective is None:
-        if own:
-            raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
-        return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
-    if own or effective.scan_on_push:
-        return warn("the registry has no scanning rules; only the repository's deprecated scanOnPush setting scans it on push", evidence)
-    return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
-
-
-@check(
-    "IMAGE-004",
-    needs=("ecr:GetRegistryScanningConfiguration", "inspector2:BatchGetAccountStatus", "inspector2:GetConfiguration"),
-    # Inspector off, BASIC scanning or a repository without a continuous rule fail whatever the rescan
-    # duration is: only the duration's WARN and the PASS need GetConfiguration.
-    pass_needs=("inspector2:GetConfiguration",),
-)
-def continuous_rescans(a: AccountSubject) -> Verdict:
-    estate = a.estate
-    ecr: EcrInventory = estate.require("ecr")
-    repositories = [name for name in ecr.in_use_repositories if name not in ecr.missing_repositories]
-    if not repositories:
-        return na(f"no in-use image comes from this account's ECR registry in {estate.region}")
-    scanning = _registry_scanning(estate, ecr)
-    inspector: InspectorInventory = estate.require("inspector")
-    status = inspector.ecr_status
-    if status is None:
-        estate.raise_if_failed("inspector2:BatchGetAccountStatus")
-        raise EvidenceMissing("Amazon Inspector's account status was not read")
-    evidence: dict[str, object] = {"inspector_ecr_status": status, "scan_type": scanning.scan_type, "in_use_repositories": repositories}
-    if status != "ENABLED":
-        return fail(f"Amazon Inspector does not scan ECR images in this account (ECR scanning {status}): in-use images are never rescanned", evidence)
-    if not scanning.is_enhanced:
-        return fail("the registry uses BASIC scanning: in-use images are never rescanned for new CVEs", evidence)
-    uncovered = [name for name in repositories if not any(rule.scan_frequency == "CONTINUOUS_SCAN" for rule in scanning.rules_for(name))]
-    evidence["repositories_without_continuous_rule"] = uncovered
-    if uncovered:
-        shown = ", ".join(uncovered[:5]) + (f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else "")
-        return fail(f"no CONTINUOUS_SCAN rule covers {_plural(len(uncovered), 'in-use repository', 'in-use repositories')}: {shown}", evidence)
-    rescan = inspector.rescan
-    if rescan is None or rescan.rescan_duration is None:
-        estate.raise_if_failed("inspector2:GetConfiguration")
-        raise EvidenceMissing("Amazon Inspector's ECR rescan duration was not read")
-    evidence["rescan_duration"] = rescan.rescan_duration
-    evidence["pull_date_rescan_duration"] = rescan.pull_date_rescan_duration
-    dropped = _dropped_from_rescans(estate, ecr, rescan)
-    if dropped:
-        oldest = max(dropped, key=lambda d: d[1])
-        evidence["images_past_rescan_duration"] = [f"{image.repository_name}@{image.image_digest}" for image, _ in dropped]
-        return warn(
-            f"{_plural(len(dropped), 'in-use image is', 'in-use images are')} past the ECR rescan duration "
-            f"({rescan.rescan_duration}), so Inspector no longer rescans them (oldest: "
-            f"{oldest[0].repository_name}@{_short(oldest[0].image_digest)}, pushed {oldest[1]} days ago)",
-            evidence,
-        )
-    return ok(f"Inspector rescans every in-use repository continuously (rescan duration {rescan.rescan_duration})", evidence)
-
-
 def _dropped_from_rescans(estate: RegionView, ecr: EcrInventory, rescan: EcrRescanDurationState) -> list[tuple[ImageDetail, int]]:
     """In-use images (with their age in days) that Inspector no longer monitors, or will not by the
     configured push-date and pull-date durations."""
@@ -316,26 +177,6 @@ class _Scan:
     expired: bool = False  # Inspector stopped monitoring the image (SCAN_ELIGIBILITY_EXPIRED)
 
 
-_FAIL_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
-_GRADE = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
-
-
-@check(
-    "IMAGE-005",
-    needs=("ecr:GetRegistryScanningConfiguration", "ecr:DescribeImages", "ecr:DescribeImageScanFindings", "inspector2:ListFindings"),
-)
-def no_critical_vulnerabilities(c: ContainerSubject) -> Verdict:
-    ref = _image_ref(c)
-    estate = c.estate
-    if not is_local_ecr(ref, estate.account_id, estate.region):
-        return _foreign_image_scan(c, ref)
-    ecr: EcrInventory = estate.require("ecr")
-    in_use = _in_use(c, ref, ecr)
-    scanning = _registry_scanning(estate, ecr)
-    scans = [_scan_of(c, ref, ecr, scanning, digest) for digest in in_use.digests]
-    return _scan_verdict(c, scans, in_use.source, _now(ecr))
-
-
 def _foreign_image_scan(c: ContainerSubject, ref: ImageRef) -> Verdict:
     """Images outside this registry: only Inspector findings already reported for a known digest count."""
     if ref.is_ecr and (ref.ecr_account != c.estate.account_id or ref.ecr_region != c.estate.region):
@@ -393,6 +234,12 @@ def _scan_of(c: ContainerSubject, ref: ImageRef, ecr: EcrInventory, scanning: Re
     return _Scan(digest, summary.finding_severity_counts, [], summary.image_scan_completed_at, "ECR basic scan")
 
 
+_FAIL_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+
+
+_GRADE = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
+
+
 def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: datetime) -> Verdict:
     evidence: dict[str, object] = {
         "image": c.container.image,
@@ -442,7 +289,159 @@ def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: dat
     return ok(f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
 
 
-@check("IMAGE-007", needs=("ecr:DescribeImages",))
+def _policy_text(r: RepositorySubject, policies: dict[str, str], action: str, what: str) -> str:
+    text = policies.get(r.repository.repository_name)
+    if text is None:
+        r.estate.raise_if_failed(action, r.repository.repository_arn)
+        raise EvidenceMissing(f"the repository's {what} was not read")
+    return text
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("IMAGE-001")
+def image_pinned(c: ContainerSubject) -> Verdict:
+    ref = _image_ref(c)
+    evidence = {"image": c.container.image, "tag": ref.tag, "digest": ref.digest}
+    if ref.digest:
+        # A digest pins the image whatever tag sits beside it.
+        return ok(f"the image is pinned by digest {ref.digest[:19]}…", evidence)
+    if ref.tag is None:
+        return fail("the image has no tag or digest, so it resolves to latest", evidence)
+    if ref.tag.lower() == "latest":
+        return fail(f"the image uses the tag {ref.tag!r}, which moves with every push", evidence)
+    return ok(f"the image is pinned to tag {ref.tag!r}", evidence)
+
+
+@check("IMAGE-002")
+def immutable_tags(r: RepositorySubject) -> Verdict:
+    repository = r.repository
+    mutability = repository.image_tag_mutability
+    filters = [f.filter for f in repository.image_tag_mutability_exclusion_filters]
+    evidence = {"image_tag_mutability": mutability, "exclusion_filters": filters}
+    if mutability is None:
+        raise EvidenceMissing("DescribeRepositories returned no imageTagMutability")
+    if mutability == "IMMUTABLE":
+        return ok("tags are immutable", evidence)
+    if mutability == "MUTABLE":
+        return fail("tags are MUTABLE: a push can silently change what a deployed tag means", evidence)
+    if mutability == "IMMUTABLE_WITH_EXCLUSION":
+        return warn(f"tags are immutable except those matching {', '.join(filters) or 'the exclusion filters'}, which stay mutable", evidence)
+    if mutability == "MUTABLE_WITH_EXCLUSION":
+        return warn(f"tags are mutable except those matching {', '.join(filters) or 'the exclusion filters'}", evidence)
+    raise EvidenceMissing(f"unknown imageTagMutability {mutability}")
+
+
+@check("IMAGE-003")
+def scanned_on_push(r: RepositorySubject) -> Verdict:
+    ecr: EcrInventory = r.estate.require("ecr")
+    scanning = _registry_scanning(r.estate, ecr)
+    name = r.repository.repository_name
+    rules = scanning.rules_for(name)
+    own = bool(r.repository.image_scanning_configuration and r.repository.image_scanning_configuration.scan_on_push)
+    effective = (ecr.repository_scanning or {}).get(name)
+    evidence: dict[str, object] = {
+        "scan_type": scanning.scan_type,
+        "registry_rules": len(scanning.rules),
+        "matching_rules": [rule.label() for rule in rules],
+        "repository_scan_on_push": own,
+    }
+    if effective is not None:
+        evidence["effective_scan_frequency"] = effective.scan_frequency
+        evidence["applied_scan_filters"] = [f.filter for f in effective.applied_scan_filters]
+    if scanning.rules:
+        # The registry's rules govern; a repository none of them matches is scanned only manually.
+        frequency = effective.scan_frequency if effective is not None else None
+        if frequency is None and rules:
+            frequency = rules[0].scan_frequency
+        if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and (effective is None or effective.applied_scan_filters or rules):
+            if effective is None:
+                raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
+            return ok(f"{'enhanced' if scanning.is_enhanced else 'basic'} scanning covers the repository ({frequency})", evidence)
+        if effective is None and not rules:
+            return fail("no rule of the registry's scanning configuration matches the repository: it is scanned only manually (MANUAL)", evidence)
+        if effective is None:
+            return fail("the matching registry rule scans only on demand (MANUAL), not on push", evidence)
+        return fail(f"the repository's effective scan frequency is {frequency or 'MANUAL'}: no registry rule scans it on push", evidence)
+    if effective is None:
+        if own:
+            raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
+        return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
+    if own or effective.scan_on_push:
+        return warn("the registry has no scanning rules; only the repository's deprecated scanOnPush setting scans it on push", evidence)
+    return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
+
+
+@check("IMAGE-004")
+def continuous_rescans(a: AccountSubject) -> Verdict:
+    estate = a.estate
+    ecr: EcrInventory = estate.require("ecr")
+    repositories = [name for name in ecr.in_use_repositories if name not in ecr.missing_repositories]
+    if not repositories:
+        return na(f"no in-use image comes from this account's ECR registry in {estate.region}")
+    scanning = _registry_scanning(estate, ecr)
+    inspector: InspectorInventory = estate.require("inspector")
+    status = inspector.ecr_status
+    if status is None:
+        estate.raise_if_failed("inspector2:BatchGetAccountStatus")
+        raise EvidenceMissing("Amazon Inspector's account status was not read")
+    evidence: dict[str, object] = {"inspector_ecr_status": status, "scan_type": scanning.scan_type, "in_use_repositories": repositories}
+    if status != "ENABLED":
+        return fail(f"Amazon Inspector does not scan ECR images in this account (ECR scanning {status}): in-use images are never rescanned", evidence)
+    if not scanning.is_enhanced:
+        return fail("the registry uses BASIC scanning: in-use images are never rescanned for new CVEs", evidence)
+    uncovered = [name for name in repositories if not any(rule.scan_frequency == "CONTINUOUS_SCAN" for rule in scanning.rules_for(name))]
+    evidence["repositories_without_continuous_rule"] = uncovered
+    if uncovered:
+        shown = ", ".join(uncovered[:5]) + (f" and {len(uncovered) - 5} more" if len(uncovered) > 5 else "")
+        return fail(f"no CONTINUOUS_SCAN rule covers {_plural(len(uncovered), 'in-use repository', 'in-use repositories')}: {shown}", evidence)
+    rescan = inspector.rescan
+    if rescan is None or rescan.rescan_duration is None:
+        estate.raise_if_failed("inspector2:GetConfiguration")
+        raise EvidenceMissing("Amazon Inspector's ECR rescan duration was not read")
+    evidence["rescan_duration"] = rescan.rescan_duration
+    evidence["pull_date_rescan_duration"] = rescan.pull_date_rescan_duration
+    dropped = _dropped_from_rescans(estate, ecr, rescan)
+    if dropped:
+        oldest = max(dropped, key=lambda d: d[1])
+        evidence["images_past_rescan_duration"] = [f"{image.repository_name}@{image.image_digest}" for image, _ in dropped]
+        return warn(
+            f"{_plural(len(dropped), 'in-use image is', 'in-use images are')} past the ECR rescan duration "
+            f"({rescan.rescan_duration}), so Inspector no longer rescans them (oldest: "
+            f"{oldest[0].repository_name}@{_short(oldest[0].image_digest)}, pushed {oldest[1]} days ago)",
+            evidence,
+        )
+    return ok(f"Inspector rescans every in-use repository continuously (rescan duration {rescan.rescan_duration})", evidence)
+
+
+@check("IMAGE-005")
+def no_critical_vulnerabilities(c: ContainerSubject) -> Verdict:
+    ref = _image_ref(c)
+    estate = c.estate
+    if not is_local_ecr(ref, estate.account_id, estate.region):
+        return _foreign_image_scan(c, ref)
+    ecr: EcrInventory = estate.require("ecr")
+    in_use = _in_use(c, ref, ecr)
+    scanning = _registry_scanning(estate, ecr)
+    scans = [_scan_of(c, ref, ecr, scanning, digest) for digest in in_use.digests]
+    return _scan_verdict(c, scans, in_use.source, _now(ecr))
+
+
+@check("IMAGE-006")
+def image_from_regional_ecr(c: ContainerSubject) -> Verdict:
+    ref = _image_ref(c)
+    region = c.estate.region
+    evidence = {"image": c.container.image, "registry": ref.registry, "ecr_region": ref.ecr_region, "cluster_region": region}
+    if not ref.is_ecr:
+        what = "the public ECR Gallery (public.ecr.aws)" if ref.is_public_ecr else f"{ref.registry}, not a private ECR registry"
+        return warn(f"the image comes from {what}: pulls depend on an outside registry", evidence)
+    if ref.ecr_region != region:
+        return fail(f"the image comes from ECR in {ref.ecr_region}, not {region}: cross-region pulls add latency, cost and a regional dependency", evidence)
+    return ok(f"the image comes from ECR in {region}", evidence)
+
+
+@check("IMAGE-007")
 def image_size_within_budget(c: ContainerSubject) -> Verdict:
     ref = _image_ref(c)
     estate = c.estate
@@ -471,15 +470,7 @@ def image_size_within_budget(c: ContainerSubject) -> Verdict:
     return ok(f"the image is {size} MiB, within the {config.image_size_warn_mib} MiB budget", evidence)
 
 
-def _policy_text(r: RepositorySubject, policies: dict[str, str], action: str, what: str) -> str:
-    text = policies.get(r.repository.repository_name)
-    if text is None:
-        r.estate.raise_if_failed(action, r.repository.repository_arn)
-        raise EvidenceMissing(f"the repository's {what} was not read")
-    return text
-
-
-@check("IMAGE-008", needs=("ecr:GetLifecyclePolicy",))
+@check("IMAGE-008")
 def lifecycle_policy(r: RepositorySubject) -> Verdict:
     ecr: EcrInventory = r.estate.require("ecr")
     text = _policy_text(r, ecr.lifecycle_policies, "ecr:GetLifecyclePolicy", "lifecycle policy")
@@ -492,7 +483,7 @@ def lifecycle_policy(r: RepositorySubject) -> Verdict:
     return ok(f"the repository has a lifecycle policy ({len(rules)} rule{'s' if len(rules) != 1 else ''})", {"lifecycle_rules": len(rules)})
 
 
-@check("IMAGE-009", needs=("ecr:GetRepositoryPolicy",))
+@check("IMAGE-009")
 def repository_not_public(r: RepositorySubject) -> Verdict:
     ecr: EcrInventory = r.estate.require("ecr")
     text = _policy_text(r, ecr.repository_policies, "ecr:GetRepositoryPolicy", "repository policy")
@@ -520,7 +511,7 @@ def repository_not_public(r: RepositorySubject) -> Verdict:
     return ok("the policy grants no public or cross-account access", evidence)
 
 
-@check("IMAGE-010", needs=("kms:DescribeKey",))
+@check("IMAGE-010")
 def customer_managed_key(r: RepositorySubject) -> Verdict:
     encryption = r.repository.encryption_configuration
     if encryption is None or encryption.encryption_type is None:

@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass, field
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import AccountSubject, LoadBalancerSubject, RegionView, ServiceSubject, TaskDefSubject, name_from_arn
+from ecs_audit.evaluation.subjects import AccountSubject, LoadBalancerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.view import RegionView
+from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.inventory.ecs import NetworkConfiguration
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2
-from ecs_audit.network_use import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
-from ecs_audit.rules.netevidence import arn as ec2_resource_arn
-from ecs_audit.rules.netevidence import ec2_part, service_security_groups, subnets_of
+from ecs_audit.semantics.network_placement import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
+from ecs_audit.evaluation.network_evidence import arn as ec2_resource_arn
+from ecs_audit.evaluation.network_evidence import ec2_part, service_security_groups, subnets_of
 from ecs_audit.rules.registry import check
 
 _APPMESH_ENVOY_REPOSITORY = "aws-appmesh-envoy"
@@ -31,20 +33,6 @@ def _repository(image: str) -> str:
     head, _, last = name.rpartition("/")
     last = last.split(":", 1)[0]
     return f"{head}/{last}" if head else last
-
-
-@check("NETWORK-001")
-def no_public_ips(s: ServiceSubject) -> Verdict:
-    settings = {"service": _assign_public_ip(s.service.network_configuration)}
-    for task_set in s.service.task_sets:
-        settings[f"task set {task_set.id or task_set.task_set_arn}"] = _assign_public_ip(task_set.network_configuration)
-    settings = {where: value for where, value in settings.items() if value is not None}
-    if not settings:
-        return na("the service has no awsvpc network configuration (bridge or host network mode)")
-    public = sorted(where for where, value in settings.items() if value == "ENABLED")
-    if public:
-        return fail("public IPs are assigned (assignPublicIp ENABLED) on: " + ", ".join(public), {"assign_public_ip": settings})
-    return ok("no public IPs are assigned", {"assign_public_ip": settings})
 
 
 # Calls that list the services and tasks NETWORK-008 looks through.
@@ -80,92 +68,6 @@ def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
     if not found and unreadable:
         raise unreadable[0]
     return found
-
-
-@check("NETWORK-008", needs=("ecs:ListAccountSettings", *_WORKLOAD_LISTING))
-def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
-    estate = a.estate
-    awsvpc = _ec2_awsvpc_task_definitions(estate) if "EC2" in estate.launch_types_in_use() else set()
-    if not awsvpc:
-        # A cluster whose services or tasks could not be listed may hide EC2 awsvpc tasks.
-        for action in _WORKLOAD_LISTING:
-            error = estate.error_for(action)
-            if error is not None:
-                raise EvidenceMissing(f"some services or tasks could not be read: {error.describe()}", error.action, error.error_code)
-        if "EC2" not in estate.launch_types_in_use():
-            return na("no EC2 launch type is in use")
-        return na("no awsvpc tasks run on the EC2 launch type")
-    setting = estate.account_setting("awsvpcTrunking")
-    value = setting.value if setting else None
-    evidence = {"awsvpc_trunking": value, "ec2_awsvpc_task_definitions": sorted(awsvpc)}
-    if (value or "").lower() == "enabled":
-        return ok("ENI trunking (awsvpcTrunking) is enabled", evidence)
-    shown = value or "not set (defaults to disabled)"
-    return warn(
-        f"ENI trunking (awsvpcTrunking) is {shown} while EC2 runs awsvpc tasks ({', '.join(sorted(awsvpc))}): "
-        "each instance can hold only a few tasks",
-        evidence,
-        severity=Severity.LOW,
-    )
-
-
-@check("NETWORK-009")
-def no_app_mesh(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    proxy = td.proxy_configuration.type if td.proxy_configuration else None
-    envoys = sorted(c.name for c in td.container_definitions if _APPMESH_ENVOY_REPOSITORY in _repository(c.image))
-    evidence = {"proxy_configuration_type": proxy, "app_mesh_envoy_containers": envoys}
-    signs = []
-    if proxy == "APPMESH":
-        signs.append("proxyConfiguration type APPMESH")
-    if envoys:
-        signs.append("App Mesh Envoy image in " + ", ".join(envoys))
-    if signs:
-        return fail(
-            f"the task definition uses AWS App Mesh ({'; '.join(signs)}): App Mesh reached end of support on "
-            "2026-09-30; migrate to Service Connect",
-            evidence,
-        )
-    return ok("no App Mesh proxy configuration or Envoy image", evidence)
-
-
-@check("NETWORK-010", needs=("elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"))
-def private_service_to_service(s: ServiceSubject) -> Verdict:
-    service = s.service
-    connect = service.service_connect
-    entries = service.all_load_balancers
-    mechanisms = []
-    if connect is not None and connect.enabled:
-        mechanisms.append(f"Service Connect (namespace {name_from_arn(connect.namespace)})" if connect.namespace else "Service Connect")
-    if service.service_registries:
-        mechanisms.append("Cloud Map")
-    evidence: dict[str, object] = {
-        "service_connect": bool(connect and connect.enabled),
-        "service_registries": len(service.service_registries),
-        "load_balancers": len(entries),
-    }
-    fronts = _Fronts()
-    if entries:
-        try:
-            fronts = _fronting_load_balancers(s)
-        except EvidenceMissing:
-            if not mechanisms:
-                raise  # whether the only candidate is internal decides the verdict
-    if fronts.internal:
-        mechanisms.append("internal load balancer " + ", ".join(fronts.internal))
-    evidence.update(
-        internal_load_balancers=fronts.internal,
-        internet_facing_load_balancers=fronts.internet_facing,
-        classic_load_balancers=fronts.classic,
-    )
-    if mechanisms:
-        return ok("reachable through " + ", ".join(mechanisms), evidence)
-    message = "no Service Connect, Cloud Map registry or internal load balancer is visible for service-to-service traffic"
-    if fronts.internet_facing:
-        message += f"; its load balancer {', '.join(fronts.internet_facing)} is internet-facing, which does not keep calls private"
-    if fronts.classic:
-        message += f"; Classic Load Balancer {', '.join(fronts.classic)} is not inspected (out of scope)"
-    return warn(message, evidence, severity=Severity.INFO)
 
 
 @dataclass
@@ -211,67 +113,6 @@ def _load_balancer(estate: RegionView, arn: str) -> LoadBalancerV2:
 # --- NETWORK-002 .. NETWORK-007: subnets, security groups, load balancers, flow logs ----------
 
 
-@check("NETWORK-002", needs=("ec2:DescribeSubnets", "ec2:DescribeRouteTables"))
-def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
-    if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
-    estate = s.estate
-    ec2 = ec2_part(estate)
-    subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
-    subnets, missing = subnets_of(estate, subnet_ids)
-    routes: dict[str, str] = {}
-    public: list[str] = []
-    for subnet in subnets:
-        # An unread explicit association must not fall back to the VPC's main table.
-        estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
-        table = ec2.route_table_for(subnet)
-        if table is None:
-            if subnet.vpc_id:
-                estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
-            raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
-        route = table.default_route()
-        if route is not None and route.is_default_to_internet_gateway:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.gateway_id} ({table.route_table_id})"
-            public.append(f"{subnet.subnet_id} ({route.gateway_id} via {table.route_table_id})")
-        else:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.target}" if route else "no default route"
-    evidence = {"subnets": routes, "missing_subnets": missing}
-    if public:
-        return fail("tasks run in public subnets whose 0.0.0.0/0 route goes to an internet gateway: " + ", ".join(public), evidence)
-    if not subnets:
-        return na(f"none of the service's subnets exists any more ({', '.join(missing)}); see RESILIENCE-010", evidence)
-    shown = ", ".join(f"{subnet} ({route})" for subnet, route in routes.items())
-    return ok(f"every task subnet is private: {shown}", evidence)
-
-
-@check("NETWORK-003", needs=("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets"))
-def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
-    if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
-    task_groups = service_security_groups(s)
-    open_rules: list[str] = []
-    for group_id, group in task_groups.groups.items():
-        for permission in group.ip_permissions:
-            sources = permission.open_to_anywhere
-            if sources:
-                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
-                open_rules.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
-    evidence = {
-        "security_groups": sorted(task_groups.groups),
-        "vpc_default_groups_used": task_groups.defaults,
-        "missing_security_groups": task_groups.missing,
-        "open_to_internet": open_rules,
-    }
-    if open_rules:
-        return fail("task security groups admit the internet: " + "; ".join(open_rules), evidence)
-    if not task_groups.groups:
-        if not task_groups.missing:
-            return na("none of the service's subnets exists any more, so no security group applies", evidence)
-        return na(f"none of the service's security groups exists any more ({', '.join(task_groups.missing)})", evidence)
-    defaults = f" (including VPC default group {', '.join(task_groups.defaults.values())}, as a configuration names none)" if task_groups.defaults else ""
-    return ok(f"no task security group admits 0.0.0.0/0 or ::/0: {', '.join(sorted(task_groups.groups))}{defaults}", evidence)
-
-
 def _listeners(s: LoadBalancerSubject) -> list[Listener]:
     estate = s.estate
     listeners = estate.require("elbv2").listeners.get(s.load_balancer.load_balancer_arn)
@@ -283,33 +124,6 @@ def _listeners(s: LoadBalancerSubject) -> list[Listener]:
 
 def _kind(lb: LoadBalancerV2) -> str:
     return {"application": "ALB", "network": "NLB", "gateway": "Gateway Load Balancer"}.get(lb.type or "", lb.type or "load balancer")
-
-
-@check("NETWORK-004", needs=("elasticloadbalancing:DescribeListeners",))
-def internet_facing_tls_only(s: LoadBalancerSubject) -> Verdict:
-    lb = s.load_balancer
-    if not lb.is_internet_facing:
-        return na(f"{lb.scheme or 'internal'} load balancer: not reachable from the internet")
-    if lb.type not in ("application", "network"):
-        return na(f"{_kind(lb)}: has no HTTP or TCP listeners to check")
-    listeners = _listeners(s)
-    if not listeners:
-        return na(f"internet-facing {_kind(lb)} without listeners")
-    plain_http = [l for l in listeners if lb.type == "application" and l.protocol == "HTTP" and not l.redirects_to_https]
-    plain_tcp = [l for l in listeners if lb.type == "network" and l.protocol in ("TCP", "TCP_UDP")]
-    evidence = {
-        "type": lb.type,
-        "scheme": lb.scheme,
-        "listeners": {l.label: _action_summary(l) for l in listeners},
-    }
-    if plain_http:
-        shown = ", ".join(f"{l.label} ({_action_summary(l)})" for l in plain_http)
-        return fail(f"internet-facing ALB serves plain HTTP without redirecting to HTTPS: {shown}", evidence)
-    if plain_tcp:
-        shown = ", ".join(l.label for l in plain_tcp)
-        return warn(f"internet-facing NLB has plain TCP listeners ({shown}); TLS passthrough to the targets cannot be verified", evidence)
-    shown = ", ".join(f"{l.label}" + (" (redirects to HTTPS)" if l.protocol == "HTTP" else "") for l in listeners)
-    return ok(f"every listener serves TLS or redirects to HTTPS: {shown}", evidence)
 
 
 def _action_summary(listener: Listener) -> str:
@@ -348,7 +162,124 @@ def minimum_tls_version(policy: str) -> str | None:
     return f"1.{match.group(1)}" if match else None
 
 
-@check("NETWORK-005", needs=("elasticloadbalancing:DescribeListeners",))
+# The calls that list what runs in the region's VPCs: a gap may hide a VPC.
+_TASK_LISTING = (
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "ecs:ListContainerInstances",
+    "ecs:DescribeContainerInstances",
+)
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("NETWORK-001")
+def no_public_ips(s: ServiceSubject) -> Verdict:
+    settings = {"service": _assign_public_ip(s.service.network_configuration)}
+    for task_set in s.service.task_sets:
+        settings[f"task set {task_set.id or task_set.task_set_arn}"] = _assign_public_ip(task_set.network_configuration)
+    settings = {where: value for where, value in settings.items() if value is not None}
+    if not settings:
+        return na("the service has no awsvpc network configuration (bridge or host network mode)")
+    public = sorted(where for where, value in settings.items() if value == "ENABLED")
+    if public:
+        return fail("public IPs are assigned (assignPublicIp ENABLED) on: " + ", ".join(public), {"assign_public_ip": settings})
+    return ok("no public IPs are assigned", {"assign_public_ip": settings})
+
+
+@check("NETWORK-002")
+def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
+    if not service_placements(s.service):
+        return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
+    estate = s.estate
+    ec2 = ec2_part(estate)
+    subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
+    subnets, missing = subnets_of(estate, subnet_ids)
+    routes: dict[str, str] = {}
+    public: list[str] = []
+    for subnet in subnets:
+        # An unread explicit association must not fall back to the VPC's main table.
+        estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
+        table = ec2.route_table_for(subnet)
+        if table is None:
+            if subnet.vpc_id:
+                estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
+            raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
+        route = table.default_route()
+        if route is not None and route.is_default_to_internet_gateway:
+            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.gateway_id} ({table.route_table_id})"
+            public.append(f"{subnet.subnet_id} ({route.gateway_id} via {table.route_table_id})")
+        else:
+            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.target}" if route else "no default route"
+    evidence = {"subnets": routes, "missing_subnets": missing}
+    if public:
+        return fail("tasks run in public subnets whose 0.0.0.0/0 route goes to an internet gateway: " + ", ".join(public), evidence)
+    if not subnets:
+        return na(f"none of the service's subnets exists any more ({', '.join(missing)}); see RESILIENCE-010", evidence)
+    shown = ", ".join(f"{subnet} ({route})" for subnet, route in routes.items())
+    return ok(f"every task subnet is private: {shown}", evidence)
+
+
+@check("NETWORK-003")
+def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
+    if not service_placements(s.service):
+        return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
+    task_groups = service_security_groups(s)
+    open_rules: list[str] = []
+    for group_id, group in task_groups.groups.items():
+        for permission in group.ip_permissions:
+            sources = permission.open_to_anywhere
+            if sources:
+                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
+                open_rules.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
+    evidence = {
+        "security_groups": sorted(task_groups.groups),
+        "vpc_default_groups_used": task_groups.defaults,
+        "missing_security_groups": task_groups.missing,
+        "open_to_internet": open_rules,
+    }
+    if open_rules:
+        return fail("task security groups admit the internet: " + "; ".join(open_rules), evidence)
+    if not task_groups.groups:
+        if not task_groups.missing:
+            return na("none of the service's subnets exists any more, so no security group applies", evidence)
+        return na(f"none of the service's security groups exists any more ({', '.join(task_groups.missing)})", evidence)
+    defaults = f" (including VPC default group {', '.join(task_groups.defaults.values())}, as a configuration names none)" if task_groups.defaults else ""
+    return ok(f"no task security group admits 0.0.0.0/0 or ::/0: {', '.join(sorted(task_groups.groups))}{defaults}", evidence)
+
+
+@check("NETWORK-004")
+def internet_facing_tls_only(s: LoadBalancerSubject) -> Verdict:
+    lb = s.load_balancer
+    if not lb.is_internet_facing:
+        return na(f"{lb.scheme or 'internal'} load balancer: not reachable from the internet")
+    if lb.type not in ("application", "network"):
+        return na(f"{_kind(lb)}: has no HTTP or TCP listeners to check")
+    listeners = _listeners(s)
+    if not listeners:
+        return na(f"internet-facing {_kind(lb)} without listeners")
+    plain_http = [l for l in listeners if lb.type == "application" and l.protocol == "HTTP" and not l.redirects_to_https]
+    plain_tcp = [l for l in listeners if lb.type == "network" and l.protocol in ("TCP", "TCP_UDP")]
+    evidence = {
+        "type": lb.type,
+        "scheme": lb.scheme,
+        "listeners": {l.label: _action_summary(l) for l in listeners},
+    }
+    if plain_http:
+        shown = ", ".join(f"{l.label} ({_action_summary(l)})" for l in plain_http)
+        return fail(f"internet-facing ALB serves plain HTTP without redirecting to HTTPS: {shown}", evidence)
+    if plain_tcp:
+        shown = ", ".join(l.label for l in plain_tcp)
+        return warn(f"internet-facing NLB has plain TCP listeners ({shown}); TLS passthrough to the targets cannot be verified", evidence)
+    shown = ", ".join(f"{l.label}" + (" (redirects to HTTPS)" if l.protocol == "HTTP" else "") for l in listeners)
+    return ok(f"every listener serves TLS or redirects to HTTPS: {shown}", evidence)
+
+
+@check("NETWORK-005")
 def current_tls_policies(s: LoadBalancerSubject) -> Verdict:
     tls = [l for l in _listeners(s) if l.protocol in ("HTTPS", "TLS")]
     if not tls:
@@ -374,7 +305,7 @@ def current_tls_policies(s: LoadBalancerSubject) -> Verdict:
     return ok(f"every TLS listener allows only TLS 1.2 or later: {shown}", evidence)
 
 
-@check("NETWORK-006", needs=("wafv2:GetWebACLForResource",))
+@check("NETWORK-006")
 def internet_facing_alb_has_waf(s: LoadBalancerSubject) -> Verdict:
     lb = s.load_balancer
     if lb.type != "application":
@@ -391,19 +322,7 @@ def internet_facing_alb_has_waf(s: LoadBalancerSubject) -> Verdict:
     return ok(f"AWS WAF web ACL {web_acl.name} is associated", {"web_acl": web_acl.name, "web_acl_arn": web_acl.arn})
 
 
-# The calls that list what runs in the region's VPCs: a gap may hide a VPC.
-_TASK_LISTING = (
-    "ecs:ListClusters",
-    "ecs:ListServices",
-    "ecs:DescribeServices",
-    "ecs:ListTasks",
-    "ecs:DescribeTasks",
-    "ecs:ListContainerInstances",
-    "ecs:DescribeContainerInstances",
-)
-
-
-@check("NETWORK-007", needs=("ec2:DescribeFlowLogs", "ec2:DescribeSubnets", *_TASK_LISTING))
+@check("NETWORK-007")
 def vpc_flow_logs(a: AccountSubject) -> Verdict:
     estate = a.estate
     ec2 = ec2_part(estate)
@@ -470,3 +389,89 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         return na("no tasks or container instances run in a VPC (no awsvpc services or tasks, no EC2 container instances)")
     shown = ", ".join(f"{vpc} ({', '.join(logs)})" for vpc, logs in active.items())
     return ok(f"every VPC running tasks has an ACTIVE flow log: {shown}", evidence)
+
+
+@check("NETWORK-008")
+def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
+    estate = a.estate
+    awsvpc = _ec2_awsvpc_task_definitions(estate) if "EC2" in estate.launch_types_in_use() else set()
+    if not awsvpc:
+        # A cluster whose services or tasks could not be listed may hide EC2 awsvpc tasks.
+        for action in _WORKLOAD_LISTING:
+            error = estate.error_for(action)
+            if error is not None:
+                raise EvidenceMissing(f"some services or tasks could not be read: {error.describe()}", error.action, error.error_code)
+        if "EC2" not in estate.launch_types_in_use():
+            return na("no EC2 launch type is in use")
+        return na("no awsvpc tasks run on the EC2 launch type")
+    setting = estate.account_setting("awsvpcTrunking")
+    value = setting.value if setting else None
+    evidence = {"awsvpc_trunking": value, "ec2_awsvpc_task_definitions": sorted(awsvpc)}
+    if (value or "").lower() == "enabled":
+        return ok("ENI trunking (awsvpcTrunking) is enabled", evidence)
+    shown = value or "not set (defaults to disabled)"
+    return warn(
+        f"ENI trunking (awsvpcTrunking) is {shown} while EC2 runs awsvpc tasks ({', '.join(sorted(awsvpc))}): "
+        "each instance can hold only a few tasks",
+        evidence,
+        severity=Severity.LOW,
+    )
+
+
+@check("NETWORK-009")
+def no_app_mesh(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    proxy = td.proxy_configuration.type if td.proxy_configuration else None
+    envoys = sorted(c.name for c in td.container_definitions if _APPMESH_ENVOY_REPOSITORY in _repository(c.image))
+    evidence = {"proxy_configuration_type": proxy, "app_mesh_envoy_containers": envoys}
+    signs = []
+    if proxy == "APPMESH":
+        signs.append("proxyConfiguration type APPMESH")
+    if envoys:
+        signs.append("App Mesh Envoy image in " + ", ".join(envoys))
+    if signs:
+        return fail(
+            f"the task definition uses AWS App Mesh ({'; '.join(signs)}): App Mesh reached end of support on "
+            "2026-09-30; migrate to Service Connect",
+            evidence,
+        )
+    return ok("no App Mesh proxy configuration or Envoy image", evidence)
+
+
+@check("NETWORK-010")
+def private_service_to_service(s: ServiceSubject) -> Verdict:
+    service = s.service
+    connect = service.service_connect
+    entries = service.all_load_balancers
+    mechanisms = []
+    if connect is not None and connect.enabled:
+        mechanisms.append(f"Service Connect (namespace {name_from_arn(connect.namespace)})" if connect.namespace else "Service Connect")
+    if service.service_registries:
+        mechanisms.append("Cloud Map")
+    evidence: dict[str, object] = {
+        "service_connect": bool(connect and connect.enabled),
+        "service_registries": len(service.service_registries),
+        "load_balancers": len(entries),
+    }
+    fronts = _Fronts()
+    if entries:
+        try:
+            fronts = _fronting_load_balancers(s)
+        except EvidenceMissing:
+            if not mechanisms:
+                raise  # whether the only candidate is internal decides the verdict
+    if fronts.internal:
+        mechanisms.append("internal load balancer " + ", ".join(fronts.internal))
+    evidence.update(
+        internal_load_balancers=fronts.internal,
+        internet_facing_load_balancers=fronts.internet_facing,
+        classic_load_balancers=fronts.classic,
+    )
+    if mechanisms:
+        return ok("reachable through " + ", ".join(mechanisms), evidence)
+    message = "no Service Connect, Cloud Map registry or internal load balancer is visible for service-to-service traffic"
+    if fronts.internet_facing:
+        message += f"; its load balancer {', '.join(fronts.internet_facing)} is internet-facing, which does not keep calls private"
+    if fronts.classic:
+        message += f"; Classic Load Balancer {', '.join(fronts.classic)} is not inspected (out of scope)"
+    return warn(message, evidence, severity=Severity.INFO)

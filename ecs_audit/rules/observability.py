@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecs_audit.estate import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory, load_balancer_dimensions
 from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn, retention_on_create
@@ -48,7 +48,10 @@ def _container_insights(c: ClusterSubject) -> tuple[str, str]:
     return "disabled", "AWS default"
 
 
-@check("OBSERVABILITY-001", needs=("ecs:ListAccountSettings",))
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("OBSERVABILITY-001")
 def container_insights_on(c: ClusterSubject) -> Verdict:
     value, source = _container_insights(c)
     evidence = {"container_insights": value, "source": source}
@@ -57,7 +60,7 @@ def container_insights_on(c: ClusterSubject) -> Verdict:
     return fail(f"Container Insights is {value} ({source})", evidence)
 
 
-@check("OBSERVABILITY-002", needs=("ecs:ListAccountSettings",))
+@check("OBSERVABILITY-002")
 def container_insights_enhanced(c: ClusterSubject) -> Verdict:
     value, source = _container_insights(c)
     evidence = {"container_insights": value, "source": source}
@@ -90,43 +93,7 @@ def container_ships_logs(c: ContainerSubject) -> Verdict:
     return warn(f"the log driver {driver} is not one known to ship logs off the host", evidence)
 
 
-@check("OBSERVABILITY-005")
-def telemetry_collector_present(t: TaskDefSubject) -> Verdict:
-    found = {}
-    for container in t.task_definition.container_definitions:
-        image = container.image.lower()
-        for fragment, label in _COLLECTORS:
-            if fragment in image:
-                found[container.name] = label
-                break
-    if found:
-        listed = ", ".join(f"{label} (container {name})" for name, label in sorted(found.items()))
-        return ok(f"a telemetry collector runs beside the app: {listed}", {"collectors": found})
-    return warn("no telemetry collector (ADOT, X-Ray daemon, CloudWatch agent or vendor agent) runs in the task", {"collectors": {}})
-
-
-@check("OBSERVABILITY-007", needs=("ecs:ListAccountSettings",))
-def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
-    config = c.container.log_configuration
-    driver = config.log_driver if config else None
-    if driver != "awslogs":
-        return na(f"the log driver is {driver}, not awslogs" if driver else "no log configuration, so no awslogs driver")
-    mode = config.options.get("mode")
-    if mode:
-        source = "container option"
-    else:
-        setting = c.estate.account_setting("defaultLogDriverMode")
-        # Without a container option or account setting, ECS's own default applies: non-blocking
-        # since 25 June 2025 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html).
-        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("non-blocking", "the ECS default since June 2025: no mode option or account setting")
-    mode = mode.lower()
-    evidence = {"mode": mode, "source": source}
-    if mode == "non-blocking":
-        return ok(f"awslogs is non-blocking ({source})", evidence)
-    return warn(f"awslogs is {mode} ({source}): the application stalls when CloudWatch Logs cannot keep up", evidence)
-
-
-@check("OBSERVABILITY-004", needs=("logs:DescribeLogGroups",))
+@check("OBSERVABILITY-004")
 def log_group_has_retention(c: ContainerSubject) -> Verdict:
     destination = awslogs_group(c.container, c.estate.region)
     if destination is None:
@@ -164,7 +131,22 @@ def log_group_has_retention(c: ContainerSubject) -> Verdict:
     return ok(f"log group {name} keeps events for {group.retention_in_days} days", evidence)
 
 
-@check("OBSERVABILITY-006", needs=("cloudwatch:DescribeAlarms",))
+@check("OBSERVABILITY-005")
+def telemetry_collector_present(t: TaskDefSubject) -> Verdict:
+    found = {}
+    for container in t.task_definition.container_definitions:
+        image = container.image.lower()
+        for fragment, label in _COLLECTORS:
+            if fragment in image:
+                found[container.name] = label
+                break
+    if found:
+        listed = ", ".join(f"{label} (container {name})" for name, label in sorted(found.items()))
+        return ok(f"a telemetry collector runs beside the app: {listed}", {"collectors": found})
+    return warn("no telemetry collector (ADOT, X-Ray daemon, CloudWatch agent or vendor agent) runs in the task", {"collectors": {}})
+
+
+@check("OBSERVABILITY-006")
 def service_has_actionable_alarms(s: ServiceSubject) -> Verdict:
     monitoring: MonitoringInventory = s.estate.require("cloudwatch")
     elbv2 = s.estate.inventory.elbv2
@@ -191,3 +173,24 @@ def service_has_actionable_alarms(s: ServiceSubject) -> Verdict:
         "(auto scaling's own alarms do not count)",
         evidence,
     )
+
+
+@check("OBSERVABILITY-007")
+def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
+    config = c.container.log_configuration
+    driver = config.log_driver if config else None
+    if driver != "awslogs":
+        return na(f"the log driver is {driver}, not awslogs" if driver else "no log configuration, so no awslogs driver")
+    mode = config.options.get("mode")
+    if mode:
+        source = "container option"
+    else:
+        setting = c.estate.account_setting("defaultLogDriverMode")
+        # Without a container option or account setting, ECS's own default applies: non-blocking
+        # since 25 June 2025 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html).
+        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("non-blocking", "the ECS default since June 2025: no mode option or account setting")
+    mode = mode.lower()
+    evidence = {"mode": mode, "source": source}
+    if mode == "non-blocking":
+        return ok(f"awslogs is non-blocking ({source})", evidence)
+    return warn(f"awslogs is {mode} ({source}): the application stalls when CloudWatch Logs cannot keep up", evidence)

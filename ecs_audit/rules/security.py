@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import AccountSubject, ClusterSubject, ContainerSubject, RegionView, ServiceSubject, TaskDefSubject, name_from_arn
+from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
-from ecs_audit.iampolicy import (
+from ecs_audit.semantics.iam_policy import (
     admin_actions,
     broad_grants,
     escalation_combinations,
@@ -19,13 +20,14 @@ from ecs_audit.iampolicy import (
     secret_reads,
     service_wildcards,
 )
+from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, effective_launch_type
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
 from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
-from ecs_audit.secretref import SECRETS_MANAGER, SSM, container_secret_refs
+from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
 # SECURITY-004
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
@@ -56,123 +58,6 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
     return found
 
 
-def _setting_like_variables(environment: list[EnvironmentVariable], allowlist: list[str]) -> dict[str, str]:
-    """Secret-looking names whose value is a boolean, a number or a duration (name -> what it is)."""
-    return {
-        v.name: "value is a " + sorted(set(v.value_flags) & VALUE_FLAGS_NOT_SECRET)[0]
-        for v in environment
-        if v.name not in allowlist and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
-    }
-
-
-@check("SECURITY-001")
-def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
-    platform = c.estate.os_of(c.task_definition)
-    if platform.is_windows:
-        return na(
-            f"Windows containers do not support a read-only root filesystem (Windows, from the {platform.source})",
-            {"os_family": "WINDOWS", "os_decided_by": platform.source},
-        )
-    value = c.container.readonly_root_filesystem
-    if value is True:
-        return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
-    shown = "false" if value is False else "not set, and defaults to false"
-    return fail(f"the root filesystem is writable: readonlyRootFilesystem is {shown}", {"readonly_root_filesystem": value})
-
-
-@check("SECURITY-002")
-def no_privileged_containers(c: ContainerSubject) -> Verdict:
-    if c.container.privileged:
-        return fail("the container runs privileged: it has root-equivalent access to the host", {"privileged": True})
-    return ok("the container is not privileged", {"privileged": bool(c.container.privileged)})
-
-
-@check("SECURITY-003")
-def runs_as_non_root(c: ContainerSubject) -> Verdict:
-    platform = c.estate.os_of(c.task_definition)
-    os_family = platform.os
-    user = (c.container.user or "").strip()
-    evidence = {"user": c.container.user, "os_family": os_family, "os_decided_by": platform.source}
-    if not user:
-        return warn("no user is set: the image decides, and most images run as root", evidence)
-    if os_family == "WINDOWS":
-        is_admin = user.lower() == "containeradministrator"
-    else:
-        is_admin = user.split(":", 1)[0] in ("root", "0")
-    if is_admin:
-        return fail(f'the container runs as {"an administrator" if os_family == "WINDOWS" else "root"} (user "{user}")', evidence)
-    return ok(f'the container runs as user "{user}"', evidence)
-
-
-@check("SECURITY-004")
-def no_dangerous_capabilities(c: ContainerSubject) -> Verdict:
-    params = c.container.linux_parameters
-    raw = params.capabilities.add if params and params.capabilities else []
-    added = sorted({re.sub(r"^CAP_", "", cap.strip().upper()) for cap in raw if cap.strip()})
-    evidence = {"capabilities_add": raw}
-    if not added:
-        return ok("no Linux capabilities are added", evidence)
-    dangerous = [cap for cap in added if cap in _DANGEROUS_CAPABILITIES]
-    if dangerous:
-        return fail("dangerous capabilities are added: " + ", ".join(dangerous), evidence)
-    others = added
-    agent = _is_runtime_security_agent(c.container.image, c.estate.config)
-    if agent:
-        others = [cap for cap in added if cap != "SYS_PTRACE"]
-    if others:
-        return warn("capabilities are added: " + ", ".join(others), evidence)
-    return ok("only SYS_PTRACE is added, on a recognised runtime security agent", {**evidence, "image": c.container.image})
-
-
-@check("SECURITY-005")
-def no_host_pid_or_ipc(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    evidence = {"pid_mode": td.pid_mode, "ipc_mode": td.ipc_mode}
-    shared = [name for name, mode in (("PID", td.pid_mode), ("IPC", td.ipc_mode)) if mode == "host"]
-    if shared:
-        return fail("the task shares the host " + " and ".join(shared) + " namespace" + ("s" if len(shared) > 1 else ""), evidence)
-    return ok("the task shares neither the host PID nor the host IPC namespace", evidence)
-
-
-@check("SECURITY-006")
-def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
-    found = _secret_variables(c.container.environment, c.estate.config.secret_env_allowlist)
-    settings = _setting_like_variables(c.container.environment, c.estate.config.secret_env_allowlist)
-    if found:
-        return fail(
-            "plain environment variables look like secrets: " + ", ".join(sorted(found)),
-            {"variables": found, **({"setting_like": settings} if settings else {})},
-        )
-    if settings:
-        return ok(
-            "no plain environment variable holds a secret (secret-looking names hold a boolean, number or duration: "
-            + ", ".join(sorted(settings)) + ")",
-            {"variables": len(c.container.environment), "setting_like": settings},
-        )
-    count = len(c.container.environment)
-    if not count:
-        return ok("the container sets no plain environment variables", {"variables": 0})
-    return ok(f"none of {count} plain environment variables looks like a secret", {"variables": count})
-
-
-@check("SECURITY-008")
-def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    evidence = {"task_role_arn": td.task_role_arn, "execution_role_arn": td.execution_role_arn}
-    if not td.task_role_arn and not td.execution_role_arn:
-        return na("no roles: the task definition sets neither a task role nor an execution role", evidence)
-    # A role may be given by name or by ARN: compare the roles, not the strings (taskRoleArn accepts either).
-    estate = t.estate
-    task_role = role_arn(td.task_role_arn, estate.partition, estate.account_id) if td.task_role_arn else None
-    execution_role = role_arn(td.execution_role_arn, estate.partition, estate.account_id) if td.execution_role_arn else None
-    if task_role and task_role == execution_role:
-        return fail(f"the task role and the execution role are the same role ({task_role})", evidence)
-    if not td.task_role_arn or not td.execution_role_arn:
-        which = "an execution role" if td.execution_role_arn else "a task role"
-        return ok(f"only {which} is set", evidence)
-    return ok("the task role and the execution role are different roles", evidence)
-
-
 def _is_current_platform(version: str, latest: str) -> bool:
     """LATEST, the configured latest version, or newer (a configured latest can lag behind AWS)."""
     if version == "LATEST":
@@ -181,36 +66,6 @@ def _is_current_platform(version: str, latest: str) -> bool:
         return tuple(int(p) for p in version.split(".")) >= tuple(int(p) for p in latest.split("."))
     except ValueError:
         return version == latest
-
-
-@check("SECURITY-014", needs=("ecs:ListTasks", "ecs:DescribeTasks"))
-def fargate_latest_platform(s: ServiceSubject) -> Verdict:
-    if s.launch_type != "FARGATE":
-        return na(f"not a Fargate service (launch type {s.launch_type or 'unknown'})", {"launch_type": s.launch_type})
-    family = s.service.platform_family
-    os_family = ("WINDOWS" if family.upper().startswith("WINDOWS") else "LINUX") if family else s.task_definition.os_family
-    latest = s.estate.config.fargate_latest_platform.get(os_family)
-    if latest is None:
-        return unknown(f"no latest Fargate platform version is configured for {os_family}")
-    # A Fargate service without platformVersion runs LATEST (the API default).
-    service_version = s.service.platform_version or "LATEST"
-    old_tasks = sorted(
-        {t.platform_version for t in s.tasks if t.platform_version and not _is_current_platform(t.platform_version, latest)}
-    )
-    evidence = {
-        "platform_version": service_version,
-        "latest": latest,
-        "os_family": os_family,
-        "old_task_versions": old_tasks,
-    }
-    problems = []
-    if not _is_current_platform(service_version, latest):
-        problems.append(f"the service is pinned to platform version {service_version}")
-    if old_tasks:
-        problems.append("running tasks use platform version " + ", ".join(old_tasks))
-    if problems:
-        return fail("; ".join(problems) + f" (latest {os_family} version is {latest})", evidence)
-    return ok(f"the service runs platform version {service_version} (latest {os_family} version is {latest})", evidence)
 
 
 def _normalise_host_path(path: str) -> str:
@@ -231,35 +86,6 @@ def _is_sensitive_host_path(path: str) -> bool:
     return False
 
 
-@check("SECURITY-015")
-def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    host_paths = {v.name or "": _normalise_host_path(v.host.source_path) for v in td.volumes if v.host and v.host.source_path}
-    # Only a host path some container mounts exposes anything: name -> [(container, read-only)].
-    mounts: dict[str, list[tuple[str, bool]]] = {}
-    for container in td.container_definitions:
-        for point in container.mount_points:
-            if point.source_volume in host_paths:
-                mounts.setdefault(point.source_volume, []).append((container.name, bool(point.read_only)))
-    mounted = {name: path for name, path in host_paths.items() if name in mounts}
-    unmounted = sorted(name for name in host_paths if name not in mounts)
-    sensitive = {name: path for name, path in mounted.items() if _is_sensitive_host_path(path)}
-    evidence: dict[str, object] = {"host_paths": mounted, "unmounted_host_volumes": unmounted}
-    if sensitive:
-        details = {
-            name: [f"{container} ({'read-only' if read_only else 'read-write'})" for container, read_only in mounts[name]]
-            for name in sensitive
-        }
-        evidence["sensitive_host_paths"] = sensitive
-        evidence["mounted_by"] = details
-        listed = "; ".join(f"{path} (volume {name}, mounted by {', '.join(details[name])})" for name, path in sorted(sensitive.items()))
-        return fail(f"sensitive host paths are mounted: {listed}", evidence)
-    if not mounted:
-        note = f" (host volumes {', '.join(unmounted)} are declared but no container mounts them)" if unmounted else ""
-        return ok("no host paths are mounted" + note, evidence)
-    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(mounted.values())), evidence)
-
-
 def _exec_sessions_logged(logging: str, config: ExecuteCommandConfiguration | None, s: ServiceSubject) -> bool:
     if logging == "OVERRIDE":
         destination = config.log_configuration if config else None
@@ -273,180 +99,7 @@ def _exec_sessions_logged(logging: str, config: ExecuteCommandConfiguration | No
     return False
 
 
-@check("SECURITY-016")
-def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
-    if not s.service.enable_execute_command:
-        return na("ECS Exec is off for this service", {"enable_execute_command": s.service.enable_execute_command})
-    cluster = s.cluster
-    if cluster is None:
-        raise EvidenceMissing(f"cluster {s.cluster_name} is not in the inventory")
-    config = cluster.configuration.execute_command_configuration if cluster.configuration else None
-    kms_key = config.kms_key_id if config else None
-    # An unset logging mode is DEFAULT (the API default).
-    logging = (config.logging if config else None) or "DEFAULT"
-    logged = _exec_sessions_logged(logging, config, s)
-    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key, "sessions_logged": logged}
-    missing: list[str] = []
-    if not logged:
-        why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
-        missing.append(f"sessions are not logged ({why})")
-    if not kms_key:
-        missing.append("sessions are not encrypted with a KMS key (no kmsKeyId)")
-    evidence["missing"] = missing
-    if missing:
-        return warn("ECS Exec is on and " + "; ".join(missing), evidence)
-    return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging}) and encrypts them with a KMS key", evidence)
-
-
-@check("SECURITY-017", needs=("ecs:ListTaskDefinitions", "ecs:DescribeTaskDefinition"))
-def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
-    td = t.task_definition
-    if not t.in_use:
-        return na("the task definition is not in use, so its family's history is not read")
-    history = t.estate.family_history(td)
-    allowlist = t.estate.config.secret_env_allowlist
-    # Every other revision counts, older or newer: a registered but never-deployed newer revision is
-    # as readable as an old one (other in-use revisions are judged by SECURITY-006 themselves).
-    others = [r for r in history.older_revisions if r.revision != td.revision]
-    found: dict[str, dict[str, list[str]]] = {}
-    for revision in sorted(others, key=lambda r: r.revision):
-        containers = {
-            name: sorted(_secret_variables(env, allowlist)) for name, env in revision.containers.items()
-        }
-        containers = {name: names for name, names in containers.items() if names}
-        if containers:
-            found[f"{td.family}:{revision.revision}"] = containers
-    newer = sorted(r.revision for r in others if r.revision > td.revision)
-    evidence: dict[str, object] = {
-        "revisions_read": len(others),
-        "newer_revisions_read": newer,
-        "history_truncated": history.history_truncated,
-        "revisions": found,
-    }
-    if history.unread_revisions:
-        evidence["revisions_not_read"] = _ranges(history.unread_revisions)
-    if found:
-        listed = "; ".join(
-            f"{rev}{' (newer, never deployed here)' if int(rev.rsplit(':', 1)[1]) > td.revision else ''} "
-            f"({', '.join(sorted({n for names in containers.values() for n in names}))})"
-            for rev, containers in found.items()
-        )
-        return fail(f"other revisions of the family carry secret-looking environment variables: {listed}", evidence)
-    if history.history_truncated:
-        unread = f"revisions {_ranges(history.unread_revisions)} were not read" if history.unread_revisions else "some revisions were not read"
-        return unknown(
-            f"{unread} (history_depth {t.estate.config.history_depth} or failed reads); none of the {len(others)} revisions read "
-            "carries a secret-looking environment variable",
-            evidence,
-        )
-    if not others:
-        return ok("there are no other revisions of this family", evidence)
-    newer_note = f", including {len(newer)} newer" if newer else ""
-    return ok(f"none of the {len(others)} other revisions{newer_note} carries a secret-looking environment variable", evidence)
-
-
-def _ranges(revisions: list[int]) -> str:
-    """1, 2, 3, 7, 9, 10 -> "1-3, 7, 9-10"."""
-    out: list[str] = []
-    start = previous = None
-    for revision in sorted(set(revisions)):
-        if previous is not None and revision == previous + 1:
-            previous = revision
-            continue
-        if start is not None:
-            out.append(f"{start}-{previous}" if previous != start else f"{start}")
-        start = previous = revision
-    if start is not None:
-        out.append(f"{start}-{previous}" if previous != start else f"{start}")
-    return ", ".join(out)
-
-
-@check("SECURITY-018")
-def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
-    launch_types = c.taskdef.launch_types
-    if launch_types == {"FARGATE"}:
-        return na("the task definition runs only on Fargate, which does not take docker security options")
-    options = c.container.docker_security_options
-    disabling = [o for o in options if o.strip().lower().replace("=", ":", 1) in _PROFILE_DISABLING_OPTIONS]
-    evidence = {"docker_security_options": options}
-    if disabling:
-        return fail("kernel security profiles are disabled: " + ", ".join(disabling), evidence)
-    return ok("no kernel security profile is disabled", evidence)
-
-
 # --- SECURITY-007, SECURITY-009, SECURITY-010: injected secrets and role policies ------------------
-
-
-@check("SECURITY-007", needs=("ssm:DescribeParameters",))
-def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
-    estate = c.estate
-    refs = [
-        r
-        for r in container_secret_refs(c.container, estate.partition, estate.region, estate.account_id)
-        if r.field != "repositoryCredentials"
-    ]
-    if not refs:
-        return na("the container injects no secrets")
-    from_secrets_manager = sorted(r.name or r.value_from for r in refs if r.kind == SECRETS_MANAGER)
-    plain: dict[str, str] = {}
-    secure: list[str] = []
-    missing: list[str] = []
-    gaps: list[EvidenceMissing] = []
-    for ref in refs:
-        if ref.kind == SECRETS_MANAGER:
-            continue
-        if ref.kind != SSM:
-            gaps.append(EvidenceMissing(f"{ref.name}: valueFrom {ref.value_from} is neither an SSM parameter nor a Secrets Manager secret"))
-            continue
-        if not ref.is_local(estate.region, estate.account_id):
-            gaps.append(EvidenceMissing(f"{ref.name}: parameter {ref.arn} is in another region or account and was not read"))
-            continue
-        try:
-            ssm = estate.require("ssm")
-            estate.raise_if_failed("ssm:DescribeParameters", ref.arn)
-        except EvidenceMissing as gap:
-            gaps.append(gap)
-            continue
-        parameter = ssm.parameter(ref.key)
-        if parameter is not None:
-            if parameter.type in ("String", "StringList"):
-                plain[ref.name or ref.key] = f"{ref.key} ({parameter.type})"
-            else:
-                secure.append(ref.name or ref.key)
-        elif ref.key in ssm.missing:
-            missing.append(ref.key)
-        else:
-            gaps.append(EvidenceMissing(f"parameter {ref.key} is not in the inventory"))
-    evidence = {
-        "plain_parameters": plain,
-        "secure_string": sorted(secure),
-        "secrets_manager": from_secrets_manager,
-        "missing_parameters": sorted(missing),
-    }
-    if plain:
-        listed = ", ".join(f"{name} from {where}" for name, where in sorted(plain.items()))
-        return warn(f"secrets are injected from unencrypted SSM parameters: {listed}", evidence)
-    if gaps:
-        raise gaps[0]
-    if not secure and not from_secrets_manager:
-        return na("the referenced parameters do not exist (see RESILIENCE-010): " + ", ".join(sorted(missing)), evidence)
-    parts = []
-    if from_secrets_manager:
-        parts.append(f"{len(from_secrets_manager)} from Secrets Manager")
-    if secure:
-        parts.append(f"{len(secure)} from SecureString parameters")
-    note = f"; missing parameters are RESILIENCE-010's: {', '.join(sorted(missing))}" if missing else ""
-    return ok("injected secrets are encrypted: " + ", ".join(parts) + note, evidence)
-
-
-_IAM_ROLE_ACTIONS = (
-    "iam:GetRole",
-    "iam:ListAttachedRolePolicies",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:ListRolePolicies",
-    "iam:GetRolePolicy",
-)
 
 
 @dataclass(frozen=True)
@@ -545,73 +198,6 @@ def _boundary_note(role: _RolePolicies) -> str:
     return f" (permissions boundary {role.boundary.rsplit('/', 1)[-1]} not evaluated)" if role.boundary else ""
 
 
-@check("SECURITY-009", needs=_IAM_ROLE_ACTIONS)
-def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
-    reference = t.task_definition.task_role_arn
-    if not reference:
-        return na("the task definition sets no task role", {"task_role_arn": None})
-    role = _role_policies(t.estate, reference, "task role")
-    name = role_name(role.arn)
-    if role.missing:
-        return na(f"the task role {name} does not exist (see RESILIENCE-010)", role.evidence)
-    failures = _admin_like(role)
-    warnings: list[str] = []
-    for label, policy_arn, document in role.documents:
-        if policy_arn and is_admin_policy_arn(policy_arn):
-            continue
-        for grant in broad_grants(document, label):
-            wildcards = service_wildcards(grant)
-            if wildcards:
-                warnings.append(grant.describe(wildcards))
-    evidence = {**role.evidence, "admin_like": failures, "service_wildcards": warnings}
-    if failures:
-        return fail(f"the task role {name} is over-privileged: " + "; ".join(failures) + _boundary_note(role), evidence)
-    if role.gaps:
-        raise role.gaps[0][1]
-    if warnings:
-        return warn(f"the task role {name} has whole-service wildcards on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
-    count = len(role.documents)
-    return ok(
-        f"the task role {name} has no admin-like or wildcard grants on every resource ({count} polic{'y' if count == 1 else 'ies'} read)",
-        evidence,
-    )
-
-
-@check("SECURITY-010", needs=_IAM_ROLE_ACTIONS)
-def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
-    reference = t.task_definition.execution_role_arn
-    if not reference:
-        return na("the task definition sets no execution role", {"execution_role_arn": None})
-    role = _role_policies(t.estate, reference, "execution role")
-    name = role_name(role.arn)
-    if role.missing:
-        return na(f"the execution role {name} does not exist (see RESILIENCE-010)", role.evidence)
-    # The AWS managed AmazonECSTaskExecutionRolePolicy is what ECS needs: not evaluated, never a gap.
-    role = _RolePolicies(
-        arn=role.arn,
-        attached=role.attached,
-        inline=role.inline,
-        documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
-        gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
-        boundary=role.boundary,
-    )
-    failures = _admin_like(role)
-    warnings: list[str] = []
-    for label, _, document in role.documents:
-        for grant in broad_grants(document, label):
-            reads = secret_reads(grant)
-            if reads:
-                warnings.append(f"{label} allows {', '.join(reads)} on *")
-    evidence = {**role.evidence, "admin_like": failures, "secret_reads_on_all_resources": warnings}
-    if failures:
-        return fail(f"the execution role {name} is admin-like: " + "; ".join(failures) + _boundary_note(role), evidence)
-    if role.gaps:
-        raise role.gaps[0][1]
-    if warnings:
-        return warn(f"the execution role {name} reads secrets on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
-    return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
-
-
 # --- SECURITY-011..013: runtime threat detection (GuardDuty Runtime Monitoring) ---------------
 
 _GUARDDUTY_DETECTOR_CALLS = ("guardduty:ListDetectors", "guardduty:GetDetector")
@@ -656,6 +242,302 @@ def _detector_evidence(detector: Detector | None) -> dict[str, object]:
         FARGATE_AGENT_MANAGEMENT: feature.additional(FARGATE_AGENT_MANAGEMENT) if feature else None,
         EC2_AGENT_MANAGEMENT: feature.additional(EC2_AGENT_MANAGEMENT) if feature else None,
     }
+
+
+def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
+    details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
+    fargate = details.fargate_details if details else None
+    instances = details.container_instance_details if details else None
+    issues = [i for i in [entry.issue, *(fargate.issues if fargate else [])] if i]
+    out: dict[str, object] = {"coverage_status": entry.coverage_status or "UNKNOWN", "issues": issues}
+    if fargate is not None:
+        out["fargate_management_type"] = fargate.management_type
+    if instances is not None:
+        out["container_instances_covered"] = instances.covered_container_instances
+        out["container_instances_compatible"] = instances.compatible_container_instances
+    return out
+
+
+# --- the checks, in id order ----------------------------------------------------------------------
+
+
+@check("SECURITY-001")
+def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
+    platform = c.estate.os_of(c.task_definition)
+    if platform.is_windows:
+        return na(
+            f"Windows containers do not support a read-only root filesystem (Windows, from the {platform.source})",
+            {"os_family": "WINDOWS", "os_decided_by": platform.source},
+        )
+    value = c.container.readonly_root_filesystem
+    if value is True:
+        return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
+    shown = "false" if value is False else "not set, and defaults to false"
+    return fail(f"the root filesystem is writable: readonlyRootFilesystem is {shown}", {"readonly_root_filesystem": value})
+
+
+@check("SECURITY-002")
+def no_privileged_containers(c: ContainerSubject) -> Verdict:
+    if c.container.privileged:
+        return fail("the container runs privileged: it has root-equivalent access to the host", {"privileged": True})
+    return ok("the container is not privileged", {"privileged": bool(c.container.privileged)})
+
+
+@check("SECURITY-003")
+def runs_as_non_root(c: ContainerSubject) -> Verdict:
+    platform = c.estate.os_of(c.task_definition)
+    os_family = platform.os
+    user = (c.container.user or "").strip()
+    evidence = {"user": c.container.user, "os_family": os_family, "os_decided_by": platform.source}
+    if not user:
+        return warn("no user is set: the image decides, and most images run as root", evidence)
+    if os_family == "WINDOWS":
+        is_admin = user.lower() == "containeradministrator"
+    else:
+        is_admin = user.split(":", 1)[0] in ("root", "0")
+    if is_admin:
+        return fail(f'the container runs as {"an administrator" if os_family == "WINDOWS" else "root"} (user "{user}")', evidence)
+    return ok(f'the container runs as user "{user}"', evidence)
+
+
+@check("SECURITY-004")
+def no_dangerous_capabilities(c: ContainerSubject) -> Verdict:
+    params = c.container.linux_parameters
+    raw = params.capabilities.add if params and params.capabilities else []
+    added = sorted({re.sub(r"^CAP_", "", cap.strip().upper()) for cap in raw if cap.strip()})
+    evidence = {"capabilities_add": raw}
+    if not added:
+        return ok("no Linux capabilities are added", evidence)
+    dangerous = [cap for cap in added if cap in _DANGEROUS_CAPABILITIES]
+    if dangerous:
+        return fail("dangerous capabilities are added: " + ", ".join(dangerous), evidence)
+    others = added
+    agent = _is_runtime_security_agent(c.container.image, c.estate.config)
+    if agent:
+        others = [cap for cap in added if cap != "SYS_PTRACE"]
+    if others:
+        return warn("capabilities are added: " + ", ".join(others), evidence)
+    return ok("only SYS_PTRACE is added, on a recognised runtime security agent", {**evidence, "image": c.container.image})
+
+
+@check("SECURITY-005")
+def no_host_pid_or_ipc(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    evidence = {"pid_mode": td.pid_mode, "ipc_mode": td.ipc_mode}
+    shared = [name for name, mode in (("PID", td.pid_mode), ("IPC", td.ipc_mode)) if mode == "host"]
+    if shared:
+        return fail("the task shares the host " + " and ".join(shared) + " namespace" + ("s" if len(shared) > 1 else ""), evidence)
+    return ok("the task shares neither the host PID nor the host IPC namespace", evidence)
+
+
+def _setting_like_variables(environment: list[EnvironmentVariable], allowlist: list[str]) -> dict[str, str]:
+    """Secret-looking names whose value is a boolean, a number or a duration (name -> what it is)."""
+    return {
+        v.name: "value is a " + sorted(set(v.value_flags) & VALUE_FLAGS_NOT_SECRET)[0]
+        for v in environment
+        if v.name not in allowlist and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
+    }
+
+
+@check("SECURITY-006")
+def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
+    found = _secret_variables(c.container.environment, c.estate.config.secret_env_allowlist)
+    settings = _setting_like_variables(c.container.environment, c.estate.config.secret_env_allowlist)
+    if found:
+        return fail(
+            "plain environment variables look like secrets: " + ", ".join(sorted(found)),
+            {"variables": found, **({"setting_like": settings} if settings else {})},
+        )
+    if settings:
+        return ok(
+            "no plain environment variable holds a secret (secret-looking names hold a boolean, number or duration: "
+            + ", ".join(sorted(settings)) + ")",
+            {"variables": len(c.container.environment), "setting_like": settings},
+        )
+    count = len(c.container.environment)
+    if not count:
+        return ok("the container sets no plain environment variables", {"variables": 0})
+    return ok(f"none of {count} plain environment variables looks like a secret", {"variables": count})
+
+
+@check("SECURITY-007")
+def injected_secrets_are_encrypted(c: ContainerSubject) -> Verdict:
+    estate = c.estate
+    refs = [
+        r
+        for r in container_secret_refs(c.container, estate.partition, estate.region, estate.account_id)
+        if r.field != "repositoryCredentials"
+    ]
+    if not refs:
+        return na("the container injects no secrets")
+    from_secrets_manager = sorted(r.name or r.value_from for r in refs if r.kind == SECRETS_MANAGER)
+    plain: dict[str, str] = {}
+    secure: list[str] = []
+    missing: list[str] = []
+    gaps: list[EvidenceMissing] = []
+    for ref in refs:
+        if ref.kind == SECRETS_MANAGER:
+            continue
+        if ref.kind != SSM:
+            gaps.append(EvidenceMissing(f"{ref.name}: valueFrom {ref.value_from} is neither an SSM parameter nor a Secrets Manager secret"))
+            continue
+        if not ref.is_local(estate.region, estate.account_id):
+            gaps.append(EvidenceMissing(f"{ref.name}: parameter {ref.arn} is in another region or account and was not read"))
+            continue
+        try:
+            ssm = estate.require("ssm")
+            estate.raise_if_failed("ssm:DescribeParameters", ref.arn)
+        except EvidenceMissing as gap:
+            gaps.append(gap)
+            continue
+        parameter = ssm.parameter(ref.key)
+        if parameter is not None:
+            if parameter.type in ("String", "StringList"):
+                plain[ref.name or ref.key] = f"{ref.key} ({parameter.type})"
+            else:
+                secure.append(ref.name or ref.key)
+        elif ref.key in ssm.missing:
+            missing.append(ref.key)
+        else:
+            gaps.append(EvidenceMissing(f"parameter {ref.key} is not in the inventory"))
+    evidence = {
+        "plain_parameters": plain,
+        "secure_string": sorted(secure),
+        "secrets_manager": from_secrets_manager,
+        "missing_parameters": sorted(missing),
+    }
+    if plain:
+        listed = ", ".join(f"{name} from {where}" for name, where in sorted(plain.items()))
+        return warn(f"secrets are injected from unencrypted SSM parameters: {listed}", evidence)
+    if gaps:
+        raise gaps[0]
+    if not secure and not from_secrets_manager:
+        return na("the referenced parameters do not exist (see RESILIENCE-010): " + ", ".join(sorted(missing)), evidence)
+    parts = []
+    if from_secrets_manager:
+        parts.append(f"{len(from_secrets_manager)} from Secrets Manager")
+    if secure:
+        parts.append(f"{len(secure)} from SecureString parameters")
+    note = f"; missing parameters are RESILIENCE-010's: {', '.join(sorted(missing))}" if missing else ""
+    return ok("injected secrets are encrypted: " + ", ".join(parts) + note, evidence)
+
+
+@check("SECURITY-008")
+def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    evidence = {"task_role_arn": td.task_role_arn, "execution_role_arn": td.execution_role_arn}
+    if not td.task_role_arn and not td.execution_role_arn:
+        return na("no roles: the task definition sets neither a task role nor an execution role", evidence)
+    # A role may be given by name or by ARN: compare the roles, not the strings (taskRoleArn accepts either).
+    estate = t.estate
+    task_role = role_arn(td.task_role_arn, estate.partition, estate.account_id) if td.task_role_arn else None
+    execution_role = role_arn(td.execution_role_arn, estate.partition, estate.account_id) if td.execution_role_arn else None
+    if task_role and task_role == execution_role:
+        return fail(f"the task role and the execution role are the same role ({task_role})", evidence)
+    if not td.task_role_arn or not td.execution_role_arn:
+        which = "an execution role" if td.execution_role_arn else "a task role"
+        return ok(f"only {which} is set", evidence)
+    return ok("the task role and the execution role are different roles", evidence)
+
+
+@check("SECURITY-009")
+def task_role_not_over_privileged(t: TaskDefSubject) -> Verdict:
+    reference = t.task_definition.task_role_arn
+    if not reference:
+        return na("the task definition sets no task role", {"task_role_arn": None})
+    role = _role_policies(t.estate, reference, "task role")
+    name = role_name(role.arn)
+    if role.missing:
+        return na(f"the task role {name} does not exist (see RESILIENCE-010)", role.evidence)
+    failures = _admin_like(role)
+    warnings: list[str] = []
+    for label, policy_arn, document in role.documents:
+        if policy_arn and is_admin_policy_arn(policy_arn):
+            continue
+        for grant in broad_grants(document, label):
+            wildcards = service_wildcards(grant)
+            if wildcards:
+                warnings.append(grant.describe(wildcards))
+    evidence = {**role.evidence, "admin_like": failures, "service_wildcards": warnings}
+    if failures:
+        return fail(f"the task role {name} is over-privileged: " + "; ".join(failures) + _boundary_note(role), evidence)
+    if role.gaps:
+        raise role.gaps[0][1]
+    if warnings:
+        return warn(f"the task role {name} has whole-service wildcards on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
+    count = len(role.documents)
+    return ok(
+        f"the task role {name} has no admin-like or wildcard grants on every resource ({count} polic{'y' if count == 1 else 'ies'} read)",
+        evidence,
+    )
+
+
+@check("SECURITY-010")
+def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
+    reference = t.task_definition.execution_role_arn
+    if not reference:
+        return na("the task definition sets no execution role", {"execution_role_arn": None})
+    role = _role_policies(t.estate, reference, "execution role")
+    name = role_name(role.arn)
+    if role.missing:
+        return na(f"the execution role {name} does not exist (see RESILIENCE-010)", role.evidence)
+    # The AWS managed AmazonECSTaskExecutionRolePolicy is what ECS needs: not evaluated, never a gap.
+    role = _RolePolicies(
+        arn=role.arn,
+        attached=role.attached,
+        inline=role.inline,
+        documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
+        gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
+        boundary=role.boundary,
+    )
+    failures = _admin_like(role)
+    warnings: list[str] = []
+    for label, _, document in role.documents:
+        for grant in broad_grants(document, label):
+            reads = secret_reads(grant)
+            if reads:
+                warnings.append(f"{label} allows {', '.join(reads)} on *")
+    evidence = {**role.evidence, "admin_like": failures, "secret_reads_on_all_resources": warnings}
+    if failures:
+        return fail(f"the execution role {name} is admin-like: " + "; ".join(failures) + _boundary_note(role), evidence)
+    if role.gaps:
+        raise role.gaps[0][1]
+    if warnings:
+        return warn(f"the execution role {name} reads secrets on every resource: " + "; ".join(warnings) + _boundary_note(role), evidence)
+    return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
+
+
+def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMissing]]:
+    """Cluster ARN -> "service (agent image)" for DAEMON services that run a recognised agent."""
+    found: dict[str, str] = {}
+    unread: list[EvidenceMissing] = []
+    for service in estate.services:
+        if service.scheduling_strategy != "DAEMON" or service.status not in (None, "ACTIVE") or not service.task_definition:
+            continue
+        try:
+            td = estate.task_definition(service.task_definition)
+        except EvidenceMissing as missing:
+            unread.append(missing)
+            continue
+        images = sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
+        if images:
+            found.setdefault(service.cluster_arn, f"DAEMON service {service.service_name} ({images[0]})")
+    return found, unread
+
+
+def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
+    """(launch type, cluster ARN) for every service and task that runs the task definition."""
+    def kind(launch_type: str, cluster_arn: str) -> str:
+        if launch_type:
+            return launch_type
+        # No launch type or strategy of its own: the cluster's default capacity provider strategy applies.
+        cluster = estate.cluster(cluster_arn)
+        strategy = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
+        return effective_launch_type(None, strategy) or "UNKNOWN"
+
+    places = {(kind(service.effective_launch_type, service.cluster_arn), service.cluster_arn) for service in estate.services_using(td)}
+    places.update((kind(estate.task_launch_type(task), task.cluster_arn or ""), task.cluster_arn or "") for task in estate.tasks_using(td))
+    return places
 
 
 @check("SECURITY-011")
@@ -715,40 +597,36 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     )
 
 
-def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMissing]]:
-    """Cluster ARN -> "service (agent image)" for DAEMON services that run a recognised agent."""
-    found: dict[str, str] = {}
-    unread: list[EvidenceMissing] = []
-    for service in estate.services:
-        if service.scheduling_strategy != "DAEMON" or service.status not in (None, "ACTIVE") or not service.task_definition:
+def _clusters_running(estate: RegionView, kind: str) -> list[str]:
+    """Cluster ARNs where services or tasks of this launch type run."""
+    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and s.effective_launch_type == kind}
+    if estate.has_ecs:
+        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and estate.task_launch_type(t) == kind)
+    return sorted(clusters)
+
+
+def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> bool:
+    """The cluster is tagged GuardDutyManaged=true (inclusion), or GuardDuty's coverage reports it
+    HEALTHY with the agent on the launch type's capacity."""
+    cluster = estate.cluster(cluster_arn)
+    if cluster is None:
+        return False
+    if cluster.tags.get("GuardDutyManaged", "").strip().lower() == "true":
+        return True
+    guardduty = estate.inventory.guardduty
+    for entry in guardduty.coverage_for(cluster.cluster_name) if guardduty else []:
+        details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
+        if entry.coverage_status != "HEALTHY" or details is None:
             continue
-        try:
-            td = estate.task_definition(service.task_definition)
-        except EvidenceMissing as missing:
-            unread.append(missing)
-            continue
-        images = sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
-        if images:
-            found.setdefault(service.cluster_arn, f"DAEMON service {service.service_name} ({images[0]})")
-    return found, unread
+        if kind == "FARGATE" and details.fargate_details and details.fargate_details.management_type == "AUTO_MANAGED":
+            return True
+        instances = details.container_instance_details
+        if kind == "EC2" and instances and instances.compatible_container_instances and instances.covered_container_instances == instances.compatible_container_instances:
+            return True
+    return False
 
 
-def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
-    """(launch type, cluster ARN) for every service and task that runs the task definition."""
-    def kind(launch_type: str, cluster_arn: str) -> str:
-        if launch_type:
-            return launch_type
-        # No launch type or strategy of its own: the cluster's default capacity provider strategy applies.
-        cluster = estate.cluster(cluster_arn)
-        strategy = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
-        return effective_launch_type(None, strategy) or "UNKNOWN"
-
-    places = {(kind(service.effective_launch_type, service.cluster_arn), service.cluster_arn) for service in estate.services_using(td)}
-    places.update((kind(estate.task_launch_type(task), task.cluster_arn or ""), task.cluster_arn or "") for task in estate.tasks_using(td))
-    return places
-
-
-@check("SECURITY-012", needs=_GUARDDUTY_DETECTOR_CALLS)
+@check("SECURITY-012")
 def guardduty_agent_management(a: AccountSubject) -> Verdict:
     estate = a.estate
     _workloads_complete(estate)
@@ -789,36 +667,7 @@ def guardduty_agent_management(a: AccountSubject) -> Verdict:
     return ok(f"GuardDuty manages the runtime agent for {managed}", evidence)
 
 
-def _clusters_running(estate: RegionView, kind: str) -> list[str]:
-    """Cluster ARNs where services or tasks of this launch type run."""
-    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and s.effective_launch_type == kind}
-    if estate.has_ecs:
-        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and estate.task_launch_type(t) == kind)
-    return sorted(clusters)
-
-
-def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> bool:
-    """The cluster is tagged GuardDutyManaged=true (inclusion), or GuardDuty's coverage reports it
-    HEALTHY with the agent on the launch type's capacity."""
-    cluster = estate.cluster(cluster_arn)
-    if cluster is None:
-        return False
-    if cluster.tags.get("GuardDutyManaged", "").strip().lower() == "true":
-        return True
-    guardduty = estate.inventory.guardduty
-    for entry in guardduty.coverage_for(cluster.cluster_name) if guardduty else []:
-        details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
-        if entry.coverage_status != "HEALTHY" or details is None:
-            continue
-        if kind == "FARGATE" and details.fargate_details and details.fargate_details.management_type == "AUTO_MANAGED":
-            return True
-        instances = details.container_instance_details
-        if kind == "EC2" and instances and instances.compatible_container_instances and instances.covered_container_instances == instances.compatible_container_instances:
-            return True
-    return False
-
-
-@check("SECURITY-013", needs=(*_GUARDDUTY_DETECTOR_CALLS, "guardduty:ListCoverage"))
+@check("SECURITY-013")
 def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     cluster = c.cluster
     if cluster.status not in (None, "ACTIVE"):
@@ -848,24 +697,170 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     return ok("GuardDuty runtime coverage of the cluster is HEALTHY", evidence)
 
 
-def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
-    details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
-    fargate = details.fargate_details if details else None
-    instances = details.container_instance_details if details else None
-    issues = [i for i in [entry.issue, *(fargate.issues if fargate else [])] if i]
-    out: dict[str, object] = {"coverage_status": entry.coverage_status or "UNKNOWN", "issues": issues}
-    if fargate is not None:
-        out["fargate_management_type"] = fargate.management_type
-    if instances is not None:
-        out["container_instances_covered"] = instances.covered_container_instances
-        out["container_instances_compatible"] = instances.compatible_container_instances
-    return out
+@check("SECURITY-014")
+def fargate_latest_platform(s: ServiceSubject) -> Verdict:
+    if s.launch_type != "FARGATE":
+        return na(f"not a Fargate service (launch type {s.launch_type or 'unknown'})", {"launch_type": s.launch_type})
+    family = s.service.platform_family
+    os_family = ("WINDOWS" if family.upper().startswith("WINDOWS") else "LINUX") if family else s.task_definition.os_family
+    latest = s.estate.config.fargate_latest_platform.get(os_family)
+    if latest is None:
+        return unknown(f"no latest Fargate platform version is configured for {os_family}")
+    # A Fargate service without platformVersion runs LATEST (the API default).
+    service_version = s.service.platform_version or "LATEST"
+    old_tasks = sorted(
+        {t.platform_version for t in s.tasks if t.platform_version and not _is_current_platform(t.platform_version, latest)}
+    )
+    evidence = {
+        "platform_version": service_version,
+        "latest": latest,
+        "os_family": os_family,
+        "old_task_versions": old_tasks,
+    }
+    problems = []
+    if not _is_current_platform(service_version, latest):
+        problems.append(f"the service is pinned to platform version {service_version}")
+    if old_tasks:
+        problems.append("running tasks use platform version " + ", ".join(old_tasks))
+    if problems:
+        return fail("; ".join(problems) + f" (latest {os_family} version is {latest})", evidence)
+    return ok(f"the service runs platform version {service_version} (latest {os_family} version is {latest})", evidence)
 
 
-# --- SECURITY-019: open GuardDuty findings on ECS resources ------------------------------------
+@check("SECURITY-015")
+def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    host_paths = {v.name or "": _normalise_host_path(v.host.source_path) for v in td.volumes if v.host and v.host.source_path}
+    # Only a host path some container mounts exposes anything: name -> [(container, read-only)].
+    mounts: dict[str, list[tuple[str, bool]]] = {}
+    for container in td.container_definitions:
+        for point in container.mount_points:
+            if point.source_volume in host_paths:
+                mounts.setdefault(point.source_volume, []).append((container.name, bool(point.read_only)))
+    mounted = {name: path for name, path in host_paths.items() if name in mounts}
+    unmounted = sorted(name for name in host_paths if name not in mounts)
+    sensitive = {name: path for name, path in mounted.items() if _is_sensitive_host_path(path)}
+    evidence: dict[str, object] = {"host_paths": mounted, "unmounted_host_volumes": unmounted}
+    if sensitive:
+        details = {
+            name: [f"{container} ({'read-only' if read_only else 'read-write'})" for container, read_only in mounts[name]]
+            for name in sensitive
+        }
+        evidence["sensitive_host_paths"] = sensitive
+        evidence["mounted_by"] = details
+        listed = "; ".join(f"{path} (volume {name}, mounted by {', '.join(details[name])})" for name, path in sorted(sensitive.items()))
+        return fail(f"sensitive host paths are mounted: {listed}", evidence)
+    if not mounted:
+        note = f" (host volumes {', '.join(unmounted)} are declared but no container mounts them)" if unmounted else ""
+        return ok("no host paths are mounted" + note, evidence)
+    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(mounted.values())), evidence)
+
+
+@check("SECURITY-016")
+def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
+    if not s.service.enable_execute_command:
+        return na("ECS Exec is off for this service", {"enable_execute_command": s.service.enable_execute_command})
+    cluster = s.cluster
+    if cluster is None:
+        raise EvidenceMissing(f"cluster {s.cluster_name} is not in the inventory")
+    config = cluster.configuration.execute_command_configuration if cluster.configuration else None
+    kms_key = config.kms_key_id if config else None
+    # An unset logging mode is DEFAULT (the API default).
+    logging = (config.logging if config else None) or "DEFAULT"
+    logged = _exec_sessions_logged(logging, config, s)
+    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key, "sessions_logged": logged}
+    missing: list[str] = []
+    if not logged:
+        why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
+        missing.append(f"sessions are not logged ({why})")
+    if not kms_key:
+        missing.append("sessions are not encrypted with a KMS key (no kmsKeyId)")
+    evidence["missing"] = missing
+    if missing:
+        return warn("ECS Exec is on and " + "; ".join(missing), evidence)
+    return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging}) and encrypts them with a KMS key", evidence)
+
+
+def _ranges(revisions: list[int]) -> str:
+    """1, 2, 3, 7, 9, 10 -> "1-3, 7, 9-10"."""
+    out: list[str] = []
+    start = previous = None
+    for revision in sorted(set(revisions)):
+        if previous is not None and revision == previous + 1:
+            previous = revision
+            continue
+        if start is not None:
+            out.append(f"{start}-{previous}" if previous != start else f"{start}")
+        start = previous = revision
+    if start is not None:
+        out.append(f"{start}-{previous}" if previous != start else f"{start}")
+    return ", ".join(out)
+
+
+@check("SECURITY-017")
+def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
+    td = t.task_definition
+    if not t.in_use:
+        return na("the task definition is not in use, so its family's history is not read")
+    history = t.estate.family_history(td)
+    allowlist = t.estate.config.secret_env_allowlist
+    # Every other revision counts, older or newer: a registered but never-deployed newer revision is
+    # as readable as an old one (other in-use revisions are judged by SECURITY-006 themselves).
+    others = [r for r in history.older_revisions if r.revision != td.revision]
+    found: dict[str, dict[str, list[str]]] = {}
+    for revision in sorted(others, key=lambda r: r.revision):
+        containers = {
+            name: sorted(_secret_variables(env, allowlist)) for name, env in revision.containers.items()
+        }
+        containers = {name: names for name, names in containers.items() if names}
+        if containers:
+            found[f"{td.family}:{revision.revision}"] = containers
+    newer = sorted(r.revision for r in others if r.revision > td.revision)
+    evidence: dict[str, object] = {
+        "revisions_read": len(others),
+        "newer_revisions_read": newer,
+        "history_truncated": history.history_truncated,
+        "revisions": found,
+    }
+    if history.unread_revisions:
+        evidence["revisions_not_read"] = _ranges(history.unread_revisions)
+    if found:
+        listed = "; ".join(
+            f"{rev}{' (newer, never deployed here)' if int(rev.rsplit(':', 1)[1]) > td.revision else ''} "
+            f"({', '.join(sorted({n for names in containers.values() for n in names}))})"
+            for rev, containers in found.items()
+        )
+        return fail(f"other revisions of the family carry secret-looking environment variables: {listed}", evidence)
+    if history.history_truncated:
+        unread = f"revisions {_ranges(history.unread_revisions)} were not read" if history.unread_revisions else "some revisions were not read"
+        return unknown(
+            f"{unread} (history_depth {t.estate.config.history_depth} or failed reads); none of the {len(others)} revisions read "
+            "carries a secret-looking environment variable",
+            evidence,
+        )
+    if not others:
+        return ok("there are no other revisions of this family", evidence)
+    newer_note = f", including {len(newer)} newer" if newer else ""
+    return ok(f"none of the {len(others)} other revisions{newer_note} carries a secret-looking environment variable", evidence)
+
+
+@check("SECURITY-018")
+def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
+    launch_types = c.taskdef.launch_types
+    if launch_types == {"FARGATE"}:
+        return na("the task definition runs only on Fargate, which does not take docker security options")
+    options = c.container.docker_security_options
+    disabling = [o for o in options if o.strip().lower().replace("=", ":", 1) in _PROFILE_DISABLING_OPTIONS]
+    evidence = {"docker_security_options": options}
+    if disabling:
+        return fail("kernel security profiles are disabled: " + ", ".join(disabling), evidence)
+    return ok("no kernel security profile is disabled", evidence)
+
 
 # GuardDuty severity bands: 4.0-6.9 MEDIUM, 7.0-8.9 HIGH, 9.0-10.0 CRITICAL.
 _HIGH_FINDING = 7.0
+
+
 _MEDIUM_FINDING = 4.0
 
 
@@ -885,7 +880,11 @@ def _finding_target(finding: GuardDutyFinding) -> str:
     return ", ".join(parts) or (finding.resource.resource_type if finding.resource and finding.resource.resource_type else "an ECS resource")
 
 
-@check("SECURITY-019", needs=_GUARDDUTY_DETECTOR_CALLS)
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+@check("SECURITY-019")
 def no_open_threat_findings(a: AccountSubject) -> Verdict:
     estate = a.estate
     detector = _guardduty_detector(estate)
@@ -917,6 +916,3 @@ def no_open_threat_findings(a: AccountSubject) -> Verdict:
         return warn(f"{_plural(len(medium), 'open medium-severity GuardDuty finding', 'open medium-severity GuardDuty findings')} on ECS resources: {listed(medium)}", evidence)
     return ok("no open medium, high or critical GuardDuty finding concerns an ECS resource in this region", evidence)
 
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ClusterSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import ClusterSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import Verdict, fail, na, ok, warn
 from ecs_audit.rules.registry import check
 

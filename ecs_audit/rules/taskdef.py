@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.estate import ContainerSubject, ServiceSubject, TaskDefSubject
+from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory
 from ecs_audit.inventory.compute_optimizer import NOT_OPTED_IN
 from ecs_audit.inventory.ecs import ContainerDefinition, HealthCheck
 from ecs_audit.rules.registry import check
-from ecs_audit.sizing import CPU_TARGET, FargateSize, is_valid_fargate_size, suggest_size
+from ecs_audit.semantics.fargate_sizes import CPU_TARGET, FargateSize, is_valid_fargate_size, suggest_size
 
 # Docker's health-check defaults, which ECS applies when a field is omitted.
 HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
@@ -19,6 +19,11 @@ HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3}
 _SIZE = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]+)?\s*$", re.IGNORECASE)
 _CPU_UNITS = {"": 1, "vcpu": 1024}
 _MEMORY_UNITS = {"": 1, "mb": 1, "mib": 1, "gb": 1024, "gib": 1024}
+
+
+def _may_run_on_fargate(t: TaskDefSubject) -> bool:
+    td = t.task_definition
+    return "FARGATE" in (td.requires_compatibilities or []) or "FARGATE" in t.estate.launch_types_of(td)
 
 
 @check("TASKDEF-001")
@@ -37,11 +42,6 @@ def task_size_defined(t: TaskDefSubject) -> Verdict:
     if missing:
         return fail(f"task-level {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set", evidence)
     return ok(f"task-level cpu ({td.cpu}) and memory ({td.memory}) are set", evidence)
-
-
-def _may_run_on_fargate(t: TaskDefSubject) -> bool:
-    td = t.task_definition
-    return "FARGATE" in (td.requires_compatibilities or []) or "FARGATE" in t.estate.launch_types_of(td)
 
 
 @check("TASKDEF-002")
@@ -198,7 +198,7 @@ _OVER_MEMORY_P95 = 30.0
 _UNDER_MEMORY_MAX = 90.0
 
 
-@check("TASKDEF-007", needs=("cloudwatch:GetMetricData",))
+@check("TASKDEF-007")
 def task_size_matches_utilisation(s: ServiceSubject) -> Verdict:
     service = s.service
     monitoring: MonitoringInventory = s.estate.require("cloudwatch")

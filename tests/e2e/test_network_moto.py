@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
 from tests.e2e.conftest import Run, aws_env, run_cli
 from tests.support.moto_server import MotoServer
@@ -322,7 +323,8 @@ def test_a_denied_call_makes_exactly_the_checks_that_read_it_unknown(denied: tup
         assert [f["status"] for f in results] == ["UNKNOWN"], (action, check, name, [(f["status"], f["message"]) for f in results])
         assert action in results[0]["message"], results[0]["message"]
     # Everything else that changed is UNKNOWN for this call, in a check of mine or one that declares it needs it.
-    needing = {check for check, registered in load_registry().items() if action in registered.needs}
+    registry = load_registry()
+    needing = {entry.id for entry in load_catalogue().checks if entry.id in registry and action in entry.needs}
     before = {_key(f): f for f in scanned.report["findings"]}
     changed = [
         (_key(f), before[_key(f)]["status"], f["status"], f["message"])

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
 from tests.e2e.conftest import Run, aws_env, base_env, cli_path, run_cli
 from tests.support.moto_server import MotoServer
@@ -239,7 +240,7 @@ def test_denied_list_tasks_leaves_other_checks_alone(denied: Scan, scanned: Scan
     exceptions: task definitions that were in use only through a running standalone task (no longer
     known to be in use), and account-level results that summarise the launch types in use."""
     registry = load_registry()
-    needs_tasks = {check for check, registered in registry.items() if TASK_ACTIONS & set(registered.needs)}
+    needs_tasks = {entry.id for entry in load_catalogue().checks if entry.id in registry and TASK_ACTIONS & set(entry.needs)}
     assert "RESILIENCE-003" in needs_tasks
     standalone_only = {account.estate.task_definitions["invoice-export:1"]}
     # ...and the repository only that task's image comes from: without the task it is not in use.

@@ -75,7 +75,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
 def test_the_installed_package_is_the_wheel(installed: Installed) -> None:
     probe = subprocess.run(
-        [str(installed.python), "-c", "import ecs_audit, ecs_audit.resources as r; print(ecs_audit.__file__); print(r.data_dir('checks')); print(r.data_dir('templates'))"],
+        [str(installed.python), "-c", "import ecs_audit, ecs_audit.package_data as r; print(ecs_audit.__file__); print(r.data_dir('checks')); print(r.data_dir('templates'))"],
         env=installed.env, cwd=str(installed.work), capture_output=True, text=True,
     )
     assert probe.returncode == 0, probe.stderr

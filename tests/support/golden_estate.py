@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ecs_audit.answers import load_answers
-from ecs_audit.baseline import Baseline
+from ecs_audit.report.diff import Baseline
 from ecs_audit.catalogue import Catalogue, load_catalogue
 from ecs_audit.inventory.snapshot import Inventory
 from ecs_audit.pipeline import Outcome, ReportOptions, finish

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ecs_audit.baseline import compare, finding_key, load_baseline, load_report, resource_key
+from ecs_audit.findings import finding_key, resource_key
+from ecs_audit.report.diff import compare, load_baseline, load_report
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.cli import main
 from ecs_audit.errors import UsageError

@@ -20,7 +20,7 @@ import yaml
 
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import AuditConfig
-from ecs_audit.engine import evaluate
+from ecs_audit.evaluation.engine import evaluate
 from ecs_audit.rules.registry import load_registry
 from tests.support.estate import build_inventory, result_key
 

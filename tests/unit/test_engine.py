@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
 from ecs_audit.config import AuditConfig, SidecarExcuse
-from ecs_audit.engine import evaluate
-from ecs_audit.estate import ContainerSubject, ServiceSubject
+from ecs_audit.evaluation.engine import evaluate
+from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject
 from ecs_audit.findings import EvidenceMissing, Status, ok
 from ecs_audit.rules.registry import RegisteredCheck
 from tests.support.estate import build_inventory, result_key
 
 
-def _catalogue(scope: Scope) -> Catalogue:
+def _catalogue(scope: Scope, needs=(), pass_needs=()) -> Catalogue:
     entry = CheckEntry(
         id="TEST-001",
         title="A test check",
         severity=Severity.HIGH,
         scope=[scope],
+        needs=list(needs),
+        pass_needs=list(pass_needs),
         rationale="because tests need one",
         remediation="fix the test estate",
     )
@@ -34,8 +36,8 @@ ESTATE = {
 
 
 def _run(scope: Scope, function, estate=ESTATE, needs=(), config=None):
-    registry = {"TEST-001": RegisteredCheck("TEST-001", function, tuple(needs))}
-    findings = evaluate(build_inventory(estate), _catalogue(scope), registry, config or AuditConfig())
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function)}
+    findings = evaluate(build_inventory(estate), _catalogue(scope, needs), registry, config or AuditConfig())
     return {result_key(f): f for f in findings}
 
 
@@ -149,8 +151,8 @@ def test_a_failure_that_hides_task_definitions_leaves_cluster_results_of_a_multi
 
 def _run_partial(function, needs, pass_needs, errors):
     estate = dict(ESTATE, errors=errors)
-    registry = {"TEST-001": RegisteredCheck("TEST-001", function, tuple(needs), None, tuple(pass_needs))}
-    findings = evaluate(build_inventory(estate), _catalogue(Scope.SERVICE), registry, AuditConfig())
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function)}
+    findings = evaluate(build_inventory(estate), _catalogue(Scope.SERVICE, needs, pass_needs), registry, AuditConfig())
     return {result_key(f): f for f in findings}
 
 
@@ -190,8 +192,8 @@ def test_partial_evidence_a_failed_call_needed_for_any_verdict_still_blocks_a_fa
 
 def test_pass_needs_must_be_among_needs():
     import pytest
+    from pydantic import ValidationError
 
-    from ecs_audit.rules.registry import check
-
-    with pytest.raises(ValueError, match="pass_needs"):
-        check("TEST-999", needs=("a:B",), pass_needs=("c:D",))
+    with pytest.raises(ValidationError, match="pass_needs"):
+        CheckEntry(id="TEST-999", title="A test check", severity=Severity.HIGH, scope=[Scope.ACCOUNT], needs=["ecs:DescribeServices"], pass_needs=["ecs:DescribeTasks"],
+                   rationale="because tests need one", remediation="fix the test estate")

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecs_audit.answers import load_answers
-from ecs_audit.baseline import load_baseline, load_report
+from ecs_audit.report.diff import load_baseline, load_report
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import load_config
 from ecs_audit.errors import UsageError

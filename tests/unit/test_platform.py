@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecs_audit.inventory.ecs import ContainerInstance, Task, TaskDefinition
-from ecs_audit.platform import EC2, EXTERNAL, FARGATE, LINUX, WINDOWS, decide_os, image_is_windows, task_launch_type
+from ecs_audit.semantics.platform import EC2, EXTERNAL, FARGATE, LINUX, WINDOWS, decide_os, image_is_windows, task_launch_type
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:"
 

@@ -16,7 +16,7 @@ from botocore.parsers import ResponseParserError
 from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
-from ecs_audit.engine import evaluate
+from ecs_audit.evaluation.engine import evaluate
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import Status, fail, na, ok
 from ecs_audit.rules.registry import RegisteredCheck
@@ -204,7 +204,7 @@ def _account_check(verdict):
     entry = CheckEntry(id="TEST-001", title="A test check", severity=Severity.HIGH, scope=[Scope.ACCOUNT],
                        rationale="because tests need one", remediation="fix the test estate")  # fmt: skip
     catalogue = Catalogue(areas=[Area(area="TEST", title="Test", order=1, checks=[entry])])
-    registry = {"TEST-001": RegisteredCheck("TEST-001", lambda subject: verdict, ())}
+    registry = {"TEST-001": RegisteredCheck("TEST-001", lambda subject: verdict)}
     estate = {"errors": [{"service": "ecs", "operation": "ListClusters", "error_code": "ReadTimeoutError", "message": "Read timeout"}], "auto_clusters": False}
     findings = evaluate(build_inventory(estate), catalogue, registry, AuditConfig())
     return {result_key(f): f for f in findings}["account"]

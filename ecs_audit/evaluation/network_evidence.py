@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ecs_audit.estate import RegionView, ServiceSubject, name_from_arn, service_task_definition_arns
+from ecs_audit.evaluation.subjects import ServiceSubject
+from ecs_audit.evaluation.view import RegionView
+from ecs_audit.inventory.arns import name_from_arn
+from ecs_audit.inventory.usage import service_task_definition_arns
 from ecs_audit.findings import EvidenceMissing
 from ecs_audit.inventory.ec2 import Ec2Inventory, SecurityGroup, Subnet, ec2_arn
 from ecs_audit.inventory.ecs import ContainerInstance
 from ecs_audit.inventory.efs import EfsInventory, MountTarget, file_system_arn
-from ecs_audit.network_use import instance_attribute, is_external_instance, service_placements
+from ecs_audit.semantics.network_placement import instance_attribute, is_external_instance, service_placements
 
 
 def arn(estate: RegionView, kind: str, resource_id: str) -> str:

@@ -1,10 +1,10 @@
-"""ecs_audit.imageref: image references split into registry, repository, tag and digest."""
+"""ecs_audit.semantics.image_reference: image references split into registry, repository, tag and digest."""
 
 from __future__ import annotations
 
 import pytest
 
-from ecs_audit.imageref import ImageRef, ImageRefError, parse_image_ref
+from ecs_audit.semantics.image_reference import ImageRef, ImageRefError, parse_image_ref
 
 DIGEST = "sha256:" + "a" * 64
 

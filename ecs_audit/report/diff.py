@@ -15,7 +15,6 @@ its old status and new in its new one.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,26 +23,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import Finding, FindingKey, Status, finding_key
 from ecs_audit.inputs import read_text
+from ecs_audit.report.filters import md
 from ecs_audit.report.model import REPORT_SCHEMA_VERSION, BaselineInfo, Report, ResolvedFinding
 from ecs_audit.text import plain
 
 OPEN = frozenset({Status.FAIL, Status.WARN})
-# arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
-_TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")
-
-Key = tuple[str, str, str, str, str]
-
-
-def resource_key(arn: str) -> str:
-    """The ARN, with a task definition's revision dropped (matched by family)."""
-    match = _TASK_DEFINITION_REVISION.match(arn)
-    return match.group(1) if match else arn
-
-
-def finding_key(finding: Finding) -> Key:
-    return (finding.check_id, finding.account_id, finding.region, resource_key(finding.resource.arn), finding.container or "")
 
 
 @dataclass(frozen=True)
@@ -117,7 +103,7 @@ def compare(current: list[Finding], baseline: list[Finding]) -> Comparison:
             change = "new"
         marked.append(finding.model_copy(update={"change": change}))
     now = Counter((finding_key(f), f.status) for f in current if f.status in OPEN)
-    status_now: dict[Key, Status] = {}
+    status_now: dict[FindingKey, Status] = {}
     for finding in current:  # worst first: the first status seen for a key is its worst
         status_now.setdefault(finding_key(finding), finding.status)
     resolved: list[ResolvedFinding] = []
@@ -173,8 +159,6 @@ def diff_text(old: Report, new: Report, comparison: Comparison, old_name: str, n
 
 
 def diff_markdown(old: Report, new: Report, comparison: Comparison, old_name: str, new_name: str) -> str:
-    from ecs_audit.report.filters import md
-
     c = _counts(comparison)
     out = [
         f"## ECS audit: changes since {md(old_name)}",

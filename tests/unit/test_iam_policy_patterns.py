@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_audit.iampolicy import BroadGrant, admin_actions, allows_action, broad_grants, covers_service, escalation_combinations, resource_is_broad
+from ecs_audit.semantics.iam_policy import BroadGrant, admin_actions, allows_action, broad_grants, covers_service, escalation_combinations, resource_is_broad
 
 
 @pytest.mark.parametrize(

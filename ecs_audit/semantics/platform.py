@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ecs_audit.inventory.ecs import ContainerInstance, Task, TaskDefinition
-from ecs_audit.network_use import is_external_instance
+from ecs_audit.semantics.network_placement import is_external_instance
 
 LINUX = "LINUX"
 WINDOWS = "WINDOWS"

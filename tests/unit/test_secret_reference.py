@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_audit.iampolicy import BroadGrant, admin_actions, broad_grants, secret_reads, service_wildcards
-from ecs_audit.secretref import OTHER, SECRETS_MANAGER, SSM, resolve, resolve_secret
+from ecs_audit.semantics.iam_policy import BroadGrant, admin_actions, broad_grants, secret_reads, service_wildcards
+from ecs_audit.semantics.secret_reference import OTHER, SECRETS_MANAGER, SSM, resolve, resolve_secret
 
 ACCT = "123456789012"
 

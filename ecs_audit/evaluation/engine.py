@@ -20,54 +20,17 @@ from pydantic import BaseModel
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Scope
 from ecs_audit.config import AuditConfig
-from ecs_audit.estate import (
-    AccountSubject,
-    ClusterSubject,
-    ContainerSubject,
-    LoadBalancerSubject,
-    RegionView,
-    RepositorySubject,
-    ServiceSubject,
-    Subject,
-    TargetGroupSubject,
-    TaskDefSubject,
-    account_resource,
-    resource_from_arn,
-)
+from ecs_audit.evaluation.scopes import CLUSTER_LISTING, SCOPES, subjects_for
+from ecs_audit.evaluation.subjects import ContainerSubject, Subject
+from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict
+from ecs_audit.inventory.arns import account_resource, resource_from_arn
 from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.parts import clients_of_part
 from ecs_audit.inventory.snapshot import Inventory
 from ecs_audit.rules.registry import RegisteredCheck
 
 log = logging.getLogger(__name__)
-
-_CLUSTERS = ("ecs:ListClusters", "ecs:DescribeClusters")
-_SERVICES = (*_CLUSTERS, "ecs:ListServices", "ecs:DescribeServices")
-_TASK_DEFINITIONS = (
-    *_SERVICES,
-    "ecs:ListTasks",
-    "ecs:DescribeTasks",
-    "ecs:DescribeTaskDefinition",
-    "ecs:ListTaskDefinitionFamilies",
-)
-
-# The calls whose failure leaves a scope's resource list incomplete.
-ENUMERATION_ACTIONS: dict[Scope, tuple[str, ...]] = {
-    Scope.ACCOUNT: (),
-    Scope.CLUSTER: _CLUSTERS,
-    Scope.SERVICE: _SERVICES,
-    Scope.TASKDEF: _TASK_DEFINITIONS,
-    Scope.CONTAINER: _TASK_DEFINITIONS,
-    Scope.REPO: (*_TASK_DEFINITIONS, "ecr:DescribeRepositories"),
-    Scope.LB: (*_SERVICES, "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeLoadBalancers"),
-}
-
-# Scopes whose resources come from another service's part of the inventory: (part, service, listing call).
-_SCOPE_SOURCES: dict[Scope, tuple[str, str, str]] = {
-    Scope.REPO: ("ecr", "ecr", "DescribeRepositories"),
-    Scope.LB: ("elbv2", "elbv2", "DescribeTargetGroups"),
-}
-
 
 def evaluate(
     inventory: Inventory,
@@ -97,9 +60,9 @@ def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) 
     results: dict[tuple[str, str | None], Finding] = {}
     for scope in entry.scope:
         # Per scope: a failure that hides task definitions says nothing about a cluster's own tags.
-        relevant = _relevant_errors(scope, registered, view)
+        relevant = _relevant_errors(scope, entry, view)
         unlisted = _clusters_unlisted(view) if scope is Scope.ACCOUNT else []
-        for subject in subjects_for(scope, view, registered.subject):
+        for subject in subjects_for(scope, view):
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             if unlisted and verdict.status in (Status.PASS, Status.NOT_APPLICABLE):
                 verdict = _unknown_from(unlisted)
@@ -118,52 +81,18 @@ def _clusters_unlisted(view: RegionView) -> list[ApiError]:
     """Region-wide failures to list or describe the clusters. An account-level PASS or NOT_APPLICABLE
     in such a region could rest on an empty list ("no task definition is in use here"): it becomes
     UNKNOWN. A FAIL or WARN rests on something found, and stands."""
-    return [e for e in view.errors if e.action in _CLUSTERS and not e.resources and e.context is None]
+    return [e for e in view.errors if e.action in CLUSTER_LISTING and not e.resources and e.context is None]
 
 
-def subjects_for(scope: Scope, view: RegionView, kind: str | None = None) -> Iterator[Subject]:
-    if scope is Scope.ACCOUNT:
-        yield AccountSubject(view)
-        return
-    if not view.has_ecs:
-        return
-    if scope is Scope.CLUSTER:
-        for cluster in view.clusters:
-            yield ClusterSubject(cluster, view)
-    elif scope is Scope.SERVICE:
-        for service in view.services:
-            if service.status != "INACTIVE":
-                yield ServiceSubject(service, view)
-    elif scope is Scope.TASKDEF:
-        for td in view.task_definitions:
-            yield TaskDefSubject(td, view)
-    elif scope is Scope.CONTAINER:
-        for td in view.task_definitions:
-            for container in td.container_definitions:
-                yield ContainerSubject(container, td, view)
-    elif scope is Scope.REPO:
-        if view.inventory.ecr is not None:
-            for repository in view.inventory.ecr.repositories:
-                yield RepositorySubject(repository, view)
-    elif scope is Scope.LB:
-        elbv2 = view.inventory.elbv2
-        if elbv2 is not None and kind == "target_group":
-            for target_group in elbv2.target_groups:
-                yield TargetGroupSubject(target_group, view)
-        elif elbv2 is not None:
-            for load_balancer in elbv2.load_balancers:
-                yield LoadBalancerSubject(load_balancer, view)
-
-
-def _relevant_errors(scope: Scope, registered: RegisteredCheck, view: RegionView) -> list[ApiError]:
-    needs = set(registered.needs)
-    enumeration = set(ENUMERATION_ACTIONS[scope])
+def _relevant_errors(scope: Scope, entry: CheckEntry, view: RegionView) -> list[ApiError]:
+    spec = SCOPES[scope]
+    needs = set(entry.needs)
+    enumeration = set(spec.listed_by)
     errors = [e for e in view.errors if e.action in needs or (e.action in enumeration and e.context is None)]
     if not view.has_ecs and any(a.startswith("ecs:") for a in needs | enumeration):
         errors.append(_not_collected(view, "ecs", "ListClusters"))
-    source = _SCOPE_SOURCES.get(scope)
-    if source and view.has_ecs and getattr(view.inventory, source[0]) is None:
-        errors.append(_not_collected(view, source[1], source[2]))
+    if spec.part and spec.part_listing and view.has_ecs and getattr(view.inventory, spec.part) is None:
+        errors.append(_not_collected(view, clients_of_part(spec.part)[0], spec.part_listing))
     return errors
 
 
@@ -186,7 +115,7 @@ def _verdict_for(
     view: RegionView,
 ) -> Verdict:
     covering = [e for e in relevant if _covers(e, subject)]
-    pass_only = [e for e in covering if e.action in registered.pass_needs and e.context is None]
+    pass_only = [e for e in covering if e.action in entry.pass_needs and e.context is None]
     if len(pass_only) < len(covering):
         return _unknown_from(covering)
     if isinstance(subject, ContainerSubject):
@@ -255,7 +184,7 @@ def _gap_findings(
     results: dict[tuple[str, str | None], Finding],
 ) -> Iterator[Finding]:
     """UNKNOWN results for resources a failed call kept us from seeing at all."""
-    enumeration = set(ENUMERATION_ACTIONS[scope])
+    enumeration = set(SCOPES[scope].listed_by)
     known = {arn for arn, _ in results}
     by_target: dict[str, list[ApiError]] = {}
     for error in relevant:
@@ -271,7 +200,7 @@ def _gap_findings(
         else:
             resource = resource_from_arn(target)
         verdict = _unknown_from(errors)
-        what = scope.value.lower().replace("taskdef", "task definition")
+        what = scope.label.lower().replace("taskdef", "task definition")
         message = f"some {what} resources could not be listed or read, so this check is incomplete here: " + verdict.message.removeprefix(
             "evidence could not be read: "
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ecs_audit.imageref import ImageRef, ImageRefError, parse_image_ref
+from ecs_audit.semantics.image_reference import ImageRef, ImageRefError, parse_image_ref
 from ecs_audit.inventory.ecs import Task
 
 

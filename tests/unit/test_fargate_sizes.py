@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_audit.sizing import CPU_TARGET, FARGATE_SIZES, MEMORY_TARGET, is_valid_fargate_size, smallest_fitting, suggest_size
+from ecs_audit.semantics.fargate_sizes import CPU_TARGET, FARGATE_SIZES, MEMORY_TARGET, is_valid_fargate_size, smallest_fitting, suggest_size
 
 GB = 1024
 
