@@ -19,7 +19,7 @@ from ecs_audit import __version__, interrupt
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import load_config
 from ecs_audit.errors import EcsAuditError, UsageError
-from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats
+from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats, parse_view
 from ecs_audit.text import plain
 
 app = typer.Typer(
@@ -58,6 +58,13 @@ ChecksOption = Annotated[
     Optional[list[str]],
     typer.Option("--checks", help="Only these checks: ids or areas, repeatable or comma-separated (e.g. SECURITY,TASKDEF-001)."),
 ]
+MinSeverityOption = Annotated[
+    Optional[str], typer.Option("--min-severity", help="HTML/Markdown/PDF show only results of this severity or worse (JSON keeps all).")
+]
+StatusOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--status", help="HTML/Markdown/PDF show only these statuses, repeatable or comma-separated (e.g. FAIL,WARN); JSON keeps all."),
+]
 SkipChecksOption = Annotated[
     Optional[list[str]], typer.Option("--skip-checks", help="Leave out these checks: ids or areas, repeatable or comma-separated.")
 ]
@@ -75,6 +82,8 @@ def _options(
     baseline: Path | None = None,
     checks: list[str] | None = None,
     skip_checks: list[str] | None = None,
+    min_severity: str | None = None,
+    status: list[str] | None = None,
 ) -> ReportOptions:
     """Every option checked and every input file read before any work starts (bad input: exit 2)."""
     from ecs_audit.answers import load_answers
@@ -95,7 +104,13 @@ def _options(
         answers=load_answers(answers, catalogue) if answers and catalogue else None,
         baseline=load_baseline(baseline) if baseline else None,
         selection=parse_selection(checks, skip_checks, catalogue) if catalogue else None,
+        view=parse_view(min_severity, status),
     )
+    if "pdf" in options.formats:
+        from ecs_audit.report.pdf import chromium_binary
+
+        if chromium_binary() is None:
+            raise UsageError("--format pdf: no Chromium found (set ECS_AUDIT_CHROMIUM or install chromium); or print report.html to PDF from a browser")
     check_writable_dir(output_dir, "output directory", "choose another with --output-dir")
     if snapshot is not None:
         if snapshot.is_dir():
@@ -178,6 +193,8 @@ def scan(
     baseline: BaselineOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
+    min_severity: MinSeverityOption = None,
+    status: StatusOption = None,
     max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -190,7 +207,7 @@ def scan(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks)
+                       checks=checks, skip_checks=skip_checks, min_severity=min_severity, status=status)
     access = AccessOptions(
         regions=tuple(region or ()),
         all_regions=all_regions,
@@ -224,6 +241,8 @@ def evaluate(
     baseline: BaselineOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
+    min_severity: MinSeverityOption = None,
+    status: StatusOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -232,7 +251,7 @@ def evaluate(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks)
+                       checks=checks, skip_checks=skip_checks, min_severity=min_severity, status=status)
     outcome = finish(load_snapshot(snapshot), options)
     _print_outcome(outcome, quiet)
     raise typer.Exit(outcome.exit_code)
@@ -250,6 +269,8 @@ def demo(
     baseline: BaselineOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
+    min_severity: MinSeverityOption = None,
+    status: StatusOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -258,7 +279,7 @@ def demo(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks)
+                       checks=checks, skip_checks=skip_checks, min_severity=min_severity, status=status)
     outcome = run_demo(options)
     _print_outcome(outcome, quiet)
     if not quiet:

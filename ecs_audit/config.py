@@ -52,6 +52,10 @@ class AuditConfig(BaseModel):
         default="HIGH",
         description="IMAGE-005: the lowest vulnerability severity that fails an image in use (CRITICAL, HIGH, MEDIUM or LOW).",
     )
+    owner_tags: list[str] = Field(
+        default=["Owner", "Team"],
+        description="Reports: tag keys naming a resource's owner, first found wins; the HTML report groups findings by owner.",
+    )
     image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
     image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")
     history_depth: int = Field(

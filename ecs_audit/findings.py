@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -123,14 +124,21 @@ class Finding(BaseModel):
     waiver: Waiver | None = None
     # MANUAL questions only: the answer that decided the status (None while the question is open).
     answer: Answer | None = None
+    # The value of the first configured owner tag (config owner_tags) on the resource, if any.
+    owner: str | None = None
     # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
     change: Literal["new", "unchanged"] | None = None
 
     @property
+    def id(self) -> str:
+        """Stable across runs: see finding_id."""
+        return finding_id(self)
+
+    @property
     def sort_key(self) -> tuple:
         return (
-            -self.status.rank,
-            -self.severity.rank,
+            -_STATUS_RANK[self.status],
+            -_SEVERITY_RANK[self.severity],
             self.check_id,
             self.account_id,
             self.region,
@@ -139,10 +147,13 @@ class Finding(BaseModel):
         )
 
 
+# Enum properties cost a lookup chain each; sorting tens of thousands of findings uses these.
+_STATUS_RANK = {status: status.rank for status in Status}
+_SEVERITY_RANK = {severity: severity.rank for severity in Severity}
+
 # arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
 _TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")
 
-# A finding's identity across runs: (check id, account, region, resource, container).
 FindingKey = tuple[str, str, str, str, str]
 
 
@@ -153,6 +164,14 @@ def resource_key(arn: str) -> str:
 
 
 def finding_key(finding: Finding) -> FindingKey:
-    """Which earlier finding this one is (baselines, SARIF fingerprints): a task definition is matched
-    by family, so registering web:43 does not make every finding of web:42 new."""
+    """What identifies a result across runs: check, account, region, resource (task definitions by
+    family) and container."""
     return (finding.check_id, finding.account_id, finding.region, resource_key(finding.resource.arn), finding.container or "")
+
+
+def finding_id(finding: Finding) -> str:
+    """`CHECK-ID/` plus 16 hex digits of the SHA-256 of the rest of finding_key: the same for the same
+    check and resource in every run (registering a new task-definition revision keeps it)."""
+    check, *rest = finding_key(finding)
+    digest = hashlib.sha256("\x1f".join(rest).encode("utf-8")).hexdigest()[:16]
+    return f"{check}/{digest}"

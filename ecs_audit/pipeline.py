@@ -20,7 +20,7 @@ from ecs_audit.errors import AuditFailed, UsageError
 from ecs_audit.findings import Status
 from ecs_audit.inventory.snapshot import Inventory, save_snapshot
 from ecs_audit.report.model import Report, build_report
-from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, write_reports
+from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, ReportView, write_reports
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
 from ecs_audit.selection import Selection
@@ -44,6 +44,8 @@ class ReportOptions:
     baseline: Baseline | None = None
     # --checks / --skip-checks (ecs_audit.selection); None: every check.
     selection: Selection | None = None
+    # --min-severity / --status: what the human formats (html, md, pdf) show.
+    view: ReportView = field(default_factory=ReportView)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,27 @@ def parse_formats(values: list[str] | None) -> tuple[str, ...]:
     if not tokens:
         raise UsageError("--format: no format given")
     return tuple(tokens)
+
+
+def parse_view(min_severity: str | None, statuses: list[str] | None) -> ReportView:
+    """--min-severity SEV and --status S (repeatable or comma list) for the human formats."""
+    minimum = None
+    if min_severity:
+        try:
+            minimum = Severity(min_severity.strip().lower())
+        except ValueError:
+            raise UsageError(f"--min-severity {min_severity!r}: choose from {', '.join(s.value for s in Severity)}") from None
+    chosen: set[Status] | None = None
+    for value in statuses or []:
+        for token in value.split(","):
+            token = token.strip().upper().replace("N/A", "NOT_APPLICABLE")
+            if not token:
+                continue
+            try:
+                chosen = (chosen or set()) | {Status(token)}
+            except ValueError:
+                raise UsageError(f"--status {token!r}: choose from {', '.join(s.value for s in Status)}") from None
+    return ReportView(min_severity=minimum, statuses=frozenset(chosen) if chosen is not None else None)
 
 
 def parse_fail_on(value: str) -> Severity | None:
@@ -165,10 +188,21 @@ def finish(
         expired_waivers=waived.expired,
         stale_waivers=stale,
         skipped_checks=list(selection.skipped) if selection else None,
+        account_names=account_names(inventory),
     )
     interrupt.note_activity("writing the reports")
-    written = write_reports(report, catalogue, list(options.formats), options.output_dir)
+    written = write_reports(report, catalogue, list(options.formats), options.output_dir, options.view)
     return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on))
+
+
+def account_names(inventory: Inventory) -> dict[str, str]:
+    """Organisation account names by id, where the snapshot records them."""
+    names: dict[str, str] = {}
+    for account in inventory.accounts:
+        name = getattr(account, "account_name", None) or getattr(account, "name", None)
+        if isinstance(name, str) and name:
+            names[account.account_id] = name
+    return names
 
 
 def exit_code_for(report: Report, fail_on: Severity | None) -> int:

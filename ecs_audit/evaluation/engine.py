@@ -66,7 +66,9 @@ def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) 
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             if unlisted and verdict.status in (Status.PASS, Status.NOT_APPLICABLE):
                 verdict = _unknown_from(unlisted)
-            finding = make_finding(entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict)
+            finding = make_finding(
+                entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict, owner_of(subject, view.config)
+            )
             results[(finding.resource.arn, finding.container)] = finding
         for finding in _gap_findings(entry, scope, view, relevant, results):
             key = (finding.resource.arn, finding.container)
@@ -222,6 +224,7 @@ def make_finding(
     container: str | None,
     cluster: str | None,
     verdict: Verdict,
+    owner: str | None = None,
 ) -> Finding:
     # Every value is already of its field's type (a large audit makes tens of thousands of findings:
     # validating them would copy each one's evidence and references for nothing).
@@ -240,7 +243,23 @@ def make_finding(
         evidence=to_jsonable(verdict.evidence or {}),
         remediation=entry.remediation,
         references=list(entry.references),
+        owner=owner,
     )
+
+
+def owner_of(subject: Subject, config: AuditConfig) -> str | None:
+    """The value of the first of config.owner_tags the subject's resource carries."""
+    if not config.owner_tags:
+        return None
+    try:
+        tags = subject.tags
+    except (AttributeError, EvidenceMissing):
+        return None
+    for key in config.owner_tags:
+        value = tags.get(key) if isinstance(tags, dict) else None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def to_jsonable(value: Any) -> Any:

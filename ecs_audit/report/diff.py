@@ -23,13 +23,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
-from ecs_audit.findings import Finding, FindingKey, Status, finding_key
+from ecs_audit.findings import Finding, FindingKey, Status, finding_id, finding_key, resource_key  # noqa: F401 (re-exported)
 from ecs_audit.inputs import read_text
 from ecs_audit.report.filters import md
-from ecs_audit.report.model import REPORT_SCHEMA_VERSION, BaselineInfo, Report, ResolvedFinding
+from ecs_audit.report.model import READABLE_REPORT_VERSIONS, BaselineInfo, Report, ResolvedFinding, report_from_data
 from ecs_audit.text import plain
 
 OPEN = frozenset({Status.FAIL, Status.WARN})
+
+Key = FindingKey
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Comparison:
 
 
 def load_report(path: Path, what: str = "baseline") -> Report:
-    """A report.json written by ecs-audit (schema version 1), validated."""
+    """A report.json written by ecs-audit (schema version 1 or 2), validated."""
     text = read_text(path, what)
     try:
         data: Any = json.loads(text)
@@ -67,13 +69,13 @@ def load_report(path: Path, what: str = "baseline") -> Report:
     if not isinstance(data, dict) or "findings" not in data or "schema_version" not in data:
         raise UsageError(f"{what} {path}: not an ecs-audit report.json (no schema_version and findings); give a report.json written by ecs-audit")
     version = data.get("schema_version")
-    if version != REPORT_SCHEMA_VERSION:
+    if version not in READABLE_REPORT_VERSIONS or isinstance(version, bool):
         raise UsageError(
-            f"{what} {path}: report schema version {plain(version)} is not {REPORT_SCHEMA_VERSION}; "
-            "compare reports written by this version of ecs-audit"
+            f"{what} {path}: report schema version {plain(version)} is not one of "
+            f"{', '.join(map(str, READABLE_REPORT_VERSIONS))}; compare reports written by ecs-audit"
         )
     try:
-        return Report.model_validate(data)
+        return report_from_data(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
@@ -89,28 +91,28 @@ def load_baseline(path: Path) -> Baseline:
 def compare(current: list[Finding], baseline: list[Finding]) -> Comparison:
     """Mark current FAIL/WARN findings new or unchanged, and list the baseline's that went away."""
     current = sorted(current, key=lambda f: f.sort_key)
-    before = Counter((finding_key(f), f.status) for f in baseline if f.status in OPEN)
+    before = Counter((finding_id(f), f.status) for f in baseline if f.status in OPEN)
     marked: list[Finding] = []
     for finding in current:
         if finding.status not in OPEN:
             marked.append(finding.model_copy(update={"change": None}) if finding.change else finding)
             continue
-        slot = (finding_key(finding), finding.status)
+        slot = (finding_id(finding), finding.status)
         if before[slot] > 0:
             before[slot] -= 1
             change = "unchanged"
         else:
             change = "new"
         marked.append(finding.model_copy(update={"change": change}))
-    now = Counter((finding_key(f), f.status) for f in current if f.status in OPEN)
-    status_now: dict[FindingKey, Status] = {}
+    now = Counter((finding_id(f), f.status) for f in current if f.status in OPEN)
+    status_now: dict[str, Status] = {}
     for finding in current:  # worst first: the first status seen for a key is its worst
-        status_now.setdefault(finding_key(finding), finding.status)
+        status_now.setdefault(finding_id(finding), finding.status)
     resolved: list[ResolvedFinding] = []
     for finding in sorted(baseline, key=lambda f: f.sort_key):
         if finding.status not in OPEN:
             continue
-        slot = (finding_key(finding), finding.status)
+        slot = (finding_id(finding), finding.status)
         if now[slot] > 0:
             now[slot] -= 1
             continue

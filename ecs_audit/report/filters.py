@@ -152,6 +152,187 @@ def group_findings(findings: Iterable[Finding], catalogue: Catalogue, report: Re
     return groups
 
 
+# Statuses listed resource by resource in a roll-up; PASS and NOT_APPLICABLE are counted (PASS with
+# a compact list of names).
+LISTED = (Status.FAIL, Status.WARN, Status.UNKNOWN, Status.WAIVED, Status.MANUAL)
+
+
+@dataclass(frozen=True)
+class CheckRollup:
+    """One check's results: the resources it affects worst first, the rest counted."""
+
+    check_id: str
+    title: str
+    area: str
+    severity: Severity
+    entry: CheckEntry | None
+    listed: list[Finding]
+    passed: list[Finding]
+    counts: dict[str, int]
+    # Any result of the check (e.g. a NOT_APPLICABLE one when nothing is listed or passed).
+    sample: Finding | None = None
+
+    @property
+    def worst(self) -> Status:
+        return self.listed[0].status if self.listed else (Status.PASS if self.passed else Status.NOT_APPLICABLE)
+
+    @property
+    def worst_severity(self) -> Severity:
+        open_ = [f.severity for f in self.listed if f.status in (Status.FAIL, Status.WARN)]
+        return max(open_, key=lambda s: s.rank) if open_ else self.severity
+
+    @property
+    def new(self) -> int:
+        return sum(1 for f in self.listed if f.change == "new")
+
+    @property
+    def first(self) -> Finding:
+        return (self.listed or self.passed or [self.sample])[0]  # type: ignore[list-item]
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+def rollups(findings: Iterable[Finding], catalogue: Catalogue | None = None) -> list[CheckRollup]:
+    """Each check once, worst first: by its worst status, then worst FAIL/WARN severity, then the number
+    of resources affected; its FAIL/WARN/UNKNOWN/WAIVED/MANUAL results listed worst first, PASS apart."""
+    entries = catalogue_index(catalogue) if catalogue is not None else {}
+    by_id: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_id.setdefault(finding.check_id, []).append(finding)
+    out = []
+    for check_id, mine in by_id.items():
+        counts = {status.value: 0 for status in Status}
+        for f in mine:
+            counts[f.status.value] += 1
+        listed = worst_first(f for f in mine if f.status in LISTED)
+        passed = sorted((f for f in mine if f.status is Status.PASS), key=lambda f: (f.resource.name, f.container or "", f.account_id, f.region))
+        entry = entries.get(check_id)
+        first = mine[0]
+        out.append(
+            CheckRollup(check_id, first.title, first.area, entry.severity if entry else first.severity, entry, listed, passed, counts, first)
+        )
+    out.sort(key=lambda r: (-r.worst.rank, -r.worst_severity.rank, -(r.count("FAIL") + r.count("WARN")), r.check_id))
+    return out
+
+
+def top_risks(findings: Iterable[Finding], limit: int = 5) -> list[CheckRollup]:
+    """The checks with unwaived FAIL results, worst severity first, then most resources affected."""
+    failing = [r for r in rollups(f for f in findings if f.status is Status.FAIL)]
+    return failing[:limit]
+
+
+@dataclass(frozen=True)
+class OwnerGroup:
+    owner: str
+    counts: dict[str, int]
+    by_severity: dict[str, int]
+    checks: list[tuple[str, str, int]]  # (check id, title, FAIL/WARN results), most first
+
+
+UNOWNED = "(no owner tag)"
+
+
+def owner_groups(findings: Iterable[Finding]) -> list[OwnerGroup]:
+    """FAIL/WARN/UNKNOWN results by owner (config owner_tags), most FAIL first; untagged last."""
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.status in ATTENTION:
+            groups.setdefault(f.owner or UNOWNED, []).append(f)
+    out = []
+    for owner, mine in groups.items():
+        counts = {s.value: sum(1 for f in mine if f.status is s) for s in (Status.FAIL, Status.WARN, Status.UNKNOWN)}
+        by_severity = {sev.value: sum(1 for f in mine if f.severity is sev and f.status in (Status.FAIL, Status.WARN)) for sev in SEVERITY_ORDER}
+        per_check: dict[str, tuple[str, int]] = {}
+        for f in mine:
+            if f.status in (Status.FAIL, Status.WARN):
+                title, n = per_check.get(f.check_id, (f.title, 0))
+                per_check[f.check_id] = (title, n + 1)
+        checks = sorted(((cid, t, n) for cid, (t, n) in per_check.items()), key=lambda c: (-c[2], c[0]))
+        out.append(OwnerGroup(owner, counts, by_severity, checks))
+    out.sort(key=lambda g: (g.owner == UNOWNED, -g.counts["FAIL"], -g.counts["WARN"], g.owner))
+    return out
+
+
+def service_key(finding: Finding) -> str:
+    """The ECS service a result concerns (data-service in the HTML), or empty."""
+    if finding.resource.type == "AWS::ECS::Service":
+        return finding.resource.name
+    return ""
+
+
+def type_label(resource_type: str) -> str:
+    """AWS::ECS::Service -> ECS Service; AWS::::Account -> Account."""
+    parts = [p for p in resource_type.split("::") if p and p != "AWS"]
+    return " ".join(parts) or resource_type
+
+
+def account_label(account_id: str, names: dict[str, str]) -> str:
+    name = names.get(account_id)
+    return f"{name} ({account_id})" if name else account_id
+
+
+def _evidence_text(evidence: dict[str, Any], limit: int) -> str:
+    text = "; ".join(f"{key}={evidence_value(value, limit)}" for key, value in sorted(evidence.items()))
+    return _shorten(text, limit)
+
+
+def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Markup:
+    """The rows of a roll-up's resource table, built here rather than in the template: at tens of
+    thousands of rows a template macro per row costs seconds. Every value is escaped; data-*
+    attributes (status s, severity v, account a, region r, cluster c, service sv, owner o, change ch)
+    are written only where they say something (absent means empty, or the check's severity)."""
+    multi_account = len(report.scope.accounts) > 1
+    multi_region = len(report.scope.regions) > 1
+    names = report.scope.account_names
+    out: list[str] = []
+    for f in r.listed:
+        status = f.status.value
+        attrs = [f'data-s="{status}"']
+        if f.severity is not r.severity:
+            attrs.append(f'data-v="{f.severity.value}"')
+        if multi_account:
+            attrs.append(f'data-a="{escape(f.account_id)}"')
+        if multi_region:
+            attrs.append(f'data-r="{escape(f.region)}"')
+        attrs.append(f'data-c="{escape(cluster_key(f))}"')
+        service = service_key(f)
+        if service:
+            attrs.append(f'data-sv="{escape(service)}"')
+        if f.owner:
+            attrs.append(f'data-o="{escape(clean(f.owner))}"')
+        if f.change:
+            attrs.append(f'data-ch="{f.change}"')
+        badge = status_label(f.status)
+        if f.severity is not r.severity:
+            badge += f" · {f.severity.value}"
+        if f.change == "new":
+            badge += ' <b class="new">new</b>'
+        name = escape(clean(f.resource.name)) + (" › " + escape(clean(f.container)) if f.container else "")
+        where = [escape(clean(cluster_label(f)))]
+        if multi_account or names:
+            where.append(escape(clean(account_label(f.account_id, names))))
+        if multi_region:
+            where.append(escape(f.region))
+        text = [str(escape(clean(f.message)))]
+        if f.waiver is not None:
+            w = f.waiver
+            text.append(f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>')
+        if f.answer is not None:
+            a = f.answer
+            text.append(f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>')
+        if f.evidence:
+            text.append(f'<small class="ev">{escape(_evidence_text(f.evidence, evidence_limit))}</small>')
+        out.append(f'<tr {" ".join(attrs)}><td>{badge}</td><td>{name}</td><td>{" · ".join(map(str, where))}</td><td>{"".join(text)}</td></tr>')
+    return Markup("\n".join(out))
+
+
+def pass_names(r: CheckRollup, limit: int = 200) -> Markup:
+    names = [escape(clean(f.resource.name)) + (" › " + escape(clean(f.container)) if f.container else "") for f in r.passed[:limit]]
+    more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
+    return Markup(" · ".join(map(str, names)) + more)
+
+
 def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
     return {entry.id: entry for entry in catalogue.checks}
 
@@ -178,6 +359,8 @@ def filter_options(findings: Iterable[Finding]) -> dict[str, list[tuple[str, str
         "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in statuses],
         "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in severities],
         "account": [(a, a) for a in sorted({f.account_id for f in findings})],
+        "service": [(v, v) for v in sorted({service_key(f) for f in findings} - {""})],
+        "owner": [(v, v) for v in sorted({f.owner for f in findings if f.owner})],
         "region": [(r, r) for r in sorted({f.region for f in findings})],
         "cluster": sorted(clusters.items(), key=lambda kv: (kv[0] != ACCOUNT_KEY, kv[0])),
     }
@@ -224,6 +407,8 @@ def install(env: Environment) -> None:
         grade_class=grade_class,
         cluster_key=cluster_key,
         cluster_label=cluster_label,
+        service_key=service_key,
+        type_label=type_label,
     )
     env.tests["open"] = is_open
     env.globals.update(
@@ -233,6 +418,13 @@ def install(env: Environment) -> None:
         filter_options=filter_options,
         questionnaire=questionnaire,
         with_change=with_change,
+        rollups=rollups,
+        rollup_rows=rollup_rows,
+        pass_names=pass_names,
+        top_risks=top_risks,
+        owner_groups=owner_groups,
+        account_label=account_label,
+        UNOWNED=UNOWNED,
         STATUS_ORDER=[s.value for s in STATUS_ORDER],
         SEVERITY_ORDER=[s.value for s in SEVERITY_ORDER],
     )

@@ -1,4 +1,4 @@
-"""The report: findings plus the summary every format shows (schema version 1 of report.json)."""
+"""The report: findings plus the summary every format shows (schema version 2 of report.json)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,19 @@ from ecs_audit.catalogue import Catalogue, Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.inventory.errors import ApiError
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
+# Versions of report.json that --baseline and `ecs-audit diff` read.
+READABLE_REPORT_VERSIONS = (1, 2)
 
 # Share of a check's weight that a result earns towards the score.
 _CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
+# Passing weight every score starts with (one critical check's weight): a handful of low-severity
+# results cannot swing a small area's score, while a large estate's score is its results'.
+PRIOR_WEIGHT = 10
+# The best grade a run (or an area) can get with an unwaived FAIL of this severity.
+GRADE_CAPS = ((Severity.CRITICAL, "D"), (Severity.HIGH, "B"))
+_GRADES = ("A", "B", "C", "D", "F")
+_WEIGHT = {severity: severity.weight for severity in Severity}
 
 
 class _Model(BaseModel):
@@ -29,6 +38,8 @@ class AuditScope(_Model):
     accounts: list[str]
     regions: list[str]
     caller_arn: str | None = None
+    # Organisation account names by id, where the snapshot has them.
+    account_names: dict[str, str] = {}
     # Checks left out with --checks / --skip-checks (catalogue ids, catalogue order).
     skipped_checks: list[str] = []
 
@@ -39,6 +50,8 @@ class AreaScore(_Model):
     score: int | None
     grade: str
     counts: dict[str, int]
+    # Why the grade is worse than the score's ("2 critical FAIL"), None when it is not capped.
+    grade_cap: str | None = None
 
 
 class ChangeSummary(_Model):
@@ -55,6 +68,8 @@ class AccountScore(_Model):
     """One account's roll-up in an organisation run."""
 
     account_id: str
+    # The account's name in the organisation, where the snapshot has it.
+    account_name: str | None = None
     score: int | None
     grade: str
     counts: dict[str, int]
@@ -66,6 +81,7 @@ class AccountScore(_Model):
 class Summary(_Model):
     score: int | None
     grade: str
+    grade_cap: str | None = None
     areas: list[AreaScore]
     by_status: dict[str, int]
     # FAIL and WARN results (unwaived) by severity: what needs attention.
@@ -148,42 +164,73 @@ def grade_for(score: int | None) -> str:
 
 
 def score_of(findings: list[Finding]) -> int | None:
-    """Severity-weighted share of passing results; WARN counts half. UNKNOWN, NOT_APPLICABLE,
-    WAIVED and MANUAL are left out, and so is severity info (weight 0)."""
+    """Severity-weighted share of passing results, WARN counting half, starting from PRIOR_WEIGHT of
+    passing weight; rounded down, and 100 only without any FAIL or WARN. UNKNOWN, NOT_APPLICABLE,
+    WAIVED and MANUAL are left out, and so is severity info (weight 0). None without any result."""
     total = 0.0
     earned = 0.0
+    counted = 0
+    open_results = False
     for finding in findings:
         credit = _CREDIT.get(finding.status)
         if credit is None:
             continue
-        weight = finding.severity.weight
+        counted += 1
+        if credit != 1.0:
+            open_results = True
+        weight = _WEIGHT[finding.severity]
         total += weight
         earned += weight * credit
-    if total == 0:
+    if counted == 0:
         return None
-    return int(round(100 * earned / total))
+    score = int(100 * (earned + PRIOR_WEIGHT) / (total + PRIOR_WEIGHT))
+    return min(score, 99) if open_results else score
+
+
+def grade_cap(findings: list[Finding]) -> tuple[str, str] | None:
+    """(best grade allowed, why) when an unwaived FAIL of a capping severity is present."""
+    for severity, cap in GRADE_CAPS:
+        count = sum(1 for f in findings if f.status is Status.FAIL and f.severity is severity)
+        if count:
+            return cap, f"{count} {severity.value} FAIL"
+    return None
+
+
+def capped_grade(score: int | None, findings: list[Finding]) -> tuple[str, str | None]:
+    """The grade of the score, no better than GRADE_CAPS allow; and the cap's reason when it applied."""
+    grade = grade_for(score)
+    cap = grade_cap(findings)
+    if grade == "N/A" or cap is None or _GRADES.index(grade) >= _GRADES.index(cap[0]):
+        return grade, None
+    return cap[0], f"graded {cap[0]} at best: {cap[1]}"
 
 
 def _count_statuses(findings: list[Finding]) -> dict[str, int]:
-    counts = {status.value: 0 for status in Status}
+    counts = dict.fromkeys(Status, 0)
     for finding in findings:
-        counts[finding.status.value] += 1
-    return counts
+        counts[finding.status] += 1
+    return {status.value: n for status, n in counts.items()}
 
 
-def account_scores(findings: list[Finding], errors: list[ApiError], accounts: list[str]) -> list[AccountScore]:
+def account_scores(
+    findings: list[Finding], errors: list[ApiError], accounts: list[str], names: dict[str, str] | None = None
+) -> list[AccountScore]:
     """Score per account, worst first; accounts that could not be reached last, with the reason."""
     out = []
+    by_account: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_account.setdefault(finding.account_id, []).append(finding)
     for account_id in accounts:
-        mine = [f for f in findings if f.account_id == account_id]
+        mine = by_account.get(account_id, [])
         account_errors = [e for e in errors if e.account_id == account_id]
         blocked = next((e for e in account_errors if e.service == "sts" and e.operation == "AssumeRole"), None)
         score = score_of(mine)
         out.append(
             AccountScore(
                 account_id=account_id,
+                account_name=(names or {}).get(account_id),
                 score=score,
-                grade=grade_for(score),
+                grade=capped_grade(score, mine)[0],
                 counts=_count_statuses(mine),
                 errors=len(account_errors),
                 unreachable=blocked.describe() if blocked else None,
@@ -194,14 +241,22 @@ def account_scores(findings: list[Finding], errors: list[ApiError], accounts: li
 
 
 def summarise(
-    findings: list[Finding], catalogue: Catalogue, errors: list[ApiError], accounts: list[str] | None = None
+    findings: list[Finding],
+    catalogue: Catalogue,
+    errors: list[ApiError],
+    accounts: list[str] | None = None,
+    account_names: dict[str, str] | None = None,
 ) -> Summary:
     areas = []
+    by_area: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_area.setdefault(finding.area, []).append(finding)
     for area in catalogue.areas:
-        in_area = [f for f in findings if f.area == area.area]
+        in_area = by_area.get(area.area, [])
         score = score_of(in_area)
+        grade, cap = capped_grade(score, in_area)
         areas.append(
-            AreaScore(area=area.area, title=area.title, score=score, grade=grade_for(score), counts=_count_statuses(in_area))
+            AreaScore(area=area.area, title=area.title, score=score, grade=grade, counts=_count_statuses(in_area), grade_cap=cap)
         )
     by_status = _count_statuses(findings)
     by_severity = {severity.value: 0 for severity in Severity}
@@ -211,9 +266,11 @@ def summarise(
     evaluated = sum(by_status[s.value] for s in (Status.PASS, Status.FAIL, Status.WARN, Status.WAIVED, Status.NOT_APPLICABLE))
     unknown = by_status[Status.UNKNOWN.value]
     score = score_of(findings)
+    grade, cap = capped_grade(score, findings)
     return Summary(
         score=score,
-        grade=grade_for(score),
+        grade=grade,
+        grade_cap=cap,
         areas=areas,
         by_status=by_status,
         by_severity=by_severity,
@@ -222,7 +279,9 @@ def summarise(
         checks_unknown=len({f.check_id for f in findings if f.status is Status.UNKNOWN}),
         resources_evaluated=len({(f.account_id, f.region, f.resource.arn, f.container) for f in findings if f.resource.type != "AWS::::Account"}),
         errors=len(errors),
-        accounts=account_scores(findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings})),
+        accounts=account_scores(
+            findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings}), account_names
+        ),
     )
 
 
@@ -241,10 +300,12 @@ def build_report(
     expired_waivers: list[WaiverNote] | None = None,
     stale_waivers: list[WaiverNote] | None = None,
     skipped_checks: list[str] | None = None,
+    account_names: dict[str, str] | None = None,
 ) -> Report:
     """The report. With `baseline`, findings carry their `change` and `resolved` lists what went away."""
     resolved = sorted(resolved or [], key=lambda r: r.finding.sort_key)
-    summary = summarise(findings, catalogue, errors, accounts).model_copy(
+    names = {k: v for k, v in (account_names or {}).items() if v}
+    summary = summarise(findings, catalogue, errors, accounts, names).model_copy(
         update={
             "changes": change_summary(findings, resolved) if baseline is not None else None,
             "expired_waivers": len(expired_waivers or []),
@@ -270,7 +331,7 @@ def build_report(
     return Report(
         tool=Tool(version=version),
         generated_at=generated_at,
-        scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn, skipped_checks=list(skipped_checks or [])),
+        scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn, account_names=names, skipped_checks=list(skipped_checks or [])),
         summary=summary,
         findings=sorted(findings, key=lambda f: f.sort_key),
         errors=report_errors,
@@ -289,3 +350,50 @@ def change_summary(findings: list[Finding], resolved: list[ResolvedFinding]) -> 
         resolved=len(resolved),
         unchanged=sum(1 for f in findings if f.change == "unchanged"),
     )
+
+
+def expand_report(data: dict) -> dict:
+    """A schema-2 report.json's data in the shape of the Report model: each finding gets its check's
+    fields back, and loses its id (derived, never trusted from the file)."""
+    table = data.get("checks")
+    if not isinstance(table, dict):
+        return data
+    resources = data.get("resources") if isinstance(data.get("resources"), list) else []
+    out = {k: v for k, v in data.items() if k not in ("checks", "resources")}
+
+    def expand(item: object) -> object:
+        if not isinstance(item, dict):
+            return item
+        item = dict(item)
+        if "check_id" not in item and isinstance(item.get("id"), str) and "/" in item["id"]:
+            item["check_id"] = item["id"].rsplit("/", 1)[0]
+        shared = table.get(item.get("check_id"))
+        full = {**(shared if isinstance(shared, dict) else {}), **item}
+        full.pop("id", None)
+        resource = full.get("resource")
+        if isinstance(resource, int) and not isinstance(resource, bool) and 0 <= resource < len(resources) and isinstance(resources[resource], dict):
+            entry = resources[resource]
+            full["resource"] = {k: entry[k] for k in ("arn", "type", "name") if k in entry}
+            for name in ("account_id", "region", "cluster", "owner"):
+                if name not in full and name in entry:
+                    full[name] = entry[name]
+        return full
+
+    if isinstance(out.get("findings"), list):
+        out["findings"] = [expand(f) for f in out["findings"]]
+    if isinstance(out.get("resolved"), list):
+        out["resolved"] = [
+            {**r, "finding": expand(r.get("finding"))} if isinstance(r, dict) else r for r in out["resolved"]
+        ]
+    return out
+
+
+def report_from_data(data: dict) -> Report:
+    """A report.json's data (schema 1 or 2) as a Report of this version."""
+    return Report.model_validate({**expand_report(data), "schema_version": REPORT_SCHEMA_VERSION})
+
+
+def report_from_json(text: str) -> Report:
+    import json
+
+    return report_from_data(json.loads(text))

@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -17,6 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
+from ecs_audit.catalogue import Severity
+from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.csv_format import render_csv
 from ecs_audit.report.junit import render_junit
@@ -31,8 +34,43 @@ FILE_NAMES = {
     "sarif": "report.sarif",
     "junit": "report.junit.xml",
     "csv": "report.csv",
+    "pdf": "report.pdf",
 }
 DEFAULT_FORMATS = ("html", "md", "json")
+# Formats for people: --min-severity and --status choose what they show (the others keep everything).
+HUMAN_FORMATS = frozenset({"html", "md", "pdf"})
+# GitHub's limit for a pull-request comment; report.md always stays under it.
+MARKDOWN_LIMIT = 65_536
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """What the human formats show: results at or above a severity, with these statuses."""
+
+    min_severity: Severity | None = None
+    statuses: frozenset[Status] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.min_severity is not None or self.statuses is not None
+
+    def keeps(self, finding: Finding) -> bool:
+        if self.min_severity is not None and finding.severity.rank < self.min_severity.rank:
+            return False
+        return self.statuses is None or finding.status in self.statuses
+
+    def describe(self) -> str:
+        parts = []
+        if self.min_severity is not None:
+            parts.append(f"severity {self.min_severity.value} and above")
+        if self.statuses is not None:
+            parts.append("status " + ", ".join(sorted(s.value for s in self.statuses)))
+        return "Showing only results with " + " and ".join(parts) + " (--min-severity / --status); report.json has every result."
+
+    def apply(self, report: Report) -> Report:
+        if not self.active:
+            return report
+        return report.model_copy(update={"findings": [f for f in report.findings if self.keeps(f)]})
 
 
 def template_environment() -> Environment:
@@ -60,35 +98,119 @@ _FINDINGS_MARK = "\x00findings\x00"
 _ITEM_INDENT = "\n    "  # a top-level list's items, at indent=2
 
 
-def write_json(report: Report, catalogue: Catalogue, out: TextIO) -> None:
-    """The same text as json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True,
-    ensure_ascii=False) plus a newline, encoded a finding at a time: a large report is never held in
-    memory whole, as data or as text."""
-    head = report.model_dump(mode="json", exclude={"findings"})
+# Finding fields that come from the check's catalogue entry: in report.json (schema 2) they are written
+# once per check under "checks", and a finding carries them only where it differs from its check.
+CHECK_FIELDS = ("title", "area", "severity", "remediation", "references")
+
+
+def check_table(report: Report) -> dict[str, dict]:
+    """check id -> the CHECK_FIELDS of its first finding (findings and resolved ones)."""
+    table: dict[str, dict] = {}
+    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+        if finding.check_id not in table:
+            table[finding.check_id] = finding.model_dump(mode="json", include=set(CHECK_FIELDS))
+    return table
+
+
+# Finding fields that belong to the resource: written once in "resources", left out of a finding
+# that has the same value.
+RESOURCE_FIELDS = ("account_id", "region", "cluster", "owner")
+
+
+def resource_table(report: Report) -> list[dict]:
+    """Each resource once, sorted by ARN: arn, type, name and the RESOURCE_FIELDS of its first
+    finding. Findings name their resource by its index in this list."""
+    table: dict[str, dict] = {}
+    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+        ref = finding.resource
+        if ref.arn not in table:
+            entry = {"arn": ref.arn, "name": ref.name, "type": ref.type}
+            for name in RESOURCE_FIELDS:
+                value = getattr(finding, name)
+                if value is not None:
+                    entry[name] = value
+            table[ref.arn] = entry
+    return [table[arn] for arn in sorted(table)]
+
+
+def compact_finding(finding: Finding, checks: dict[str, dict], resources: dict[str, tuple[int, dict]]) -> dict:
+    """A finding for report.json: its stable id; its check's fields and its resource's only where they
+    differ from the tables; null and empty fields left out (the model's defaults)."""
+    data = finding.model_dump(mode="json")
+    shared = checks.get(finding.check_id, {})
+    for name in CHECK_FIELDS:
+        if name in shared and data.get(name) == shared[name]:
+            del data[name]
+    index, entry = resources[finding.resource.arn]
+    if entry["name"] == finding.resource.name and entry["type"] == finding.resource.type:
+        data["resource"] = index
+    for name in RESOURCE_FIELDS:
+        if data.get(name) == entry.get(name):
+            data.pop(name, None)
+        elif data.get(name) is None:
+            data[name] = None  # the resource has a value, this finding has none
+    data = {key: value for key, value in data.items() if value is not None or key in RESOURCE_FIELDS}
+    if not data.get("evidence"):
+        data.pop("evidence", None)
+    # The id starts with the check id ("SECURITY-002/…"): check_id is not repeated.
+    del data["check_id"]
+    data["id"] = finding.id
+    return data
+
+
+def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -> None:
+    """report.json, schema 2 (docs/reports.md): the report model with each check's title, area,
+    severity, remediation and references once under "checks" and each resource once under
+    "resources" (arn, type, name, account, region, cluster, owner); findings refer to them by check_id
+    and by index, and carry their stable id. Indented like json.dumps(indent=2, sort_keys=True) with a
+    finding a line, encoded a finding at a time: a large report is never held in memory whole."""
+    checks = check_table(report)
+    listing = resource_table(report)
+    resources = {entry["arn"]: (i, entry) for i, entry in enumerate(listing)}
+    head = report.model_dump(mode="json", exclude={"findings", "resolved"})
+    head["checks"] = checks
+    head["resources"] = _FINDINGS_MARK + "r"
+    head["resolved"] = [
+        {"finding": compact_finding(r.finding, checks, resources), "now": r.now.value if r.now is not None else None} for r in report.resolved
+    ]
     head["findings"] = _FINDINGS_MARK
-    before, after = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False).split(json.dumps(_FINDINGS_MARK), 1)
+    text = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False)
+    before, after = text.split(json.dumps(_FINDINGS_MARK), 1)
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+    # "resources" sorts after "findings": it lies in `after`.
+    res_before, res_after = after.split(json.dumps(_FINDINGS_MARK + "r"), 1)
     out.write(before)
-    if report.findings:
-        for index, finding in enumerate(report.findings):
-            item = json.dumps(finding.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
-            out.write(("[" if index == 0 else ",") + _ITEM_INDENT + item.replace("\n", _ITEM_INDENT))
-        out.write("\n  ]")
-    else:
-        out.write("[]")
-    out.write(after + "\n")
+    _write_items(out, (encode(compact_finding(f, checks, resources)) for f in report.findings))
+    out.write(res_before)
+    _write_items(out, (encode(entry) for entry in listing))
+    out.write(res_after + "\n")
 
 
-def render_markdown(report: Report, catalogue: Catalogue) -> str:
-    return template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue)
+def _write_items(out: TextIO, items) -> None:  # type: ignore[no-untyped-def]
+    first = True
+    for item in items:
+        out.write(("[" if first else ",") + _ITEM_INDENT + item)
+        first = False
+    out.write("[]" if first else "\n  ]")
 
 
-def render_html(report: Report, catalogue: Catalogue) -> str:
-    return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue)
+def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
+    text = template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue, view_note=view_note)
+    if len(text) < MARKDOWN_LIMIT:
+        return text
+    # The template keeps to its budget; a report whose fixed parts alone are too long is cut here.
+    pointer = "\n\n**Cut to fit a pull-request comment: the full report is report.html / report.json.**\n"
+    cut = text[: MARKDOWN_LIMIT - len(pointer) - 1]
+    return cut[: cut.rfind("\n")] + pointer
 
 
-def write_html(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+def render_html(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
+    return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue, view_note=view_note)
+
+
+def write_html(report: Report, catalogue: Catalogue, out: TextIO, view_note: str = "") -> None:
     """render_html's text, written as the template produces it."""
-    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue))
+    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue, view_note=view_note))
 
 
 RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
@@ -108,11 +230,22 @@ STREAMED: dict[Callable[[Report, Catalogue], str], Callable[[Report, Catalogue, 
 }
 
 
-def write_reports(report: Report, catalogue: Catalogue, formats: list[str], output_dir: Path) -> list[Path]:
+def write_reports(
+    report: Report, catalogue: Catalogue, formats: list[str], output_dir: Path, view: ReportView | None = None
+) -> list[Path]:
     """Render every format into a staging directory inside the output directory, one at a time (the
     large ones straight to their file, so a large report is never held in memory as text), then move
     the files into place: a failure leaves no half-written report, and an interruption (Ctrl-C,
-    SIGTERM) either the previous set of files or the new one."""
+    SIGTERM) either the previous set of files or the new one. Report files of an earlier run in
+    other formats (the names in FILE_NAMES only) are removed, so the directory holds one run."""
+    from ecs_audit.report.pdf import chromium_binary, print_pdf
+
+    view = view or ReportView()
+    human = view.apply(report)
+    note = view.describe() if view.active else ""
+    browser = chromium_binary() if "pdf" in formats else None
+    if "pdf" in formats and browser is None:
+        raise UsageError("--format pdf: no Chromium found (looked for $ECS_AUDIT_CHROMIUM, chromium, chromium-browser); install it or print report.html to PDF from a browser")
     created = not output_dir.exists()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -123,18 +256,32 @@ def write_reports(report: Report, catalogue: Catalogue, formats: list[str], outp
     written: list[Path] = []
     try:
         for fmt, name in zip(formats, names):
+            if fmt == "pdf":
+                continue
             renderer = RENDERERS[fmt]
             stream = STREAMED.get(renderer)
+            shown = human if fmt in HUMAN_FORMATS else report
+            extra = {"view_note": note} if fmt in HUMAN_FORMATS and note else {}
             with (staging / name).open("w", encoding="utf-8") as out:
                 if stream is not None:
-                    stream(report, catalogue, out)
+                    stream(shown, catalogue, out, **extra)
                 else:
-                    out.write(renderer(report, catalogue))
+                    out.write(renderer(shown, catalogue, **extra))
+        if browser is not None:
+            source = staging / FILE_NAMES["html"]
+            if "html" not in formats:
+                source = staging / ".print.html"
+                with source.open("w", encoding="utf-8") as out:
+                    write_html(human, catalogue, out, view_note=note)
+            print_pdf(browser, source, staging / FILE_NAMES["pdf"])
         with interrupt.deferred():
             for name in names:
                 target = output_dir / name
                 os.replace(staging / name, target)
                 written.append(target)
+            for stale in set(FILE_NAMES.values()) - set(names):
+                with contextlib.suppress(FileNotFoundError):
+                    (output_dir / stale).unlink()
             interrupt.note_written()
     except OSError as exc:
         raise UsageError(f"output directory {output_dir}: cannot write there ({exc.strerror or exc})") from None

@@ -98,15 +98,33 @@ def _rule(entry: CheckEntry) -> dict[str, Any]:
 
 
 def fingerprint(finding: Finding) -> str:
-    """Stable across runs and task-definition revisions (the baseline's matching key)."""
+    """Stable across runs and task-definition revisions: the SHA-256 of what finding_id hashes
+    (check, account, region, resource with task definitions by family, container)."""
     return hashlib.sha256("\x1f".join(finding_key(finding)).encode("utf-8")).hexdigest()
+
+
+# GitHub code scanning shows a result only with a physical location (docs/reports.md): the
+# resource's identity is the logical location; the physical one is a readable, stable path under
+# the AWS uri base (account/region/resource), never the ARN as a file name.
+_PATH_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def resource_path(finding: Finding) -> str:
+    arn = finding.resource.arn
+    parts = arn.split(":", 5)
+    tail = parts[5] if len(parts) == 6 and parts[0] == "arn" else arn
+    service = parts[2] if len(parts) == 6 else "aws"
+    segments = [finding.account_id, finding.region, service, *[p for p in re.split(r"[/:]", tail) if p]]
+    if finding.container:
+        segments.append(finding.container)
+    return "/".join(_PATH_UNSAFE.sub("_", seg) or "_" for seg in segments)
 
 
 def _location(finding: Finding) -> dict[str, Any]:
     name = finding.resource.name + (f"/{finding.container}" if finding.container else "")
     qualified = finding.resource.arn + (f"/{finding.container}" if finding.container else "")
     return {
-        "physicalLocation": {"artifactLocation": {"uri": quote(finding.resource.arn, safe=_URI_SAFE)}},
+        "physicalLocation": {"artifactLocation": {"uri": quote(resource_path(finding), safe="/"), "uriBaseId": "AWS"}},
         "logicalLocations": [{"name": name, "fullyQualifiedName": qualified, "kind": "resource"}],
     }
 
@@ -119,6 +137,7 @@ def _result(finding: Finding, rule_index: dict[str, int], with_baseline: bool) -
         "region": finding.region,
         "resourceType": finding.resource.type,
         "resourceArn": finding.resource.arn,
+        "findingId": finding.id,
     }
     if finding.container:
         properties["container"] = finding.container
@@ -225,6 +244,7 @@ def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
                 "rules": rules,
             }
         },
+        "originalUriBaseIds": {"AWS": {"description": {"text": "AWS resources, as ACCOUNT/REGION/SERVICE/RESOURCE; the ARN is each result's logical location"}}},
         "invocations": [invocation],
         "results": results,
         "properties": run_properties,

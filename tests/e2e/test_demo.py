@@ -7,6 +7,8 @@ credentials): the demo must scrub them and answer everything in-process.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -90,7 +92,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     out = work / "report"
     snapshot = work / "demo-snapshot.json"
     run = run_cli(["demo", "-o", str(out), "--save-snapshot", str(snapshot)], env, cwd=work)
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    report = read_report(out / "report.json") if (out / "report.json").exists() else {}
     yield Demo(run, out, snapshot, socket_log, report)
 
 
@@ -150,7 +152,7 @@ def test_demo_is_deterministic(demo: Demo, tmp_path: Path) -> None:
     out = tmp_path / "again"
     run = run_cli(["demo", "-o", str(out), "-q", "--format", "json"], base_env(tmp_path / "home"), cwd=tmp_path)
     assert run.returncode == 0, run
-    again = json.loads((out / "report.json").read_text())
+    again = read_report(out / "report.json")
     first = dict(demo.report)
     if first["generated_at"][:13] != again["generated_at"][:13]:
         pytest.skip("the two runs fell in different hours")

@@ -13,6 +13,8 @@ IMAGE-004 passes and IMAGE-005 is judged from Inspector's findings.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import hashlib
 import json
 from collections.abc import Iterator
@@ -260,7 +262,7 @@ def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str, inspector_
                       AWS_SECRET_ACCESS_KEY=estate.credentials["aws_secret_access_key"],
                       **({"AWS_SESSION_TOKEN": estate.credentials["aws_session_token"]} if "aws_session_token" in estate.credentials else {}))
         run = run_cli(["scan", "--region", REGION, "-o", str(out), "-q"], env, cwd=work)
-        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
         return Scan(run, report, list(proxy.calls))
     finally:
         proxy.stop()

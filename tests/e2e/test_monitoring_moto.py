@@ -15,6 +15,8 @@ and exactly these checks must turn UNKNOWN, naming the permission.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -278,7 +280,7 @@ def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str, opted_in: 
         _install_gap_answers(proxy, moto, estate, opted_in=opted_in)
         out = work / "report"
         run = run_cli(["scan", "--region", HOME, "--region", OTHER, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work)
-        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
         return Scan(run, report, list(proxy.calls))
     finally:
         proxy.stop()

@@ -11,6 +11,8 @@ exactly the checks that read it must turn UNKNOWN, naming the permission.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -189,7 +191,7 @@ def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str) -> Scan:
             proxy.deny(*denied)
         out = work / "report"
         run = run_cli(["scan", "--region", REGION, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work)
-        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        report = read_report(out / "report.json") if (out / "report.json").exists() else {}
         return Scan(run, report, list(proxy.calls))
     finally:
         proxy.stop()

@@ -6,6 +6,8 @@ moto accepts every AssumeRole (and switches to the role's account), so the tests
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,7 +101,7 @@ def _scan(tmp_path: Path, proxy: FaultProxy, *extra: str):
         tmp_path,
         timeout=300,
     )
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else None
+    report = read_report(out / "report.json") if (out / "report.json").exists() else None
     return run, report, out
 
 
@@ -170,7 +172,7 @@ def test_a_single_assumed_role(tmp_path: Path, proxy: FaultProxy, org: Org):
         tmp_path,
     )
     assert run.returncode == 0, run
-    report = json.loads((out / "report.json").read_text())
+    report = read_report(out / "report.json")
     assert report["scope"]["accounts"] == [org.members[0]]
     assert report["scope"]["caller_arn"].startswith(f"arn:aws:sts::{org.members[0]}:assumed-role/{ROLE}/")
     assert [c.params().get("RoleArn") for c in proxy.seen("sts:AssumeRole")] == [role_arn]
@@ -188,7 +190,7 @@ def test_an_account_that_times_out_is_recorded_and_the_others_complete(tmp_path:
         timeout=300,
     )
     assert run.returncode == 0, run
-    report = json.loads((out / "report.json").read_text())
+    report = read_report(out / "report.json")
     errors = [e for e in report["errors"] if e["account_id"] == slow]
     assert [(e["permission"], e["error_code"]) for e in errors] == [("sts:AssumeRole", "ReadTimeoutError")], errors
     rollup = {a["account_id"]: a for a in report["summary"]["accounts"]}

@@ -19,6 +19,8 @@ permission the tool no longer needs.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -68,7 +70,7 @@ def audit(moto_server: MotoServer, account: SeededAccount, tmp_path_factory: pyt
         env = aws_env(work / "home", proxy.url, AWS_ACCESS_KEY_ID=account.access_key_id, AWS_SECRET_ACCESS_KEY=account.secret_access_key)
         run = run_cli(["scan", "--all-regions", "-o", str(out), "--format", "json", "-q"], env, cwd=work, timeout=600)
         calls = list(proxy.calls)
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    report = read_report(out / "report.json") if (out / "report.json").exists() else {}
     # What the run sent, for whoever has to find out why an action went unused.
     (work / "operations.txt").write_text("".join(f"{action} {n}\n" for action, n in sorted(Counter(c.action for c in calls).items())))
     yield Audit(run, report, calls)

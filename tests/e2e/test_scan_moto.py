@@ -7,6 +7,8 @@ faults.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 import subprocess
 from collections.abc import Iterator
@@ -68,7 +70,7 @@ def _finish_scan(started: tuple[subprocess.Popen[str], list[str], Path, Path], p
     process, args, out, snapshot = started
     stdout, stderr = process.communicate(timeout=300)
     run = Run(args, process.returncode, stdout, stderr)
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    report = read_report(out / "report.json") if (out / "report.json").exists() else {}
     return Scan(run, out, snapshot, report, list(proxy.calls))
 
 
@@ -148,7 +150,7 @@ def test_evaluating_the_snapshot_reproduces_the_findings(scanned: Scan, tmp_path
     out = tmp_path / "again"
     run = run_cli(["evaluate", str(scanned.snapshot), "-o", str(out)], base_env(tmp_path / "home"), cwd=tmp_path)
     assert run.returncode == 0, run
-    again = json.loads((out / "report.json").read_text())
+    again = read_report(out / "report.json")
     first = dict(scanned.report)
     first.pop("generated_at")
     again.pop("generated_at")

@@ -10,6 +10,8 @@ their generation time, and neither may record a collection error.
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 import subprocess
 from collections.abc import Iterator
@@ -58,7 +60,7 @@ def _start(account: SeededAccount, proxy: FaultProxy, work: Path) -> tuple[subpr
 def _finish(started: tuple[subprocess.Popen[str], Path], proxy: FaultProxy) -> Scan:
     process, out = started
     _, stderr = process.communicate(timeout=300)
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    report = read_report(out / "report.json") if (out / "report.json").exists() else {}
     return Scan(process.returncode, stderr, report, list(proxy.calls))
 
 

@@ -10,6 +10,8 @@ and needs the package index).
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 import os
 import subprocess
@@ -121,5 +123,5 @@ def test_evaluate_renders_every_report_format(installed: Installed) -> None:
     html = (out / "report.html").read_text()
     assert "<html" in html.lower() and "SECURITY-002" in html
     assert "SECURITY-002" in (out / "report.md").read_text()
-    report = json.loads((out / "report.json").read_text())
+    report = read_report(out / "report.json")
     assert any(f["check_id"] == "SECURITY-002" and f["status"] == "FAIL" for f in report["findings"])

@@ -52,11 +52,11 @@ CASES = [
     ("waivers: missing", ["--waivers", "nowhere.yaml"], "nowhere.yaml: no such file; check the path"),
     ("answers: missing field", ["--answers", "{answers.yaml}"], "entry 1: field 'who' is missing; name who answered"),
     ("baseline: not JSON", ["--baseline", "{baseline.json}"], "not JSON (line 2"),
-    ("baseline: other schema", ["--baseline", "{old-report.json}"], "report schema version 7 is not 1"),
+    ("baseline: other schema", ["--baseline", "{old-report.json}"], "report schema version 7 is not one of 1, 2"),
     ("config: invalid field", ["--config", "{config.yaml}"], "invalid at history_depth"),
     ("checks: unknown id", ["--checks", "SECURITY-999"], "--checks 'SECURITY-999': not a check id or area"),
     ("skip-checks: unknown area", ["--skip-checks", "SECURTY"], "did you mean SECURITY?"),
-    ("format: unknown", ["--format", "pdf"], "--format 'pdf': unknown format"),
+    ("format: unknown", ["--format", "docx"], "--format 'docx': unknown format"),
     ("fail-on: unknown", ["--fail-on", "sometimes"], "--fail-on 'sometimes'"),
 ]
 

@@ -16,6 +16,7 @@ from ecs_audit.findings import ResourceRef, Status
 from ecs_audit.inventory.snapshot import save_snapshot
 from ecs_audit.pipeline import ReportOptions, finish
 from ecs_audit.report.model import Report
+from ecs_audit.report.model import report_from_data, report_from_json  # noqa: F401
 from tests.support import golden_estate
 from tests.support.sample_report import ACCOUNT, REGION, make_finding
 
@@ -105,10 +106,10 @@ def test_baseline_run_marks_findings_and_counts_them(tmp_path) -> None:
     assert all(f.change is None for f in report.findings if f.status not in (Status.FAIL, Status.WARN))
     html = (tmp_path / "current" / "report.html").read_text(encoding="utf-8")
     md = (tmp_path / "current" / "report.md").read_text(encoding="utf-8")
-    assert 'id="changes"' in html and "Changes since baseline" in html and 'data-change="new"' in html
+    assert 'id="changes"' in html and "Changes since baseline" in html and 'data-ch="new"' in html
     assert '<select name="change">' in html
     assert "### Changes since baseline" in md and "**2 new**" in md and "**2 resolved**" in md
-    assert Report.model_validate_json((tmp_path / "current" / "report.json").read_text(encoding="utf-8")) == report
+    assert report_from_json((tmp_path / "current" / "report.json").read_text(encoding="utf-8")) == report
 
 
 def test_without_baseline_nothing_is_marked(tmp_path) -> None:
@@ -141,7 +142,7 @@ def test_load_baseline(tmp_path) -> None:
         (None, "no such file"),
         ("{not json", "not JSON"),
         ("[]", "not an ecs-audit report.json"),
-        ('{"schema_version": 2, "findings": []}', "schema version 2 is not 1"),
+        ('{"schema_version": 3, "findings": []}', "schema version 3 is not one of 1, 2"),
         ('{"schema_version": 1, "findings": [{"check_id": 3}]}', "invalid report at"),
     ],
     ids=["missing", "not-json", "not-report", "newer-schema", "invalid"],
@@ -165,8 +166,8 @@ def test_an_older_report_without_the_new_fields_loads(tmp_path) -> None:
     for key in ("changes", "expired_waivers", "stale_waivers"):
         data["summary"].pop(key)
     for finding in data["findings"]:
-        finding.pop("answer")
-        finding.pop("change")
+        finding.pop("answer", None)
+        finding.pop("change", None)
     path.write_text(json.dumps(data), encoding="utf-8")
     assert load_report(path).findings
 
@@ -222,6 +223,24 @@ def test_cli_baseline_option(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     # Without waivers or answers: the privileged debug container is new, the pinned payments image resolved.
     assert "Since the baseline: 1 new (1 FAIL), 1 resolved" in out
-    report = Report.model_validate_json((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    report = report_from_json((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report.baseline is not None and report.baseline.source == str(old)
     assert [(f.check_id, f.container) for f in report.findings if f.change == "new"] == [("SECURITY-002", "debug")]
+
+
+def test_schema_1_reports_still_read_as_baselines(tmp_path) -> None:
+    """A report.json of schema 1 (written before the catalogue moved to "checks") is a valid baseline,
+    and its findings keep the ids the current schema gives them."""
+    from pathlib import Path
+
+    old = Path(__file__).resolve().parents[1] / "data" / "report-v1.json"
+    assert '"schema_version": 1' in old.read_text(encoding="utf-8")
+    baseline = load_baseline(old)
+    assert baseline.findings and all(f.title and f.remediation for f in baseline.findings)
+    current = finish(golden_estate.inventory("current"), ReportOptions(output_dir=tmp_path, formats=("json",)), generated_at=golden_estate.GENERATED_AT).report
+    compared = compare(current.findings, baseline.findings)
+    assert compared.unchanged, "the same estate's results match by finding id across schema versions"
+    # Written in schema 2 and read back, the report is the same.
+    written = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert '"schema_version": 2' in written and '"checks": {' in written
+    assert report_from_json(written) == current

@@ -7,6 +7,8 @@ Loaders: --waivers, --answers, --baseline (and `diff`'s reports), `evaluate`'s s
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import copy
 import json
 import os
@@ -103,7 +105,7 @@ def _valid_documents(directory: Path) -> dict[str, tuple[Any, bool]]:
     """A valid document per loader, and whether it is written as JSON."""
     waivers, answers = golden_estate.write_inputs(directory)
     outcome = golden_estate.run(directory / "run", formats=("json",))
-    report = json.loads((directory / "run" / "current" / "report.json").read_text())
+    report = read_report(directory / "run" / "current" / "report.json")
     snapshot = json.loads(golden_estate.inventory("current").model_dump_json())
     config = {"required_tags": ["Environment", "Owner"], "history_depth": 10,
               "sidecars": [{"image": "*otel*", "checks": ["SECURITY-001"], "reason": "telemetry sidecar"}]}  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 from ecs_audit.findings import ResourceRef, Status
 from ecs_audit.report import filters
 from ecs_audit.report.model import Report
+from ecs_audit.report.model import report_from_data, report_from_json  # noqa: F401
 from ecs_audit.report.render import render_html, render_json, render_markdown
 from tests.support.sample_report import ACCOUNT, HOSTILE_MD, build, make_finding, sample_report
 
@@ -73,7 +74,7 @@ def test_html_shows_summary_areas_and_every_finding(sample, html: str) -> None:
     assert "ECS audit report" in html
     assert f"{report.summary.score}<small> / 100" in html
     for area in report.summary.areas:
-        assert f'id="area-{area.area}"' in html
+        assert f'data-area="{area.area}"' in html
         assert str(filters.md_html(area.title)) in html
     for finding in report.findings:
         assert finding.check_id in html
@@ -84,13 +85,29 @@ def test_html_shows_summary_areas_and_every_finding(sample, html: str) -> None:
     assert "AccessDeniedException" in html
 
 
-def test_html_opens_what_needs_attention(sample, html: str) -> None:
+def test_html_rolls_up_by_check(sample, html: str) -> None:
+    """Each check once (details closed: opened on demand), worst first; its FAIL/WARN/UNKNOWN/WAIVED/
+    MANUAL results listed row by row, its PASS results counted; its guidance once."""
     report, _ = sample
-    tags = re.findall(r'<details class="finding[^>]*>', html)
-    assert len(tags) == len(report.findings)
-    for tag in tags:
-        status = re.search(r'data-status="([A-Z_]+)"', tag).group(1)
-        assert (" open" in tag) == (status in {"FAIL", "WARN", "UNKNOWN"}), tag
+    tags = re.findall(r'<details class="rollup[^>]*>', html)
+    checks = {f.check_id for f in report.findings}
+    assert len(tags) == len(checks)
+    assert [re.search(r'id="check-([^"]+)"', t).group(1) for t in tags if True].__len__() == len(checks)
+    assert all(" open" not in tag for tag in tags)
+    worst = [re.search(r'data-worst="([A-Z_]+)"', t).group(1) for t in tags]
+    ranks = [Status(w).rank for w in worst]
+    assert ranks == sorted(ranks, reverse=True), "worst check first"
+    listed = [f for f in report.findings if f.status in {Status.FAIL, Status.WARN, Status.UNKNOWN, Status.WAIVED, Status.MANUAL}]
+    assert len(re.findall(r'<tr data-s="', html)) == len(listed)
+    for check in checks:
+        entry_rows = [f for f in report.findings if f.check_id == check]
+        assert html.count(f'id="check-{check}"') == 1
+        passed = sum(1 for f in entry_rows if f.status is Status.PASS)
+        if passed:
+            section = html[html.index(f'id="check-{check}"'):]
+            section = section[: section.index("</details>\n  <details") if "</details>\n  <details" in section else len(section)]
+            assert f"{passed} PASS" in section
+    assert html.count("<h5>How to fix</h5>") == len(checks)
 
 
 def test_html_controls_are_hidden_without_javascript(html: str) -> None:
@@ -159,10 +176,10 @@ def test_markdown_lists_every_fail_and_summarises(sample, markdown: str) -> None
     assert markdown.startswith(f"## ECS audit report: score {report.summary.score}/100 (grade {report.summary.grade})")
     for finding in report.findings:
         if finding.status is Status.FAIL:
-            assert f"**{filters.md(finding.check_id)}**" in markdown
+            assert f"<strong>{filters.md_html(finding.check_id)}</strong>" in markdown
     for area in report.summary.areas:
         assert filters.md(area.title) in markdown
-    assert "### Top findings" in markdown
+    assert "### Fix first" in markdown
     assert "### Collection errors" in markdown
     assert "AccessDeniedException" in markdown
     assert "more findings are in" not in markdown
@@ -197,12 +214,17 @@ def test_markdown_stays_under_the_comment_limit(sample) -> None:
     report = _large_report(sample, 2000)
     text = render_markdown(report, sample[1])
     assert len(text) < MD_LIMIT
-    match = re.search(r"\*\*(\d+) more findings are in report\.html / report\.json\*\*", text)
-    assert match, "the cut must say how many findings were left out"
+    match = re.search(r"\*\*(\d+) more checks with FAIL/WARN/UNKNOWN results are in report\.html / report\.json\*\*", text)
+    assert match, "the cut must say how many checks were left out"
     attention = [f for f in report.findings if f.status in {Status.FAIL, Status.WARN, Status.UNKNOWN}]
+    shown_checks = len(re.findall(r"^<details><summary>", text, flags=re.MULTILINE))
+    assert shown_checks + int(match.group(1)) == len({f.check_id for f in attention})
     listed = len(re.findall(r"^- \*\*(?:FAIL|WARN|UNKNOWN)\*\* · ", text, flags=re.MULTILINE))
+    more = sum(int(n) for n in re.findall(r"^- … and (\d+) more: ", text, flags=re.MULTILINE))
     assert listed > 50
-    assert listed + int(match.group(1)) == len(attention)
+    # Each shown check accounts for all its results: listed, or counted as "and N more".
+    shown_ids = set(re.findall(r"^<details><summary>[^<]*<strong>([^<]+)</strong>", text, flags=re.MULTILINE))
+    assert listed + more == sum(1 for f in attention if filters.md_html(f.check_id) in shown_ids)
     # Worst first: every FAIL that fits comes before any WARN is listed.
     fails = sum(1 for f in attention if f.status is Status.FAIL)
     if listed < fails:
@@ -217,7 +239,7 @@ def test_json_round_trips(sample) -> None:
     data = json.loads(render_json(report, catalogue))
     assert data["summary"]["score"] == report.summary.score
     assert len(data["findings"]) == len(report.findings)
-    assert Report.model_validate(data) == report
+    assert report_from_data(data) == report
 
 
 @pytest.mark.parametrize("render", [render_html, render_markdown, render_json])

@@ -3,6 +3,8 @@ reports say about it."""
 
 from __future__ import annotations
 
+from tests.support.report_json import read_report
+
 import json
 
 import pytest
@@ -87,7 +89,7 @@ def test_evaluate_runs_only_the_selected_checks_and_says_what_was_skipped(tmp_pa
     code = main(["evaluate", str(snapshot), "-o", str(tmp_path / "out"), "--format", "json,md", "--checks", "security", "--skip-checks", "SECURITY-002"])
     out = capsys.readouterr().out
     assert code == 0
-    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    report = read_report(tmp_path / "out" / "report.json")
     ids = {f["check_id"] for f in report["findings"]}
     assert ids and {i.split("-")[0] for i in ids} <= {"SECURITY", "MANUAL"} and "SECURITY-002" not in ids
     skipped = report["scope"]["skipped_checks"]
@@ -110,10 +112,10 @@ def test_a_baseline_does_not_count_skipped_checks_as_resolved(tmp_path, capsys) 
     snapshot = _snapshot(tmp_path)
     assert main(["evaluate", str(snapshot), "-o", str(tmp_path / "all"), "--format", "json", "-q"]) == 0
     baseline = tmp_path / "all" / "report.json"
-    before = json.loads(baseline.read_text())
+    before = read_report(baseline)
     assert [f for f in before["findings"] if f["check_id"].startswith("TAGGING") and f["status"] in ("FAIL", "WARN")]
     assert main(["evaluate", str(snapshot), "-o", str(tmp_path / "some"), "--format", "json", "-q", "--skip-checks", "TAGGING", "--baseline", str(baseline)]) == 0
-    report = json.loads((tmp_path / "some" / "report.json").read_text())
+    report = read_report(tmp_path / "some" / "report.json")
     assert not [r for r in report["resolved"] if r["finding"]["check_id"].startswith("TAGGING")]
     assert report["summary"]["changes"]["resolved"] == 0
 

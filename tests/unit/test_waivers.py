@@ -15,6 +15,7 @@ from ecs_audit.findings import ResourceRef, Status
 from ecs_audit.inventory.snapshot import save_snapshot
 from ecs_audit.pipeline import exit_code_for
 from ecs_audit.report.model import Report
+from ecs_audit.report.model import report_from_data, report_from_json  # noqa: F401
 from ecs_audit.waivers import WaiverEntry, WaiverFile, apply_waivers, load_waivers
 from tests.support import golden_estate
 from tests.support.sample_report import ACCOUNT, REGION, build, make_finding
@@ -169,7 +170,7 @@ def test_reports_show_waivers_and_their_problems(tmp_path) -> None:
     # The expired waiver's result is FAIL again.
     web = [f for f in report.findings if f.check_id == "SECURITY-001" and f.resource.name.startswith("web:")]
     assert web and all(f.status is Status.FAIL for f in web)
-    data = Report.model_validate_json((tmp_path / "current" / "report.json").read_text(encoding="utf-8"))
+    data = report_from_json((tmp_path / "current" / "report.json").read_text(encoding="utf-8"))
     assert data == report
 
 
@@ -193,5 +194,5 @@ def test_cli_applies_waivers(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 1  # the privileged debug container is an unwaived critical FAIL
     assert "Waivers: 1 expired (no longer applied), 1 stale (match nothing)" in out
-    report = Report.model_validate_json((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    report = report_from_json((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report.summary.by_status["WAIVED"] == 1
