@@ -17,7 +17,8 @@ from typer.exceptions import TyperException
 
 from ecs_audit import __version__, interrupt
 from ecs_audit.catalogue import load_catalogue
-from ecs_audit.config import load_config
+from ecs_audit.catalogue import Severity
+from ecs_audit.config import RunSettings, config_path, load_config, load_run_settings
 from ecs_audit.errors import EcsAuditError, UsageError
 from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats, parse_view
 from ecs_audit.text import plain
@@ -33,16 +34,34 @@ app = typer.Typer(
 
 FormatOption = Annotated[
     Optional[list[str]],
-    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv. Default: html,md,json."),
+    typer.Option("--format", "-f", help="Report formats, repeatable or comma-separated: html, md, json, sarif, junit, csv, pdf, ocsf, asff. Default: html,md,json."),
 ]
-OutputOption = Annotated[Path, typer.Option("--output-dir", "-o", help="Directory for the report files.")]
+OutputOption = Annotated[
+    Optional[Path],
+    typer.Option("--output-dir", "-o", help="Directory for the report files; {date} and {time} are filled in (e.g. reports/{date}). Default: ecs-audit-report."),
+]
 SnapshotOption = Annotated[
     Optional[Path], typer.Option("--save-snapshot", help="Also save the collected inventory (JSON) for `ecs-audit evaluate`.")
 ]
 FailOnOption = Annotated[
-    str, typer.Option("--fail-on", help=f"Exit 1 if an unwaived FAIL has this severity or worse: {'|'.join(FAIL_ON_CHOICES)}.")
+    Optional[str],
+    typer.Option("--fail-on", help=f"Exit 1 if an unwaived FAIL has this severity or worse: {'|'.join(FAIL_ON_CHOICES)}. Default: never."),
 ]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="YAML file with audit settings (see docs/configuration.md).")]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="YAML settings file: check settings and a run: section of option defaults (see docs/configuration.md; env ECS_AUDIT_CONFIG)."),
+]
+HistoryOption = Annotated[
+    Optional[str],
+    typer.Option("--history", help="Keep every run in this directory or s3://bucket/prefix; the previous run is the baseline (env ECS_AUDIT_HISTORY)."),
+]
+NotifyOption = Annotated[
+    Optional[str],
+    typer.Option("--notify", help="Slack-compatible webhook URL, posted to when something changed (better: env ECS_AUDIT_NOTIFY; never printed).", show_default=False),
+]
+NotifyOnOption = Annotated[
+    Optional[str], typer.Option("--notify-on", help="Least severity of a new FAIL worth a message: critical|high|medium|low. Default: high.")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log progress and API errors to stderr.")]
 WaiversOption = Annotated[
@@ -70,29 +89,68 @@ SkipChecksOption = Annotated[
 ]
 
 
+def _run_settings(config: Path | None) -> tuple[Path | None, RunSettings]:
+    """The settings file (--config, else ECS_AUDIT_CONFIG) and its run: section."""
+    path = config_path(config)
+    return path, load_run_settings(path)
+
+
 def _options(
     formats: list[str] | None,
-    output_dir: Path,
-    fail_on: str,
+    output_dir: Path | None,
+    fail_on: str | None,
     config: Path | None,
     snapshot: Path | None,
     *,
+    run: RunSettings | None = None,
     waivers: Path | None = None,
     answers: Path | None = None,
     baseline: Path | None = None,
     checks: list[str] | None = None,
     skip_checks: list[str] | None = None,
+    history: str | None = None,
+    notify: str | None = None,
+    notify_on: str | None = None,
     min_severity: str | None = None,
     status: list[str] | None = None,
 ) -> ReportOptions:
-    """Every option checked and every input file read before any work starts (bad input: exit 2)."""
+    """Every option checked and every input file read before any work starts (bad input: exit 2).
+    Command-line values win over ECS_AUDIT_* variables, which win over the settings file's run: section."""
     from ecs_audit.answers import load_answers
     from ecs_audit.report.diff import load_baseline
     from ecs_audit.inputs import check_writable_dir
+    from ecs_audit.notify import check_url
+    from ecs_audit.pipeline import report_time
     from ecs_audit.report.render import FILE_NAMES
     from ecs_audit.selection import parse_selection
+    from ecs_audit.settings import choose, file_location, file_path, fill_template
     from ecs_audit.waivers import load_waivers
 
+    if run is None:
+        config, run = _run_settings(config)
+    output = choose(str(output_dir) if output_dir is not None else None, "ECS_AUDIT_OUTPUT_DIR", file_location(config, run.output_dir), "ecs-audit-report")
+    output = fill_template(output, report_time())
+    publish = None
+    if output.startswith("s3:/"):
+        import tempfile
+
+        from ecs_audit.session import parse_s3_location
+
+        # Path() would fold s3:// to s3:/: the location is kept as text.
+        publish = output if output.startswith("s3://") else "s3://" + output[len("s3:/"):]
+        parse_s3_location(publish, "--output-dir")
+        output_dir = Path(tempfile.mkdtemp(prefix="ecs-audit-publish-"))
+    else:
+        output_dir = Path(output)
+    formats = choose(formats, None, run.formats, None)
+    fail_on = choose(fail_on, "ECS_AUDIT_FAIL_ON", run.fail_on, "never")
+    waivers = waivers or file_path(config, run.waivers)
+    answers = answers or file_path(config, run.answers)
+    checks = choose(checks, None, run.checks, None)
+    skip_checks = choose(skip_checks, None, run.skip_checks, None)
+    history = choose(history, "ECS_AUDIT_HISTORY", file_location(config, run.history), None)
+    notify = choose(notify, "ECS_AUDIT_NOTIFY", run.notify, None)
+    notify_on = choose(notify_on, None, run.notify_on, "high")
     catalogue = load_catalogue() if waivers or answers or config or checks or skip_checks else None
     options = ReportOptions(
         output_dir=output_dir,
@@ -104,6 +162,10 @@ def _options(
         answers=load_answers(answers, catalogue) if answers and catalogue else None,
         baseline=load_baseline(baseline) if baseline else None,
         selection=parse_selection(checks, skip_checks, catalogue) if catalogue else None,
+        history=_history_location(history),
+        notify=check_url(notify) if notify else None,
+        notify_on=_notify_on(notify_on),
+        publish=publish,
         view=parse_view(min_severity, status),
     )
     if "pdf" in options.formats:
@@ -118,6 +180,33 @@ def _options(
         check_writable_dir(snapshot.parent, f"--save-snapshot {snapshot}: directory", "choose another path")
     interrupt.note_output(output_dir, [name for name in FILE_NAMES.values() if (output_dir / name).is_file()])
     return options
+
+
+def _history_location(location: str | None) -> str | None:
+    from ecs_audit.inputs import check_writable_dir
+
+    if not location:
+        return None
+    if location.startswith("s3://"):
+        from ecs_audit.session import parse_s3_location
+
+        parse_s3_location(location, "--history")
+        return location
+    path = Path(location)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--history {location}: not a directory; give the history directory")
+    check_writable_dir(path, "--history directory", "choose another with --history")
+    return str(path)
+
+
+def _notify_on(value: str) -> Severity:
+    try:
+        severity = Severity(value.strip().lower())
+    except ValueError:
+        severity = None
+    if severity is None or severity is Severity.INFO:
+        raise UsageError(f"--notify-on {value!r}: choose critical, high, medium or low")
+    return severity
 
 
 class _PlainFormatter(logging.Formatter):
@@ -141,7 +230,14 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _print_outcome(outcome: Outcome, quiet: bool) -> None:
+def _print_outcome(outcome: Outcome, quiet: bool, fail_on: Severity | None = None) -> None:
+    """The summary on stdout (not with --quiet); why the exit code is 1 on stderr, always."""
+    from ecs_audit.alert import fail_on_line
+
+    if outcome.exit_code == 1:
+        line = fail_on_line(outcome.report, fail_on)
+        if line:
+            _say(line)
     if quiet:
         return
     summary = outcome.report.summary
@@ -167,8 +263,19 @@ def _print_outcome(outcome: Outcome, quiet: bool) -> None:
         typer.echo(f"Waivers: {summary.expired_waivers} expired (no longer applied), {summary.stale_waivers} stale (match nothing)")
     if counts.get("MANUAL"):
         typer.echo(f"{counts['MANUAL']} MANUAL questions are open: answer them with --answers (see docs/reports.md)")
+    history = outcome.report.history
+    if history is not None:
+        carried = ", ".join(c.account_id + (f" {c.region}" if c.region else "") for c in history.carried)
+        typer.echo(
+            f"Kept as run {history.run_id} ({len(history.trend)} runs in the history)"
+            + (f"; not scanned, carried forward from the previous run: {carried}" if carried else "")
+        )
+    if outcome.notified:
+        typer.echo("Notified the webhook of the changes")
     for path in outcome.written:
         typer.echo(f"  {path}")
+    for url in outcome.published:
+        typer.echo(f"  {url}")
 
 
 @app.command()
@@ -178,24 +285,27 @@ def scan(
     all_regions: Annotated[bool, typer.Option("--all-regions", help="Audit every region enabled in each account.")] = False,
     role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="Assume this role first (on top of the profile or SSO credentials).")] = None,
     external_id: Annotated[Optional[str], typer.Option("--external-id", help="ExternalId for the assumed roles.")] = None,
-    role_session_name: Annotated[str, typer.Option("--role-session-name", help="Session name for the assumed roles.")] = "ecs-audit",
-    duration: Annotated[int, typer.Option("--duration", help="Assumed-role session length in seconds (refreshed as needed).")] = 3600,
+    role_session_name: Annotated[Optional[str], typer.Option("--role-session-name", help="Session name for the assumed roles. Default: ecs-audit.")] = None,
+    duration: Annotated[Optional[int], typer.Option("--duration", help="Assumed-role session length in seconds (refreshed as needed). Default: 3600.")] = None,
     org_role_name: Annotated[Optional[str], typer.Option("--org-role-name", help="Audit every ACTIVE account of the organisation by assuming this role in each.")] = None,
     accounts: Annotated[Optional[str], typer.Option("--accounts", help="With --org-role-name: only these account ids (comma-separated).")] = None,
     exclude_accounts: Annotated[Optional[str], typer.Option("--exclude-accounts", help="With --org-role-name: skip these account ids (comma-separated).")] = None,
     formats: FormatOption = None,
-    output_dir: OutputOption = Path("ecs-audit-report"),
+    output_dir: OutputOption = None,
     save_snapshot: SnapshotOption = None,
-    fail_on: FailOnOption = "never",
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
     waivers: WaiversOption = None,
     answers: AnswersOption = None,
     baseline: BaselineOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
+    history: HistoryOption = None,
+    notify: NotifyOption = None,
+    notify_on: NotifyOnOption = None,
     min_severity: MinSeverityOption = None,
     status: StatusOption = None,
-    max_workers: Annotated[int, typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once.")] = 8,
+    max_workers: Annotated[Optional[int], typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once. Default: 8.")] = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -205,27 +315,32 @@ def scan(
     from ecs_audit.session import client_config, make_session, resolve_regions
     from ecs_audit.targets import AccessOptions, parse_account_list
 
+    from ecs_audit.settings import choose
+
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, min_severity=min_severity, status=status)
+    config, run = _run_settings(config)
+    options = _options(formats, output_dir, fail_on, config, save_snapshot, run=run, waivers=waivers, answers=answers, baseline=baseline,
+                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
+                       min_severity=min_severity, status=status)
+    all_regions = all_regions or run.all_regions
     access = AccessOptions(
-        regions=tuple(region or ()),
+        regions=tuple(choose(region, None, run.regions, [])),
         all_regions=all_regions,
-        role_arn=role_arn,
-        external_id=external_id,
-        role_session_name=role_session_name,
-        duration=duration,
-        org_role_name=org_role_name,
-        accounts=parse_account_list(accounts),
-        exclude_accounts=parse_account_list(exclude_accounts) or frozenset(),
-        max_workers=max_workers,
+        role_arn=choose(role_arn, None, run.role_arn, None),
+        external_id=choose(external_id, None, run.external_id, None),
+        role_session_name=choose(role_session_name, None, run.role_session_name, "ecs-audit"),
+        duration=choose(duration, None, run.duration, 3600),
+        org_role_name=choose(org_role_name, None, run.org_role_name, None),
+        accounts=parse_account_list(choose(accounts, None, ",".join(run.accounts) or None, None)),
+        exclude_accounts=parse_account_list(choose(exclude_accounts, None, ",".join(run.exclude_accounts) or None, None)) or frozenset(),
+        max_workers=choose(max_workers, None, run.max_workers, 8),
     ).validate()
     client_config()  # ECS_AUDIT_READ_TIMEOUT and AWS_MAX_ATTEMPTS checked before anything is sent
-    session = make_session(profile)
+    session = make_session(choose(profile, None, run.profile, None))
     if not all_regions:
         access = replace(access, regions=tuple(resolve_regions(session, list(access.regions))))
     outcome = run_scan(session, access, options, progress=interrupt.Tracking(progress_for(quiet)))
-    _print_outcome(outcome, quiet)
+    _print_outcome(outcome, quiet, options.fail_on)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -233,14 +348,17 @@ def scan(
 def evaluate(
     snapshot: Annotated[Path, typer.Argument(help="A snapshot written by --save-snapshot.")],
     formats: FormatOption = None,
-    output_dir: OutputOption = Path("ecs-audit-report"),
-    fail_on: FailOnOption = "never",
+    output_dir: OutputOption = None,
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
     waivers: WaiversOption = None,
     answers: AnswersOption = None,
     baseline: BaselineOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
+    history: HistoryOption = None,
+    notify: NotifyOption = None,
+    notify_on: NotifyOnOption = None,
     min_severity: MinSeverityOption = None,
     status: StatusOption = None,
     quiet: QuietOption = False,
@@ -251,24 +369,28 @@ def evaluate(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, min_severity=min_severity, status=status)
+                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
+                       min_severity=min_severity, status=status)
     outcome = finish(load_snapshot(snapshot), options)
-    _print_outcome(outcome, quiet)
+    _print_outcome(outcome, quiet, options.fail_on)
     raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
 def demo(
     formats: FormatOption = None,
-    output_dir: OutputOption = Path("ecs-audit-report"),
+    output_dir: OutputOption = None,
     save_snapshot: SnapshotOption = None,
-    fail_on: FailOnOption = "never",
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
     waivers: WaiversOption = None,
     answers: AnswersOption = None,
     baseline: BaselineOption = None,
     checks: ChecksOption = None,
     skip_checks: SkipChecksOption = None,
+    history: HistoryOption = None,
+    notify: NotifyOption = None,
+    notify_on: NotifyOnOption = None,
     min_severity: MinSeverityOption = None,
     status: StatusOption = None,
     quiet: QuietOption = False,
@@ -279,9 +401,10 @@ def demo(
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, min_severity=min_severity, status=status)
+                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
+                       min_severity=min_severity, status=status)
     outcome = run_demo(options)
-    _print_outcome(outcome, quiet)
+    _print_outcome(outcome, quiet, options.fail_on)
     if not quiet:
         typer.echo("This was the built-in demo account (simulated with moto); no AWS account was contacted.")
     raise typer.Exit(outcome.exit_code)
@@ -349,13 +472,89 @@ def list_checks(
 def iam_policy(
     org: Annotated[bool, typer.Option("--org", help="Add what the security-account role needs for --org-role-name runs.")] = False,
     role_name: Annotated[str, typer.Option("--role-name", help="The member-account role name (with --org).")] = "ECSAuditReadOnly",
+    writer: Annotated[
+        Optional[str],
+        typer.Option("--writer", help="s3://bucket/prefix: print the report writer's policy instead (a separate principal: put, get and list in that place only)."),
+    ] = None,
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) for the audit role."""
-    from ecs_audit.policy import audit_role_policy
+    """Print the least-privilege IAM policy (JSON) for the audit role, or with --writer for the report writer."""
+    from ecs_audit.policy import audit_role_policy, writer_policy
+    from ecs_audit.session import parse_s3_location
     from ecs_audit.targets import check_role_name
 
+    if writer is not None:
+        bucket, prefix = parse_s3_location(writer, "--writer")
+        typer.echo(json.dumps(writer_policy(bucket, prefix), indent=2))
+        return
     check_role_name(role_name, "--role-name")
     typer.echo(json.dumps(audit_role_policy(org=org, role_name=role_name), indent=2))
+
+
+history_app = typer.Typer(help="Runs kept with --history: list them, print the trend, prune old ones.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
+
+HistoryArgument = Annotated[
+    Optional[str], typer.Argument(help="The history directory or s3://bucket/prefix (default: --config's run.history, or ECS_AUDIT_HISTORY).")
+]
+
+
+def _open_history(location: str | None, config: Path | None):  # type: ignore[no-untyped-def]
+    from ecs_audit.history import History
+    from ecs_audit.settings import choose, file_location
+
+    config, run = _run_settings(config)
+    chosen = choose(location, "ECS_AUDIT_HISTORY", file_location(config, run.history), None)
+    if not chosen:
+        raise UsageError("history: no history location; give it, or set run.history in --config, or ECS_AUDIT_HISTORY")
+    if not chosen.startswith("s3://") and not Path(chosen).is_dir():
+        raise UsageError(f"history {chosen}: no such directory")
+    _history_location(chosen)
+    return History.open(chosen)
+
+
+@history_app.command("list")
+def history_list(location: HistoryArgument = None, config: ConfigOption = None) -> None:
+    """One line per kept run: id, time, score, open FAIL and WARN, what was carried forward."""
+    from ecs_audit.history import trend_text
+
+    typer.echo(trend_text(_open_history(location, config).records()), nl=False)
+
+
+@history_app.command("trend")
+def history_trend(
+    location: HistoryArgument = None,
+    config: ConfigOption = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """The score trend: overall, per area and per account (json), or the run lines with changes (text)."""
+    from ecs_audit.history import trend_json, trend_text
+
+    records = _open_history(location, config).records()
+    output_format = output_format.strip().lower()
+    if output_format == "json":
+        typer.echo(trend_json(records), nl=False)
+    elif output_format == "text":
+        typer.echo(trend_text(records), nl=False)
+        if len(records) > 1 and records[0].score is not None and records[-1].score is not None:
+            typer.echo(f"Score {records[0].score} -> {records[-1].score} ({records[-1].score - records[0].score:+d}) over {len(records)} runs")
+    else:
+        raise UsageError(f"--format {output_format!r}: choose text or json")
+
+
+@history_app.command("prune")
+def history_prune(
+    location: HistoryArgument = None,
+    config: ConfigOption = None,
+    keep: Annotated[Optional[int], typer.Option("--keep", min=1, help="Keep the newest N runs.")] = None,
+    keep_days: Annotated[Optional[int], typer.Option("--keep-days", min=0, help="Keep runs of the last N days.")] = None,
+) -> None:
+    """Remove old runs (the newest run always stays)."""
+    from datetime import datetime, timezone
+
+    if keep is None and keep_days is None:
+        raise UsageError("history prune: give --keep N and/or --keep-days N")
+    removed = _open_history(location, config).prune(keep, keep_days, datetime.now(timezone.utc))
+    typer.echo(f"removed {len(removed)} run(s)" + (f": {', '.join(removed)}" if removed else ""))
 
 
 @app.callback(invoke_without_command=True)

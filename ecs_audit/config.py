@@ -1,14 +1,16 @@
-"""Audit configuration: the knobs the checklist calls configurable, with their defaults."""
+"""The settings file (`--config`, or ECS_AUDIT_CONFIG): the check settings the checklist calls
+configurable at the top level, and how to run (`run:`: profile, regions, formats, output, history,
+alerts) beside them. Command-line options override `run:`."""
 
 from __future__ import annotations
 
-from typing import Literal
-
+import os
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
@@ -26,6 +28,69 @@ class SidecarExcuse(BaseModel):
 
     def matches(self, image: str) -> bool:
         return fnmatchcase(image, self.image)
+
+
+FailOn = Literal["critical", "high", "medium", "low", "never"]
+NotifyOn = Literal["critical", "high", "medium", "low"]
+# The report formats (ecs_audit.report.render.FILE_NAMES; a unit test keeps the two the same).
+ReportFormat = Literal["html", "md", "json", "sarif", "junit", "csv", "pdf", "ocsf", "asff"]
+
+
+class RunSettings(BaseModel):
+    """The `run:` section: the defaults for `scan`'s options (and `evaluate`'s and `demo`'s where they
+    have them). Relative paths are taken from the settings file's directory."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str | None = Field(default=None, description="--profile: the AWS profile.")
+    regions: list[str] = Field(default=[], description="--region: regions to audit (default: the profile's region).")
+    all_regions: bool = Field(default=False, description="--all-regions: every region enabled in each account.")
+    role_arn: str | None = Field(default=None, description="--role-arn: assume this role first.")
+    external_id: str | None = Field(default=None, description="--external-id: ExternalId for the assumed roles.")
+    role_session_name: str | None = Field(default=None, description="--role-session-name (default ecs-audit).")
+    duration: int | None = Field(default=None, ge=900, le=43200, description="--duration: assumed-role session seconds (default 3600).")
+    org_role_name: str | None = Field(default=None, description="--org-role-name: audit every ACTIVE account of the organisation through this role.")
+    accounts: list[str] = Field(default=[], description="--accounts: only these account ids (with org_role_name).")
+    exclude_accounts: list[str] = Field(default=[], description="--exclude-accounts: skip these account ids.")
+    max_workers: int | None = Field(default=None, ge=1, le=64, description="--max-workers (default 8).")
+    formats: list[ReportFormat] = Field(default=[], description="--format: html, md, json, sarif, junit, csv, pdf, ocsf, asff (default html, md, json).")
+    output_dir: str | None = Field(
+        default=None,
+        description="--output-dir; `{date}` (YYYY-MM-DD, UTC) and `{time}` (HHMMSS) are filled in, e.g. `reports/{date}`.",
+    )
+    fail_on: FailOn | None = Field(default=None, description="--fail-on: exit 1 on an unwaived FAIL this severe or worse (default never).")
+    waivers: str | None = Field(default=None, description="--waivers: the waivers file.")
+    answers: str | None = Field(default=None, description="--answers: the MANUAL answers file.")
+    checks: list[str] = Field(default=[], description="--checks: only these check ids or areas.")
+    skip_checks: list[str] = Field(default=[], description="--skip-checks: leave out these check ids or areas.")
+    history: str | None = Field(
+        default=None, description="--history: keep every run in this directory; the previous run is the baseline."
+    )
+    notify: str | None = Field(
+        default=None,
+        description="--notify: Slack-compatible webhook URL, posted to when something changed. It carries a token: "
+        "prefer ECS_AUDIT_NOTIFY in the environment.",
+    )
+    notify_on: NotifyOn | None = Field(
+        default=None, description="--notify-on: the least severity of a new FAIL worth a message (default high)."
+    )
+
+    @field_validator("accounts", "exclude_accounts", mode="before")
+    @classmethod
+    def _account_ids(cls, value: object) -> object:
+        # YAML reads an unquoted 111122223333 as a number; a leading zero would be lost, so only
+        # 12-digit numbers are taken (quote account ids: "012345678901").
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) and len(str(v)) == 12 else v for v in value]
+        return value
+
+    @field_validator("notify")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        # The message never repeats the value: it carries a token.
+        if value is not None and not value.strip().lower().startswith(("https://", "http://")):
+            raise ValueError("not an http(s) URL (the value is not shown: it may carry a token)")
+        return value
 
 
 class AuditConfig(BaseModel):
@@ -103,10 +168,15 @@ class AuditConfig(BaseModel):
         return None
 
 
-def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditConfig:
-    """The settings file, validated; with `catalogue`, check ids it names must exist."""
-    if path is None:
-        return AuditConfig()
+def config_path(given: Path | None) -> Path | None:
+    """--config, else ECS_AUDIT_CONFIG."""
+    if given is not None:
+        return given
+    from_env = os.environ.get("ECS_AUDIT_CONFIG", "").strip()
+    return Path(from_env) if from_env else None
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
@@ -119,12 +189,40 @@ def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditC
         raise UsageError(f"config {path}: invalid YAML{where}") from None
     if not isinstance(raw, dict):
         raise UsageError(f"config {path}: expected a mapping of settings")
+    return raw
+
+
+def _invalid(path: Path, exc: ValidationError, prefix: str = "") -> UsageError:
+    first = exc.errors()[0]
+    where = one_line(prefix + ".".join(str(part) for part in first["loc"]))
+    return UsageError(f"config {path}: invalid at {where}: {one_line(first['msg'])}")
+
+
+def load_run_settings(path: Path | None) -> RunSettings:
+    """The file's `run:` section, validated (empty settings without a file or section)."""
+    if path is None:
+        return RunSettings()
+    section = _read(path).get("run")
+    if section is None:
+        return RunSettings()
+    if not isinstance(section, dict):
+        raise UsageError(f"config {path}: invalid at run: expected a mapping of run settings")
+    try:
+        return RunSettings.model_validate(section)
+    except ValidationError as exc:
+        raise _invalid(path, exc, "run.") from None
+
+
+def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditConfig:
+    """The check settings of the file, validated; with `catalogue`, check ids it names must exist.
+    (The `run:` section is read by load_run_settings.)"""
+    if path is None:
+        return AuditConfig()
+    raw = {key: value for key, value in _read(path).items() if key != "run"}
     try:
         config = AuditConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = one_line(".".join(str(part) for part in first["loc"]))
-        raise UsageError(f"config {path}: invalid at {where}: {one_line(first['msg'])}") from None
+        raise _invalid(path, exc) from None
     if catalogue is not None:
         known = {entry.id for entry in catalogue.checks}
         for number, excuse in enumerate(config.sidecars, start=1):

@@ -18,9 +18,11 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.engine import evaluate
 from ecs_audit.errors import AuditFailed, UsageError
 from ecs_audit.findings import Status
+from ecs_audit.history import History, history_section, in_scopes, make_record, unscanned
+from ecs_audit.notify import notify
 from ecs_audit.inventory.snapshot import Inventory, save_snapshot
 from ecs_audit.report.model import Report, build_report
-from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, ReportView, write_reports
+from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, ReportView, render_json, write_reports
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
 from ecs_audit.selection import Selection
@@ -44,6 +46,14 @@ class ReportOptions:
     baseline: Baseline | None = None
     # --checks / --skip-checks (ecs_audit.selection); None: every check.
     selection: Selection | None = None
+    # --history: a directory or s3://bucket/prefix (ecs_audit.history); the previous run is the baseline.
+    history: str | None = None
+    # --notify: webhook URL (ecs_audit.notify), posted to when a new FAIL at or above notify_on appears or results are resolved.
+    notify: str | None = None
+    notify_on: Severity = Severity.HIGH
+    # --output-dir s3://bucket/prefix: the reports are written to output_dir (a private staging
+    # directory) and then put there by the writer session (ecs_audit.session.s3_store).
+    publish: str | None = None
     # --min-severity / --status: what the human formats (html, md, pdf) show.
     view: ReportView = field(default_factory=ReportView)
 
@@ -53,6 +63,9 @@ class Outcome:
     report: Report
     written: list[Path]
     exit_code: int
+    notified: bool = False
+    # s3:// URLs of the published reports (--output-dir s3://...).
+    published: list[str] = field(default_factory=list)
 
 
 def parse_formats(values: list[str] | None) -> tuple[str, ...]:
@@ -167,32 +180,72 @@ def finish(
     findings = waived.findings
     # A waiver of a check this run skipped matched nothing because nothing was asked: not stale.
     stale = [note for note in waived.stale if selection is None or note.check in selection]
+    errors = inventory.all_errors
+    account_ids = [a.account_id for a in inventory.accounts]
+    history = History.open(options.history) if options.history else None
+    prior = history.prior() if history is not None else None
+    baseline = options.baseline or (prior.baseline if prior is not None else None)
+    # Accounts and regions this run could not scan: carried forward from the history, never "resolved".
+    scopes = unscanned(errors, account_ids) if history is not None else []
     resolved = None
-    if options.baseline is not None:
+    if baseline is not None:
         # Results of skipped checks were not looked at: they are not "resolved".
-        earlier = [f for f in options.baseline.findings if selection is None or f.check_id in selection]
+        earlier = [f for f in baseline.findings if (selection is None or f.check_id in selection) and not in_scopes(f, scopes)]
         comparison = compare(findings, earlier)
         findings, resolved = comparison.findings, comparison.resolved
-    errors = inventory.all_errors
     report = build_report(
         findings,
         catalogue,
         errors,
         version=__version__,
         generated_at=generated_at,
-        accounts=[a.account_id for a in inventory.accounts],
+        accounts=account_ids,
         regions=sorted({r.region for a in inventory.accounts for r in a.regions}),
         caller_arn=inventory.caller.arn if inventory.caller else None,
-        baseline=options.baseline.info if options.baseline is not None else None,
+        baseline=baseline.info if baseline is not None else None,
         resolved=resolved,
         expired_waivers=waived.expired,
         stale_waivers=stale,
         skipped_checks=list(selection.skipped) if selection else None,
         account_names=account_names(inventory),
     )
+    record = None
+    if history is not None:
+        carried = [f for f in prior.baseline.findings if in_scopes(f, scopes)] if prior is not None else []
+        record = make_record(history.new_run_id(generated_at), report, carried, scopes, prior, catalogue)
+        report = report.model_copy(update={"history": history_section(prior.records if prior else [], record)})
     interrupt.note_activity("writing the reports")
     written = write_reports(report, catalogue, list(options.formats), options.output_dir, options.view)
-    return Outcome(report=report, written=written, exit_code=exit_code_for(report, options.fail_on))
+    if history is not None and record is not None:
+        interrupt.note_activity("keeping the run in the history")
+        with interrupt.deferred():
+            history.save(record, render_json(report, catalogue), inventory.model_dump_json(indent=1))
+    published = _publish(written, options.publish) if options.publish else []
+    notified = False
+    if options.notify:
+        interrupt.note_activity("notifying")
+        notified = notify(options.notify, report, options.notify_on)
+    return Outcome(report=report, written=[] if published else written, exit_code=exit_code_for(report, options.fail_on),
+                   notified=notified, published=published)
+
+
+def _publish(written: list[Path], location: str) -> list[str]:
+    """Put the report files in s3://bucket/prefix, then drop the local staging copies."""
+    import shutil
+
+    from ecs_audit.store import open_store
+
+    interrupt.note_activity("publishing the reports")
+    store = open_store(location)
+    urls = []
+    try:
+        for path in written:
+            store.write(path.name, path.read_bytes())
+            urls.append(f"{store.location}/{path.name}")
+    finally:
+        if written:
+            shutil.rmtree(written[0].parent, ignore_errors=True)
+    return urls
 
 
 def account_names(inventory: Inventory) -> dict[str, str]:

@@ -28,3 +28,25 @@ def audit_role_policy(*, org: bool = False, role_name: str = DEFAULT_ROLE_NAME) 
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def writer_policy(bucket: str, prefix: str, partition: str = "aws") -> dict[str, Any]:
+    """The report writer's policy (--output-dir / --history s3://bucket/prefix): put, get and list in
+    that place and nothing else. Give it to a principal of its own (ECS_AUDIT_WRITER_PROFILE), never to
+    the audit role, which stays read-only. Old runs are expired by an S3 lifecycle rule, not deleted."""
+    objects = f"arn:{partition}:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
+    list_statement: dict[str, Any] = {
+        "Sid": "EcsAuditWriterList",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": f"arn:{partition}:s3:::{bucket}",
+    }
+    if prefix:
+        list_statement["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            list_statement,
+            {"Sid": "EcsAuditWriterObjects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": objects},
+        ],
+    }

@@ -415,3 +415,99 @@ def enabled_regions(factory: ClientFactory, home_region: str) -> list[str]:
     except botocore.exceptions.BotoCoreError as exc:
         raise AuditFailed(f"--all-regions: cannot list the account's regions ({exc})") from None
     return sorted(r["RegionName"] for r in response.get("Regions", []))
+
+
+# --- the writer: a separate session for s3:// output and history --------------------------------
+
+
+def parse_s3_location(location: str, what: str) -> tuple[str, str]:
+    """s3://bucket/prefix -> (bucket, prefix without slashes at either end)."""
+    rest = location[len("s3://"):] if location.startswith("s3://") else ""
+    bucket, _, prefix = rest.partition("/")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", bucket or ""):
+        raise UsageError(f"{what} {location}: not an s3://bucket/prefix location (bucket names are 3-63 lower-case letters, digits, dots and hyphens)")
+    return bucket, prefix.strip("/")
+
+
+# The only operations the writer's client sends, and only to its own bucket and prefix. It is a
+# session of its own (ECS_AUDIT_WRITER_PROFILE, else the standard chain): the audit session's
+# clients stay read-only whatever the writer may do.
+WRITER_OPERATIONS = {"PutObject": "s3:PutObject", "GetObject": "s3:GetObject", "ListObjectsV2": "s3:ListBucket"}
+WRITER_PROFILE_VARIABLE = "ECS_AUDIT_WRITER_PROFILE"
+
+
+def writer_guard(bucket: str, prefix: str) -> Any:
+    """A `before-parameter-build` handler: only WRITER_OPERATIONS, only in `bucket` under `prefix`."""
+
+    def guard(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name not in WRITER_OPERATIONS:
+            raise ReadOnlyViolation(f"s3:{model.name} is not on the report writer's allowlist; refusing to send it")
+        if params.get("Bucket") != bucket:
+            raise ReadOnlyViolation(f"s3:{model.name} outside the report bucket {bucket}; refusing to send it")
+        key = params.get("Key", params.get("Prefix", ""))
+        if prefix and not (key == prefix or key.startswith(prefix + "/")):
+            raise ReadOnlyViolation(f"s3:{model.name} outside s3://{bucket}/{prefix}; refusing to send it")
+
+    return guard
+
+
+class S3Store:
+    """A history or output location in S3, written through the writer's own guarded client."""
+
+    def __init__(self, client: BaseClient, bucket: str, prefix: str):
+        self._client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.location = f"s3://{bucket}/{prefix}".rstrip("/")
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _fail(self, what: str, exc: Exception) -> UsageError:
+        return UsageError(f"{self.location}: cannot {what} ({_failure(exc)})")
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self._fail(f"read {key}", exc) from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._fail(f"read {key}", exc) from None
+
+    def write(self, key: str, data: bytes) -> None:
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ServerSideEncryption="AES256")
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise self._fail(f"write {key}", exc) from None
+
+    def list(self, prefix: str) -> list[str]:
+        full = self._key(prefix)
+        keys: list[str] = []
+        try:
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                keys += [item["Key"] for item in page.get("Contents", [])]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise self._fail("list", exc) from None
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        return sorted(key[strip:] for key in keys)
+
+    def delete(self, key: str) -> None:
+        raise UsageError(
+            f"{self.location}: the report writer may not delete; expire old runs with an S3 lifecycle rule on "
+            f"{self._key('runs/')} (see docs/scheduling.md)"
+        )
+
+
+def s3_store(location: str) -> S3Store:
+    bucket, prefix = parse_s3_location(location, "location")
+    profile = os.environ.get(WRITER_PROFILE_VARIABLE, "").strip() or None
+    try:
+        session = boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise UsageError(f"{WRITER_PROFILE_VARIABLE}={profile}: no such profile in the AWS config files") from None
+    client = session.client("s3", region_name=session.region_name or "us-east-1", config=client_config(4))
+    client.meta.events.register("before-parameter-build.s3", writer_guard(bucket, prefix))
+    install_safeguards(client)
+    return S3Store(client, bucket, prefix)

@@ -394,6 +394,8 @@ def grade_class(grade: str) -> str:
 
 
 def install(env: Environment) -> None:
+    from ecs_audit.report import chart
+
     env.finalize = clean
     env.filters.update(
         md=md,
@@ -418,6 +420,7 @@ def install(env: Environment) -> None:
         filter_options=filter_options,
         questionnaire=questionnaire,
         with_change=with_change,
+        chart=chart,
         rollups=rollups,
         rollup_rows=rollup_rows,
         pass_names=pass_names,

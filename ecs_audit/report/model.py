@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from ecs_audit.catalogue import Catalogue, Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.inventory.errors import ApiError
+from ecs_audit.report.trend import HistorySection
 
 REPORT_SCHEMA_VERSION = 2
 # Versions of report.json that --baseline and `ecs-audit diff` read.
@@ -152,6 +153,8 @@ class Report(_Model):
     resolved: list[ResolvedFinding] = []
     expired_waivers: list[WaiverNote] = []
     stale_waivers: list[WaiverNote] = []
+    # With --history: trend, regressions, ages of open findings, time to fix.
+    history: HistorySection | None = None
 
 
 def grade_for(score: int | None) -> str:

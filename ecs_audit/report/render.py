@@ -21,9 +21,11 @@ from ecs_audit.errors import UsageError
 from ecs_audit.catalogue import Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
+from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv
 from ecs_audit.report.junit import render_junit
 from ecs_audit.report.model import Report
+from ecs_audit.report.ocsf import render_ocsf
 from ecs_audit.report.sarif import render_sarif
 from ecs_audit.package_data import data_dir
 
@@ -35,6 +37,8 @@ FILE_NAMES = {
     "junit": "report.junit.xml",
     "csv": "report.csv",
     "pdf": "report.pdf",
+    "ocsf": "report.ocsf.json",
+    "asff": "report.asff.json",
 }
 DEFAULT_FORMATS = ("html", "md", "json")
 # Formats for people: --min-severity and --status choose what they show (the others keep everything).
@@ -167,7 +171,8 @@ def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -
     checks = check_table(report)
     listing = resource_table(report)
     resources = {entry["arn"]: (i, entry) for i, entry in enumerate(listing)}
-    head = report.model_dump(mode="json", exclude={"findings", "resolved"})
+    # A run without --history writes no history key (the file stays as it was before history existed).
+    head = report.model_dump(mode="json", exclude={"findings", "resolved"} if report.history is not None else {"findings", "resolved", "history"})
     head["checks"] = checks
     head["resources"] = _FINDINGS_MARK + "r"
     head["resolved"] = [
@@ -220,6 +225,8 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
     "sarif": render_sarif,
     "junit": render_junit,
     "csv": render_csv,
+    "ocsf": render_ocsf,
+    "asff": render_asff,
 }
 
 

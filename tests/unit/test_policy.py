@@ -57,3 +57,16 @@ def test_iam_policy_command_prints_json(capsys):
 
     assert main(["iam-policy"]) == 0
     assert json.loads(capsys.readouterr().out) == audit_role_policy()
+
+
+def test_the_writer_policy_is_separate_and_confined():
+    from ecs_audit.policy import audit_role_policy, writer_policy
+
+    policy = writer_policy("reports-bucket", "ecs/audit")
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert actions == {"s3:ListBucket", "s3:GetObject", "s3:PutObject"}
+    resources = {s["Resource"] for s in policy["Statement"]}
+    assert resources == {"arn:aws:s3:::reports-bucket", "arn:aws:s3:::reports-bucket/ecs/audit/*"}
+    assert policy["Statement"][0]["Condition"] == {"StringLike": {"s3:prefix": ["ecs/audit", "ecs/audit/*"]}}
+    audit_actions = {a for s in audit_role_policy()["Statement"] for a in s["Action"]}
+    assert not audit_actions & {"s3:PutObject", "s3:DeleteObject"}
