@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from ecs_audit.report.model import expand_report
 from tests.e2e.conftest import Run, aws_env, run_cli
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy, api_params, api_reply
@@ -214,7 +215,8 @@ def scan(moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> I
         _install(proxy, account)
         out = work / "report"
         run = run_cli(["scan", "--region", HOME, "--region", WEST, "-o", str(out), "-q"], aws_env(work / "home", proxy.url), cwd=work, timeout=300)
-        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        # report.json schema 2 keeps each check's fields once: expand findings back to full records.
+        report = expand_report(json.loads((out / "report.json").read_text())) if (out / "report.json").exists() else {}
         yield Scan(run, report, account)
     finally:
         proxy.stop()
