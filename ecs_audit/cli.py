@@ -306,6 +306,16 @@ def scan(
     min_severity: MinSeverityOption = None,
     status: StatusOption = None,
     max_workers: Annotated[Optional[int], typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once. Default: 8.")] = None,
+    api_share: Annotated[
+        float,
+        typer.Option(
+            "--api-share",
+            min=0.05,
+            max=1.0,
+            help="Share of each of the account's API rate buckets the audit may use (the rest is left to the "
+            "account's own automation; see docs/performance.md).",
+        ),
+    ] = 0.5,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -313,7 +323,7 @@ def scan(
     from ecs_audit.pipeline import scan as run_scan
     from ecs_audit.progress import progress_for
     from ecs_audit.session import client_config, make_session, resolve_regions
-    from ecs_audit.targets import AccessOptions, parse_account_list
+    from ecs_audit.collect.accounts_regions import AccessOptions, parse_account_list
 
     from ecs_audit.settings import choose
 
@@ -334,6 +344,7 @@ def scan(
         accounts=parse_account_list(choose(accounts, None, ",".join(run.accounts) or None, None)),
         exclude_accounts=parse_account_list(choose(exclude_accounts, None, ",".join(run.exclude_accounts) or None, None)) or frozenset(),
         max_workers=choose(max_workers, None, run.max_workers, 8),
+        api_share=api_share,
     ).validate()
     client_config()  # ECS_AUDIT_READ_TIMEOUT and AWS_MAX_ATTEMPTS checked before anything is sent
     session = make_session(choose(profile, None, run.profile, None))
@@ -480,7 +491,7 @@ def iam_policy(
     """Print the least-privilege IAM policy (JSON) for the audit role, or with --writer for the report writer."""
     from ecs_audit.policy import audit_role_policy, writer_policy
     from ecs_audit.session import parse_s3_location
-    from ecs_audit.targets import check_role_name
+    from ecs_audit.collect.accounts_regions import check_role_name
 
     if writer is not None:
         bucket, prefix = parse_s3_location(writer, "--writer")

@@ -9,12 +9,11 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
-from ecs_audit.text import one_line
+from ecs_audit.inputs import load_yaml, model_error
 
 
 class SidecarExcuse(BaseModel):
@@ -177,25 +176,10 @@ def config_path(given: Path | None) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise UsageError(f"config {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"config {path}: cannot read it ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise UsageError(f"config {path}: invalid YAML{where}") from None
+    raw = load_yaml(path, "config") or {}
     if not isinstance(raw, dict):
         raise UsageError(f"config {path}: expected a mapping of settings")
     return raw
-
-
-def _invalid(path: Path, exc: ValidationError, prefix: str = "") -> UsageError:
-    first = exc.errors()[0]
-    where = one_line(prefix + ".".join(str(part) for part in first["loc"]))
-    return UsageError(f"config {path}: invalid at {where}: {one_line(first['msg'])}")
 
 
 def load_run_settings(path: Path | None) -> RunSettings:
@@ -210,7 +194,7 @@ def load_run_settings(path: Path | None) -> RunSettings:
     try:
         return RunSettings.model_validate(section)
     except ValidationError as exc:
-        raise _invalid(path, exc, "run.") from None
+        raise model_error(path, "config", exc, prefix="run.") from None
 
 
 def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditConfig:
@@ -222,7 +206,7 @@ def load_config(path: Path | None, catalogue: Catalogue | None = None) -> AuditC
     try:
         config = AuditConfig.model_validate(raw)
     except ValidationError as exc:
-        raise _invalid(path, exc) from None
+        raise model_error(path, "config", exc) from None
     if catalogue is not None:
         known = {entry.id for entry in catalogue.checks}
         for number, excuse in enumerate(config.sidecars, start=1):

@@ -1,9 +1,11 @@
-"""Reading the user's input files (waivers, answers, baseline reports): every problem becomes one
-UsageError line that names the file, the entry and field at fault, and how to fix it."""
+"""Reading the user's input files (config, waivers, answers, snapshots, baseline reports): every
+problem becomes one UsageError line that names the file, the entry and field at fault, and how to
+fix it."""
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tempfile
@@ -15,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ecs_audit.errors import UsageError
-from ecs_audit.text import plain
+from ecs_audit.text import one_line, plain
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,16 +37,38 @@ def read_text(path: Path, what: str) -> str:
         raise UsageError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
 
 
-def load_yaml_list(path: Path, what: str, example: str) -> list[Any]:
-    """The file's YAML, which must be a list (an empty file is an empty list)."""
+def load_yaml(path: Path, what: str) -> Any:
+    """The file's YAML (None for an empty file)."""
     text = read_text(path, what)
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise UsageError(f"{what} {path}: invalid YAML{where} ({problem}); fix the syntax") from None
+
+
+def load_json(path: Path, what: str, fix: str) -> Any:
+    """The file's JSON; `fix` says what file to give instead when it is not JSON."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what} {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); {fix}") from None
+
+
+def model_error(path: Path, what: str, exc: ValidationError, fix: str = "", prefix: str = "") -> UsageError:
+    """The first problem of a whole-file model, naming where it is (e.g. accounts.0.account_id);
+    `prefix` names the section the model was read from (e.g. "run.")."""
+    first = exc.errors()[0]
+    where = one_line(prefix + ".".join(str(part) for part in first["loc"]))
+    return UsageError(f"{what} {path}: invalid at {where}: {one_line(first['msg'])}" + (f"; {fix}" if fix else ""))
+
+
+def load_yaml_list(path: Path, what: str, example: str) -> list[Any]:
+    """The file's YAML, which must be a list (an empty file is an empty list)."""
+    raw = load_yaml(path, what)
     if raw is None:
         return []
     if not isinstance(raw, list):

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import boto3
-
 from ecs_audit import __version__, interrupt
 from ecs_audit.answers import AnswersFile, add_questionnaire
 from ecs_audit.report.diff import Baseline, compare
@@ -26,9 +24,9 @@ from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, ReportView, ren
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
 from ecs_audit.selection import Selection
-from ecs_audit.session import partition_of
+from ecs_audit.session import AwsSession, partition_of
 from ecs_audit.waivers import WaiverFile, apply_waivers
-from ecs_audit.targets import AccessOptions, resolve_targets
+from ecs_audit.collect.accounts_regions import AccessOptions, resolve_targets
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
 
@@ -118,7 +116,7 @@ def parse_fail_on(value: str) -> Severity | None:
         raise UsageError(f"--fail-on {value!r}: choose from {', '.join(FAIL_ON_CHOICES)}") from None
 
 
-def scan(session: boto3.Session, access: AccessOptions, options: ReportOptions, *, progress: Progress | None = None) -> Outcome:
+def scan(session: AwsSession, access: AccessOptions, options: ReportOptions, *, progress: Progress | None = None) -> Outcome:
     """Audit the accounts and regions `access` selects, with `session`'s credentials."""
     interrupt.note_activity("identifying the caller and the accounts to audit")
     caller, targets = resolve_targets(session, access.validate())

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecs_audit.collect.runner import POLICY_ACTIONS
+from ecs_audit.inventory.parts import COLLECTOR_ACTIONS, PERMISSIONS_ONLY
+from ecs_audit.session import SESSION_ACTIONS
+
+# The audit role's permissions: what the tool sends, plus what AWS checks behind some of those calls.
+POLICY_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS | PERMISSIONS_ONLY
 
 DEFAULT_ROLE_NAME = "ECSAuditReadOnly"
 

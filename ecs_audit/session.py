@@ -26,12 +26,22 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 from ecs_audit import __version__, interrupt
 from ecs_audit.errors import AuditFailed, ReadOnlyViolation, UsageError
 from ecs_audit.inventory.errors import iam_action
+from ecs_audit.inventory.parts import COLLECTOR_ACTIONS
 from ecs_audit.inventory.snapshot import CallerIdentity
+from ecs_audit.pacing import Pacer
 
 # Calls the tool makes outside the collectors, in every audited account.
 SESSION_ACTIONS = frozenset({"sts:GetCallerIdentity", "ec2:DescribeRegions"})
 # Calls made only with the caller's own credentials: assuming roles and listing the organisation.
 ACCESS_ACTIONS = frozenset({"sts:AssumeRole", "organizations:ListAccounts"})
+# Every operation the audit may send (the collectors' declarations, inventory/parts.py); the client
+# factory refuses all others.
+ALLOWED_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS
+# What the caller's own credentials may additionally do: assume the audit roles, list the organisation.
+CALLER_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | ACCESS_ACTIONS
+
+# The session type the rest of the tool passes around without importing boto3 itself.
+AwsSession = boto3.Session
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
@@ -89,11 +99,20 @@ def make_session(profile: str | None) -> boto3.Session:
 
 
 class ClientFactory:
-    """Creates and caches guarded clients for one set of credentials."""
+    """Creates and caches guarded clients for one set of credentials. Every request they send is
+    paced (`pacer`: a share of the account's API rate buckets, see pacing.py)."""
 
-    def __init__(self, session: boto3.Session, allowed_actions: frozenset[str], max_pool_connections: int = 32):
+    def __init__(
+        self,
+        session: boto3.Session,
+        allowed_actions: frozenset[str],
+        max_pool_connections: int = 32,
+        *,
+        pacer: Pacer | None = None,
+    ):
         self._session = session
         self._allowed = allowed_actions
+        self.pacer = pacer if pacer is not None else Pacer(check=interrupt.check)
         self._config = client_config(max_pool_connections)
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._lock = threading.Lock()
@@ -110,9 +129,18 @@ class ClientFactory:
             if client is None:
                 client = self._session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("before-parameter-build", self._guard(service))
+                client.meta.events.register("before-send", self._pace(service, region))
                 install_safeguards(client, self._session.get_credentials())
                 self._clients[key] = client
             return client
+
+    def _pace(self, service: str, region: str):
+        """A `before-send` handler (once per attempt, retries included) taking a token first."""
+
+        def pace(event_name: str = "", **_: Any) -> None:
+            self.pacer.wait(region, service, event_name.rsplit(".", 1)[-1])
+
+        return pace
 
     def _guard(self, service: str):
         def count(action: str) -> None:

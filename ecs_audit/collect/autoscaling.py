@@ -9,21 +9,15 @@ policies, and far fewer in a large region. A region without replica services cos
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
-
 from ecs_audit.collect.base import CollectContext
+from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.autoscaling import ECS_DIMENSION, ScalableTarget, ScalingInventory, ScalingPolicy, scaling_resource_id
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = (
-    "application-autoscaling:DescribeScalableTargets",
-    "application-autoscaling:DescribeScalingPolicies",
-)
-
-SERVICE = "application-autoscaling"
+SOURCE = source_of("autoscaling")
+SERVICE = SOURCE.client
 TARGET_PAGE_SIZE = 50  # DescribeScalableTargets MaxResults (1..50)
 POLICY_PAGE_SIZE = 10  # DescribeScalingPolicies MaxResults (1..10)
 
@@ -53,7 +47,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     for item in items or []:
         if item.get("ResourceId") not in services:
             continue  # a target of a service that is not (or no longer) audited
-        target = _validated(ctx, ScalableTarget, item, "DescribeScalableTargets", services[item["ResourceId"]])
+        target = validated(ctx, SERVICE, "DescribeScalableTargets", ScalableTarget, item, [services[item["ResourceId"]]])
         if target is not None:
             targets.append(target)
     targets.sort(key=lambda t: t.resource_id)
@@ -73,16 +67,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     for item in items or []:
         if item.get("ResourceId") not in scaled:
             continue
-        policy = _validated(ctx, ScalingPolicy, item, "DescribeScalingPolicies", services[item["ResourceId"]])
+        policy = validated(ctx, SERVICE, "DescribeScalingPolicies", ScalingPolicy, item, [services[item["ResourceId"]]])
         if policy is not None:
             policies.append(policy)
     policies.sort(key=lambda p: (p.resource_id, p.policy_name))
     return ScalingInventory(scalable_targets=targets, policies=policies)
-
-
-def _validated(ctx: CollectContext, model: type[BaseModel], item: dict[str, Any], operation: str, resource: str) -> Any:
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        ctx.record(SERVICE, operation, "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [resource] if resource else [])
-        return None

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta, timezone
 from statistics import median
 from typing import Any
 
-from pydantic import ValidationError
 
 from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.cloudwatch import (
     CompositeAlarm,
     MetricAlarm,
@@ -30,12 +31,8 @@ from ecs_audit.inventory.cloudwatch import (
 from ecs_audit.inventory.ecs import Service
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = (
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:GetMetricData",
-)
-
-SERVICE = "cloudwatch"
+SOURCE = source_of("cloudwatch")
+SERVICE = SOURCE.client
 ALARM_PAGE_SIZE = 100  # DescribeAlarms MaxRecords (1..100)
 MAX_QUERIES = 500  # GetMetricData MetricDataQueries per call
 WINDOW = timedelta(days=14)
@@ -88,7 +85,7 @@ def _alarms(ctx: CollectContext, region: RegionInventory, services: list[Service
     items = ctx.paginate(
         SERVICE, "DescribeAlarms", "MetricAlarms", AlarmTypes=["MetricAlarm"], PaginationConfig={"PageSize": ALARM_PAGE_SIZE}
     )
-    alarms = [alarm for alarm in (_validated(ctx, MetricAlarm, item) for item in items or []) if alarm is not None]
+    alarms = [alarm for alarm in (validated(ctx, SERVICE, "DescribeAlarms", MetricAlarm, item, ()) for item in items or []) if alarm is not None]
     # Those with a metric about one of the services (metric_concerns_service), looked up by key: a
     # region's alarms times its services would be millions of comparisons in a large account.
     index = index_alarms(alarms)
@@ -106,16 +103,8 @@ def _alarms(ctx: CollectContext, region: RegionInventory, services: list[Service
     composites = ctx.paginate(
         SERVICE, "DescribeAlarms", "CompositeAlarms", AlarmTypes=["CompositeAlarm"], PaginationConfig={"PageSize": ALARM_PAGE_SIZE}
     )
-    found = [c for c in (_validated(ctx, CompositeAlarm, item) for item in composites or []) if c is not None]
+    found = [c for c in (validated(ctx, SERVICE, "DescribeAlarms", CompositeAlarm, item, ()) for item in composites or []) if c is not None]
     return sorted(kept, key=lambda a: a.alarm_name), sorted((c for c in found if c.referenced_alarms & names), key=lambda c: c.alarm_name)
-
-
-def _validated(ctx: CollectContext, model: type, item: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        ctx.record(SERVICE, "DescribeAlarms", "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}")
-        return None
 
 
 # --- utilisation -----------------------------------------------------------------------------

@@ -13,17 +13,12 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.codedeploy import CodeDeployInventory, DeploymentGroup
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = (
-    "codedeploy:ListApplications",
-    "codedeploy:BatchGetApplications",
-    "codedeploy:ListDeploymentGroups",
-    "codedeploy:BatchGetDeploymentGroups",
-)
-
-SERVICE = "codedeploy"
+SOURCE = source_of("codedeploy")
+SERVICE = SOURCE.client
 APPLICATION_BATCH = 100  # BatchGetApplications applicationNames
 GROUP_BATCH = 100  # BatchGetDeploymentGroups deploymentGroupNames (BatchLimitExceededException above 100)
 

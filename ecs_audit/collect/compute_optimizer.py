@@ -14,12 +14,12 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import _CALL_ERRORS, CollectContext, _describe_exception, batched
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.compute_optimizer import NOT_ASKED, NOT_OPTED_IN, OPTED_IN, ComputeOptimizerInventory, EcsServiceRecommendation
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = ("compute-optimizer:GetECSServiceRecommendations",)
-
-SERVICE = "compute-optimizer"
+SOURCE = source_of("compute_optimizer")
+SERVICE = SOURCE.client
 OPERATION = "GetECSServiceRecommendations"
 # serviceArns has no documented maximum; 100 keeps each request small and its answer to one page.
 SERVICE_BATCH = 100

@@ -26,6 +26,7 @@ from typing import Any
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.ec2 import Ec2Inventory, FlowLog, Image, RouteTable, SecurityGroup, Subnet, ec2_arn
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.semantics.network_placement import (
@@ -37,15 +38,8 @@ from ecs_audit.semantics.network_placement import (
     uses_default_security_group,
 )
 
-OPERATIONS: tuple[str, ...] = (
-    "ec2:DescribeSubnets",
-    "ec2:DescribeRouteTables",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeFlowLogs",
-    "ec2:DescribeImages",
-)
-
-SERVICE = "ec2"
+SOURCE = source_of("ec2")
+SERVICE = SOURCE.client
 FILTER_VALUES = 200  # "The maximum number of filter values specified on a single call is 200"
 PAGE_SIZE = {"DescribeSubnets": 1000, "DescribeRouteTables": 100, "DescribeSecurityGroups": 1000, "DescribeFlowLogs": 1000, "DescribeImages": 1000}
 

@@ -29,10 +29,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext, batched
+from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.semantics.image_in_use import ImageId, is_local_ecr, parse_or_none, referenced_id
 from ecs_audit.inventory.ecr import (
     NO_POLICY,
@@ -50,18 +51,8 @@ from ecs_audit.inventory.ecr import (
 from ecs_audit.inventory.ecs import EcsInventory
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS = (
-    "ecr:DescribeRepositories",
-    "ecr:GetRegistryScanningConfiguration",
-    "ecr:BatchGetRepositoryScanningConfiguration",
-    "ecr:GetLifecyclePolicy",
-    "ecr:GetRepositoryPolicy",
-    "ecr:DescribeImages",
-    "ecr:DescribeImageScanFindings",
-    "kms:DescribeKey",
-)
-
-SERVICE = "ecr"
+SOURCE = source_of("ecr")
+SERVICE = SOURCE.client
 REPOSITORY_BATCH = 100  # DescribeRepositories repositoryNames
 SCANNING_BATCH = 25  # BatchGetRepositoryScanningConfiguration repositoryNames
 IMAGE_BATCH = 100  # DescribeImages imageIds
@@ -215,15 +206,6 @@ def _repository_arn(ctx: CollectContext, name: str) -> str:
     return ctx.arn(SERVICE, f"repository/{name}")
 
 
-def _validated(ctx: CollectContext, model: type, item: Any, operation: str, resource: str, service: str = SERVICE) -> Any:
-    """A model from an API item; a malformed item is recorded, never a crash."""
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        ctx.record(service, operation, "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [resource])
-        return None
-
-
 def _split_absent(
     items: Sequence[T], call: Callable[[list[T]], Any]
 ) -> tuple[list[Any], list[T]]:
@@ -260,7 +242,7 @@ def _describe_repositories(ctx: CollectContext, names: list[str]) -> tuple[list[
         for response in responses:
             for item in response.get("repositories", []):
                 name = item.get("repositoryName", "") if isinstance(item, dict) else ""
-                repository = _validated(ctx, Repository, item, "DescribeRepositories", _repository_arn(ctx, name))
+                repository = validated(ctx, SERVICE, "DescribeRepositories", Repository, item, [_repository_arn(ctx, name)])
                 if repository is not None:
                     repositories.append(repository)
     return sorted(repositories, key=lambda r: r.repository_name), sorted(missing)
@@ -271,7 +253,7 @@ def _registry_scanning(ctx: CollectContext) -> RegistryScanningConfiguration | N
     response = ctx.call(SERVICE, "GetRegistryScanningConfiguration")
     if not isinstance(response, dict):
         return None
-    return _validated(ctx, RegistryScanningConfiguration, response.get("scanningConfiguration") or {}, "GetRegistryScanningConfiguration", "")
+    return validated(ctx, SERVICE, "GetRegistryScanningConfiguration", RegistryScanningConfiguration, response.get("scanningConfiguration") or {}, [""])
 
 
 _POLICY_FIELDS = {
@@ -290,7 +272,7 @@ def _repository_scanning(ctx: CollectContext, names: list[str]) -> dict[str, Rep
         if not isinstance(response, dict):
             return None
         for item in response.get("scanningConfigurations") or []:
-            config = _validated(ctx, RepositoryScanningConfiguration, item, "BatchGetRepositoryScanningConfiguration", _repository_arn(ctx, str(item.get("repositoryName", ""))))
+            config = validated(ctx, SERVICE, "BatchGetRepositoryScanningConfiguration", RepositoryScanningConfiguration, item, [_repository_arn(ctx, str(item.get("repositoryName", "")))])
             if config is None:
                 return None
             out[config.repository_name] = config
@@ -338,7 +320,7 @@ def _describe_images(ctx: CollectContext, repository: str, ids: list[ImageId]) -
         absent.extend(gone)
         for response in responses:
             for item in response.get("imageDetails", []):
-                image = _validated(ctx, ImageDetail, item, "DescribeImages", arn)
+                image = validated(ctx, SERVICE, "DescribeImages", ImageDetail, item, [arn])
                 if image is not None:
                     images[image.image_digest] = image
     missing = [MissingImage(repository=repository, tag=i.tag, digest=i.digest) for i in absent]

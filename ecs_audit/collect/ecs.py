@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
-
 from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns
 from ecs_audit.inventory.ecs import (
@@ -35,23 +35,8 @@ from ecs_audit.inventory.ecs import (
     TaskDefinition,
 )
 
-OPERATIONS = (
-    "ecs:ListClusters",
-    "ecs:DescribeClusters",
-    "ecs:ListServices",
-    "ecs:DescribeServices",
-    "ecs:ListTasks",
-    "ecs:DescribeTasks",
-    "ecs:ListTaskDefinitionFamilies",
-    "ecs:ListTaskDefinitions",
-    "ecs:DescribeTaskDefinition",
-    "ecs:ListContainerInstances",
-    "ecs:DescribeContainerInstances",
-    "ecs:DescribeCapacityProviders",
-    "ecs:ListAccountSettings",
-)
-
-SERVICE = "ecs"
+SOURCE = source_of("ecs")
+SERVICE = SOURCE.client
 CLUSTER_BATCH = 100  # DescribeClusters
 SERVICE_BATCH = 10  # DescribeServices
 TASK_BATCH = 100  # DescribeTasks
@@ -104,15 +89,6 @@ def _run_all(ctx: CollectContext, *steps: Callable[[], Any]) -> list[Any]:
     return ctx.parallel(lambda step: step(), steps)
 
 
-def _validated(ctx: CollectContext, model: type, item: dict[str, Any], operation: str, resource: str) -> Any:
-    """A model from an API item; a malformed item is recorded, never a crash."""
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        ctx.record(SERVICE, operation, "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [resource])
-        return None
-
-
 def _record_failures(ctx: CollectContext, operation: str, response: dict[str, Any]) -> None:
     """ECS describe calls report per-resource failures; MISSING just means it vanished meanwhile."""
     for failure in response.get("failures", []):
@@ -126,24 +102,25 @@ def _record_failures(ctx: CollectContext, operation: str, response: dict[str, An
             )
 
 
+DESCRIBE_CLUSTERS = BatchDescribe(
+    SERVICE, "DescribeClusters", CLUSTER_BATCH, "clusters", "clusters", Cluster, item_arn="clusterArn",
+    params={"include": ["SETTINGS", "CONFIGURATIONS", "TAGS", "STATISTICS"]}, on_response=_record_failures,
+)
+DESCRIBE_SERVICES = BatchDescribe(
+    SERVICE, "DescribeServices", SERVICE_BATCH, "services", "services", Service, item_arn="serviceArn",
+    params={"include": ["TAGS"]}, on_response=_record_failures,
+)
+# A failed DescribeTasks (or DescribeContainerInstances) leaves the cluster's list incomplete: it is
+# recorded against the cluster.
+DESCRIBE_TASKS = BatchDescribe(SERVICE, "DescribeTasks", TASK_BATCH, "tasks", "tasks", Task, on_response=_record_failures)
+DESCRIBE_CONTAINER_INSTANCES = BatchDescribe(
+    SERVICE, "DescribeContainerInstances", INSTANCE_BATCH, "containerInstances", "containerInstances", ContainerInstance,
+    on_response=_record_failures,
+)
+
+
 def _clusters(ctx: CollectContext, arns: list[str]) -> list[Cluster]:
-    clusters: list[Cluster] = []
-    for batch in batched(sorted(arns), CLUSTER_BATCH):
-        response = ctx.call(
-            SERVICE,
-            "DescribeClusters",
-            resources=batch,
-            clusters=batch,
-            include=["SETTINGS", "CONFIGURATIONS", "TAGS", "STATISTICS"],
-        )
-        if not isinstance(response, dict):
-            continue
-        _record_failures(ctx, "DescribeClusters", response)
-        for item in response.get("clusters", []):
-            cluster = _validated(ctx, Cluster, item, "DescribeClusters", item.get("clusterArn", ""))
-            if cluster is not None:
-                clusters.append(cluster)
-    return clusters
+    return describe_batches(ctx, DESCRIBE_CLUSTERS, arns)
 
 
 def _services(ctx: CollectContext, cluster: Cluster) -> list[Service]:
@@ -155,21 +132,7 @@ def _services(ctx: CollectContext, cluster: Cluster) -> list[Service]:
         cluster=cluster.cluster_arn,
         PaginationConfig={"PageSize": 100},
     )
-    services: list[Service] = []
-    batches = list(batched(sorted(arns or []), SERVICE_BATCH))
-    responses = ctx.parallel(
-        lambda batch: ctx.call(SERVICE, "DescribeServices", resources=batch, cluster=cluster.cluster_arn, services=batch, include=["TAGS"]),
-        batches,
-    )
-    for response in responses:
-        if not isinstance(response, dict):
-            continue
-        _record_failures(ctx, "DescribeServices", response)
-        for item in response.get("services", []):
-            service = _validated(ctx, Service, item, "DescribeServices", item.get("serviceArn", ""))
-            if service is not None:
-                services.append(service)
-    return services
+    return describe_batches(ctx, DESCRIBE_SERVICES, arns or [], parent=cluster.cluster_arn, cluster=cluster.cluster_arn)
 
 
 def _tasks(ctx: CollectContext, cluster: Cluster) -> list[Task]:
@@ -182,21 +145,7 @@ def _tasks(ctx: CollectContext, cluster: Cluster) -> list[Task]:
         desiredStatus="RUNNING",
         PaginationConfig={"PageSize": 100},
     )
-    tasks: list[Task] = []
-    # A failed DescribeTasks leaves the cluster's task list incomplete: attribute it to the cluster.
-    responses = ctx.parallel(
-        lambda batch: ctx.call(SERVICE, "DescribeTasks", resources=[cluster.cluster_arn], cluster=cluster.cluster_arn, tasks=batch),
-        list(batched(sorted(arns or []), TASK_BATCH)),
-    )
-    for response in responses:
-        if not isinstance(response, dict):
-            continue
-        _record_failures(ctx, "DescribeTasks", response)
-        for item in response.get("tasks", []):
-            task = _validated(ctx, Task, item, "DescribeTasks", cluster.cluster_arn)
-            if task is not None:
-                tasks.append(task)
-    return tasks
+    return describe_batches(ctx, DESCRIBE_TASKS, arns or [], parent=cluster.cluster_arn, cluster=cluster.cluster_arn)
 
 
 def _container_instances(ctx: CollectContext, cluster: Cluster) -> list[ContainerInstance]:
@@ -210,22 +159,7 @@ def _container_instances(ctx: CollectContext, cluster: Cluster) -> list[Containe
         cluster=cluster.cluster_arn,
         PaginationConfig={"PageSize": 100},
     )
-    instances: list[ContainerInstance] = []
-    responses = ctx.parallel(
-        lambda batch: ctx.call(
-            SERVICE, "DescribeContainerInstances", resources=[cluster.cluster_arn], cluster=cluster.cluster_arn, containerInstances=batch
-        ),
-        list(batched(sorted(arns or []), INSTANCE_BATCH)),
-    )
-    for response in responses:
-        if not isinstance(response, dict):
-            continue
-        _record_failures(ctx, "DescribeContainerInstances", response)
-        for item in response.get("containerInstances", []):
-            instance = _validated(ctx, ContainerInstance, item, "DescribeContainerInstances", cluster.cluster_arn)
-            if instance is not None:
-                instances.append(instance)
-    return instances
+    return describe_batches(ctx, DESCRIBE_CONTAINER_INSTANCES, arns or [], parent=cluster.cluster_arn, cluster=cluster.cluster_arn)
 
 
 def _in_use_arns(services: list[Service], tasks: list[Task]) -> list[str]:
@@ -255,7 +189,7 @@ def _describe_task_definition(
         return None
     item = dict(response["taskDefinition"])
     item["tags"] = response.get("tags", [])
-    return _validated(ctx, TaskDefinition, item, "DescribeTaskDefinition", reference)
+    return validated(ctx, SERVICE, "DescribeTaskDefinition", TaskDefinition, item, [reference])
 
 
 # A region-wide listing that ran out of its page budget.
@@ -420,7 +354,7 @@ def _capacity_providers(ctx: CollectContext, clusters: list[Cluster]) -> list[Ca
             continue
         _record_failures(ctx, "DescribeCapacityProviders", response)
         for item in response.get("capacityProviders", []):
-            provider = _validated(ctx, CapacityProvider, item, "DescribeCapacityProviders", item.get("name", ""))
+            provider = validated(ctx, SERVICE, "DescribeCapacityProviders", CapacityProvider, item, [item.get("name", "")])
             if provider is not None:
                 providers.append(provider)
     return providers
@@ -431,7 +365,7 @@ def _account_settings(ctx: CollectContext) -> list[AccountSetting]:
     items = ctx.paginate(SERVICE, "ListAccountSettings", "settings", effectiveSettings=True, PaginationConfig={"PageSize": 10})
     settings = []
     for item in items or []:
-        setting = _validated(ctx, AccountSetting, item, "ListAccountSettings", "")
+        setting = validated(ctx, SERVICE, "ListAccountSettings", AccountSetting, item, [""])
         if setting is not None:
             settings.append(setting)
     return settings

@@ -11,15 +11,12 @@ from __future__ import annotations
 from ecs_audit.collect.base import ABSENT, CollectContext
 from ecs_audit.collect.pages import pages, validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.efs import EfsInventory, MountTarget, file_system_arn
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = (
-    "elasticfilesystem:DescribeMountTargets",
-    "elasticfilesystem:DescribeMountTargetSecurityGroups",
-)
-
-SERVICE = "efs"
+SOURCE = source_of("efs")
+SERVICE = SOURCE.client
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> EfsInventory | None:

@@ -15,18 +15,13 @@ from typing import Any
 from ecs_audit.collect.base import ABSENT, CollectContext, batched
 from ecs_audit.collect.pages import pages, validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2, LoadBalancingInventory, TargetGroup
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.semantics.network_placement import is_active
 
-OPERATIONS: tuple[str, ...] = (
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetGroupAttributes",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeListeners",
-)
-
-SERVICE = "elbv2"
+SOURCE = source_of("elbv2")
+SERVICE = SOURCE.client
 TARGET_GROUP_BATCH = 20  # DescribeTargetGroups: "You cannot describe more than '20' target groups at a time"
 LOAD_BALANCER_BATCH = 20  # DescribeLoadBalancers: up to 20 load balancers in a single call
 PAGE_SIZE = 400  # the maximum PageSize of every describe call

@@ -9,24 +9,15 @@ unarchived ECS findings of severity >= 4 (50 a page) and one GetFindings per 50 
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
-
 from ecs_audit.collect.base import CollectContext
+from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.guardduty import CoverageResource, Detector, Finding, GuardDutyInventory
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = (
-    "guardduty:ListDetectors",
-    "guardduty:GetDetector",
-    "guardduty:ListCoverage",
-    "guardduty:ListFindings",
-    "guardduty:GetFindings",
-)
-
-SERVICE = "guardduty"
+SOURCE = source_of("guardduty")
+SERVICE = SOURCE.client
 PAGE_SIZE = 50  # ListDetectors, ListCoverage and ListFindings MaxResults
 FINDINGS_BATCH = 50  # GetFindings FindingIds limit
 # Finding resource types of ECS workloads, and the lowest severity SECURITY-019 reports (MEDIUM).
@@ -83,7 +74,7 @@ def _findings(ctx: CollectContext, detector_id: str) -> list[Finding] | None:
         if not isinstance(response, dict):
             return None
         for item in response.get("Findings") or []:
-            finding = _validated(ctx, Finding, item, "GetFindings", arn)
+            finding = validated(ctx, SERVICE, "GetFindings", Finding, item, [arn])
             if finding is None:
                 return None
             if not finding.archived:
@@ -96,7 +87,7 @@ def _detector(ctx: CollectContext, detector_id: str) -> Detector | None:
     response = ctx.call(SERVICE, "GetDetector", resources=[arn], DetectorId=detector_id)
     if not isinstance(response, dict):
         return None
-    return _validated(ctx, Detector, dict(response, DetectorId=detector_id), "GetDetector", arn)
+    return validated(ctx, SERVICE, "GetDetector", Detector, dict(response, DetectorId=detector_id), [arn])
 
 
 def _coverage(ctx: CollectContext, detector_id: str) -> list[CoverageResource] | None:
@@ -112,18 +103,10 @@ def _coverage(ctx: CollectContext, detector_id: str) -> list[CoverageResource] |
         return None
     resources: list[CoverageResource] = []
     for item in items:
-        resource = _validated(ctx, CoverageResource, item, "ListCoverage", "")
+        resource = validated(ctx, SERVICE, "ListCoverage", CoverageResource, item, [])
         if resource is None:
             return None
         resource_type = resource.resource_details.resource_type if resource.resource_details else None
         if resource_type in (None, "ECS"):
             resources.append(resource)
     return resources
-
-
-def _validated(ctx: CollectContext, model: type[BaseModel], item: dict[str, Any], operation: str, resource: str) -> Any:
-    try:
-        return model.model_validate(item)
-    except ValidationError as exc:
-        ctx.record(SERVICE, operation, "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [resource] if resource else [])
-        return None

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.iam import (
     AttachedPolicy,
     IamInventory,
@@ -31,16 +32,8 @@ from ecs_audit.inventory.iam import (
 )
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = (
-    "iam:GetRole",
-    "iam:ListAttachedRolePolicies",
-    "iam:ListRolePolicies",
-    "iam:GetRolePolicy",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-)
-
-SERVICE = "iam"
+SOURCE = source_of("iam")
+SERVICE = SOURCE.client
 PAGE_SIZE = 1000  # MaxItems max for the IAM list calls
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext, batched
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.semantics.image_in_use import ecr_image_arn, is_local_ecr, parse_or_none, referenced_id, running_digests
 from ecs_audit.inventory.ecr import EcrInventory, Vulnerability, severity_rank, top_vulnerabilities
 from ecs_audit.inventory.ecs import EcsInventory
@@ -33,13 +34,8 @@ from ecs_audit.inventory.inspector import (
 )
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS = (
-    "inspector2:BatchGetAccountStatus",
-    "inspector2:GetConfiguration",
-    "inspector2:ListFindings",
-)
-
-SERVICE = "inspector2"
+SOURCE = source_of("inspector")
+SERVICE = SOURCE.client
 DIGEST_BATCH = 10  # FilterCriteria.ecrImageHash: StringFilterList, at most 10 filters
 FINDINGS_PAGE = 100  # ListFindings maxResults
 # Inspector's ECR scanning is off: its findings are closed, ListFindings would return nothing.

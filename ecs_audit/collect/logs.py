@@ -10,12 +10,12 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.logs import LogGroup, LogsInventory, awslogs_group, log_group_arn
 from ecs_audit.inventory.snapshot import RegionInventory
 
-OPERATIONS: tuple[str, ...] = ("logs:DescribeLogGroups",)
-
-SERVICE = "logs"
+SOURCE = source_of("logs")
+SERVICE = SOURCE.client
 GROUP_BATCH = 50  # logGroupIdentifiers max; limit max is 50 too
 
 

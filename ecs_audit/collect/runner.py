@@ -35,58 +35,68 @@ from ecs_audit.collect import (
     ssm,
     wafv2,
 )
+from ecs_audit.collect.accounts_regions import Target
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.parts import SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
-from ecs_audit.session import ACCESS_ACTIONS, SESSION_ACTIONS, ClientFactory, partition_of
+from ecs_audit.session import ClientFactory, partition_of
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class RegionCollector:
-    field: str  # the RegionInventory field it fills
-    service: str  # boto3 client name, for errors recorded when the collector itself fails
+    source: PartSource  # its declaration: part, client, operations, what it reads
     collect: Callable[[CollectContext, AuditConfig, RegionInventory], Any]
-    operations: tuple[str, ...]
-    stage: int  # 1: ECS; 2: reads only ECS; 3: also reads the collectors in `after`
-    after: tuple[str, ...] = ()
+
+    @property
+    def field(self) -> str:
+        return self.source.part
+
+    @property
+    def service(self) -> str:
+        return self.source.client
+
+    @property
+    def after(self) -> tuple[str, ...]:
+        """The parts it reads beyond ECS (every collector but ECS's reads what is in use)."""
+        return tuple(part for part in self.source.reads if part != "ecs")
+
+    @property
+    def stage(self) -> int:
+        """1: ECS; 2: reads only ECS; 3: also reads the collectors in `after`."""
+        return 1 if not self.source.reads else 3 if self.after else 2
 
 
 def _ecs(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
     return ecs.collect_ecs(ctx, config)
 
 
-REGION_COLLECTORS: tuple[RegionCollector, ...] = (
-    RegionCollector("ecs", "ecs", _ecs, ecs.OPERATIONS, 1),
-    RegionCollector("ecr", "ecr", ecr.collect, ecr.OPERATIONS, 2),
-    RegionCollector("elbv2", "elbv2", elbv2.collect, elbv2.OPERATIONS, 2),
-    RegionCollector("efs", "efs", efs.collect, efs.OPERATIONS, 2),
-    RegionCollector("autoscaling", "application-autoscaling", autoscaling.collect, autoscaling.OPERATIONS, 2),
-    RegionCollector("codedeploy", "codedeploy", codedeploy.collect, codedeploy.OPERATIONS, 2),
-    RegionCollector("guardduty", "guardduty", guardduty.collect, guardduty.OPERATIONS, 2),
-    RegionCollector("compute_optimizer", "compute-optimizer", compute_optimizer.collect, compute_optimizer.OPERATIONS, 2),
-    RegionCollector("logs", "logs", logs.collect, logs.OPERATIONS, 2),
-    RegionCollector("ssm", "ssm", ssm.collect, ssm.OPERATIONS, 2),
-    RegionCollector("secretsmanager", "secretsmanager", secretsmanager.collect, secretsmanager.OPERATIONS, 2),
-    RegionCollector("inspector", "inspector2", inspector.collect, inspector.OPERATIONS, 3, after=("ecr",)),
-    RegionCollector("wafv2", "wafv2", wafv2.collect, wafv2.OPERATIONS, 3, after=("elbv2",)),
-    RegionCollector("ec2", "ec2", ec2.collect, ec2.OPERATIONS, 3, after=("elbv2", "efs")),
-    RegionCollector("cloudwatch", "cloudwatch", cloudwatch.collect, cloudwatch.OPERATIONS, 3, after=("elbv2",)),
-)
+_COLLECT: dict[str, Callable[[CollectContext, AuditConfig, RegionInventory], Any]] = {
+    "ecs": _ecs,
+    "ecr": ecr.collect,
+    "elbv2": elbv2.collect,
+    "efs": efs.collect,
+    "autoscaling": autoscaling.collect,
+    "codedeploy": codedeploy.collect,
+    "guardduty": guardduty.collect,
+    "compute_optimizer": compute_optimizer.collect,
+    "logs": logs.collect,
+    "ssm": ssm.collect,
+    "secretsmanager": secretsmanager.collect,
+    "inspector": inspector.collect,
+    "wafv2": wafv2.collect,
+    "ec2": ec2.collect,
+    "cloudwatch": cloudwatch.collect,
+}
 
-# Every operation any collector may send; the client factory refuses all others.
-COLLECTOR_ACTIONS: frozenset[str] = frozenset(
-    action for collector in REGION_COLLECTORS for action in collector.operations
-) | frozenset(iam.OPERATIONS)
-ALLOWED_ACTIONS: frozenset[str] = COLLECTOR_ACTIONS | SESSION_ACTIONS
-# The audit role's permissions: what the tool sends, plus what AWS checks behind some of those calls.
-POLICY_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | frozenset(wafv2.EXTRA_PERMISSIONS)
-# What the caller's own credentials may additionally do: assume the audit roles, list the organisation.
-CALLER_ACTIONS: frozenset[str] = ALLOWED_ACTIONS | ACCESS_ACTIONS
+REGION_COLLECTORS: tuple[RegionCollector, ...] = tuple(
+    RegionCollector(source, _COLLECT[source.part]) for source in SOURCES if not source.account_wide
+)
 
 
 def _run_collector(collector: RegionCollector, ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
@@ -98,16 +108,6 @@ def _run_collector(collector: RegionCollector, ctx: CollectContext, config: Audi
         log.debug("traceback", exc_info=True)
         ctx.record(collector.service, "*", "CollectorError", f"collection stopped: {type(exc).__name__}: {exc}")
         return None
-
-
-@dataclass(frozen=True)
-class Target:
-    """An account to audit: its guarded clients and regions, or why it could not be reached."""
-
-    account_id: str
-    clients: ClientFactory | None
-    regions: tuple[str, ...] = ()
-    error: ApiError | None = None
 
 
 def collect_region(

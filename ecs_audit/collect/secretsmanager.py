@@ -13,13 +13,13 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import ABSENT, CollectContext
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.secretsmanager import Secret, SecretsInventory
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, container_secret_refs
 
-OPERATIONS: tuple[str, ...] = ("secretsmanager:DescribeSecret",)
-
-SERVICE = "secretsmanager"
+SOURCE = source_of("secretsmanager")
+SERVICE = SOURCE.client
 
 
 def referenced_secrets(ctx: CollectContext, region: RegionInventory) -> list[str]:

@@ -11,13 +11,13 @@ from pydantic import ValidationError
 
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.inventory.ssm import Parameter, SsmInventory
 from ecs_audit.semantics.secret_reference import SSM, container_secret_refs
 
-OPERATIONS: tuple[str, ...] = ("ssm:DescribeParameters",)
-
-SERVICE = "ssm"
+SOURCE = source_of("ssm")
+SERVICE = SOURCE.client
 NAME_BATCH = 50  # ParameterStringFilter.Values max; DescribeParameters MaxResults max is 50 too
 
 

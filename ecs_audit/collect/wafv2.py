@@ -9,15 +9,12 @@ from __future__ import annotations
 from ecs_audit.collect.base import ABSENT, CollectContext
 from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
+from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.inventory.wafv2 import WafInventory, WebAcl
 
-OPERATIONS: tuple[str, ...] = ("wafv2:GetWebACLForResource",)
-# GetWebACLForResource authorizes the web ACL it finds with wafv2:GetWebACL, so the audit role needs
-# that permission too, although ecs-audit never sends GetWebACL itself (the guard refuses it).
-EXTRA_PERMISSIONS: tuple[str, ...] = ("wafv2:GetWebACL",)
-
-SERVICE = "wafv2"
+SOURCE = source_of("wafv2")
+SERVICE = SOURCE.client
 _NONE = object()
 
 

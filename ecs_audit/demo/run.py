@@ -22,7 +22,7 @@ import botocore.session
 from ecs_audit.demo.estate import DEMO_ACCOUNT_ID
 from ecs_audit.errors import UsageError
 from ecs_audit.pipeline import Outcome, ReportOptions, scan
-from ecs_audit.targets import AccessOptions
+from ecs_audit.collect.accounts_regions import AccessOptions
 
 DEMO_EXTRA_MESSAGE = "the demo needs the demo extra: pip install 'ecs-audit[demo]'"
 

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from ecs_audit.inventory.base import Record
-
-# IAM action prefixes that differ from the boto3 client name.
-_IAM_PREFIX = {
-    "elbv2": "elasticloadbalancing",
-    "elb": "elasticloadbalancing",
-    "ecr-public": "ecr-public",
-    "efs": "elasticfilesystem",
-}
+from ecs_audit.inventory.parts import iam_prefix
 
 ACCESS_DENIED_CODES = frozenset(
     {
@@ -28,7 +21,7 @@ ACCESS_DENIED_CODES = frozenset(
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action for a boto3 client name and API operation, e.g. elbv2/DescribeListeners."""
-    return f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    return f"{iam_prefix(service)}:{operation}"
 
 
 class ApiError(Record):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
@@ -12,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ecs_audit.errors import UsageError
-from ecs_audit.text import one_line
+from ecs_audit.inputs import load_json, model_error
 from ecs_audit.inventory.autoscaling import ScalingInventory
 from ecs_audit.inventory.base import Record
 from ecs_audit.inventory.cloudwatch import MonitoringInventory
@@ -126,16 +125,7 @@ def save_snapshot(inventory: Inventory, path: Path) -> None:
 
 def load_snapshot(path: Path) -> Inventory:
     """Read a snapshot, turning every way it can be wrong into a one-line UsageError."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"snapshot {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"snapshot {path}: cannot read it ({exc})") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"snapshot {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    data = load_json(path, "snapshot", "give a snapshot written by --save-snapshot")
     if not isinstance(data, dict) or "schema_version" not in data:
         raise UsageError(f"snapshot {path}: not an ecs-audit snapshot (no schema_version)")
     version = data["schema_version"]
@@ -147,6 +137,4 @@ def load_snapshot(path: Path) -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = one_line(".".join(str(part) for part in first["loc"]))
-        raise UsageError(f"snapshot {path}: invalid at {where}: {one_line(first['msg'])}; give a snapshot written by --save-snapshot") from None
+        raise model_error(path, "snapshot", exc, "give a snapshot written by --save-snapshot") from None

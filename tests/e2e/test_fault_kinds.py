@@ -13,7 +13,7 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.session import ClientFactory, MalformedResponse
 from tests.support.moto_server import TEST_CREDENTIALS, MotoServer
 from tests.support.proxy import (

@@ -5,7 +5,7 @@ region moto knows (`scan --all-regions`, the demo's among them) through the test
 answers what moto has no handler for (tests.support.proxy.install_enrichment). Every operation the
 proxy saw is then held against the policy:
 
-- nothing outside the operations the client factory allows (collect.runner.ALLOWED_ACTIONS, which the
+- nothing outside the operations the client factory allows (session.ALLOWED_ACTIONS, which the
   printed policy grants) was sent, and nothing mutating;
 - every action the policy grants was sent in this run: the policy grants nothing unused. The only
   exceptions are the permissions AWS checks behind another call, which the tool never sends itself
@@ -30,7 +30,8 @@ from typing import Any
 
 import pytest
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS, POLICY_ACTIONS
+from ecs_audit.policy import POLICY_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.demo.estate import DEMO_REGIONS
 from ecs_audit.policy import audit_role_policy
 from tests.e2e.conftest import Run, aws_env, base_env, run_cli

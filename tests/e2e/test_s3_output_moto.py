@@ -69,8 +69,7 @@ def test_reports_and_history_round_trip_through_s3(tmp_path: Path, moto_server: 
 def test_the_writer_is_confined_and_the_audit_session_stays_read_only(moto_server: MotoServer, bucket, monkeypatch):
     import boto3
 
-    from ecs_audit.collect.runner import ALLOWED_ACTIONS
-    from ecs_audit.session import ClientFactory, s3_store
+    from ecs_audit.session import ALLOWED_ACTIONS, ClientFactory, s3_store
 
     for key, value in {"AWS_ENDPOINT_URL": moto_server.url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
         monkeypatch.setenv(key, value)

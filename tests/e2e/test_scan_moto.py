@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.rules.registry import load_registry
 from tests.e2e.conftest import Run, aws_env, base_env, cli_path, run_cli

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecs_audit.errors import UsageError
-from ecs_audit.targets import AccessOptions, parse_account_list
+from ecs_audit.collect.accounts_regions import AccessOptions, parse_account_list
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Any
 
 from ecs_audit.collect import ecr
 from ecs_audit.collect.base import CollectContext
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.ecr import NO_POLICY, SCAN_NOT_FOUND
 from ecs_audit.inventory.snapshot import RegionInventory
@@ -344,9 +344,10 @@ def test_each_kms_key_is_described_once():
 
 
 def test_the_collector_declares_what_it_calls_and_nothing_that_writes():
-    assert set(ecr.OPERATIONS) <= ALLOWED_ACTIONS
-    assert all(op.split(":")[1].startswith(("Describe", "Get", "List", "BatchGet")) for op in ecr.OPERATIONS)
-    assert "ecr:GetAuthorizationToken" not in ecr.OPERATIONS and "ecr:GetDownloadUrlForLayer" not in ecr.OPERATIONS
+    actions = ecr.SOURCE.actions
+    assert set(actions) <= ALLOWED_ACTIONS
+    assert all(op.split(":")[1].startswith(("Describe", "Get", "List", "BatchGet")) for op in actions)
+    assert "ecr:GetAuthorizationToken" not in actions and "ecr:GetDownloadUrlForLayer" not in actions
 
 
 def test_a_repository_name_ecr_cannot_hold_is_missing_without_poisoning_the_batch():

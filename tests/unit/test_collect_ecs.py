@@ -8,7 +8,7 @@ import pytest
 
 from ecs_audit.collect.base import CollectContext
 from ecs_audit.collect.ecs import collect_ecs
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.config import AuditConfig
 from ecs_audit.session import ClientFactory
 from tests.support.fake_api import ApiFault, FakeApi, page

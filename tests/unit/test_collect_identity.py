@@ -12,7 +12,7 @@ from ecs_audit.collect import logs as logs_collector
 from ecs_audit.collect import secretsmanager as secrets_collector
 from ecs_audit.collect import ssm as ssm_collector
 from ecs_audit.collect.base import CollectContext
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.iam import parse_policy_document
 from ecs_audit.inventory.snapshot import RegionInventory

@@ -6,7 +6,7 @@ from typing import Any
 
 from ecs_audit.collect import inspector
 from ecs_audit.collect.base import CollectContext
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.ecr import EcrInventory
 from ecs_audit.inventory.snapshot import RegionInventory

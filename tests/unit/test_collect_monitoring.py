@@ -14,7 +14,7 @@ from ecs_audit.collect import codedeploy as codedeploy_collector
 from ecs_audit.collect import compute_optimizer as optimizer_collector
 from ecs_audit.collect import guardduty as guardduty_collector
 from ecs_audit.collect.base import CollectContext
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.compute_optimizer import NOT_ASKED, NOT_OPTED_IN, OPTED_IN
 from ecs_audit.inventory.ecs import EcsInventory

@@ -11,7 +11,7 @@ import pytest
 
 from ecs_audit.collect import ec2, efs, elbv2, wafv2
 from ecs_audit.collect.base import CollectContext
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.efs import EfsInventory
 from ecs_audit.inventory.elbv2 import LoadBalancingInventory
@@ -445,7 +445,7 @@ def test_a_denied_describe_security_groups_is_recorded_against_the_groups_and_no
 
 @pytest.mark.parametrize("module", [ec2, efs, elbv2, wafv2])
 def test_collectors_declare_only_read_operations(module):
-    assert module.OPERATIONS
-    for action in module.OPERATIONS:
+    assert module.SOURCE.actions
+    for action in module.SOURCE.actions:
         assert action.split(":", 1)[1].startswith(("Describe", "Get")), action
         assert action in ALLOWED_ACTIONS

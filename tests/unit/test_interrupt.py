@@ -18,7 +18,7 @@ import pytest
 
 from ecs_audit import interrupt
 from ecs_audit.cli import main
-from ecs_audit.collect.runner import ALLOWED_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.inventory.snapshot import save_snapshot
 from ecs_audit.report import render
 from ecs_audit.session import ClientFactory

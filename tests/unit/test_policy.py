@@ -6,7 +6,8 @@ import json
 
 import yaml
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS, POLICY_ACTIONS
+from ecs_audit.policy import POLICY_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS
 from ecs_audit.docs import member_role_cloudformation, member_role_terraform
 from ecs_audit.policy import audit_role_policy
 

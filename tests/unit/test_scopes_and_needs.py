@@ -16,7 +16,7 @@ from ecs_audit.rules.registry import load_registry
 def collector_actions() -> frozenset[str]:
     """The IAM actions the collectors declare they may call (the one place to re-point when those
     declarations move)."""
-    from ecs_audit.collect.runner import COLLECTOR_ACTIONS
+    from ecs_audit.inventory.parts import COLLECTOR_ACTIONS
 
     return COLLECTOR_ACTIONS
 

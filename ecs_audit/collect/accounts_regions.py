@@ -13,12 +13,15 @@ from dataclasses import dataclass
 import boto3
 import botocore.exceptions
 
-from ecs_audit.collect.runner import ALLOWED_ACTIONS, CALLER_ACTIONS, Target
+from ecs_audit import interrupt
 from ecs_audit.errors import AuditFailed, UsageError
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.snapshot import CallerIdentity
+from ecs_audit.pacing import DEFAULT_SHARE, Pacer
 from ecs_audit.session import (
+    ALLOWED_ACTIONS,
+    CALLER_ACTIONS,
     ClientFactory,
     assumed_session,
     caller_identity,
@@ -26,6 +29,17 @@ from ecs_audit.session import (
     organization_accounts,
     partition_of,
 )
+
+
+@dataclass(frozen=True)
+class Target:
+    """An account to audit: its guarded clients and regions, or why it could not be reached."""
+
+    account_id: str
+    clients: ClientFactory | None
+    regions: tuple[str, ...] = ()
+    error: ApiError | None = None
+
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -48,6 +62,8 @@ class AccessOptions:
     # (account, region) pairs collected at once, and concurrent API calls within one pair.
     max_workers: int = 8
     max_in_flight: int = 16
+    # The share of each of the account's API rate buckets the audit may use (ecs_audit/pacing.py).
+    api_share: float = DEFAULT_SHARE
 
     def validate(self) -> "AccessOptions":
         if self.role_arn is not None and not _ROLE_ARN.match(self.role_arn):
@@ -66,6 +82,8 @@ class AccessOptions:
                     raise UsageError(f"{option}: {account!r} is not a 12-digit AWS account id")
         if (self.accounts or self.exclude_accounts) and not self.org_role_name:
             raise UsageError("--accounts and --exclude-accounts select organisation accounts: use them with --org-role-name")
+        if not 0 < self.api_share <= 1:
+            raise UsageError(f"--api-share {self.api_share}: give a share above 0 and at most 1 (default {DEFAULT_SHARE})")
         if self.regions and self.all_regions:
             raise UsageError("--region and --all-regions exclude each other")
         return self
@@ -87,7 +105,8 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
     """The caller (after --role-arn) and the accounts to audit."""
     home = access.regions[0] if access.regions else (base.region_name or "us-east-1")
     session = base
-    clients = ClientFactory(base, CALLER_ACTIONS)
+    pacer = _pacer(access)
+    clients = ClientFactory(base, CALLER_ACTIONS, pacer=pacer)
     caller = caller_identity(clients, home)
     if access.role_arn:
         session = assumed_session(
@@ -98,10 +117,11 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
             session_name=access.role_session_name,
             duration=access.duration,
         )
-        clients = ClientFactory(session, CALLER_ACTIONS)
+        pacer = _pacer(access)  # another account's buckets
+        clients = ClientFactory(session, CALLER_ACTIONS, pacer=pacer)
         caller = _identity_after_assume(clients, home, access.role_arn)
     if not access.org_role_name:
-        audit_clients = ClientFactory(session, ALLOWED_ACTIONS)
+        audit_clients = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer)
         return caller, [_target(caller.account_id, audit_clients, access, home)]
 
     partition = partition_of(caller.arn)
@@ -125,7 +145,7 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
             session_name=access.role_session_name,
             duration=access.duration,
         )
-        member_clients = ClientFactory(member_session, ALLOWED_ACTIONS)
+        member_clients = ClientFactory(member_session, ALLOWED_ACTIONS, pacer=_pacer(access))
         try:
             member_clients.client("sts", home).get_caller_identity()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
@@ -141,6 +161,11 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
     with worker_pool(min(access.max_workers, len(accounts)), "account") as pool:
         targets = list(pool.map(member, accounts))
     return caller, targets
+
+
+def _pacer(access: AccessOptions) -> Pacer:
+    """Each set of credentials (one account) gets its own buckets."""
+    return Pacer(access.api_share, check=interrupt.check)
 
 
 def _target(account_id: str, clients: ClientFactory, access: AccessOptions, home: str) -> Target:

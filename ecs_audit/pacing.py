@@ -1,0 +1,136 @@
+"""Client-side pacing: the audit spends at most a share of each of the account's API rate buckets.
+
+AWS throttles most APIs per account and Region with token buckets: a bucket holds up to `capacity`
+tokens (the burst), refills at `refill` tokens a second (the sustained rate), and every request takes
+one. The audit shares those buckets with the account's own automation (deployments call
+DescribeServices and DescribeTaskDefinition too), so it keeps to `share` of each: a bucket of
+share × capacity tokens refilled at share × refill a second, per (account, Region, operation group).
+Every attempt (retries included) takes a token before it is sent; adaptive retries stay as the
+safety net when the account's own traffic has emptied the real bucket.
+
+Amazon ECS publishes its buckets per group of actions ("Request throttling for the Amazon ECS API",
+https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html): its worked
+example is the cluster read actions (DescribeClusters), a bucket of 50 tokens refilled at 20 a
+second. The other ECS read groups are paced with the same values. Services that publish no
+per-action buckets get the same conservative default, per operation.
+
+Plain Python (no boto3); the guarded client factory (session.py) calls `Pacer.wait` from a botocore
+`before-send` hook, so every request of every client passes through it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DEFAULT_SHARE = 0.5
+# Longest single sleep while waiting for a token, so an interruption is noticed quickly.
+_SLICE = 0.25
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    capacity: float  # bucket maximum capacity: the burst
+    refill: float  # tokens added per second: the sustained rate
+
+    def share(self, share: float) -> "RateLimit":
+        return RateLimit(max(1.0, self.capacity * share), self.refill * share)
+
+
+# ECS cluster read actions, as published (see the module docstring).
+ECS_READ = RateLimit(50, 20)
+# For services without published per-action buckets: one bucket per operation, no larger than ECS's.
+DEFAULT_LIMIT = RateLimit(50, 20)
+
+# ECS groups its actions by what they read; each group has its own bucket.
+_ECS_GROUPS: dict[str, tuple[str, ...]] = {
+    "cluster read": ("ListClusters", "DescribeClusters"),
+    "service read": ("ListServices", "DescribeServices"),
+    "task read": ("ListTasks", "DescribeTasks"),
+    "task definition read": ("ListTaskDefinitions", "ListTaskDefinitionFamilies", "DescribeTaskDefinition"),
+    "container instance read": ("ListContainerInstances", "DescribeContainerInstances"),
+    "capacity provider read": ("DescribeCapacityProviders",),
+    "account setting read": ("ListAccountSettings",),
+}
+_ECS_GROUP_OF = {operation: group for group, operations in _ECS_GROUPS.items() for operation in operations}
+# Services whose rate limits are the account's, not a Region's.
+_GLOBAL_SERVICES = frozenset({"iam", "organizations"})
+
+
+def limit_of(client: str, operation: str) -> tuple[str, RateLimit]:
+    """The bucket an operation draws from: its group's name and published (or default) limit."""
+    if client == "ecs" and operation in _ECS_GROUP_OF:
+        return f"ecs {_ECS_GROUP_OF[operation]}", ECS_READ
+    return f"{client} {operation}", DEFAULT_LIMIT
+
+
+def check_share(share: float) -> float:
+    if not 0 < share <= 1:
+        raise ValueError(f"the API share must be above 0 and at most 1, got {share}")
+    return share
+
+
+class TokenBucket:
+    """A token bucket that hands out reservations: `reserve` takes a token now and says how long to
+    wait before using it, so callers never send more than the bucket allows, whatever their number."""
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float]):
+        self.limit = limit
+        self._clock = clock
+        self._tokens = limit.capacity
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Seconds to wait before the request this token pays for may be sent."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.limit.capacity, self._tokens + (now - self._at) * self.limit.refill)
+            self._at = now
+            self._tokens -= 1
+            return 0.0 if self._tokens >= 0 else -self._tokens / self.limit.refill
+
+
+class Pacer:
+    """The buckets of one account (one set of credentials), keyed by Region and operation group."""
+
+    def __init__(
+        self,
+        share: float = DEFAULT_SHARE,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        check: Callable[[], None] = lambda: None,
+    ):
+        self.share = check_share(share)
+        self._clock = clock
+        self._sleep = sleep
+        self._check = check  # raises when the run is interrupted
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+        self.waited = 0.0  # seconds spent waiting, all callers together
+
+    def bucket(self, region: str, client: str, operation: str) -> TokenBucket:
+        group, limit = limit_of(client, operation)
+        key = ("global" if client in _GLOBAL_SERVICES else region, group)
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None:
+                found = self._buckets[key] = TokenBucket(limit.share(self.share), self._clock)
+            return found
+
+    def wait(self, region: str, client: str, operation: str) -> float:
+        """Take a token for one request, sleeping until it may be sent; the seconds waited."""
+        delay = self.bucket(region, client, operation).reserve()
+        if delay > 0:
+            with self._lock:
+                self.waited += delay
+            left = delay
+            while left > 0:
+                self._check()
+                step = min(left, _SLICE)
+                self._sleep(step)
+                left -= step
+        return delay

@@ -1,0 +1,104 @@
+"""The collectors' declarations (ecs_audit/inventory/parts.py) are the one source of service
+knowledge: they must name real operations, the service's real IAM prefix, and only reads; everything
+derived from them (allowlist, policy, error actions) must agree; and only collect/ and session.py
+may import the AWS SDK."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+import ecs_audit
+from ecs_audit.collect.runner import REGION_COLLECTORS
+from ecs_audit.inventory.errors import iam_action
+from ecs_audit.inventory.parts import COLLECTOR_ACTIONS, PERMISSIONS_ONLY, SOURCES, clients_of_part, source_of
+from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
+from ecs_audit.policy import POLICY_ACTIONS
+from ecs_audit.session import ALLOWED_ACTIONS, SESSION_ACTIONS
+
+PACKAGE = Path(ecs_audit.__file__).parent
+# Where the AWS SDK may be imported: the collectors and the guarded session. The demo seeds and
+# patches an in-process moto account with boto3: it stands in for AWS, it is not part of the audit.
+SDK_ALLOWED = ("collect/", "session.py", "demo/")
+READ_PREFIXES = ("Describe", "Get", "List", "BatchGet")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.part)
+def test_a_declaration_names_real_read_operations_of_its_client(source):
+    model = botocore.session.get_session().get_service_model(source.client)
+    # The IAM prefix is the service's signing name or its client name (CloudWatch signs as "monitoring").
+    assert source.iam_prefix in {model.signing_name, model.endpoint_prefix, source.client}
+    assert source.operations and len(set(source.operations)) == len(source.operations)
+    for operation in source.operations:
+        assert operation in model.operation_names, f"{source.client} has no operation {operation}"
+        assert operation.startswith(READ_PREFIXES), operation
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.part)
+def test_a_declaration_fills_an_inventory_part_and_reads_only_declared_parts(source):
+    holder = AccountInventory if source.account_wide else RegionInventory
+    assert source.part in holder.model_fields
+    parts = {s.part for s in SOURCES}
+    assert set(source.reads) <= parts and source.part not in source.reads
+    assert clients_of_part(source.part) == (source.client,)
+    assert source_of(source.part) is source
+
+
+def test_the_allowlist_the_policy_and_error_actions_derive_from_the_declarations():
+    declared = {action for source in SOURCES for action in source.actions}
+    assert COLLECTOR_ACTIONS == declared
+    assert ALLOWED_ACTIONS == declared | SESSION_ACTIONS
+    assert POLICY_ACTIONS == ALLOWED_ACTIONS | PERMISSIONS_ONLY and not PERMISSIONS_ONLY & ALLOWED_ACTIONS
+    for source in SOURCES:
+        for operation in source.operations:
+            assert iam_action(source.client, operation) in ALLOWED_ACTIONS
+    assert iam_action("elbv2", "DescribeListeners") == "elasticloadbalancing:DescribeListeners"
+    assert iam_action("efs", "DescribeMountTargets") == "elasticfilesystem:DescribeMountTargets"
+
+
+def test_the_runner_runs_every_regional_declaration_in_dependency_order():
+    assert [c.source for c in REGION_COLLECTORS] == [s for s in SOURCES if not s.account_wide]
+    seen: set[str] = set()
+    for collector in sorted(REGION_COLLECTORS, key=lambda c: c.stage):
+        assert set(collector.source.reads) <= seen | {"ecs"} - {collector.field}
+        seen.add(collector.field)
+
+
+def test_the_declarations_import_without_the_aws_sdk():
+    code = (
+        "import sys, ecs_audit.inventory.parts, ecs_audit.inventory.errors\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _sdk_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        found += [name for name in names if name.split(".")[0] in ("boto3", "botocore")]
+    return found
+
+
+def test_only_the_collectors_and_the_session_import_the_aws_sdk():
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith(SDK_ALLOWED):
+            continue
+        bad += [f"{relative} imports {name}" for name in _sdk_imports(path)]
+    assert bad == []
+
+
+def test_the_sdk_scan_sees_type_checking_imports(tmp_path: Path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import boto3\n    from botocore.client import BaseClient\n")
+    assert _sdk_imports(sample) == ["boto3", "botocore.client"]

@@ -1,0 +1,108 @@
+"""Client-side pacing (ecs_audit/pacing.py) with a fake clock: never more requests than the shared
+bucket allows, in any window, whoever asks; and every request of a guarded client passes through it."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from ecs_audit.pacing import DEFAULT_SHARE, ECS_READ, Pacer, RateLimit, TokenBucket, check_share, limit_of
+from ecs_audit.session import ALLOWED_ACTIONS, ClientFactory
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _most_in_a_window(sends: list[float], limit: RateLimit) -> float:
+    """The largest excess of requests sent in any window [s_i, s_j] over what the bucket allows."""
+    sends = sorted(sends)
+    worst = float("-inf")
+    for i in range(len(sends)):
+        for j in range(i, len(sends)):
+            allowed = limit.capacity + limit.refill * (sends[j] - sends[i])
+            worst = max(worst, (j - i + 1) - allowed)
+    return worst
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reservations_never_exceed_the_bucket_in_any_window(seed: int):
+    rng = random.Random(seed)
+    clock = FakeClock()
+    limit = RateLimit(10, 4)
+    bucket = TokenBucket(limit, clock)
+    arrivals = sorted(rng.uniform(0, 20) for _ in range(300))
+    sends = []
+    for arrival in arrivals:
+        clock.now = 1000.0 + arrival
+        sends.append(clock.now + bucket.reserve())
+    assert _most_in_a_window(sends, limit) <= 1e-9
+    # ... and it holds back no more than needed: from the first request, a burst of 10, then 4 a second.
+    assert max(sends) - 1000.0 <= arrivals[0] + (300 - 10) / 4 + 1e-9
+
+
+def test_a_full_bucket_lets_its_burst_through_at_once_then_the_refill_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(RateLimit(5, 2), clock)
+    delays = [bucket.reserve() for _ in range(9)]
+    assert delays[:5] == [0.0] * 5
+    assert delays[5:] == pytest.approx([0.5, 1.0, 1.5, 2.0])
+
+
+def test_the_share_leaves_the_rest_of_each_bucket_to_the_account():
+    clock = FakeClock()
+    pacer = Pacer(0.5, clock=clock, sleep=clock.sleep)
+    bucket = pacer.bucket("eu-west-1", "ecs", "DescribeServices")
+    assert bucket.limit == RateLimit(ECS_READ.capacity * 0.5, ECS_READ.refill * 0.5)
+    assert Pacer().share == DEFAULT_SHARE
+    for bad in (0, -0.1, 1.5):
+        with pytest.raises(ValueError):
+            check_share(bad)
+
+
+def test_buckets_are_per_region_and_ecs_group_and_iam_is_account_wide():
+    pacer = Pacer(1.0, clock=FakeClock())
+    assert pacer.bucket("eu-west-1", "ecs", "ListServices") is pacer.bucket("eu-west-1", "ecs", "DescribeServices")
+    assert pacer.bucket("eu-west-1", "ecs", "DescribeServices") is not pacer.bucket("us-east-1", "ecs", "DescribeServices")
+    assert pacer.bucket("eu-west-1", "ecs", "DescribeTasks") is not pacer.bucket("eu-west-1", "ecs", "DescribeServices")
+    assert pacer.bucket("eu-west-1", "iam", "GetRole") is pacer.bucket("us-east-1", "iam", "GetRole")
+    assert limit_of("ecs", "DescribeTaskDefinition")[0] == limit_of("ecs", "ListTaskDefinitions")[0]
+    assert limit_of("ecr", "DescribeImages")[0] != limit_of("ecr", "DescribeRepositories")[0]
+
+
+def test_every_request_of_a_guarded_client_waits_for_its_token():
+    clock = FakeClock()
+    pacer = Pacer(0.5, clock=clock, sleep=clock.sleep)
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1")
+    factory = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer)
+    client = factory.client("ecs", "eu-west-1")
+    sent: list[float] = []
+
+    class Body:
+        def stream(self, **_: Any):
+            yield b'{"clusterArns": []}'
+
+    def answer(**_: Any) -> AWSResponse:
+        sent.append(clock.now)
+        return AWSResponse("https://ecs.eu-west-1.amazonaws.com/", 200, {}, Body())
+
+    # Registered after the factory's own hooks: it stands where the network would be.
+    client.meta.events.register("before-send", answer)
+    for _ in range(60):
+        client.list_clusters()
+    shared = ECS_READ.share(0.5)
+    assert len(sent) == 60
+    assert _most_in_a_window(sent, shared) <= 1e-9
+    assert sent[-1] - sent[0] == pytest.approx((60 - shared.capacity) / shared.refill)
+    assert pacer.waited > 0
