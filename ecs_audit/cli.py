@@ -2,26 +2,29 @@
 report is. Exit codes: 0 done; 1 findings at or above --fail-on; 2 usage or input error; 3 the audit
 could not run."""
 
-from __future__ import annotations
-
 import json
 import logging
 import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from typer.exceptions import TyperException
 
 from ecs_audit import __version__, interrupt
-from ecs_audit.catalogue import load_catalogue
-from ecs_audit.catalogue import Severity
-from ecs_audit.config import RunSettings, config_path, load_config, load_run_settings
-from ecs_audit.errors import EcsAuditError, UsageError
-from ecs_audit.pipeline import FAIL_ON_CHOICES, Outcome, ReportOptions, finish, parse_fail_on, parse_formats, parse_view
+from ecs_audit.errors import FAIL_ON_CHOICES, EcsAuditError, UsageError
 from ecs_audit.text import plain
+
+if TYPE_CHECKING:
+    from ecs_audit.catalogue import Severity
+    from ecs_audit.config import RunSettings
+    from ecs_audit.pipeline import Outcome, ReportOptions
+
+# Everything else is imported by the command that needs it: `ecs-audit --help` stays fast (boto3,
+# pydantic models, Jinja and the catalogue are not loaded for it). No `from __future__ import
+# annotations` here: typer would have to evaluate every option's annotation from its text.
 
 app = typer.Typer(
     name="ecs-audit",
@@ -89,8 +92,10 @@ SkipChecksOption = Annotated[
 ]
 
 
-def _run_settings(config: Path | None) -> tuple[Path | None, RunSettings]:
+def _run_settings(config: Path | None) -> "tuple[Path | None, RunSettings]":
     """The settings file (--config, else ECS_AUDIT_CONFIG) and its run: section."""
+    from ecs_audit.config import config_path, load_run_settings
+
     path = config_path(config)
     return path, load_run_settings(path)
 
@@ -102,7 +107,7 @@ def _options(
     config: Path | None,
     snapshot: Path | None,
     *,
-    run: RunSettings | None = None,
+    run: "RunSettings | None" = None,
     waivers: Path | None = None,
     answers: Path | None = None,
     baseline: Path | None = None,
@@ -113,10 +118,13 @@ def _options(
     notify_on: str | None = None,
     min_severity: str | None = None,
     status: list[str] | None = None,
-) -> ReportOptions:
+) -> "ReportOptions":
     """Every option checked and every input file read before any work starts (bad input: exit 2).
     Command-line values win over ECS_AUDIT_* variables, which win over the settings file's run: section."""
     from ecs_audit.answers import load_answers
+    from ecs_audit.catalogue import load_catalogue
+    from ecs_audit.config import load_config
+    from ecs_audit.pipeline import ReportOptions, parse_fail_on, parse_formats, parse_view
     from ecs_audit.report.diff import load_baseline
     from ecs_audit.inputs import check_writable_dir
     from ecs_audit.notify import check_url
@@ -199,7 +207,9 @@ def _history_location(location: str | None) -> str | None:
     return str(path)
 
 
-def _notify_on(value: str) -> Severity:
+def _notify_on(value: str) -> "Severity":
+    from ecs_audit.catalogue import Severity
+
     try:
         severity = Severity(value.strip().lower())
     except ValueError:
@@ -230,7 +240,7 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _print_outcome(outcome: Outcome, quiet: bool, fail_on: Severity | None = None) -> None:
+def _print_outcome(outcome: "Outcome", quiet: bool, fail_on: "Severity | None" = None) -> None:
     """The summary on stdout (not with --quiet); why the exit code is 1 on stderr, always."""
     from ecs_audit.alert import fail_on_line
 
@@ -377,6 +387,7 @@ def evaluate(
 ) -> None:
     """Re-run the checks and reports on a saved snapshot, offline."""
     from ecs_audit.inventory.snapshot import load_snapshot
+    from ecs_audit.pipeline import finish
 
     _setup_logging(verbose)
     options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
@@ -445,6 +456,7 @@ def list_checks(
     output_format: Annotated[str, typer.Option("--format", "-f", help="table, json or md.")] = "table",
 ) -> None:
     """List the check catalogue."""
+    from ecs_audit.catalogue import load_catalogue
     from ecs_audit.rules.registry import load_registry
 
     catalogue = load_catalogue()

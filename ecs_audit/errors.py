@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# --fail-on: exit 1 when an unwaived FAIL has this severity or worse ("never": exit 0 regardless).
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
+
 
 class EcsAuditError(Exception):
     """Base class: carries the exit code the CLI should return."""

@@ -14,7 +14,7 @@ from ecs_audit.catalogue import Catalogue, Severity, load_catalogue
 from ecs_audit.collect.runner import collect_targets
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.engine import evaluate
-from ecs_audit.errors import AuditFailed, UsageError
+from ecs_audit.errors import FAIL_ON_CHOICES, AuditFailed, UsageError
 from ecs_audit.findings import Status
 from ecs_audit.history import History, history_section, in_scopes, make_record, unscanned
 from ecs_audit.notify import notify
@@ -28,7 +28,6 @@ from ecs_audit.session import AwsSession, partition_of
 from ecs_audit.waivers import WaiverFile, apply_waivers
 from ecs_audit.collect.accounts_regions import AccessOptions, resolve_targets
 
-FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "never")
 
 
 @dataclass(frozen=True)

@@ -45,13 +45,19 @@ INSTANCE_BATCH = 100  # DescribeContainerInstances
 CAPACITY_PROVIDER_BATCH = 10
 
 
-def collect_ecs(ctx: CollectContext, config: AuditConfig) -> EcsInventory:
+def collect_ecs(
+    ctx: CollectContext, config: AuditConfig, *, on_clusters: Callable[[list[Cluster]], None] | None = None
+) -> EcsInventory:
+    """`on_clusters` receives the described clusters as soon as they are known (collectors that need
+    nothing else start then)."""
     cluster_arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
     if cluster_arns == []:
         return EcsInventory()  # a region without clusters is recorded as empty after one call
     # Independent calls overlap: account settings while the clusters are described, then every
     # cluster's services, tasks and instances at once, with the capacity providers.
     clusters, settings = _run_all(ctx, lambda: _clusters(ctx, cluster_arns or []), lambda: _account_settings(ctx))
+    if on_clusters is not None:
+        on_clusters(clusters)
     jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
     for cluster in clusters:
         jobs += [

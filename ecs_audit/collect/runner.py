@@ -1,7 +1,8 @@
 """Run the collectors over accounts and regions and assemble the inventory.
 
-Per region, ECS runs first (it decides what is in use); then every other collector at once, each
-starting as soon as the collectors it reads (`after`) are done: Inspector needs ECR's image digests,
+Per region, ECS runs first (it decides what is in use); collectors that need only the region's
+clusters (GuardDuty) start as soon as ECS has described them; then every other collector at once,
+each starting as soon as the collectors it reads (`after`) are done: Inspector needs ECR's image digests,
 WAF and EC2 the load balancers (EC2 also the EFS mount targets), CloudWatch service and load-balancer
 names. IAM is global: it runs once per account, as soon as every region's ECS collection is done
 (it needs their task definitions' roles), alongside the regions' other collectors.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -40,7 +42,8 @@ from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
-from ecs_audit.inventory.parts import SOURCES, PartSource
+from ecs_audit.inventory.ecs import Cluster, EcsInventory
+from ecs_audit.inventory.parts import CLUSTERS, SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
 from ecs_audit.session import ClientFactory, partition_of
@@ -64,16 +67,21 @@ class RegionCollector:
     @property
     def after(self) -> tuple[str, ...]:
         """The parts it reads beyond ECS (every collector but ECS's reads what is in use)."""
-        return tuple(part for part in self.source.reads if part != "ecs")
+        return tuple(part for part in self.source.reads if part not in ("ecs", CLUSTERS))
 
     @property
     def stage(self) -> int:
-        """1: ECS; 2: reads only ECS; 3: also reads the collectors in `after`."""
+        """0: reads only the region's clusters; 1: ECS; 2: reads only ECS; 3: also reads the collectors
+        in `after`."""
+        if self.source.reads == (CLUSTERS,):
+            return 0
         return 1 if not self.source.reads else 3 if self.after else 2
 
 
 def _ecs(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
     return ecs.collect_ecs(ctx, config)
+
+
 
 
 _COLLECT: dict[str, Callable[[CollectContext, AuditConfig, RegionInventory], Any]] = {
@@ -127,14 +135,31 @@ def collect_region(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
     )
     inventory = RegionInventory(account_id=account_id, region=region)
-    first = [c for c in REGION_COLLECTORS if c.stage == 1]
-    results = ctx.parallel(lambda c: _run_collector(c, ctx, config, inventory), first)
-    inventory = inventory.model_copy(update={c.field: r for c, r in zip(first, results)})
-    if on_ecs is not None:
-        on_ecs(inventory.model_copy(update={"errors": list(ctx.errors)}))
-    # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
-    if inventory.ecs is not None and (inventory.ecs.clusters or ctx.errors):
-        inventory = _follow_up(ctx, config, inventory, [c for c in REGION_COLLECTORS if c.stage > 1])
+    early = [c for c in REGION_COLLECTORS if c.stage == 0]
+    with worker_pool(len(early), "early") as early_pool:
+        started: dict[str, Future[Any]] = {}
+
+        def clusters_known(clusters: list[Cluster]) -> None:
+            # Calls that need only the region's clusters start now, beside the rest of ECS's.
+            if clusters:
+                known = inventory.model_copy(update={"ecs": EcsInventory(clusters=clusters)})
+                for collector in early:
+                    started[collector.field] = early_pool.submit(_run_collector, collector, ctx, config, known)
+
+        ecs_collector = next(c for c in REGION_COLLECTORS if c.stage == 1)
+        found = _run_collector(
+            RegionCollector(ecs_collector.source, lambda c, cfg, _: ecs.collect_ecs(c, cfg, on_clusters=clusters_known)),
+            ctx, config, inventory,
+        )
+        inventory = inventory.model_copy(update={"ecs": found})
+        if on_ecs is not None:
+            on_ecs(inventory.model_copy(update={"errors": list(ctx.errors)}))
+        # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
+        if inventory.ecs is not None and (inventory.ecs.clusters or ctx.errors):
+            inventory = _follow_up(ctx, config, inventory, [c for c in REGION_COLLECTORS if c.stage > 1])
+        early_results = {field: future.result() for field, future in started.items()}
+        if inventory.ecs is not None:  # as for the others: nothing is kept beside a failed ECS collection
+            inventory = inventory.model_copy(update=early_results)
     if inventory.ecs is None and not any(e.service == "ecs" for e in ctx.errors):
         ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
     errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))

@@ -14,13 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# A collector that reads only this starts as soon as the region's clusters are described.
+CLUSTERS = "ecs.clusters"
+
+
 @dataclass(frozen=True)
 class PartSource:
     part: str  # the RegionInventory (or, account-wide, AccountInventory) field it fills
     client: str  # boto3 client name; failures are recorded under it
     iam_prefix: str  # the service's IAM action prefix
     operations: tuple[str, ...]  # API operations of `client` it may call
-    reads: tuple[str, ...] = ()  # parts it needs before it starts ("ecs": what is in use)
+    # What it needs before it starts: parts, "ecs" meaning what is in use, or only CLUSTERS (the
+    # region's clusters, known two calls into ECS's collection).
+    reads: tuple[str, ...] = ()
     account_wide: bool = False  # collected once per account (IAM), not per region
     # Calls to other services it makes on the way (IAM actions), e.g. ECR's kms:DescribeKey.
     other_actions: tuple[str, ...] = ()
@@ -67,7 +73,7 @@ SOURCES: tuple[PartSource, ...] = (
         ("ListApplications", "BatchGetApplications", "ListDeploymentGroups", "BatchGetDeploymentGroups"),
         reads=("ecs",),
     ),
-    PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=("ecs",)),
+    PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=(CLUSTERS,)),
     PartSource("compute_optimizer", "compute-optimizer", "compute-optimizer", ("GetECSServiceRecommendations",), reads=("ecs",)),
     PartSource("logs", "logs", "logs", ("DescribeLogGroups",), reads=("ecs",)),
     PartSource("ssm", "ssm", "ssm", ("DescribeParameters",), reads=("ecs",)),

@@ -5,6 +5,13 @@ memory, and the time evaluation and rendering take.
     .venv/bin/python -m tests.benchmarks            # the full estate (about 2 to 4 minutes)
     .venv/bin/python -m tests.benchmarks --smoke    # a small estate, same code paths (seconds)
 
+Two modes. Unlimited: the proxy answers every call (after `latency`); the benchmark prints the calls in
+flight over time. Rate-limited: the proxy applies AWS-style token buckets per (account, region,
+operation) (RATE_LIMIT: 50 tokens refilled at 20 a second, the ECS cluster-read bucket) and the
+benchmark prints the throttled responses, the bucket-bound lower limit of the wall time (for each
+operation, the calls beyond the bucket divided by the refill rate; the largest counts) and the bound
+the audit's own pacing sets (the same over its share of each bucket, per operation group).
+
 A moto server runs in this process, seeded in-process (tests/benchmarks/estate.py); the CLI runs as a
 subprocess against a proxy in front of it (tests/support/proxy.py's FaultProxy) that records every
 call and sleeps `latency` before forwarding each one, like a network round trip. The same proxy answers
@@ -22,14 +29,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ecs_audit.pacing import DEFAULT_SHARE, limit_of
 from tests.benchmarks.estate import ACCOUNT_ID, FULL, SMOKE, EstatePlan, EstateShape, plan_estate, seed
 from tests.benchmarks.minimum import minimum_calls
 from tests.support.moto_server import MotoServer
-from tests.support.proxy import Call, FaultProxy, Reply, api_reply, error_reply
+from tests.support.proxy import Call, FaultProxy, Reply, TokenBuckets, api_reply, error_reply
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,6 +46,10 @@ MAX_CALL_RATIO = 1.05
 MIN_OVERLAP = 16  # (wall at 40 ms - wall at 0 ms) <= calls x 40 ms / 16
 MAX_RSS_MB = 300
 MAX_EVALUATE_RENDER_S = 2.0
+# The rate-limited mode's buckets: (capacity, refill per second) per account, region and operation.
+RATE_LIMIT = (50.0, 20.0)
+# The smoke estate's busiest bucket takes about 15 calls: at this share the audit's pacing still waits.
+SMOKE_SHARE = 0.1
 
 
 # JSON-protocol list calls that moto answers in one page (or in pages of its own size): the proxy
@@ -72,11 +84,22 @@ class BenchProxy(FaultProxy):
     answered from it instead of by moto. moto takes several milliseconds of this process's CPU a call
     (on the same cores as the CLI): replayed, a scan measures the auditor and the latency, not moto."""
 
-    def __init__(self, upstream: str, plan: EstatePlan, latency: float = 0.0, tape: Tape | None = None, replay: bool = False):
+    def __init__(
+        self,
+        upstream: str,
+        plan: EstatePlan,
+        latency: float = 0.0,
+        tape: Tape | None = None,
+        replay: bool = False,
+        buckets: TokenBuckets | None = None,
+    ):
         super().__init__(upstream)
         self.latency = latency
         self.tape = tape
         self.replay = replay and tape is not None
+        self.buckets = buckets
+        if buckets is not None:  # first: a throttled call is answered before anything else
+            self.add_fault(lambda call: True, buckets.fault(), name="throttled")
         if self.replay:
             self.add_fault(lambda call: True, lambda call: self.tape.get(_tape_key(call)), name="replay")
         enhanced = {rp.region for rp in plan.regions if rp.enhanced_scanning}
@@ -169,6 +192,24 @@ class RunResult:
     out: Path
     stderr: str
     spans: list[tuple[float, float, str]]  # each call's (start, end, action) in seconds from the scan's start
+    keys: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (region, client, operation) -> calls
+    throttled: int | None = None  # throttled answers, in the rate-limited mode
+
+    @property
+    def mode(self) -> str:
+        return f"rate-limited, {self.latency_ms} ms" if self.throttled is not None else f"latency {self.latency_ms:>3} ms"
+
+    def bucket_bound(self, capacity: float, refill: float, group: Any = None) -> tuple[float, str]:
+        """The least wall time buckets of `capacity` refilled at `refill` allow these calls: for each
+        bucket (region and operation, or `group(client, operation)`), the calls beyond its capacity
+        divided by the refill rate; the largest, with the bucket that sets it."""
+        per_bucket: Counter[tuple[str, str]] = Counter()
+        for (region, client, operation), n in self.keys.items():
+            per_bucket[(region, group(client, operation) if group else f"{client} {operation}")] += n
+        if not per_bucket:
+            return 0.0, "-"
+        (region, name), n = max(per_bucket.items(), key=lambda item: item[1])
+        return max(0.0, (n - capacity) / refill), f"{name} in {region}: {n} calls"
 
     @property
     def total(self) -> int:
@@ -186,6 +227,16 @@ class RunResult:
             return 0.0
         busy = max(end for _, end, _ in self.spans) - min(start for start, _, _ in self.spans)
         return sum(end - start for start, end, _ in self.spans) / busy if busy > 0 else 0.0
+
+    def in_flight_per_second(self, step: float = 1.0) -> list[float]:
+        """Calls in flight on average in each `step` seconds of the scan."""
+        if not self.spans:
+            return []
+        end = max(e for _, e, _ in self.spans)
+        return [
+            sum(max(0.0, min(e, t * step + step) - max(s, t * step)) for s, e, _ in self.spans) / step
+            for t in range(int(end / step) + 1)
+        ]
 
     def timeline(self, step: float = 1.0) -> list[str]:
         """Per `step` seconds: calls in flight on average, and the operations most sent."""
@@ -234,9 +285,11 @@ def audit(
     tape: Tape | None = None,
     replay: bool = False,
     name: str | None = None,
+    buckets: TokenBuckets | None = None,
 ) -> RunResult:
     """One scan of the estate through a proxy adding `latency_ms` per call (recording on, or replaying
-    from, `tape`), its files under `work` named after `name` (default: the latency)."""
+    from, `tape`; throttling with `buckets`), its files under `work` named after `name` (default: the
+    latency)."""
     name = name or f"{latency_ms}ms"
     out = work / f"report-{name}"
     shutil.rmtree(out, ignore_errors=True)
@@ -244,7 +297,7 @@ def audit(
     for region in plan.shape.regions:
         args += ["--region", region]
     args += extra or []
-    with BenchProxy(server.url, plan, latency_ms / 1000, tape, replay) as proxy:
+    with BenchProxy(server.url, plan, latency_ms / 1000, tape, replay, buckets) as proxy:
         stdout_path, stderr_path = work / f"stdout-{name}", work / f"stderr-{name}"
         with stdout_path.open("w") as stdout, stderr_path.open("w") as stderr:
             rss_path = work / f"rss-{name}"
@@ -257,8 +310,10 @@ def audit(
         calls = Counter(c.action for c in proxy.calls)
         statuses = Counter(c.status or 0 for c in proxy.calls)
         spans = [(s - started, e - started, a) for s, e, a in proxy.spans]
+        keys = Counter((c.region, c.service, c.operation) for c in proxy.calls if c.injected != "throttled")
     max_rss_mb = int(rss_path.read_text()) / 1024
-    return RunResult(latency_ms, wall, done.returncode, max_rss_mb, calls, statuses, out, stderr_path.read_text(), spans)
+    throttled = sum(buckets.throttled.values()) if buckets is not None else None
+    return RunResult(latency_ms, wall, done.returncode, max_rss_mb, calls, statuses, out, stderr_path.read_text(), spans, keys, throttled)
 
 
 # Peak RSS of the CLI: Linux carries a process's high-water mark across fork and exec, so a child of
@@ -311,7 +366,14 @@ def describe(shape: EstateShape) -> str:
     )
 
 
-def report(plan: EstatePlan, runs: list[RunResult], evaluate_seconds: float | None, seed_seconds: float, timeline: bool = False) -> bool:
+def report(
+    plan: EstatePlan,
+    runs: list[RunResult],
+    evaluate_seconds: float | None,
+    seed_seconds: float,
+    timeline: bool = False,
+    share: float = DEFAULT_SHARE,
+) -> bool:
     """Print the figures; True when every target is met."""
     minimum = minimum_calls(plan)
     base = runs[0]
@@ -328,17 +390,40 @@ def report(plan: EstatePlan, runs: list[RunResult], evaluate_seconds: float | No
     print(f"{'total':<{width}}  {base.total:>6}  {total_min:>7}  {ratio:>6.3f}")
 
     print()
+    limited = [run for run in runs if run.throttled is not None]
+    runs = [run for run in runs if run.throttled is None]
     for run in runs:
         errors = {s: n for s, n in run.statuses.items() if s >= 400}
         print(
-            f"latency {run.latency_ms:>3} ms: wall {run.wall:6.2f} s, {run.total} calls, {run.total / run.wall:6.1f} calls/s, "
+            f"{run.mode}: wall {run.wall:6.2f} s, {run.total} calls, {run.total / run.wall:6.1f} calls/s, "
             f"calls made over {run.collecting:5.2f} s ({run.in_flight:4.1f} in flight), peak RSS {run.max_rss_mb:5.1f} MB, exit {run.returncode}"
             + (f", HTTP errors {errors}" if errors else "")
         )
+        print("  calls in flight, second by second: " + " ".join(f"{n:.1f}" for n in run.in_flight_per_second()))
         if timeline:
             print("\n".join(run.timeline()))
-    ok = ratio <= MAX_CALL_RATIO and all(r.returncode == 0 for r in runs)
-    checks = [(f"API calls <= {MAX_CALL_RATIO} x minimum", ratio <= MAX_CALL_RATIO, f"{ratio:.3f} x")]
+    checks = []
+    for run in limited:
+        capacity, refill = RATE_LIMIT
+        bound, bucket = run.bucket_bound(capacity, refill)
+        paced, group = run.bucket_bound(
+            max(1.0, capacity * share), refill * share, lambda client, operation: limit_of(client, operation)[0]
+        )
+        unlimited = next((r.wall for r in runs if r.latency_ms == run.latency_ms), runs[0].wall if runs else 0.0)
+        print(
+            f"{run.mode} (buckets of {capacity:.0f} refilled at {refill:.0f}/s per account, region and operation): "
+            f"wall {run.wall:6.2f} s, {run.throttled} throttled responses, exit {run.returncode}\n"
+            f"  bucket-bound lower limit {bound:.2f} s ({bucket}); the audit's own pacing at --api-share {share} "
+            f"bounds it at {paced:.2f} s ({group}); the unlimited scan took {unlimited:.2f} s"
+        )
+        checks.append(("rate-limited: no throttled response", run.throttled == 0, f"{run.throttled} throttled"))
+        checks.append((
+            "rate-limited: wall <= 1.2 x the pacing bound + the unlimited scan",
+            run.wall <= 1.2 * paced + unlimited,
+            f"{run.wall:.2f} s vs {1.2 * paced + unlimited:.2f} s",
+        ))
+    ok = ratio <= MAX_CALL_RATIO and all(r.returncode == 0 for r in runs + limited)
+    checks.insert(0, (f"API calls <= {MAX_CALL_RATIO} x minimum", ratio <= MAX_CALL_RATIO, f"{ratio:.3f} x"))
     summary = report_summary(base.out)
     if summary is not None:
         findings, errors = summary
@@ -363,9 +448,9 @@ def report(plan: EstatePlan, runs: list[RunResult], evaluate_seconds: float | No
     for name, met, figure in checks:
         print(f"  [{'met' if met else 'MISSED'}] {name}: {figure}")
         ok = ok and met
-    for run in runs:
+    for run in runs + limited:
         if run.returncode != 0:
-            print(f"\nthe {run.latency_ms} ms run exited {run.returncode}:\n{run.stderr[-3000:]}")
+            print(f"\nthe {run.mode} run exited {run.returncode}:\n{run.stderr[-3000:]}")
     return ok
 
 
@@ -380,7 +465,12 @@ def run_benchmark(
     repeat: int = 1,
     extra: list[str] | None = None,
     timeline: bool = False,
+    rate_limited: bool = True,
+    rate_share: float | None = None,
 ) -> tuple[bool, EstatePlan, list[RunResult]]:
+    """The scans at each latency (unlimited), then one against token buckets, with `--api-share
+    rate_share` when given: a small estate never fills AWS-sized buckets, so the smoke run asks the
+    audit for a small share of them to make its pacing work (and be measured) all the same."""
     plan = plan_estate(shape)
     with MotoServer() as server:
         started = time.perf_counter()
@@ -400,13 +490,30 @@ def run_benchmark(
                 tries[latency].append(audit(server, plan, latency, work, extra, tape, replay))
                 print(f"  scanned at {latency} ms latency in {tries[latency][-1].wall:.1f} s", file=sys.stderr)
         runs = [min(tries[latency], key=lambda r: r.wall) for latency in latencies]
+        if rate_limited:
+            # Answers as before (replayed when there is a tape), each call first taking a token.
+            limited_extra = [*(extra or []), *(["--api-share", str(rate_share)] if rate_share else [])]
+            limited = audit(server, plan, 0, work, limited_extra, tape, replay, name="rate-limited", buckets=TokenBuckets(*RATE_LIMIT))
+            print(f"  scanned rate-limited in {limited.wall:.1f} s ({limited.throttled} throttled)", file=sys.stderr)
+            runs.append(limited)
     seconds = evaluate_and_render(runs[0].out / "snapshot.json", work) if evaluate and runs[0].returncode == 0 else None
-    ok = report(plan, runs, seconds, seed_seconds, timeline)
+    ok = report(plan, runs, seconds, seed_seconds, timeline, rate_share or _share(extra))
     if replay:
         same = all((run.out / "report.json").read_bytes() == (first.out / "report.json").read_bytes() for run in runs)
         print(f"  [{'met' if same else 'MISSED'}] replayed scans report exactly what the first scan (answered by moto) did")
         ok = ok and same
     return ok, plan, runs
+
+
+def _share(extra: list[str] | None) -> float:
+    """The --api-share the scans run with (the CLI's default unless `extra` gives one)."""
+    args = list(extra or [])
+    for i, arg in enumerate(args):
+        if arg == "--api-share" and i + 1 < len(args):
+            return float(args[i + 1])
+        if arg.startswith("--api-share="):
+            return float(arg.split("=", 1)[1])
+    return DEFAULT_SHARE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -416,7 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="scans per latency, in turn; the fastest counts (default: 2, 1 with --smoke)")
     parser.add_argument("--no-warm-up", action="store_true", help="skip the unmeasured first scan (implies --no-replay)")
     parser.add_argument("--no-replay", action="store_true", help="measured scans ask moto too, instead of replaying the first scan's answers")
-    parser.add_argument("--timeline", action="store_true", help="print calls in flight second by second")
+    parser.add_argument("--timeline", action="store_true", help="print calls in flight second by second, with the operations sent")
+    parser.add_argument("--no-rate-limited", action="store_true", help="skip the scan against AWS-style token buckets")
     parser.add_argument("--keep", type=Path, help="write reports and snapshots here instead of a temporary directory")
     parser.add_argument("cli_args", nargs="*", help="extra arguments for `ecs-audit scan` (after --)")
     args = parser.parse_args(argv)
@@ -425,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"ecs-audit benchmark: {describe(shape)}", file=sys.stderr)
     try:
-        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up), repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, timeline=args.timeline)
+        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up), repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, timeline=args.timeline, rate_limited=not args.no_rate_limited, rate_share=SMOKE_SHARE if args.smoke else None)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,7 +1,8 @@
 """A small-estate run of the benchmark (python -m tests.benchmarks --smoke): the same seeding, proxy,
 CLI and minimum-call model as the full run, in about 20 seconds. It guards what does not depend on
 the estate's size: every call the audit makes is one the minimum model counts (within 5%), the report
-is complete, and the CLI stays small. Wall-time targets are the full benchmark's (docs/performance.md):
+is complete, the CLI stays small, and against AWS-style token buckets the audit paces itself and is
+never throttled. Wall-time targets are the full benchmark's (docs/performance.md):
 a small estate is all dependency chain and no volume."""
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import pytest
 
 from tests.benchmarks.estate import SMOKE
 from tests.benchmarks.minimum import minimum_calls
-from tests.benchmarks.run import MAX_CALL_RATIO, MAX_RSS_MB, report_summary, run_benchmark
+from ecs_audit.pacing import limit_of
+from tests.benchmarks.run import MAX_CALL_RATIO, MAX_RSS_MB, RATE_LIMIT, SMOKE_SHARE, report_summary, run_benchmark
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_small_estate_is_audited_with_close_to_the_fewest_calls(tmp_path: Path) -> None:
-    ok, plan, runs = run_benchmark(SMOKE, [0, 40], tmp_path, evaluate=False, warm_up=False, replay=False)
+    ok, plan, runs = run_benchmark(SMOKE, [0, 40], tmp_path, evaluate=False, warm_up=False, replay=False, rate_share=SMOKE_SHARE)
     assert all(run.returncode == 0 for run in runs), [run.stderr[-2000:] for run in runs]
+    *runs, limited = runs
+    assert limited.throttled is not None and all(run.throttled is None for run in runs)
     minimum = minimum_calls(plan)
     for run in runs:
         extra = {op: (n, minimum.get(op, 0)) for op, n in run.calls.items() if n > minimum.get(op, 0)}
@@ -30,3 +34,13 @@ def test_a_small_estate_is_audited_with_close_to_the_fewest_calls(tmp_path: Path
     assert summary is not None
     findings, errors = summary
     assert errors == 0 and sum(findings.values()) > 1000
+
+    # Rate-limited: the proxy's AWS-style buckets never had to throttle, because the audit paced
+    # itself to its share of them; so it cannot have finished sooner than its pacing allows, and it
+    # reported exactly what the unlimited scan did.
+    assert limited.throttled == 0
+    capacity, refill = RATE_LIMIT
+    paced, bucket = limited.bucket_bound(capacity * SMOKE_SHARE, refill * SMOKE_SHARE, lambda c, o: limit_of(c, o)[0])
+    assert paced > 1.0, bucket
+    assert limited.wall >= paced
+    assert (limited.out / "report.json").read_bytes() == (runs[0].out / "report.json").read_bytes()

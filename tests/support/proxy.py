@@ -86,6 +86,8 @@ class Call:
     status: int | None = None  # of the answer sent back
     injected: str | None = None  # the fault that answered instead of moto
     rewritten: bool = False
+    started: float = 0.0  # time.monotonic() when the proxy received it
+    ended: float = 0.0  # ... and when its answer was ready
 
     @property
     def key(self) -> str:
@@ -474,6 +476,43 @@ def server_error_every(n: int, status: int = 503) -> Fault:
     return every(n, lambda call: unavailable(call, status))
 
 
+class TokenBuckets:
+    """AWS-style throttling: one token bucket per (account, region, operation), `capacity` tokens
+    refilled at `refill` a second (the issue's model of ECS: 50 and 20); a call finding its bucket
+    empty is throttled in its protocol's shape. `throttled` counts those answers per "<service>.<Op>",
+    `calls` every call that reached the buckets. Plug in with
+    `proxy.add_fault(lambda call: True, buckets.fault(), "throttled")`."""
+
+    def __init__(self, capacity: float = 50, refill: float = 20, clock: Callable[[], float] = time.monotonic):
+        self.capacity, self.refill = capacity, refill
+        self._clock = clock
+        self._buckets: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+        self.calls: dict[str, int] = {}
+        self.throttled: dict[str, int] = {}
+
+    def take(self, call: Call) -> bool:
+        """Take a token for `call`; False when its bucket is empty."""
+        key = (call.account, call.region, call.key)
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - at) * self.refill)
+            self.calls[call.key] = self.calls.get(call.key, 0) + 1
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                self.throttled[call.key] = self.throttled.get(call.key, 0) + 1
+                return False
+            self._buckets[key] = (tokens - 1, now)
+            return True
+
+    def fault(self) -> Fault:
+        def plug(call: Call) -> Reply | None:
+            return None if self.take(call) else throttled(call)
+
+        return plug
+
+
 def delay(seconds: float) -> Fault:
     """Hold the call for `seconds`, then let it go on: longer than the client's read timeout, it is a
     timeout (the answer, if any, goes to a closed connection)."""
@@ -683,6 +722,13 @@ class FaultProxy:
     # the work
 
     def _handle(self, call: Call) -> Reply:
+        call.started = time.monotonic()
+        try:
+            return self._answer(call)
+        finally:
+            call.ended = time.monotonic()
+
+    def _answer(self, call: Call) -> Reply:
         identify(call)
         with self._lock:
             self.calls.append(call)

@@ -16,7 +16,7 @@ import pytest
 import ecs_audit
 from ecs_audit.collect.runner import REGION_COLLECTORS
 from ecs_audit.inventory.errors import iam_action
-from ecs_audit.inventory.parts import COLLECTOR_ACTIONS, PERMISSIONS_ONLY, SOURCES, clients_of_part, source_of
+from ecs_audit.inventory.parts import CLUSTERS, COLLECTOR_ACTIONS, PERMISSIONS_ONLY, SOURCES, clients_of_part, source_of
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
 from ecs_audit.policy import POLICY_ACTIONS
 from ecs_audit.session import ALLOWED_ACTIONS, SESSION_ACTIONS
@@ -44,7 +44,7 @@ def test_a_declaration_fills_an_inventory_part_and_reads_only_declared_parts(sou
     holder = AccountInventory if source.account_wide else RegionInventory
     assert source.part in holder.model_fields
     parts = {s.part for s in SOURCES}
-    assert set(source.reads) <= parts and source.part not in source.reads
+    assert set(source.reads) <= parts | {CLUSTERS} and source.part not in source.reads
     assert clients_of_part(source.part) == (source.client,)
     assert source_of(source.part) is source
 
@@ -63,10 +63,13 @@ def test_the_allowlist_the_policy_and_error_actions_derive_from_the_declarations
 
 def test_the_runner_runs_every_regional_declaration_in_dependency_order():
     assert [c.source for c in REGION_COLLECTORS] == [s for s in SOURCES if not s.account_wide]
-    seen: set[str] = set()
-    for collector in sorted(REGION_COLLECTORS, key=lambda c: c.stage):
+    # ECS (stage 1) describes the clusters first: what stage 0 reads; every later stage reads parts
+    # of the stages before it.
+    seen: set[str] = {CLUSTERS}
+    for collector in sorted(REGION_COLLECTORS, key=lambda c: (c.stage > 0, c.stage)):
         assert set(collector.source.reads) <= seen | {"ecs"} - {collector.field}
         seen.add(collector.field)
+    assert [c.field for c in REGION_COLLECTORS if c.stage == 0] == ["guardduty"]
 
 
 def test_the_declarations_import_without_the_aws_sdk():
