@@ -88,6 +88,8 @@ class Waiver(BaseModel):
     reason: str
     owner: str
     expires: str
+    # The finding id the waiver named (waivers may name one result by id); None when it named a glob only.
+    id: str | None = None
     # The status the waiver replaced (FAIL or WARN); None in reports written before it was recorded.
     status: Status | None = None
 
@@ -159,6 +161,8 @@ FindingKey = tuple[str, str, str, str, str]
 
 def resource_key(arn: str) -> str:
     """The ARN, with a task definition's revision dropped (matched by family)."""
+    if ":task-definition/" not in arn:
+        return arn
     match = _TASK_DEFINITION_REVISION.match(arn)
     return match.group(1) if match else arn
 

@@ -10,7 +10,9 @@ The file is a YAML list:
       expires: 2027-03-31
 
 `resource` is a glob (fnmatch: `*`, `?`, `[...]`) on the resource's ARN; for a container's result the
-ARN followed by `/CONTAINER` matches too. A FAIL or WARN result of `check` whose resource matches
+ARN followed by `/CONTAINER` matches too. An entry may instead (or as well) name one result by its
+stable finding id (`id: SECURITY-001/4e398d35127eacd2`, as report.json and SARIF's findingId show):
+`check` is then the id's and `resource` may be left out; what an entry gives must all match. A FAIL or WARN result of `check` whose resource matches
 becomes WAIVED and stays in every report with the waiver's reason, owner and expiry. A waiver applies
 up to and including its `expires` date (UTC, the report's date); after that it stops applying and is
 listed as expired. A waiver that matches no FAIL or WARN result is listed as stale.
@@ -24,7 +26,8 @@ from datetime import date
 from fnmatch import fnmatchcase, translate
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.errors import UsageError
@@ -38,24 +41,55 @@ WAIVABLE = frozenset({Status.FAIL, Status.WARN})
 _EXAMPLE = '"- {check: SECURITY-001, resource: \'arn:aws:ecs:*:task-definition/web:*\', reason: ..., owner: ..., expires: 2027-03-31}"'
 _HINTS = {
     "check": "give a check id such as SECURITY-001 (see `ecs-audit checks`)",
+    "id": "give a finding id such as SECURITY-001/4e398d35127eacd2 (report.json's findings[].id), or check and resource",
     "resource": "give a glob on the resource ARN, e.g. 'arn:aws:ecs:*:123456789012:service/prod/*'",
     "reason": "say why the result is accepted",
     "owner": "name who owns the waiver (a team or an e-mail address)",
     "expires": "give the last day the waiver applies as YYYY-MM-DD",
 }
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_FINDING_ID = re.compile(r"^([A-Za-z0-9_-]+)/([0-9a-f]{16})$")
 
 
 class WaiverEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     check: str = Field(min_length=1)
-    resource: str = Field(min_length=1)
+    # None for an entry that names its result by `id` alone.
+    resource: str | None = Field(default=None, min_length=1)
+    # A stable finding id (findings.finding_id): the entry waives that one result.
+    id: str | None = None
     reason: str = Field(min_length=3)
     owner: str = Field(min_length=1)
     expires: date
 
-    @field_validator("check", "resource", "reason", "owner", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def _check_from_id(cls, data: object) -> object:
+        """`id` gives the check; without `id`, `check` and `resource` are both needed."""
+        if not isinstance(data, dict):
+            return data
+        ident = data.get("id")
+        if ident is None:
+            if "check" in data and "resource" not in data:
+                raise PydanticCustomError("resource_missing", "field 'resource' is missing; give a glob on the resource ARN, or the finding's id", {})
+            return data
+        match = _FINDING_ID.match(ident.strip()) if isinstance(ident, str) else None
+        if match is None:
+            return {"check": "-", **data}  # the id's field validator says what is wrong
+        check = data.get("check")
+        if isinstance(check, str) and check.strip() and check.strip() != match.group(1):
+            raise PydanticCustomError("check_mismatch", "check {check} is not the check of id {id}", {"check": plain(check), "id": plain(ident)})
+        return {**data, "check": match.group(1)}
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not _FINDING_ID.match(value):
+            raise ValueError(f"{plain(value)!r} is not a finding id (CHECK-ID/ and 16 hex digits, e.g. SECURITY-001/4e398d35127eacd2)")
+        return value
+
+    @field_validator("check", "resource", "id", "reason", "owner", mode="before")
     @classmethod
     def _text(cls, value: object) -> object:
         if isinstance(value, (int, float, bool)) or value is None:
@@ -69,8 +103,9 @@ class WaiverEntry(BaseModel):
 
     @field_validator("resource")
     @classmethod
-    def _glob(cls, value: str) -> str:
-        check_glob(value)
+    def _glob(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_glob(value)
         return value
 
 
@@ -127,6 +162,10 @@ def load_waivers(path: Path, catalogue: Catalogue) -> WaiverFile:
 def matches(entry: WaiverEntry, finding: Finding) -> bool:
     if finding.check_id != entry.check:
         return False
+    if entry.id is not None and finding.id != entry.id:
+        return False
+    if entry.resource is None:
+        return True
     if fnmatchcase(finding.resource.arn, entry.resource):
         return True
     return finding.container is not None and fnmatchcase(f"{finding.resource.arn}/{finding.container}", entry.resource)
@@ -159,7 +198,8 @@ def apply_waivers(findings: list[Finding], waivers: WaiverFile | None, today: da
             continue
         waiver = Waiver(
             check=applied.check,
-            resource=applied.resource,
+            resource=applied.resource or "*",
+            id=applied.id,
             reason=applied.reason,
             owner=applied.owner,
             expires=applied.expires.isoformat(),
@@ -175,7 +215,8 @@ def _note(index: int, entry: WaiverEntry, count: int) -> WaiverNote:
     return WaiverNote(
         entry=index + 1,
         check=entry.check,
-        resource=entry.resource,
+        resource=entry.resource or "*",
+        id=entry.id,
         reason=entry.reason,
         owner=entry.owner,
         expires=entry.expires.isoformat(),

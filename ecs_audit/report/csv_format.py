@@ -50,46 +50,63 @@ def cell(value: object) -> str:
     """A safe spreadsheet cell: one line, no control characters, never a formula."""
     if value is None:
         return ""
-    text = " ".join(_CONTROL.sub(" ", str(value)).split())
+    text = str(value)
+    # The common case without the regular expression: printable ASCII (no tab or line break), single
+    # spaces, nothing to trim.
+    if not (text.isascii() and text.isprintable() and "  " not in text and text == text.strip()):
+        text = " ".join(_CONTROL.sub(" ", text).split())
     if text.startswith(FORMULA_START):
         text = "'" + text
     return text
 
 
 def row(f: Finding) -> list[str]:
-    waiver = f.waiver
-    answer = f.answer
-    values = [
-        f.status.value,
-        f.severity.value,
-        f.check_id,
-        f.title,
-        f.area,
-        f.account_id,
-        f.region,
-        f.cluster,
-        f.resource.type,
-        f.resource.name,
-        f.resource.arn,
-        f.container,
-        f.message,
-        f.change,
-        waiver.reason if waiver else None,
-        waiver.owner if waiver else None,
-        waiver.expires if waiver else None,
-        answer.answer if answer else None,
-        answer.who if answer else None,
-        answer.when if answer else None,
-        answer.note if answer else None,
-        f.remediation,
-    ]
-    return [cell(v) for v in values]
+    return next(_rows([f]))
+
+
+def _rows(findings: list[Finding]):  # type: ignore[no-untyped-def]
+    """row() of each finding, with the cells of values that repeat from row to row (a check's title
+    and remediation, the account, region and cluster) made once."""
+    cells: dict[object, str] = {}
+
+    def cached(value: object) -> str:
+        text = cells.get(value)
+        if text is None:
+            text = cells[value] = cell(value)
+        return text
+
+    for f in findings:
+        waiver = f.waiver
+        answer = f.answer
+        yield [
+            f.status.value,
+            f.severity.value,
+            cached(f.check_id),
+            cached(f.title),
+            cached(f.area),
+            cached(f.account_id),
+            cached(f.region),
+            cached(f.cluster),
+            cached(f.resource.type),
+            cell(f.resource.name),
+            cell(f.resource.arn),
+            cached(f.container),
+            cell(f.message),
+            cached(f.change),
+            cell(waiver.reason) if waiver else "",
+            cell(waiver.owner) if waiver else "",
+            cell(waiver.expires) if waiver else "",
+            cell(answer.answer) if answer else "",
+            cell(answer.who) if answer else "",
+            cell(answer.when) if answer else "",
+            cell(answer.note) if answer else "",
+            cached(f.remediation),
+        ]
 
 
 def render_csv(report: Report, catalogue: Catalogue) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
-    for finding in worst_first(report.findings):
-        writer.writerow(row(finding))
+    writer.writerows(_rows(worst_first(report.findings)))
     return buffer.getvalue()

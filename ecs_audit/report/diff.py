@@ -60,7 +60,7 @@ class Comparison:
 
 
 def load_report(path: Path, what: str = "baseline") -> Report:
-    """A report.json written by ecs-audit (schema version 1 or 2), validated."""
+    """A report.json written by ecs-audit (schema version 1, 2 or 3), validated."""
     text = read_text(path, what)
     try:
         data: Any = json.loads(text)

@@ -277,6 +277,13 @@ def _evidence_text(evidence: dict[str, Any], limit: int) -> str:
     return _shorten(text, limit)
 
 
+def _escape_text(text: str) -> str:
+    """markupsafe.escape(text) as a str (the same entities), without building Markup objects."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
+
+
 def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Markup:
     """The rows of a roll-up's resource table, built here rather than in the template: at tens of
     thousands of rows a template macro per row costs seconds. Every value is escaped; data-*
@@ -286,21 +293,30 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
     multi_region = len(report.scope.regions) > 1
     names = report.scope.account_names
     out: list[str] = []
+    seen: dict[str, str] = {}
+
+    def text_of(value: str) -> str:
+        """escape(clean(value)) as text, made once per distinct value (clusters, accounts repeat)."""
+        done = seen.get(value)
+        if done is None:
+            done = seen[value] = _escape_text(clean(value))
+        return done
+
     for f in r.listed:
         status = f.status.value
         attrs = [f'data-s="{status}"']
         if f.severity is not r.severity:
             attrs.append(f'data-v="{f.severity.value}"')
         if multi_account:
-            attrs.append(f'data-a="{escape(f.account_id)}"')
+            attrs.append(f'data-a="{text_of(f.account_id)}"')
         if multi_region:
-            attrs.append(f'data-r="{escape(f.region)}"')
-        attrs.append(f'data-c="{escape(cluster_key(f))}"')
+            attrs.append(f'data-r="{text_of(f.region)}"')
+        attrs.append(f'data-c="{text_of(cluster_key(f))}"')
         service = service_key(f)
         if service:
-            attrs.append(f'data-sv="{escape(service)}"')
+            attrs.append(f'data-sv="{text_of(service)}"')
         if f.owner:
-            attrs.append(f'data-o="{escape(clean(f.owner))}"')
+            attrs.append(f'data-o="{text_of(f.owner)}"')
         if f.change:
             attrs.append(f'data-ch="{f.change}"')
         badge = status_label(f.status)
@@ -308,13 +324,13 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
             badge += f" · {f.severity.value}"
         if f.change == "new":
             badge += ' <b class="new">new</b>'
-        name = escape(clean(f.resource.name)) + (" › " + escape(clean(f.container)) if f.container else "")
-        where = [escape(clean(cluster_label(f)))]
+        name = _escape_text(clean(f.resource.name)) + (" › " + text_of(f.container) if f.container else "")
+        where = [text_of(cluster_label(f))]
         if multi_account or names:
-            where.append(escape(clean(account_label(f.account_id, names))))
+            where.append(text_of(account_label(f.account_id, names)))
         if multi_region:
-            where.append(escape(f.region))
-        text = [str(escape(clean(f.message)))]
+            where.append(text_of(f.region))
+        text = [_escape_text(clean(f.message))]
         if f.waiver is not None:
             w = f.waiver
             text.append(f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>')
@@ -322,8 +338,8 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
             a = f.answer
             text.append(f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>')
         if f.evidence:
-            text.append(f'<small class="ev">{escape(_evidence_text(f.evidence, evidence_limit))}</small>')
-        out.append(f'<tr {" ".join(attrs)}><td>{badge}</td><td>{name}</td><td>{" · ".join(map(str, where))}</td><td>{"".join(text)}</td></tr>')
+            text.append(f'<small class="ev">{_escape_text(_evidence_text(f.evidence, evidence_limit))}</small>')
+        out.append(f'<tr {" ".join(attrs)}><td>{badge}</td><td>{name}</td><td>{" · ".join(where)}</td><td>{"".join(text)}</td></tr>')
     return Markup("\n".join(out))
 
 

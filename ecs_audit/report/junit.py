@@ -31,7 +31,10 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(value: object) -> str:
-    return _NOT_XML.sub("", clean(str(value)))
+    text = str(value)
+    if text.isascii() and text.isprintable():
+        return text  # the common case, without the regular expressions: nothing to drop
+    return _NOT_XML.sub("", clean(text))
 
 
 def _case_order(finding: Finding) -> tuple:

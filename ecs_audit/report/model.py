@@ -1,4 +1,4 @@
-"""The report: findings plus the summary every format shows (schema version 2 of report.json)."""
+"""The report: findings plus the summary every format shows (schema version 3 of report.json)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from ecs_audit.findings import Finding, Status
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.report.trend import HistorySection
 
-REPORT_SCHEMA_VERSION = 2
+REPORT_SCHEMA_VERSION = 3
 # Versions of report.json that --baseline and `ecs-audit diff` read.
-READABLE_REPORT_VERSIONS = (1, 2)
+READABLE_REPORT_VERSIONS = (1, 2, 3)
 
 # Share of a check's weight that a result earns towards the score.
 _CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5, Status.FAIL: 0.0}
@@ -137,6 +137,8 @@ class WaiverNote(_Model):
     reason: str
     owner: str
     expires: str
+    # The finding id the entry names, if it names one ("resource" is then "*" unless it gave a glob too).
+    id: str | None = None
     # FAIL/WARN results the entry matches (for an expired waiver: what it would still waive).
     matches: int = 0
 
@@ -356,13 +358,15 @@ def change_summary(findings: list[Finding], resolved: list[ResolvedFinding]) -> 
 
 
 def expand_report(data: dict) -> dict:
-    """A schema-2 report.json's data in the shape of the Report model: each finding gets its check's
-    fields back, and loses its id (derived, never trusted from the file)."""
+    """A schema-2 or -3 report.json's data in the shape of the Report model: each finding gets its
+    check's fields, its resource's and (schema 3) its evidence back, and loses its id (derived, never
+    trusted from the file)."""
     table = data.get("checks")
     if not isinstance(table, dict):
         return data
     resources = data.get("resources") if isinstance(data.get("resources"), list) else []
-    out = {k: v for k, v in data.items() if k not in ("checks", "resources")}
+    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else None
+    out = {k: v for k, v in data.items() if k not in ("checks", "resources", "evidence")}
 
     def expand(item: object) -> object:
         if not isinstance(item, dict):
@@ -380,6 +384,9 @@ def expand_report(data: dict) -> dict:
             for name in ("account_id", "region", "cluster", "owner"):
                 if name not in full and name in entry:
                     full[name] = entry[name]
+        index = full.get("evidence")
+        if evidence is not None and isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(evidence):
+            full["evidence"] = evidence[index]
         return full
 
     if isinstance(out.get("findings"), list):
@@ -392,7 +399,7 @@ def expand_report(data: dict) -> dict:
 
 
 def report_from_data(data: dict) -> Report:
-    """A report.json's data (schema 1 or 2) as a Report of this version."""
+    """A report.json's data (schema 1, 2 or 3) as a Report of this version."""
     return Report.model_validate({**expand_report(data), "schema_version": REPORT_SCHEMA_VERSION})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from pydantic_core import to_jsonable_python
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ecs_audit import interrupt
@@ -77,7 +79,9 @@ class ReportView:
         return report.model_copy(update={"findings": [f for f in report.findings if self.keeps(f)]})
 
 
+@functools.lru_cache(maxsize=1)
 def template_environment() -> Environment:
+    """The templates' environment, made (and the templates compiled) once per process."""
     env = Environment(
         loader=FileSystemLoader(str(data_dir("templates"))),
         # HTML templates escape everything by default; Markdown escapes through the `md` filter.
@@ -97,14 +101,18 @@ def render_json(report: Report, catalogue: Catalogue) -> str:
     return buffer.getvalue()
 
 
-# Stands for the findings in the rest of the report while that is encoded (no report contains it).
-_FINDINGS_MARK = "\x00findings\x00"
+# Stands for a streamed list in the rest of the report while that is encoded (no report contains it).
+_MARK = "\x00stream\x00"
 _ITEM_INDENT = "\n    "  # a top-level list's items, at indent=2
 
 
-# Finding fields that come from the check's catalogue entry: in report.json (schema 2) they are written
-# once per check under "checks", and a finding carries them only where it differs from its check.
+# Finding fields that come from the check's catalogue entry: in report.json (schema 2 and later) they
+# are written once per check under "checks", and a finding carries them only where it differs from its check.
 CHECK_FIELDS = ("title", "area", "severity", "remediation", "references")
+
+
+def _check_values(finding: Finding) -> tuple:
+    return (finding.title, finding.area, finding.severity, finding.remediation, finding.references)
 
 
 def check_table(report: Report) -> dict[str, dict]:
@@ -137,58 +145,94 @@ def resource_table(report: Report) -> list[dict]:
     return [table[arn] for arn in sorted(table)]
 
 
-def compact_finding(finding: Finding, checks: dict[str, dict], resources: dict[str, tuple[int, dict]]) -> dict:
-    """A finding for report.json: its stable id; its check's fields and its resource's only where they
-    differ from the tables; null and empty fields left out (the model's defaults)."""
-    data = finding.model_dump(mode="json")
-    shared = checks.get(finding.check_id, {})
-    for name in CHECK_FIELDS:
-        if name in shared and data.get(name) == shared[name]:
-            del data[name]
-    index, entry = resources[finding.resource.arn]
-    if entry["name"] == finding.resource.name and entry["type"] == finding.resource.type:
-        data["resource"] = index
-    for name in RESOURCE_FIELDS:
-        if data.get(name) == entry.get(name):
-            data.pop(name, None)
-        elif data.get(name) is None:
-            data[name] = None  # the resource has a value, this finding has none
-    data = {key: value for key, value in data.items() if value is not None or key in RESOURCE_FIELDS}
-    if not data.get("evidence"):
-        data.pop("evidence", None)
-    # The id starts with the check id ("SECURITY-002/…"): check_id is not repeated.
-    del data["check_id"]
-    data["id"] = finding.id
-    return data
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python).encode
+
+
+class _Compactor:
+    """Turns findings into report.json's compact form (schema 3), sharing the check, resource and
+    evidence tables between them."""
+
+    def __init__(self, report: Report) -> None:
+        self.checks = check_table(report)
+        self.resources = resource_table(report)
+        self._resource_index = {entry["arn"]: (i, entry) for i, entry in enumerate(self.resources)}
+        self._check_values: dict[str, tuple] = {}
+        for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+            self._check_values.setdefault(finding.check_id, _check_values(finding))
+        # Each distinct evidence object once (as encoded JSON), in the order findings first use it.
+        self.evidence: list[str] = []
+        self._evidence_index: dict[str, int] = {}
+
+    def evidence_index(self, evidence: dict) -> int:
+        text = _encode(evidence)
+        index = self._evidence_index.get(text)
+        if index is None:
+            index = self._evidence_index[text] = len(self.evidence)
+            self.evidence.append(text)
+        return index
+
+    def finding(self, finding: Finding, evidence: int | None) -> dict:
+        """A finding: its stable id, status and message; its resource by index (with the resource's
+        fields only where the finding's differ), its evidence by index into "evidence" (none when
+        empty), its check's fields only where they differ from "checks"; null fields left out."""
+        data: dict = {"id": finding.id, "status": finding.status.value, "message": finding.message}
+        if finding.container is not None:
+            data["container"] = finding.container
+        if evidence is not None:
+            data["evidence"] = evidence
+        shared = self._check_values.get(finding.check_id)
+        if shared is None or _check_values(finding) != shared:
+            table = self.checks.get(finding.check_id, {})
+            for name, value in finding.model_dump(mode="json", include=set(CHECK_FIELDS)).items():
+                if table.get(name) != value:
+                    data[name] = value
+        index, entry = self._resource_index[finding.resource.arn]
+        ref = finding.resource
+        data["resource"] = index if entry["name"] == ref.name and entry["type"] == ref.type else {"arn": ref.arn, "name": ref.name, "type": ref.type}
+        for name in RESOURCE_FIELDS:
+            value = getattr(finding, name)
+            if value != entry.get(name):
+                data[name] = value  # null where the resource has a value and this finding none
+        for name in ("waiver", "answer"):
+            value = getattr(finding, name)
+            if value is not None:
+                data[name] = value.model_dump(mode="json", exclude={"id"} if name == "waiver" and value.id is None else None)
+        if finding.change is not None:
+            data["change"] = finding.change
+        return data
 
 
 def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -> None:
-    """report.json, schema 2 (docs/reports.md): the report model with each check's title, area,
-    severity, remediation and references once under "checks" and each resource once under
-    "resources" (arn, type, name, account, region, cluster, owner); findings refer to them by check_id
-    and by index, and carry their stable id. Indented like json.dumps(indent=2, sort_keys=True) with a
-    finding a line, encoded a finding at a time: a large report is never held in memory whole."""
-    checks = check_table(report)
-    listing = resource_table(report)
-    resources = {entry["arn"]: (i, entry) for i, entry in enumerate(listing)}
+    """report.json, schema 3 (docs/reports.md): the report model with each check's title, area,
+    severity, remediation and references once under "checks", each resource once under "resources"
+    (arn, type, name, account, region, cluster, owner) and each distinct evidence object once under
+    "evidence"; findings refer to them by check id and by index, and carry their stable id. Indented
+    like json.dumps(indent=2, sort_keys=True) with a finding a line, encoded a finding at a time: a
+    large report is never held in memory whole as text."""
+    compact = _Compactor(report)
+    # The evidence table comes before the findings in the file: index it first.
+    indices = [compact.evidence_index(f.evidence) if f.evidence else None for f in report.findings]
+    resolved = [
+        {"finding": compact.finding(r.finding, compact.evidence_index(r.finding.evidence) if r.finding.evidence else None), "now": r.now.value if r.now is not None else None}
+        for r in report.resolved
+    ]
     # A run without --history writes no history key (the file stays as it was before history existed).
     head = report.model_dump(mode="json", exclude={"findings", "resolved"} if report.history is not None else {"findings", "resolved", "history"})
-    head["checks"] = checks
-    head["resources"] = _FINDINGS_MARK + "r"
-    head["resolved"] = [
-        {"finding": compact_finding(r.finding, checks, resources), "now": r.now.value if r.now is not None else None} for r in report.resolved
-    ]
-    head["findings"] = _FINDINGS_MARK
-    text = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False)
-    before, after = text.split(json.dumps(_FINDINGS_MARK), 1)
-    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-    # "resources" sorts after "findings": it lies in `after`.
-    res_before, res_after = after.split(json.dumps(_FINDINGS_MARK + "r"), 1)
-    out.write(before)
-    _write_items(out, (encode(compact_finding(f, checks, resources)) for f in report.findings))
-    out.write(res_before)
-    _write_items(out, (encode(entry) for entry in listing))
-    out.write(res_after + "\n")
+    head["checks"] = compact.checks
+    head["resolved"] = resolved
+    streams = {
+        "evidence": lambda: iter(compact.evidence),
+        "findings": lambda: (_encode(compact.finding(f, i)) for f, i in zip(report.findings, indices)),
+        "resources": lambda: (_encode(entry) for entry in compact.resources),
+    }
+    for name in streams:
+        head[name] = _MARK + name
+    rest = json.dumps(head, indent=2, sort_keys=True, ensure_ascii=False)
+    for name in sorted(streams):  # the order json.dumps(sort_keys=True) wrote them in
+        before, rest = rest.split(json.dumps(_MARK + name), 1)
+        out.write(before)
+        _write_items(out, streams[name]())
+    out.write(rest + "\n")
 
 
 def _write_items(out: TextIO, items) -> None:  # type: ignore[no-untyped-def]

@@ -166,6 +166,7 @@ def _result(finding: Finding, rule_index: dict[str, int], with_baseline: bool) -
                 "owner": waiver.owner,
                 "expires": waiver.expires,
                 "resourceGlob": waiver.resource,
+                **({"findingId": waiver.id} if waiver.id else {}),
                 **({"waivedStatus": waiver.status.value} if waiver.status else {}),
             }
         result["suppressions"] = [suppression]
@@ -253,14 +254,39 @@ def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
 
 
 def _clean(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() and value.isprintable() else clean(value)
+    if kind is dict:
+        return {(k if type(k) is str and k.isascii() and k.isprintable() else clean(str(k))): _clean(v) for k, v in value.items()}
+    if kind is list:
+        return [_clean(v) for v in value]
     if isinstance(value, str):
         return clean(value)
     if isinstance(value, dict):
         return {clean(str(k)): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return value
 
 
+# Stands for the results while the rest of the document is encoded (no report contains it).
+_RESULTS_MARK = "\x00results\x00"
+_RESULT_INDENT = "\n        "  # runs[0].results' items, at indent=2
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
 def render_sarif(report: Report, catalogue: Catalogue) -> str:
-    return json.dumps(_clean(sarif_document(report, catalogue)), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The document indented (indent=2, sorted keys), with one result a line: a large run's
+    thousands of results stay readable and diffable, and are encoded by json's C encoder."""
+    document = sarif_document(report, catalogue)
+    results = document["runs"][0]["results"]
+    document["runs"][0]["results"] = []
+    document = _clean(document)
+    document["runs"][0]["results"] = _RESULTS_MARK
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+    if results:
+        listing = "[" + ",".join(_RESULT_INDENT + _encode(_clean(r)) for r in results) + "\n      ]"
+    else:
+        listing = "[]"
+    return text.replace(json.dumps(_RESULTS_MARK), listing, 1) + "\n"

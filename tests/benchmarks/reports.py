@@ -136,6 +136,7 @@ def build(findings: list[Finding], catalogue: Catalogue, plan: EstatePlan) -> Re
 def render_all(findings: list[Finding], catalogue: Catalogue, plan: EstatePlan, out: Path) -> dict[str, float]:
     """Seconds for the summary and for each format, rendered one at a time into `out`."""
     times: dict[str, float] = {}
+    cpu = time.process_time()
     started = time.perf_counter()
     report = build(findings, catalogue, plan)
     times["summary"] = time.perf_counter() - started
@@ -145,7 +146,13 @@ def render_all(findings: list[Finding], catalogue: Catalogue, plan: EstatePlan, 
         times[fmt] = time.perf_counter() - started
         shutil.move(str(out / fmt / FILE_NAMES[fmt]), str(out / FILE_NAMES[fmt]))
         (out / fmt).rmdir()
+    # CPU seconds of this process (wall time on a shared machine includes waiting for a core).
+    times["cpu"] = time.process_time() - cpu
     return times
+
+
+def _total(times: dict[str, float]) -> float:
+    return sum(v for k, v in times.items() if k != "cpu")
 
 
 def browser_figures(html: Path, repeat: int = 3) -> dict[str, float]:
@@ -203,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         best: dict[str, float] = {}
         for attempt in range(args.repeat):
             times = render_all(findings, catalogue, plan, work)
-            if not best or sum(times.values()) < sum(best.values()):
+            if not best or _total(times) < _total(best):
                 best = times
         sizes = {fmt: (work / FILE_NAMES[fmt]).stat().st_size for fmt in ("html", "md", "json", "sarif", "junit", "csv")}
         counts: dict[str, int] = {}
@@ -213,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{sum(len(r.services) for r in plan.regions)} services; {len(findings):,} results "
               + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))  # fmt: skip
         print("sizes: " + ", ".join(f"report.{k} {v / 1e6:.2f} MB" if v > 1e5 else f"report.{k} {v:,} B" for k, v in sizes.items()))
-        render_total = sum(best.values())
-        print("render (best of %d): " % args.repeat + ", ".join(f"{k} {v:.2f} s" for k, v in best.items()) + f"; total {render_total:.2f} s")
+        render_total = _total(best)
+        print("render (best of %d, wall): " % args.repeat + ", ".join(f"{k} {v:.2f} s" for k, v in best.items() if k != "cpu")
+              + f"; total {render_total:.2f} s ({best['cpu']:.2f} s CPU)")  # fmt: skip
         ok = sizes["html"] <= MAX_HTML_MB * 1e6 and sizes["json"] <= MAX_JSON_MB * 1e6 and sizes["md"] < 65_536 and render_total <= MAX_RENDER_S
         if not args.no_browser:
             figures = browser_figures(work / "report.html", args.repeat)

@@ -142,7 +142,7 @@ def test_load_baseline(tmp_path) -> None:
         (None, "no such file"),
         ("{not json", "not JSON"),
         ("[]", "not an ecs-audit report.json"),
-        ('{"schema_version": 3, "findings": []}', "schema version 3 is not one of 1, 2"),
+        ('{"schema_version": 4, "findings": []}', "schema version 4 is not one of 1, 2, 3"),
         ('{"schema_version": 1, "findings": [{"check_id": 3}]}', "invalid report at"),
     ],
     ids=["missing", "not-json", "not-report", "newer-schema", "invalid"],
@@ -240,7 +240,23 @@ def test_schema_1_reports_still_read_as_baselines(tmp_path) -> None:
     current = finish(golden_estate.inventory("current"), ReportOptions(output_dir=tmp_path, formats=("json",)), generated_at=golden_estate.GENERATED_AT).report
     compared = compare(current.findings, baseline.findings)
     assert compared.unchanged, "the same estate's results match by finding id across schema versions"
-    # Written in schema 2 and read back, the report is the same.
+    # Written in schema 3 and read back, the report is the same.
     written = (tmp_path / "report.json").read_text(encoding="utf-8")
-    assert '"schema_version": 2' in written and '"checks": {' in written
+    assert '"schema_version": 3' in written and '"checks": {' in written and '"evidence": [' in written
     assert report_from_json(written) == current
+
+
+def test_schema_2_reports_still_read_as_baselines(tmp_path) -> None:
+    """A report.json of schema 2 (evidence inline in each finding) reads as the same findings as the
+    schema-3 report of the same estate and clock."""
+    import json
+    from pathlib import Path
+
+    old = Path(__file__).resolve().parents[1] / "data" / "report-v2.json"
+    assert json.loads(old.read_text(encoding="utf-8"))["schema_version"] == 2
+    baseline = load_baseline(old)
+    assert any(f.evidence for f in baseline.findings)
+    golden = Path(__file__).resolve().parents[1] / "golden" / "report.json"
+    current = report_from_json(golden.read_text(encoding="utf-8"))
+    assert json.loads(golden.read_text(encoding="utf-8"))["schema_version"] == 3
+    assert baseline.findings == current.findings

@@ -196,3 +196,65 @@ def test_cli_applies_waivers(tmp_path, capsys) -> None:
     assert "Waivers: 1 expired (no longer applied), 1 stale (match nothing)" in out
     report = report_from_json((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report.summary.by_status["WAIVED"] == 1
+
+
+# --- waivers naming a finding id -------------------------------------------------------------
+
+
+def _by_id(finding, **overrides) -> dict:
+    entry = {"id": finding.id, "reason": "accepted for this one result", "owner": "team@example.com", "expires": "2027-03-31"}
+    entry.update(overrides)
+    return entry
+
+
+def test_a_waiver_naming_a_finding_id_waives_that_result_only(catalogue) -> None:
+    findings = [
+        _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "worker:7", "worker"),
+        _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "worker:7", "sidecar"),
+        _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "web:42", "app"),
+    ]
+    out = apply_waivers(findings, _waivers(_by_id(findings[1])), TODAY)
+    assert [f.status for f in out.findings] == [Status.FAIL, Status.WAIVED, Status.FAIL]
+    waiver = out.findings[1].waiver
+    assert waiver.id == findings[1].id and waiver.check == "SECURITY-001" and waiver.resource == "*"
+    # The id is stable across task-definition revisions: the next revision's result is waived too.
+    next_revision = _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "worker:8", "sidecar")
+    assert apply_waivers([next_revision], _waivers(_by_id(findings[1])), TODAY).findings[0].status is Status.WAIVED
+
+
+def test_an_id_and_a_glob_must_both_match(catalogue) -> None:
+    finding = _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "worker:7", "worker")
+    assert apply_waivers([finding], _waivers(_by_id(finding, resource=TD + "worker:*")), TODAY).findings[0].status is Status.WAIVED
+    out = apply_waivers([finding], _waivers(_by_id(finding, resource=TD + "web:*")), TODAY)
+    assert out.findings[0].status is Status.FAIL and [s.entry for s in out.stale] == [1]
+    other = _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "web:42", "app")
+    assert apply_waivers([other], _waivers(_by_id(finding)), TODAY).findings[0].status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    "entry,expected",
+    [
+        ({"id": "SECURITY-001/xyz", "reason": "abc", "owner": "o", "expires": "2027-01-01"}, "field 'id'"),
+        ({"id": "SECURITY-001/4e398d35127eacd2", "check": "SECURITY-002", "reason": "abc", "owner": "o", "expires": "2027-01-01"}, "is not the check of id"),
+        ({"id": "NOPE-999/4e398d35127eacd2", "reason": "abc", "owner": "o", "expires": "2027-01-01"}, "unknown check id 'NOPE-999'"),
+        ({"check": "SECURITY-001", "reason": "abc", "owner": "o", "expires": "2027-01-01"}, "resource"),
+    ],
+    ids=["bad-id", "check-differs", "unknown-check", "neither-id-nor-resource"],
+)
+def test_bad_id_entries_are_one_line_usage_errors(tmp_path, catalogue, entry, expected) -> None:
+    with pytest.raises(UsageError) as err:
+        load_waivers(_write(tmp_path, [entry]), catalogue)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_id_waivers_load_and_show_in_report_json(tmp_path, catalogue) -> None:
+    finding = _finding(catalogue, "SECURITY-001", Status.FAIL, TD + "worker:7", "worker")
+    loaded = load_waivers(_write(tmp_path, [_by_id(finding)]), catalogue)
+    assert loaded.entries[0].check == "SECURITY-001" and loaded.entries[0].resource is None
+    waived = apply_waivers([finding], loaded, TODAY).findings
+    report = build(waived, catalogue)
+    from ecs_audit.report.render import render_json
+
+    text = render_json(report, catalogue)
+    assert f'"id":"{finding.id}"' in text.replace(": ", ":")
+    assert report_from_json(text).findings[0].waiver.id == finding.id
