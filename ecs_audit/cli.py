@@ -399,6 +399,41 @@ def evaluate(
 
 
 @app.command()
+def review(
+    paths: Annotated[list[Path], typer.Argument(help="Definition files or directories: ecspresso, register-task-definition input, describe-task-definition output, CloudFormation/CDK templates, Terraform plans (JSON).")],
+    base: Annotated[Optional[list[Path]], typer.Option("--base", help="The definitions before the change (files or directories): report what the change introduces and fixes.")] = None,
+    base_rev: Annotated[Optional[str], typer.Option("--base-rev", help="Compare with the same files at this git revision (git show REV:path).")] = None,
+    head_rev: Annotated[Optional[str], typer.Option("--head-rev", help="Review the files at this git revision instead of the working tree.")] = None,
+    formats: Annotated[Optional[list[str]], typer.Option("--format", "-f", help="md, json, sarif (repeatable or comma-separated). Default: md.")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Write review.md / review.json / review.sarif here; without it the one format is printed.")] = None,
+    fail_on: FailOnOption = "never",
+    live: Annotated[bool, typer.Option("--live", help="Read what the definitions refer to from the account (read-only): images and their findings, roles, subnets, security groups, log groups, cluster settings.")] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="With --live: AWS profile.")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", "-r", help="Region the definitions deploy to (default: the profile's, else us-east-1).")] = None,
+    role_arn: Annotated[Optional[str], typer.Option("--role-arn", help="With --live: assume this role first.")] = None,
+    external_id: Annotated[Optional[str], typer.Option("--external-id", help="ExternalId for --role-arn.")] = None,
+    cluster: Annotated[str, typer.Option("--cluster", help="Cluster of services whose definition names none.")] = "default",
+    ignore_unknown: Annotated[bool, typer.Option("--ignore-unknown", help="Pass over named files that are not ECS definitions (for pre-commit).")] = False,
+    config: ConfigOption = None,
+    checks: ChecksOption = None,
+    skip_checks: SkipChecksOption = None,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Check task and service definition files before they are deployed (same checks as scan)."""
+    from ecs_audit.pipeline import parse_fail_on
+    from ecs_audit.review.command import run_review_command
+
+    _setup_logging(verbose)
+    code = run_review_command(
+        paths, base=base, base_rev=base_rev, head_rev=head_rev, formats=formats, output_dir=output_dir, fail_on=parse_fail_on(fail_on),
+        live=live, profile=profile, region=region, role_arn=role_arn, external_id=external_id, cluster=cluster,
+        config=config, checks=checks, skip_checks=skip_checks, quiet=quiet, ignore_unknown=ignore_unknown,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
 def demo(
     formats: FormatOption = None,
     output_dir: OutputOption = None,

@@ -18,7 +18,7 @@ from typing import Any
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
 from ecs_audit.config import AuditConfig
-from ecs_audit.inventory.parts import source_of
+from ecs_audit.inventory.parts import CLUSTERS, SERVICES, source_of
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns
 from ecs_audit.inventory.ecs import (
@@ -46,18 +46,18 @@ CAPACITY_PROVIDER_BATCH = 10
 
 
 def collect_ecs(
-    ctx: CollectContext, config: AuditConfig, *, on_clusters: Callable[[list[Cluster]], None] | None = None
+    ctx: CollectContext, config: AuditConfig, *, on_step: Callable[[str, EcsInventory], None] | None = None
 ) -> EcsInventory:
-    """`on_clusters` receives the described clusters as soon as they are known (collectors that need
-    nothing else start then)."""
+    """`on_step` receives what is known after each step but the last (CLUSTERS, SERVICES: see
+    inventory/parts.py) as soon as it is known: collectors that need no more start then."""
+    on_step = on_step or (lambda step, known: None)
     cluster_arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
     if cluster_arns == []:
         return EcsInventory()  # a region without clusters is recorded as empty after one call
     # Independent calls overlap: account settings while the clusters are described, then every
     # cluster's services, tasks and instances at once, with the capacity providers.
     clusters, settings = _run_all(ctx, lambda: _clusters(ctx, cluster_arns or []), lambda: _account_settings(ctx))
-    if on_clusters is not None:
-        on_clusters(clusters)
+    on_step(CLUSTERS, EcsInventory(clusters=clusters))
     jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
     for cluster in clusters:
         jobs += [
@@ -69,6 +69,13 @@ def collect_ecs(
     services = [s for found in per_cluster[0::3] for s in found]
     tasks = [t for found in per_cluster[1::3] for t in found]
     instances = {c.cluster_arn: found for c, found in zip(clusters, per_cluster[2::3]) if found}
+    on_step(
+        SERVICES,
+        EcsInventory(
+            clusters=clusters, services=services, tasks=tasks, container_instances=instances,
+            capacity_providers=providers, account_settings=settings,
+        ),
+    )
 
     in_use = _in_use_arns(services, tasks)
     in_use_families = sorted({_family_of(arn) for arn in in_use})

@@ -1,11 +1,12 @@
 """Run the collectors over accounts and regions and assemble the inventory.
 
-Per region, ECS runs first (it decides what is in use); collectors that need only the region's
-clusters (GuardDuty) start as soon as ECS has described them; then every other collector at once,
-each starting as soon as the collectors it reads (`after`) are done: Inspector needs ECR's image digests,
-WAF and EC2 the load balancers (EC2 also the EFS mount targets), CloudWatch service and load-balancer
-names. IAM is global: it runs once per account, as soon as every region's ECS collection is done
-(it needs their task definitions' roles), alongside the regions' other collectors.
+Per region, a graph rather than stages: every collector starts as soon as what its declaration
+(inventory/parts.py) says it reads is known. ECS reads in steps and hands on what it knows after each:
+the described clusters (GuardDuty needs no more), then services, tasks and instances (load balancing,
+scaling, CodeDeploy, Compute Optimizer, then WAF and CloudWatch once the load balancers are read), then
+what is in use (ECR, EFS, logs, parameters, secrets, then Inspector after ECR's digests and EC2 after
+the load balancers and mount targets). IAM is global: it runs once per account, as soon as every
+region's ECS collection is done (it needs their task definitions' roles).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -42,8 +42,8 @@ from ecs_audit.collect.base import CollectContext
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
-from ecs_audit.inventory.ecs import Cluster, EcsInventory
-from ecs_audit.inventory.parts import CLUSTERS, SOURCES, PartSource
+from ecs_audit.inventory.ecs import EcsInventory
+from ecs_audit.inventory.parts import ECS_STEPS, SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
 from ecs_audit.session import ClientFactory, partition_of
@@ -64,24 +64,9 @@ class RegionCollector:
     def service(self) -> str:
         return self.source.client
 
-    @property
-    def after(self) -> tuple[str, ...]:
-        """The parts it reads beyond ECS (every collector but ECS's reads what is in use)."""
-        return tuple(part for part in self.source.reads if part not in ("ecs", CLUSTERS))
-
-    @property
-    def stage(self) -> int:
-        """0: reads only the region's clusters; 1: ECS; 2: reads only ECS; 3: also reads the collectors
-        in `after`."""
-        if self.source.reads == (CLUSTERS,):
-            return 0
-        return 1 if not self.source.reads else 3 if self.after else 2
-
 
 def _ecs(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
-    return ecs.collect_ecs(ctx, config)
-
-
+    return ecs.collect_ecs(ctx, config)  # collect_region calls collect_ecs itself, with its steps' hook
 
 
 _COLLECT: dict[str, Callable[[CollectContext, AuditConfig, RegionInventory], Any]] = {
@@ -107,10 +92,10 @@ REGION_COLLECTORS: tuple[RegionCollector, ...] = tuple(
 )
 
 
-def _run_collector(collector: RegionCollector, ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Any:
+def _guarded(collector: RegionCollector, ctx: CollectContext, collect: Callable[[], Any]) -> Any:
     """A collector that crashes is recorded as an error of its service; the others go on."""
     try:
-        return collector.collect(ctx, config, region)
+        return collect()
     except Exception as exc:
         log.warning("%s collection crashed in %s: %s: %s", collector.field, ctx.region, type(exc).__name__, exc)
         log.debug("traceback", exc_info=True)
@@ -128,64 +113,89 @@ def collect_region(
     max_workers: int = 8,
     max_in_flight: int = 16,
     on_ecs: Callable[[RegionInventory], None] | None = None,
+    amend_ecs: Callable[[Any], Any] | None = None,
 ) -> RegionInventory:
-    """One account and region. `on_ecs` receives the inventory (with its errors so far) as soon as
-    the ECS collection is done, before the other collectors run."""
+    """One account and region, as a graph: each collector starts as soon as what it reads is known
+    (the step of ECS's collection and the other parts its declaration names), so the calls that wait
+    for nothing else overlap ECS's own. `on_ecs` receives the inventory (with its errors so far) as
+    soon as the ECS collection is done. `amend_ecs` may add to the ECS inventory before the
+    collectors that read all of it run (`ecs-audit review --live`: the definitions under review, so
+    what they refer to is collected)."""
     ctx = CollectContext(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
     )
-    inventory = RegionInventory(account_id=account_id, region=region)
-    early = [c for c in REGION_COLLECTORS if c.stage == 0]
-    with worker_pool(len(early), "early") as early_pool:
-        started: dict[str, Future[Any]] = {}
+    base = RegionInventory(account_id=account_id, region=region)
+    known = _Known([*ECS_STEPS, *(c.field for c in REGION_COLLECTORS if c.field != "ecs")])
 
-        def clusters_known(clusters: list[Cluster]) -> None:
-            # Calls that need only the region's clusters start now, beside the rest of ECS's.
-            if clusters:
-                known = inventory.model_copy(update={"ecs": EcsInventory(clusters=clusters)})
-                for collector in early:
-                    started[collector.field] = early_pool.submit(_run_collector, collector, ctx, config, known)
-
-        ecs_collector = next(c for c in REGION_COLLECTORS if c.stage == 1)
-        found = _run_collector(
-            RegionCollector(ecs_collector.source, lambda c, cfg, _: ecs.collect_ecs(c, cfg, on_clusters=clusters_known)),
-            ctx, config, inventory,
-        )
-        inventory = inventory.model_copy(update={"ecs": found})
-        if on_ecs is not None:
-            on_ecs(inventory.model_copy(update={"errors": list(ctx.errors)}))
+    def worth_following(ecs_part: EcsInventory | None) -> bool:
         # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
-        if inventory.ecs is not None and (inventory.ecs.clusters or ctx.errors):
-            inventory = _follow_up(ctx, config, inventory, [c for c in REGION_COLLECTORS if c.stage > 1])
-        early_results = {field: future.result() for field, future in started.items()}
-        if inventory.ecs is not None:  # as for the others: nothing is kept beside a failed ECS collection
-            inventory = inventory.model_copy(update=early_results)
+        return ecs_part is not None and bool(ecs_part.clusters or ctx.errors or amend_ecs is not None)
+
+    def step_known(step: str, ecs_part: EcsInventory) -> None:
+        known.set(step, ecs_part if worth_following(ecs_part) else _SKIP)
+
+    def run_ecs(collector: RegionCollector) -> Any:
+        found = None
+        try:
+            found = _guarded(collector, ctx, lambda: ecs.collect_ecs(ctx, config, on_step=step_known))
+            if amend_ecs is not None and found is not None:
+                found = amend_ecs(found)
+        finally:
+            for step in ECS_STEPS[:-1]:
+                known.set(step, _SKIP)  # steps not reached (ECS stopped early) release their readers
+            known.set("ecs", found if worth_following(found) else _SKIP)
+        if on_ecs is not None:
+            on_ecs(base.model_copy(update={"ecs": found, "errors": list(ctx.errors)}))
+        return found
+
+    def run(collector: RegionCollector) -> Any:
+        if collector.field == "ecs":
+            return run_ecs(collector)
+        result = None
+        try:
+            inputs = {name: known.wait(name) for name in collector.source.reads}
+            if not any(value is _SKIP for value in inputs.values()):
+                ecs_part = next((inputs[step] for step in reversed(ECS_STEPS) if step in inputs), None)
+                parts = {name: value for name, value in inputs.items() if name not in ECS_STEPS}
+                view = base.model_copy(update={**parts, "ecs": ecs_part})
+                result = _guarded(collector, ctx, lambda: collector.collect(ctx, config, view))
+        finally:
+            known.set(collector.field, result)
+        return result
+
+    # One thread per collector: most of them wait for their inputs; the in-flight cap limits the calls.
+    with worker_pool(len(REGION_COLLECTORS), "collector") as pool:
+        results = dict(zip((c.field for c in REGION_COLLECTORS), pool.map(run, REGION_COLLECTORS)))
+    if results["ecs"] is None:
+        results = {"ecs": None}  # nothing is kept beside a failed ECS collection
+    inventory = base.model_copy(update=results)
     if inventory.ecs is None and not any(e.service == "ecs" for e in ctx.errors):
         ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
     errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
     return inventory.model_copy(update={"errors": errors})
 
 
-def _follow_up(ctx: CollectContext, config: AuditConfig, base: RegionInventory, collectors: list[RegionCollector]) -> RegionInventory:
-    """Run `collectors` concurrently, each once the collectors in its `after` are done; a collector
-    sees `base` plus the results of those it is after."""
-    results: dict[str, Any] = {}
-    done = {c.field: threading.Event() for c in collectors}
+_SKIP = object()  # an input that will not come: its readers are not run
 
-    def run(collector: RegionCollector) -> Any:
-        for field in collector.after:
-            done[field].wait()
-        snapshot = base.model_copy(update={field: results[field] for field in collector.after})
-        try:
-            results[collector.field] = _run_collector(collector, ctx, config, snapshot)
-        finally:
-            done[collector.field].set()
-        return results[collector.field]
 
-    # Stage 2 (no `after`) first: a pool smaller than the list then never waits on work it has not started.
-    ordered = sorted(collectors, key=lambda c: c.stage)
-    values = ctx.parallel(run, ordered)
-    return base.model_copy(update={c.field: value for c, value in zip(ordered, values)})
+class _Known:
+    """What one region's collection knows so far: each ECS step and each part, once set (once)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._set = {name: threading.Event() for name in names}
+        self._values: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def set(self, name: str, value: Any) -> None:
+        with self._lock:
+            if self._set[name].is_set():
+                return
+            self._values[name] = value
+            self._set[name].set()
+
+    def wait(self, name: str) -> Any:
+        self._set[name].wait()
+        return self._values[name]
 
 
 def collect_targets(

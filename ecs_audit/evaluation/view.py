@@ -39,6 +39,10 @@ from ecs_audit.semantics.platform import OsDecision, decide_os, task_launch_type
 class RegionView:
     """Indices over one RegionInventory plus the audit configuration."""
 
+    # Whether services and tasks that run a task definition are known (a scan); a review of definition
+    # files sees only what the files name, so "no service runs it" cannot be concluded there.
+    knows_usage: bool = True
+
     def __init__(
         self,
         region: RegionInventory,

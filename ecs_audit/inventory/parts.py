@@ -14,8 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-# A collector that reads only this starts as soon as the region's clusters are described.
-CLUSTERS = "ecs.clusters"
+# The ECS collection in steps: a collector that reads a step starts as soon as ECS has read that much,
+# and sees only that much of ECS (STEP_FIELDS). "ecs" is all of it, what is in use included.
+CLUSTERS = "ecs.clusters"  # the region's described clusters
+SERVICES = "ecs.services"  # also its services, tasks, container instances, capacity providers, settings
+ECS_STEPS = (CLUSTERS, SERVICES, "ecs")
+STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    CLUSTERS: ("clusters",),
+    SERVICES: ("clusters", "services", "tasks", "container_instances", "capacity_providers", "account_settings"),
+}
 
 
 @dataclass(frozen=True)
@@ -24,8 +31,7 @@ class PartSource:
     client: str  # boto3 client name; failures are recorded under it
     iam_prefix: str  # the service's IAM action prefix
     operations: tuple[str, ...]  # API operations of `client` it may call
-    # What it needs before it starts: parts, "ecs" meaning what is in use, or only CLUSTERS (the
-    # region's clusters, known two calls into ECS's collection).
+    # What it needs before it starts: other parts, and one step of ECS's collection (ECS_STEPS).
     reads: tuple[str, ...] = ()
     account_wide: bool = False  # collected once per account (IAM), not per region
     # Calls to other services it makes on the way (IAM actions), e.g. ECR's kms:DescribeKey.
@@ -60,21 +66,21 @@ SOURCES: tuple[PartSource, ...] = (
     PartSource(
         "elbv2", "elbv2", "elasticloadbalancing",
         ("DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeLoadBalancers", "DescribeListeners"),
-        reads=("ecs",),
+        reads=(SERVICES,),  # the services' target groups
     ),
     PartSource("efs", "efs", "elasticfilesystem", ("DescribeMountTargets", "DescribeMountTargetSecurityGroups"), reads=("ecs",)),
     PartSource(
         "autoscaling", "application-autoscaling", "application-autoscaling",
         ("DescribeScalableTargets", "DescribeScalingPolicies"),
-        reads=("ecs",),
+        reads=(SERVICES,),
     ),
     PartSource(
         "codedeploy", "codedeploy", "codedeploy",
         ("ListApplications", "BatchGetApplications", "ListDeploymentGroups", "BatchGetDeploymentGroups"),
-        reads=("ecs",),
+        reads=(SERVICES,),
     ),
     PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=(CLUSTERS,)),
-    PartSource("compute_optimizer", "compute-optimizer", "compute-optimizer", ("GetECSServiceRecommendations",), reads=("ecs",)),
+    PartSource("compute_optimizer", "compute-optimizer", "compute-optimizer", ("GetECSServiceRecommendations",), reads=(SERVICES,)),
     PartSource("logs", "logs", "logs", ("DescribeLogGroups",), reads=("ecs",)),
     PartSource("ssm", "ssm", "ssm", ("DescribeParameters",), reads=("ecs",)),
     PartSource("secretsmanager", "secretsmanager", "secretsmanager", ("DescribeSecret",), reads=("ecs",)),
@@ -84,7 +90,7 @@ SOURCES: tuple[PartSource, ...] = (
     ),
     PartSource(
         "wafv2", "wafv2", "wafv2", ("GetWebACLForResource",),
-        reads=("ecs", "elbv2"),
+        reads=(SERVICES, "elbv2"),
         # GetWebACLForResource authorizes the web ACL it finds with wafv2:GetWebACL, so the audit role
         # needs that permission too, although ecs-audit never sends GetWebACL (the guard refuses it).
         permissions_only=("wafv2:GetWebACL",),
@@ -94,7 +100,7 @@ SOURCES: tuple[PartSource, ...] = (
         ("DescribeSubnets", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeFlowLogs", "DescribeImages"),
         reads=("ecs", "elbv2", "efs"),
     ),
-    PartSource("cloudwatch", "cloudwatch", "cloudwatch", ("DescribeAlarms", "GetMetricData"), reads=("ecs", "elbv2")),
+    PartSource("cloudwatch", "cloudwatch", "cloudwatch", ("DescribeAlarms", "GetMetricData"), reads=(SERVICES, "elbv2")),
     PartSource(
         "iam", "iam", "iam",
         ("GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy", "GetPolicy", "GetPolicyVersion"),

@@ -117,7 +117,7 @@ def essential_containers_have_health_check(c: ContainerSubject) -> Verdict:
     health_check = _health_check(c.container)
     if health_check is None:
         services = c.estate.services_using(c.task_definition)
-        if not services:
+        if not services and c.estate.knows_usage:
             # Only a service replaces a task whose essential container turns UNHEALTHY; a standalone or
             # scheduled task just reports it (and a dependsOn HEALTHY condition waits on it).
             tasks = c.estate.tasks_using(c.task_definition)

@@ -238,6 +238,18 @@ class RunResult:
             for t in range(int(end / step) + 1)
         ]
 
+    def services(self) -> list[str]:
+        """Per service, when its first call started and its last answer came, from the scan's first call:
+        the call graph as it ran (a collector that waits for less starts earlier)."""
+        if not self.spans:
+            return []
+        origin = min(s for s, _, _ in self.spans)
+        spans: dict[str, list[tuple[float, float]]] = {}
+        for start, end, action in self.spans:
+            spans.setdefault(action.split(":", 1)[0], []).append((start - origin, end - origin))
+        rows = sorted((min(s for s, _ in found), max(e for _, e in found), name, len(found)) for name, found in spans.items())
+        return [f"  {name:<26} {first:5.2f} s to {last:5.2f} s  ({n} calls)" for first, last, name, n in rows]
+
     def timeline(self, step: float = 1.0) -> list[str]:
         """Per `step` seconds: calls in flight on average, and the operations most sent."""
         if not self.spans:
@@ -402,6 +414,8 @@ def report(
         print("  calls in flight, second by second: " + " ".join(f"{n:.1f}" for n in run.in_flight_per_second()))
         if timeline:
             print("\n".join(run.timeline()))
+            print("  per service, first call to last answer:")
+            print("\n".join(run.services()))
     checks = []
     for run in limited:
         capacity, refill = RATE_LIMIT

@@ -16,7 +16,16 @@ import pytest
 import ecs_audit
 from ecs_audit.collect.runner import REGION_COLLECTORS
 from ecs_audit.inventory.errors import iam_action
-from ecs_audit.inventory.parts import CLUSTERS, COLLECTOR_ACTIONS, PERMISSIONS_ONLY, SOURCES, clients_of_part, source_of
+from ecs_audit.inventory.parts import (
+    COLLECTOR_ACTIONS,
+    ECS_STEPS,
+    PERMISSIONS_ONLY,
+    SOURCES,
+    STEP_FIELDS,
+    clients_of_part,
+    source_of,
+)
+from ecs_audit.inventory.ecs import EcsInventory
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
 from ecs_audit.policy import POLICY_ACTIONS
 from ecs_audit.session import ALLOWED_ACTIONS, SESSION_ACTIONS
@@ -44,7 +53,10 @@ def test_a_declaration_fills_an_inventory_part_and_reads_only_declared_parts(sou
     holder = AccountInventory if source.account_wide else RegionInventory
     assert source.part in holder.model_fields
     parts = {s.part for s in SOURCES}
-    assert set(source.reads) <= parts | {CLUSTERS} and source.part not in source.reads
+    assert set(source.reads) <= parts | set(ECS_STEPS) and source.part not in source.reads
+    if source.part != "ecs":
+        # Every other collector follows one step of ECS's collection: where ECS finds nothing, it is not run.
+        assert len(set(source.reads) & set(ECS_STEPS)) == 1
     assert clients_of_part(source.part) == (source.client,)
     assert source_of(source.part) is source
 
@@ -61,15 +73,43 @@ def test_the_allowlist_the_policy_and_error_actions_derive_from_the_declarations
     assert iam_action("efs", "DescribeMountTargets") == "elasticfilesystem:DescribeMountTargets"
 
 
-def test_the_runner_runs_every_regional_declaration_in_dependency_order():
+def test_the_runner_runs_every_regional_declaration_and_the_graph_has_no_cycle():
     assert [c.source for c in REGION_COLLECTORS] == [s for s in SOURCES if not s.account_wide]
-    # ECS (stage 1) describes the clusters first: what stage 0 reads; every later stage reads parts
-    # of the stages before it.
-    seen: set[str] = {CLUSTERS}
-    for collector in sorted(REGION_COLLECTORS, key=lambda c: (c.stage > 0, c.stage)):
-        assert set(collector.source.reads) <= seen | {"ecs"} - {collector.field}
-        seen.add(collector.field)
-    assert [c.field for c in REGION_COLLECTORS if c.stage == 0] == ["guardduty"]
+    known = set(ECS_STEPS)
+    waiting = [s for s in SOURCES if not s.account_wide and s.part != "ecs"]
+    while waiting:
+        ready = [s for s in waiting if set(s.reads) <= known]
+        assert ready, f"these wait for each other: {[s.part for s in waiting]}"
+        known |= {s.part for s in ready}
+        waiting = [s for s in waiting if s not in ready]
+
+
+def _ecs_names_read(module: Path) -> set[str]:
+    """Attribute names a collector module reads that EcsInventory has (fields, properties, methods)."""
+    inventory_class = next(
+        node for node in ast.walk(ast.parse((PACKAGE / "inventory/ecs.py").read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name == "EcsInventory"
+    )
+    members = set(EcsInventory.model_fields) | {
+        node.name for node in inventory_class.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    return {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and node.attr in members}
+
+
+@pytest.mark.parametrize("source", [s for s in SOURCES if set(s.reads) & set(STEP_FIELDS)], ids=lambda s: s.part)
+def test_a_collector_started_early_reads_only_what_ecs_knows_by_then(source):
+    # Started on an early step, it sees an ECS inventory with only that step's fields filled: reading
+    # another (e.g. task_definitions) would silently see none.
+    (step,) = set(source.reads) & set(STEP_FIELDS)
+    read = _ecs_names_read(PACKAGE / "collect" / f"{source.part}.py")
+    assert read <= set(STEP_FIELDS[step]), sorted(read - set(STEP_FIELDS[step]))
+
+
+def test_the_early_step_scan_sees_a_late_field(tmp_path: Path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("def collect(ctx, config, region):\n    return region.ecs.task_definitions\n")
+    assert _ecs_names_read(sample) == {"task_definitions"}
 
 
 def test_the_declarations_import_without_the_aws_sdk():

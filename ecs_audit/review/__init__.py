@@ -1,0 +1,1 @@
+"""`ecs-audit review`: the scan's checks over task and service definition files, before deploy."""
