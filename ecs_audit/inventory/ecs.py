@@ -617,11 +617,14 @@ class EcsInventory(Record):
     capacity_providers: list[CapacityProvider] = []
     account_settings: list[AccountSetting] = []
     families: list[FamilyHistory] = []
+    # Task definitions that `ecs-audit review --live` is about to deploy: in use for what is collected
+    # about them (their images' repositories and scans), though nothing runs them yet.
+    under_review: list[str] = []
 
     def in_use_task_definition_arns(self) -> set[str]:
         """Task definitions referenced by ACTIVE services (their own, deployments', task sets') or
-        run by tasks; the latest revisions of idle families are read but not in use."""
-        arns: set[str] = set()
+        run by tasks, and those under review; the latest revisions of idle families are read but not in use."""
+        arns: set[str] = set(self.under_review)
         for service in self.services:
             if service.status not in (None, "ACTIVE"):
                 continue
