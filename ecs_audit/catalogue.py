@@ -88,6 +88,10 @@ class CheckEntry(BaseModel):
     # IAM actions whose data the check reads beyond what enumerating its scope needs. A recorded
     # failure of one of them makes the check UNKNOWN for the resources that call covered.
     needs: list[str] = []
+    # Of `needs`, those only a PASS requires: when one of them failed, the check still runs, and a
+    # FAIL or WARN it reaches from the evidence that was read stands (naming the failed call); any
+    # other result becomes UNKNOWN. Partial evidence may decide a failure, never a pass.
+    pass_needs: list[str] = []
     evidence: str = ""
     rule: str = ""
     rationale: str = Field(min_length=10)
@@ -114,6 +118,13 @@ class CheckEntry(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("needs: an action is listed twice")
         return value
+
+    @model_validator(mode="after")
+    def _pass_needs_are_needs(self) -> "CheckEntry":
+        extra = sorted(set(self.pass_needs) - set(self.needs))
+        if extra:
+            raise ValueError(f"pass_needs {extra} are not among the check's needs")
+        return self
 
     @property
     def area(self) -> str:

@@ -112,6 +112,10 @@ class AuditConfig(BaseModel):
         default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
         description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",
     )
+    vulnerability_fail_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] = Field(
+        default="HIGH",
+        description="IMAGE-005: the lowest vulnerability severity that fails an image in use (CRITICAL, HIGH, MEDIUM or LOW).",
+    )
     owner_tags: list[str] = Field(
         default=["Owner", "Team"],
         description="Reports: tag keys naming a resource's owner, first found wins; the HTML report groups findings by owner.",
@@ -136,6 +140,9 @@ class AuditConfig(BaseModel):
             "*prismacloud*defender*",
             "*crowdstrike*falcon*",
             "*datadog/agent*",
+            "*sysdig/host-shield*",
+            "*aquasec/*",
+            "*falcon-sensor*",
         ],
         description="SECURITY-004/011: image globs of recognised runtime-security agents.",
     )

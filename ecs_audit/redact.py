@@ -16,7 +16,7 @@ REDACTED = "<redacted>"
 _SECRET_WORDS = re.compile(
     r"(passw(or)?d|passwd|\bpwd\b|_pwd$|^pwd_|secret|token|api[_-]?key|apikey|private[_-]?key|"
     r"credential|auth[_-]?data|access[_-]?key|client[_-]?key|signing[_-]?key|encryption[_-]?key|"
-    r"session[_-]?key|conn(ection)?[_-]?string|dsn$)",
+    r"session[_-]?key|conn(ection)?[_-]?string|dsn$|(^|_)pass($|_)|_key$)",
     re.IGNORECASE,
 )
 # Names that always count, whatever the heuristics below say.
@@ -47,6 +47,15 @@ FLAG_AWS_SECRET_KEY = "aws_secret_access_key"
 FLAG_PRIVATE_KEY = "private_key"
 FLAG_JWT = "jwt"
 FLAG_URL_CREDENTIALS = "url_with_credentials"
+# Values that cannot be a secret whatever the name says: switches, numbers, durations
+# (USE_SECRETS_MANAGER=true, TOKEN_TTL_SECONDS=3600, SESSION_TIMEOUT=15m).
+FLAG_BOOLEAN = "boolean"
+FLAG_NUMBER = "number"
+FLAG_DURATION = "duration"
+VALUE_FLAGS_NOT_SECRET = frozenset({FLAG_BOOLEAN, FLAG_NUMBER, FLAG_DURATION})
+_BOOLEAN = re.compile(r"^(true|false|yes|no|on|off|enabled|disabled)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_DURATION = re.compile(r"^\d+(\.\d+)?\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hours?|d|days?|w|weeks?)$", re.IGNORECASE)
 
 VALUE_FLAGS_THAT_ARE_SECRETS = frozenset(
     {FLAG_AWS_ACCESS_KEY_ID, FLAG_AWS_SECRET_KEY, FLAG_PRIVATE_KEY, FLAG_JWT, FLAG_URL_CREDENTIALS}
@@ -67,7 +76,14 @@ def classify_value(value: str | None) -> list[str]:
     if value is None or value.strip() == "":
         return [FLAG_EMPTY]
     flags: list[str] = []
-    if _SECRET_REF.match(value.strip()):
+    stripped = value.strip()
+    if _BOOLEAN.match(stripped):
+        return [FLAG_BOOLEAN]
+    if _NUMBER.match(stripped) and len(stripped) <= 12:
+        return [FLAG_NUMBER]  # a long digit run could be a PIN-like secret: not excused
+    if _DURATION.match(stripped):
+        return [FLAG_DURATION]
+    if _SECRET_REF.match(stripped):
         flags.append(FLAG_SECRET_REFERENCE)
     if _AWS_ACCESS_KEY_ID.search(value):
         flags.append(FLAG_AWS_ACCESS_KEY_ID)

@@ -15,7 +15,7 @@ filter values per call (EC2's limit across all filters of a request), and is pag
 
 Cost per region: DescribeSubnets per 200 subnets; DescribeRouteTables per 200 task subnets plus one per
 199 VPCs needing their main table; DescribeSecurityGroups per 200 groups plus one per 199 VPCs needing
-their default group; DescribeFlowLogs per 200 VPCs; DescribeImages per 200 AMIs.
+their default group; DescribeFlowLogs per 200 VPCs and task subnets; DescribeImages per 200 AMIs.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
             ctx, "DescribeSecurityGroups", "SecurityGroups", SecurityGroup, "vpc-id", default_group_vpcs, "vpc",
             extra_filters=[{"Name": "group-name", "Values": ["default"]}],
         ),
-        lambda: _flow_logs(ctx, vpcs),
+        # VPC-level and subnet-level flow logs both capture the tasks' traffic (NETWORK-007).
+        lambda: _flow_logs(ctx, vpcs + existing_task_subnets),
         lambda: _describe(ctx, "DescribeImages", "Images", Image, "image-id", images, "image", IncludeDeprecated=True),
     ]
     associated, described_groups, default_groups, (flow_logs, flow_log_vpcs), found_images = ctx.parallel(lambda call: call(), calls)
@@ -157,7 +158,7 @@ def _flow_logs(ctx: CollectContext, vpcs: list[str]) -> tuple[list[FlowLog], lis
     logs: list[FlowLog] = []
     read: list[str] = []
     for batch in batched(vpcs, FILTER_VALUES):
-        resources = [_arn(ctx, "vpc", vpc) for vpc in batch]
+        resources = [_arn(ctx, "subnet" if resource.startswith("subnet-") else "vpc", resource) for resource in batch]
         items = ctx.paginate(
             SERVICE,
             "DescribeFlowLogs",

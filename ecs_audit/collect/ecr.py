@@ -10,7 +10,8 @@ Cost per region (no call at all when no image is in this registry):
 - DescribeRepositories per 100 repository names (repositoryNames cannot be paginated). A batch that
   names a deleted repository fails as a whole, so it is split in halves until the deleted names are
   isolated: about 2·log2(100) extra calls per deleted repository.
-- GetRegistryScanningConfiguration once.
+- GetRegistryScanningConfiguration once, and BatchGetRepositoryScanningConfiguration per 25 existing
+  in-use repositories (the effective setting of each).
 - GetLifecyclePolicy and GetRepositoryPolicy once per existing in-use repository.
 - DescribeImages per repository per 100 image ids (by digest where known, else by tag); a batch that
   names a deleted image is split the same way.
@@ -42,6 +43,7 @@ from ecs_audit.inventory.ecr import (
     MissingImage,
     RegistryScanningConfiguration,
     Repository,
+    RepositoryScanningConfiguration,
     ScanFindings,
     Vulnerability,
     top_vulnerabilities,
@@ -52,6 +54,7 @@ from ecs_audit.inventory.snapshot import RegionInventory
 SOURCE = source_of("ecr")
 SERVICE = SOURCE.client
 REPOSITORY_BATCH = 100  # DescribeRepositories repositoryNames
+SCANNING_BATCH = 25  # BatchGetRepositoryScanningConfiguration repositoryNames
 IMAGE_BATCH = 100  # DescribeImages imageIds
 SCAN_FINDINGS_PAGE = 1000  # DescribeImageScanFindings maxResults
 
@@ -70,6 +73,9 @@ class WantedImages:
 
     def __init__(self) -> None:
         self.current: dict[str, set[ImageId]] = defaultdict(set)
+        # Images of the latest revisions of idle families: described (their references are judged),
+        # but their repositories are not "in use".
+        self.idle: dict[str, set[ImageId]] = defaultdict(set)
         self.rollback: dict[str, set[ImageId]] = defaultdict(set)
 
     @property
@@ -78,10 +84,12 @@ class WantedImages:
 
     @property
     def repositories(self) -> list[str]:
-        return sorted(set(self.current) | set(self.rollback))
+        return sorted(set(self.current) | set(self.idle) | set(self.rollback))
 
     def ids(self, repository: str) -> list[ImageId]:
-        return sorted(self.current.get(repository, set()) | self.rollback.get(repository, set()), key=lambda i: i.sort_key)
+        return sorted(
+            self.current.get(repository, set()) | self.idle.get(repository, set()) | self.rollback.get(repository, set()), key=lambda i: i.sort_key
+        )
 
 
 def wanted_images(ecs: EcsInventory, account_id: str, region: str) -> WantedImages:
@@ -94,9 +102,10 @@ def wanted_images(ecs: EcsInventory, account_id: str, region: str) -> WantedImag
             return
         target[ref.repository].add(ImageId(ref.repository, None, digest) if digest else referenced_id(ref))
 
+    in_use = ecs.in_use_task_definition_arns()
     for td in ecs.task_definitions:
         for container in td.container_definitions:
-            add(wanted.current, container.image)
+            add(wanted.current if td.task_definition_arn in in_use else wanted.idle, container.image)
     for task in ecs.tasks:
         td = by_arn.get(task.task_definition_arn or "")
         for running in task.containers:
@@ -154,11 +163,12 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
 
     policy_calls = [(operation, r) for r in repositories for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy")]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
-    policies, described_images, kms_key_managers = _run_all(
+    policies, described_images, kms_key_managers, repository_scanning = _run_all(
         ctx,
         lambda: ctx.parallel(lambda call: _policy(ctx, *call), policy_calls),
         lambda: ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets),
         lambda: _kms_key_managers(ctx, repositories),
+        lambda: _repository_scanning(ctx, [r.repository_name for r in repositories]),
     )
     found_policies = [(operation, r.repository_name, p) for (operation, r), p in zip(policy_calls, policies) if p is not None]
     lifecycle = {name: p for operation, name, p in found_policies if operation == "GetLifecyclePolicy"}
@@ -177,6 +187,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         repositories=repositories,
         missing_repositories=missing_repositories,
         registry_scanning=scanning,
+        repository_scanning=repository_scanning,
         lifecycle_policies=lifecycle,
         repository_policies=repository_policies,
         kms_key_managers=kms_key_managers,
@@ -249,6 +260,23 @@ _POLICY_FIELDS = {
     "GetLifecyclePolicy": ("lifecyclePolicyText", "LifecyclePolicyNotFoundException"),
     "GetRepositoryPolicy": ("policyText", "RepositoryPolicyNotFoundException"),
 }
+
+
+def _repository_scanning(ctx: CollectContext, names: list[str]) -> dict[str, RepositoryScanningConfiguration] | None:
+    """The effective scanning configuration of each repository; None if a batch failed (recorded)."""
+    if not names:
+        return {}
+    out: dict[str, RepositoryScanningConfiguration] = {}
+    for batch in batched(sorted(names), SCANNING_BATCH):
+        response = ctx.call(SERVICE, "BatchGetRepositoryScanningConfiguration", resources=[_repository_arn(ctx, n) for n in batch], repositoryNames=batch)
+        if not isinstance(response, dict):
+            return None
+        for item in response.get("scanningConfigurations") or []:
+            config = validated(ctx, SERVICE, "BatchGetRepositoryScanningConfiguration", RepositoryScanningConfiguration, item, [_repository_arn(ctx, str(item.get("repositoryName", "")))])
+            if config is None:
+                return None
+            out[config.repository_name] = config
+    return out
 
 
 def _policy(ctx: CollectContext, operation: str, repository: Repository) -> str | None:

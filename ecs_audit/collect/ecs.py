@@ -268,8 +268,11 @@ def _other_families_and_history(
         lambda: ctx.parallel(lambda item: _revision_environment(ctx, *item), wanted),
     )
     environments: dict[str, list[RevisionEnvironment | None]] = {family: [] for family in candidates}
-    for (family, _, _), environment in zip(wanted, described):
+    failed: dict[str, list[int]] = {family: [] for family in candidates}
+    for (family, revision, _), environment in zip(wanted, described):
         environments[family].append(environment)
+        if environment is None:
+            failed[family].append(revision)
     history = [
         FamilyHistory(
             family=family,
@@ -277,6 +280,7 @@ def _other_families_and_history(
             inactive_revisions=revisions["INACTIVE"][family],
             older_revisions=[e for e in environments[family] if e is not None],
             history_truncated=len(found) > depth or any(e is None for e in environments[family]),
+            unread_revisions=sorted(failed[family] + [r for r, _ in found[depth:]]),
         )
         for family, found in candidates.items()
     ]

@@ -1,8 +1,10 @@
-"""Amazon GuardDuty: the region's detector, its runtime-monitoring features and ECS coverage.
+"""Amazon GuardDuty: the region's detector, its runtime-monitoring features, ECS coverage and open
+findings on ECS resources.
 
 Cost per region with ECS clusters (none elsewhere): one paginated ListDetectors (50 a page; a region has at most one detector), one
 GetDetector per detector, and, only when runtime monitoring is on, a paginated ListCoverage filtered to
-resource type ECS (50 a page).
+resource type ECS (50 a page). With an enabled detector: a paginated ListFindings filtered to
+unarchived ECS findings of severity >= 4 (50 a page) and one GetFindings per 50 ids.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from ecs_audit.collect.base import CollectContext
 from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
-from ecs_audit.inventory.guardduty import CoverageResource, Detector, GuardDutyInventory
+from ecs_audit.inventory.guardduty import CoverageResource, Detector, Finding, GuardDutyInventory
 from ecs_audit.inventory.snapshot import RegionInventory
 
 SOURCE = source_of("guardduty")
 SERVICE = SOURCE.client
-PAGE_SIZE = 50  # ListDetectors and ListCoverage MaxResults
+PAGE_SIZE = 50  # ListDetectors, ListCoverage and ListFindings MaxResults
+FINDINGS_BATCH = 50  # GetFindings FindingIds limit
+# Finding resource types of ECS workloads, and the lowest severity SECURITY-019 reports (MEDIUM).
+ECS_FINDING_RESOURCE_TYPES = ("ECSCluster", "Container")
+MIN_FINDING_SEVERITY = 4
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> GuardDutyInventory | None:
@@ -32,11 +38,48 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
             return None  # a detector that could not be read must not look like GuardDuty being off
         detectors.append(detector)
     inventory = GuardDutyInventory(detectors=detectors)
+    enabled = [d for d in detectors if d.enabled]
+    if enabled:
+        inventory = inventory.model_copy(update={"findings": _findings(ctx, enabled[0].detector_id)})
     covered = [d for d in detectors if d.runtime_monitoring_on]
     if not covered:
         return inventory
     coverage = _coverage(ctx, covered[0].detector_id)
     return inventory.model_copy(update={"coverage": coverage})
+
+
+def _findings(ctx: CollectContext, detector_id: str) -> list[Finding] | None:
+    arn = ctx.arn(SERVICE, f"detector/{detector_id}")
+    ids = ctx.paginate(
+        SERVICE,
+        "ListFindings",
+        "FindingIds",
+        resources=[arn],
+        DetectorId=detector_id,
+        FindingCriteria={
+            "Criterion": {
+                "resource.resourceType": {"Equals": list(ECS_FINDING_RESOURCE_TYPES)},
+                "service.archived": {"Equals": ["false"]},
+                "severity": {"GreaterThanOrEqual": MIN_FINDING_SEVERITY},
+            }
+        },
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    )
+    if ids is None:
+        return None
+    unique = sorted(set(ids))
+    findings: list[Finding] = []
+    for start in range(0, len(unique), FINDINGS_BATCH):
+        response = ctx.call(SERVICE, "GetFindings", resources=[arn], DetectorId=detector_id, FindingIds=unique[start : start + FINDINGS_BATCH])
+        if not isinstance(response, dict):
+            return None
+        for item in response.get("Findings") or []:
+            finding = validated(ctx, SERVICE, "GetFindings", Finding, item, [arn])
+            if finding is None:
+                return None
+            if not finding.archived:
+                findings.append(finding)
+    return sorted(findings, key=lambda f: f.id)
 
 
 def _detector(ctx: CollectContext, detector_id: str) -> Detector | None:

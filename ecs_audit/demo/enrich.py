@@ -774,7 +774,65 @@ def stub_codedeploy_batch_get_deployment_groups(params: Mapping[str, Any], regio
     return reply
 
 
+def _demo_findings(region: str, facts: EstateFacts, ts: Timestamp) -> list[dict[str, Any]]:
+    """Where runtime monitoring is on, it has caught a reverse shell in the first cluster with
+    running work (SECURITY-019 FAIL); a region without it has no runtime findings (PASS)."""
+    rf = facts.region(region)
+    detector = rf.guardduty
+    if detector is None or not detector["runtime"]:
+        return []
+    busy = [arn for arn, counts in sorted(rf.clusters.items()) if counts.get("runningTasksCount")]
+    if not busy:
+        return []
+    cluster_arn = busy[0]
+    seen = ts(facts.now - timedelta(hours=3))
+    return [
+        {
+            "AccountId": facts.account_id,
+            "Arn": f"arn:aws:guardduty:{region}:{facts.account_id}:detector/{detector['id']}/finding/demo-reverse-shell",
+            "Id": "demo-reverse-shell",
+            "Region": region,
+            "Partition": "aws",
+            "SchemaVersion": "2.0",
+            "Type": "Execution:Runtime/ReverseShell",
+            "Title": "A process in a container has created a reverse shell.",
+            "Description": "A process in a container of an ECS task has created a reverse shell.",
+            "Severity": 8.0,
+            "Confidence": 8.0,
+            "CreatedAt": seen,
+            "UpdatedAt": seen,
+            "Resource": {
+                "ResourceType": "ECSCluster",
+                "EcsClusterDetails": {"Name": cluster_arn.rsplit("/", 1)[-1], "Arn": cluster_arn},
+            },
+            "Service": {"ServiceName": "guardduty", "DetectorId": detector["id"], "Archived": False, "Count": 1, "FeatureName": "RuntimeMonitoring"},
+        }
+    ]
+
+
+def _require_detector(params: Mapping[str, Any], region: str, facts: EstateFacts) -> None:
+    detector = facts.region(region).guardduty
+    if detector is None or params.get("DetectorId") != detector["id"]:
+        raise StubError("BadRequestException", "The request is rejected because the input detectorId is not owned by the current account.")
+
+
+def stub_guardduty_list_findings(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    """The ids of the region's open ECS findings (moto has no GuardDuty findings)."""
+    _require_detector(params, region, facts)
+    if params.get("NextToken"):
+        return {"FindingIds": []}
+    return {"FindingIds": [f["Id"] for f in _demo_findings(region, facts, ts)]}
+
+
+def stub_guardduty_get_findings(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    _require_detector(params, region, facts)
+    wanted = set(params.get("FindingIds") or [])
+    return {"Findings": [f for f in _demo_findings(region, facts, ts) if f["Id"] in wanted]}
+
+
 STUBS: dict[str, Stub] = {
+    "guardduty.ListFindings": stub_guardduty_list_findings,
+    "guardduty.GetFindings": stub_guardduty_get_findings,
     "codedeploy.BatchGetDeploymentGroups": stub_codedeploy_batch_get_deployment_groups,
     "inspector2.GetConfiguration": stub_inspector_get_configuration,
     "guardduty.ListCoverage": stub_guardduty_list_coverage,

@@ -117,7 +117,8 @@ def _verdict_for(
     view: RegionView,
 ) -> Verdict:
     covering = [e for e in relevant if _covers(e, subject)]
-    if covering:
+    pass_only = [e for e in covering if e.action in entry.pass_needs and e.context is None]
+    if len(pass_only) < len(covering):
         return _unknown_from(covering)
     if isinstance(subject, ContainerSubject):
         excuse = view.config.sidecar_excuse(subject.container.image, entry.id)
@@ -130,6 +131,8 @@ def _verdict_for(
     try:
         verdict = registered.function(subject)
     except EvidenceMissing as missing:
+        if pass_only:
+            return _unknown_from(pass_only)
         evidence = {"operation": missing.operation, "error_code": missing.error_code} if missing.operation else {}
         return Verdict(Status.UNKNOWN, missing.reason, evidence)
     except Exception as exc:  # a crashing check must not stop the audit
@@ -138,7 +141,24 @@ def _verdict_for(
         return Verdict(Status.UNKNOWN, f"the check crashed: {type(exc).__name__}: {exc}", {"check_error": type(exc).__name__})
     if not isinstance(verdict, Verdict):
         return Verdict(Status.UNKNOWN, f"the check returned {type(verdict).__name__}, not a verdict")
+    if pass_only:
+        return _decided_despite(verdict, pass_only)
     return verdict
+
+
+def _decided_despite(verdict: Verdict, failed: list[ApiError]) -> Verdict:
+    """A verdict reached while some evidence only a PASS needs could not be read: a FAIL or WARN
+    stands and names the failed calls; anything else is UNKNOWN."""
+    if verdict.status not in (Status.FAIL, Status.WARN):
+        return _unknown_from(failed)
+    unread = sorted({e.describe() for e in failed})
+    evidence = {
+        **(verdict.evidence or {}),
+        "failed_calls": sorted({e.action for e in failed}),
+        "error_codes": sorted({e.error_code for e in failed}),
+    }
+    message = f"{verdict.message} (decided without: {'; '.join(unread)})"
+    return Verdict(verdict.status, message, evidence, verdict.severity)
 
 
 def _covers(error: ApiError, subject: Subject) -> bool:

@@ -21,6 +21,7 @@ from ecs_audit.inventory.ecs import (
     AccountSetting,
     CapacityProvider,
     Cluster,
+    ContainerInstance,
     EcsInventory,
     FamilyHistory,
     Service,
@@ -32,10 +33,15 @@ from ecs_audit.inventory.iam import IamInventory
 from ecs_audit.inventory.parts import clients_of_part
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
 from ecs_audit.inventory.usage import TaskDefinitionUsage
+from ecs_audit.semantics.platform import OsDecision, decide_os, task_launch_type
 
 
 class RegionView:
     """Indices over one RegionInventory plus the audit configuration."""
+
+    # Whether services and tasks that run a task definition are known (a scan); a review of definition
+    # files sees only what the files name, so "no service runs it" cannot be concluded there.
+    knows_usage: bool = True
 
     def __init__(
         self,
@@ -189,6 +195,28 @@ class RegionView:
     def tasks_using(self, td: TaskDefinition) -> list[Task]:
         return self.usage.tasks_using(td)
 
+    @cached_property
+    def _instances_by_arn(self) -> dict[str, ContainerInstance]:
+        if not self.has_ecs:
+            return {}
+        return {i.container_instance_arn: i for found in self.ecs.container_instances.values() for i in found}
+
+    def os_of(self, td: TaskDefinition) -> OsDecision:
+        """LINUX or WINDOWS, from runtimePlatform, the tasks' platformFamily, their container
+        instances' ecs.os-type, or Windows base images (see ecs_audit.semantics.platform)."""
+        return decide_os(td, self.tasks_using(td), self._instances_by_arn)
+
+    def task_launch_type(self, task: Task) -> str:
+        """FARGATE, EC2 or EXTERNAL ("" if unknown): a task on an ECS Anywhere (mi-) instance is EXTERNAL."""
+        return task_launch_type(task, self._instances_by_arn)
+
+    def launch_types_of(self, td: TaskDefinition) -> set[str]:
+        """FARGATE, EC2 and/or EXTERNAL where the task definition runs (services and tasks)."""
+        kinds = {service.effective_launch_type for service in self.services_using(td)}
+        kinds.update(self.task_launch_type(task) for task in self.tasks_using(td))
+        kinds.discard("")
+        return kinds
+
     def family(self, name: str) -> FamilyHistory | None:
         if not self.has_ecs:
             return None
@@ -242,6 +270,6 @@ class RegionView:
         kinds: set[str] = set()
         kinds.update(service.effective_launch_type for service in self.services)
         if self.has_ecs:
-            kinds.update(task.effective_launch_type for task in self.ecs.tasks)
+            kinds.update(self.task_launch_type(task) for task in self.ecs.tasks)
         kinds.discard("")
         return kinds

@@ -169,7 +169,7 @@ class Ec2Inventory(Record):
     # VPC id -> its default security group: awsvpc tasks that name no security group get it.
     default_security_groups: dict[str, str] = {}
     flow_logs: list[FlowLog] = []
-    # The VPCs whose flow logs were asked for (a VPC without flow logs among them has none).
+    # The VPCs and task subnets whose flow logs were asked for (one without flow logs among them has none).
     flow_log_vpcs: list[str] = []
     images: list[Image] = []
     missing_images: list[str] = []

@@ -96,6 +96,17 @@ class RegistryScanningConfiguration(AwsShape):
         return self.scan_type == "ENHANCED"
 
 
+class RepositoryScanningConfiguration(AwsShape):
+    """BatchGetRepositoryScanningConfiguration: the scanning that actually applies to one repository
+    (the registry rule that matched it, or its own deprecated scanOnPush)."""
+
+    repository_name: str
+    repository_arn: str | None = None
+    scan_on_push: bool | None = None
+    scan_frequency: str | None = None
+    applied_scan_filters: list[ScanningRepositoryFilter] = []
+
+
 # --- images ----------------------------------------------------------------------------------
 
 
@@ -180,6 +191,8 @@ class EcrInventory(Record):
     # Referenced repositories that do not exist (RepositoryNotFoundException).
     missing_repositories: list[str] = []
     registry_scanning: RegistryScanningConfiguration | None = None
+    # The effective scanning of each existing in-use repository (None: not read, the failure is recorded).
+    repository_scanning: dict[str, RepositoryScanningConfiguration] | None = None
     # Repository name -> policy text, or NO_POLICY.
     lifecycle_policies: dict[str, str] = {}
     repository_policies: dict[str, str] = {}

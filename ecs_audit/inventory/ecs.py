@@ -483,6 +483,7 @@ class Task(AwsShape):
     task_arn: str
     cluster_arn: str | None = None
     task_definition_arn: str | None = None
+    container_instance_arn: str | None = None
     group: str | None = None
     started_by: str | None = None
     launch_type: str | None = None
@@ -597,6 +598,9 @@ class FamilyHistory(Record):
     # Older revisions that were described, newest first; `history_truncated` says some were not.
     older_revisions: list[RevisionEnvironment] = []
     history_truncated: bool = False
+    # The revisions (other than the in-use ones) that were not described: beyond history_depth, or
+    # whose DescribeTaskDefinition failed (recorded). Empty in snapshots from before this was kept.
+    unread_revisions: list[int] = []
 
     @property
     def latest_active(self) -> int | None:
@@ -613,3 +617,17 @@ class EcsInventory(Record):
     capacity_providers: list[CapacityProvider] = []
     account_settings: list[AccountSetting] = []
     families: list[FamilyHistory] = []
+    # Task definitions that `ecs-audit review --live` is about to deploy: in use for what is collected
+    # about them (their images' repositories and scans), though nothing runs them yet.
+    under_review: list[str] = []
+
+    def in_use_task_definition_arns(self) -> set[str]:
+        """Task definitions referenced by ACTIVE services (their own, deployments', task sets') or
+        run by tasks, and those under review; the latest revisions of idle families are read but not in use."""
+        arns: set[str] = set(self.under_review)
+        for service in self.services:
+            if service.status not in (None, "ACTIVE"):
+                continue
+            arns.update(a for a in [service.task_definition, *(d.task_definition for d in service.deployments), *(s.task_definition for s in service.task_sets)] if a)
+        arns.update(task.task_definition_arn for task in self.tasks if task.task_definition_arn)
+        return arns

@@ -98,6 +98,62 @@ class CoverageResource(PascalShape):
         return self.resource_id.rsplit("/", 1)[-1] if self.resource_id else None
 
 
+class FindingTask(PascalShape):
+    arn: str | None = None
+    definition_arn: str | None = None
+
+
+class FindingEcsCluster(PascalShape):
+    name: str | None = None
+    arn: str | None = None
+    task_details: FindingTask | None = None
+
+
+class FindingContainer(PascalShape):
+    name: str | None = None
+    image: str | None = None
+
+
+class FindingResource(PascalShape):
+    resource_type: str | None = None
+    ecs_cluster_details: FindingEcsCluster | None = None
+    container_details: FindingContainer | None = None
+
+
+class FindingService(PascalShape):
+    archived: bool | None = None
+
+
+class Finding(PascalShape):
+    """GetFindings: one threat finding (only the fields that say what, where and how bad)."""
+
+    id: str
+    type: str | None = None
+    title: str | None = None
+    severity: float | None = None
+    region: str | None = None
+    resource: FindingResource | None = None
+    service: FindingService | None = None
+
+    @property
+    def archived(self) -> bool:
+        return bool(self.service and self.service.archived)
+
+    @property
+    def cluster(self) -> FindingEcsCluster | None:
+        return self.resource.ecs_cluster_details if self.resource else None
+
+    @property
+    def task_arn(self) -> str | None:
+        cluster = self.cluster
+        return cluster.task_details.arn if cluster and cluster.task_details else None
+
+    @property
+    def image(self) -> str | None:
+        details = self.resource.container_details if self.resource else None
+        return details.image if details else None
+
+
 class GuardDutyInventory(Record):
     """The region's detector (ListDetectors returns at most one) and its ECS runtime coverage."""
 
@@ -105,6 +161,9 @@ class GuardDutyInventory(Record):
     # ListCoverage (resource type ECS); None when it was not read because no detector has runtime
     # monitoring on (nothing can be covered then) or the call failed (the failure is recorded).
     coverage: list[CoverageResource] | None = None
+    # Open (unarchived) findings on ECS resources (ListFindings + GetFindings); None when not read
+    # because no detector is enabled, or because a call failed (the failure is recorded).
+    findings: list[Finding] | None = None
 
     @property
     def detector(self) -> Detector | None:

@@ -57,8 +57,8 @@ SOURCES: tuple[PartSource, ...] = (
     PartSource(
         "ecr", "ecr", "ecr",
         (
-            "DescribeRepositories", "GetRegistryScanningConfiguration", "GetLifecyclePolicy", "GetRepositoryPolicy",
-            "DescribeImages", "DescribeImageScanFindings",
+            "DescribeRepositories", "GetRegistryScanningConfiguration", "BatchGetRepositoryScanningConfiguration",
+            "GetLifecyclePolicy", "GetRepositoryPolicy", "DescribeImages", "DescribeImageScanFindings",
         ),
         reads=("ecs",),
         other_actions=("kms:DescribeKey",),  # the customer managed keys repositories are encrypted with
@@ -79,7 +79,7 @@ SOURCES: tuple[PartSource, ...] = (
         ("ListApplications", "BatchGetApplications", "ListDeploymentGroups", "BatchGetDeploymentGroups"),
         reads=(SERVICES,),
     ),
-    PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage"), reads=(CLUSTERS,)),
+    PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=(CLUSTERS,)),
     PartSource("compute_optimizer", "compute-optimizer", "compute-optimizer", ("GetECSServiceRecommendations",), reads=(SERVICES,)),
     PartSource("logs", "logs", "logs", ("DescribeLogGroups",), reads=("ecs",)),
     PartSource("ssm", "ssm", "ssm", ("DescribeParameters",), reads=("ecs",)),

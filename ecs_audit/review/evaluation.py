@@ -45,6 +45,8 @@ _ACCOUNT_ACTIONS = (("ecs", "ListAccountSettings", "the account's ECS settings")
 
 
 class _ReviewView(RegionView):
+    knows_usage = False  # a definition file does not say which services or schedules run it
+
     def __init__(self, *args: Any, offline: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.offline = offline

@@ -52,6 +52,7 @@ def collect_for(
         return ecs.model_copy(update={
             "task_definitions": [td for td in ecs.task_definitions if td.task_definition_arn not in td_arns] + list(task_definitions),
             "services": [s for s in ecs.services if s.service_arn not in service_arns] + list(services),
+            "under_review": sorted(td_arns),
         })
 
     region_inventory = collect_region(clients, account_id, region, config, partition=partition, amend_ecs=amend)  # type: ignore[arg-type]

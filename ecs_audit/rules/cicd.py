@@ -280,6 +280,23 @@ def runs_latest_revision(s: ServiceSubject) -> Verdict:
     return ok(f"the service runs {family}:{revision}; no newer ACTIVE revision is registered", evidence)
 
 
+def _identity_center_session(principal: str) -> tuple[str, str] | None:
+    """(permission set, user) for an IAM Identity Center session or role (AWSReservedSSO_<set>_<hex>)."""
+    marker = ":assumed-role/" if ":assumed-role/" in principal else ":role/" if ":role/" in principal else None
+    if marker is None:
+        return None
+    path = principal.split(marker, 1)[1]
+    parts = path.split("/")
+    # Identity Center roles live under the path aws-reserved/sso.amazonaws.com/[region/].
+    role_index = next((i for i, part in enumerate(parts) if part.startswith("AWSReservedSSO_")), None)
+    if role_index is None:
+        return None
+    role = parts[role_index]
+    permission_set = role.removeprefix("AWSReservedSSO_").rsplit("_", 1)[0] or role
+    session = parts[role_index + 1] if marker == ":assumed-role/" and len(parts) > role_index + 1 else "unknown user"
+    return permission_set, session
+
+
 @check("CICD-008")
 def registered_by_automation(t: TaskDefSubject) -> Verdict:
     principal = t.task_definition.registered_by
@@ -290,6 +307,15 @@ def registered_by_automation(t: TaskDefSubject) -> Verdict:
         return warn("the revision was registered by the account root user, not by automation", evidence)
     if ":user/" in principal:
         return warn(f"the revision was registered by an IAM user ({principal}), not by an assumed role", evidence)
+    sso = _identity_center_session(principal)
+    if sso is not None:
+        # IAM Identity Center users act through roles named AWSReservedSSO_<permission set>_<id>: a person.
+        permission_set, person = sso
+        evidence.update(identity_center_permission_set=permission_set, identity_center_user=person)
+        return warn(
+            f"the revision was registered by a person through IAM Identity Center ({person}, permission set {permission_set}), not by automation",
+            evidence,
+        )
     if ":assumed-role/" in principal or ":role/" in principal:
         return ok(f"the revision was registered by a role ({principal})", evidence)
     raise EvidenceMissing(f"registeredBy {principal} is not an IAM user, root or role ARN")

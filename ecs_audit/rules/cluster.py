@@ -63,7 +63,17 @@ def ec2_capacity_uses_capacity_providers(c: ClusterSubject) -> Verdict:
     cluster = c.cluster
     instances = cluster.registered_container_instances_count
     ec2_providers = [p for p in cluster.capacity_providers if p not in FARGATE_PROVIDERS]
-    evidence = {"registered_container_instances": instances, "capacity_providers": cluster.capacity_providers}
+    evidence: dict[str, object] = {"registered_container_instances": instances, "capacity_providers": cluster.capacity_providers}
+    described = c.estate.ecs.container_instances.get(cluster.cluster_arn)
+    if described:
+        # ECS Anywhere (mi-) instances are registered too, but are not EC2 capacity an Auto Scaling group could manage.
+        external = [i for i in described if is_external_instance(i)]
+        if external:
+            evidence["external_instances"] = len(external)
+            instances = max(0, instances - len(external)) if instances >= len(described) else len(described) - len(external)
+            evidence["ec2_instances"] = instances
+            if instances == 0:
+                return na(f"only ECS Anywhere (External) instances are registered ({len(external)}): there is no EC2 capacity", evidence)
     if instances == 0:
         return na("no EC2 container instances are registered")
     if not ec2_providers:

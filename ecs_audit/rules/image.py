@@ -143,6 +143,8 @@ def _in_use_images(estate: RegionView, ecr: EcrInventory) -> list[tuple[ImageDet
     """Described images the current task definitions use in this registry, and whether tasks run them."""
     out: list[tuple[ImageDetail, bool]] = []
     for td in estate.task_definitions:
+        if not estate.is_in_use(td):
+            continue  # an idle family's latest revision runs nowhere: Inspector need not monitor it
         tasks = estate.tasks_using(td)
         for container in td.container_definitions:
             ref = parse_or_none(container.image)
@@ -171,10 +173,21 @@ class _Scan:
     last_scan: datetime | None
     source: str
     never_scanned: str | None = None  # why the image has no scan results
+    failed: bool = False  # the scan ran and failed (FAILED), which is not "never scanned"
+    expired: bool = False  # Inspector stopped monitoring the image (SCAN_ELIGIBILITY_EXPIRED)
 
 
 def _foreign_image_scan(c: ContainerSubject, ref: ImageRef) -> Verdict:
     """Images outside this registry: only Inspector findings already reported for a known digest count."""
+    if ref.is_ecr and (ref.ecr_account != c.estate.account_id or ref.ecr_region != c.estate.region):
+        # Another account's (or region's) registry holds the scans: unknown from here, not "not applicable".
+        account_note = f"account {ref.ecr_account}" if ref.ecr_account != c.estate.account_id else "this account"
+        unknown_verdict = unknown(
+            f"the image is in {account_note}'s ECR registry in {ref.ecr_region}, whose scan results this audit does not read",
+            {"image": c.container.image, "registry_account": ref.ecr_account, "registry_region": ref.ecr_region},
+        )
+    else:
+        unknown_verdict = None
     inspector = c.estate.inventory.inspector
     td = c.task_definition
     running = running_digests(c.estate.tasks_using(td), td.task_definition_arn, c.container.name)
@@ -186,7 +199,7 @@ def _foreign_image_scan(c: ContainerSubject, ref: ImageRef) -> Verdict:
             if found is not None and found.total > 0:
                 scans.append(_Scan(digest, found.severity_counts, found.top, found.last_observed_at, "Amazon Inspector"))
     if not scans or inspector is None or inspector.collected_at is None:
-        return _not_in_registry(c, ref)
+        return unknown_verdict or _not_in_registry(c, ref)
     return _scan_verdict(c, scans, "running tasks" if running else "the image reference", inspector.collected_at)
 
 
@@ -204,21 +217,27 @@ def _scan_of(c: ContainerSubject, ref: ImageRef, ecr: EcrInventory, scanning: Re
                 return _Scan(digest, {}, [], None, "Amazon Inspector", f"Amazon Inspector's ECR scanning is {inspector.ecr_status}")
             raise EvidenceMissing(f"Amazon Inspector findings for {_short(digest)} were not collected")
         if status not in SCANNED_STATUSES and found.total == 0:
-            return _Scan(digest, {}, [], None, "Amazon Inspector", f"scan status {status or 'none'}")
+            return _Scan(digest, {}, [], None, "Amazon Inspector", f"scan status {status or 'none'}", failed=status == "FAILED")
         last = (summary.image_scan_completed_at if summary else None) or found.last_observed_at
-        return _Scan(digest, found.severity_counts, found.top, last, "Amazon Inspector")
+        return _Scan(digest, found.severity_counts, found.top, last, "Amazon Inspector", expired=status == "SCAN_ELIGIBILITY_EXPIRED")
     scan = ecr.scan(digest)
     if scan is not None:
         if scan.status == SCAN_NOT_FOUND or scan.status not in SCANNED_STATUSES:
-            return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {scan.status}")
+            return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {scan.status}", failed=scan.status == "FAILED")
         last = scan.completed_at or (summary.image_scan_completed_at if summary else None)
         return _Scan(digest, scan.severity_counts, scan.top, last, "ECR basic scan")
     if status is not None and status not in SCANNED_STATUSES:
-        return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {status}")
+        return _Scan(digest, {}, [], None, "ECR basic scan", f"scan status {status}", failed=status == "FAILED")
     if summary is None or status is None:
         estate.raise_if_failed("ecr:DescribeImageScanFindings", _repository_arn(estate, ref.repository))
         raise EvidenceMissing(f"the scan findings of {_short(digest)} were not collected")
     return _Scan(digest, summary.finding_severity_counts, [], summary.image_scan_completed_at, "ECR basic scan")
+
+
+_FAIL_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+
+
+_GRADE = {"CRITICAL": Severity.CRITICAL, "HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW}
 
 
 def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: datetime) -> Verdict:
@@ -237,26 +256,37 @@ def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: dat
             for s in scans
         ],
     }
-    critical = sum(s.counts.get("CRITICAL", 0) for s in scans)
-    high = sum(s.counts.get("HIGH", 0) for s in scans)
+    # The lowest severity that fails is a setting (default HIGH); the finding is graded by the worst one.
+    threshold = c.estate.config.vulnerability_fail_severity
+    failing = _FAIL_LEVELS[: _FAIL_LEVELS.index(threshold) + 1]
+    evidence["fail_severity"] = threshold
+    totals = {level: sum(s.counts.get(level, 0) for s in scans) for level in failing}
     top = top_vulnerabilities([v for s in scans for v in s.top], limit=3)
     cves = f"; top: {', '.join(v.describe() for v in top)}" if top else ""
-    where = ", ".join(_short(s.digest) for s in scans if s.counts.get("CRITICAL", 0) or s.counts.get("HIGH", 0))
-    counted = " and ".join(f"{n} {label}" for n, label in ((critical, "critical"), (high, "high")) if n)
-    noun = "vulnerability" if critical + high == 1 else "vulnerabilities"
-    if critical:
-        return fail(f"the image in use ({where}) has {counted} open {noun}{cves}", evidence, severity=Severity.CRITICAL)
-    if high:
-        return fail(f"the image in use ({where}) has {counted} open {noun}{cves}", evidence, severity=Severity.HIGH)
+    where = ", ".join(_short(s.digest) for s in scans if any(s.counts.get(level, 0) for level in failing))
+    counted = " and ".join(f"{n} {level.lower()}" for level, n in totals.items() if n)
+    noun = "vulnerability" if sum(totals.values()) == 1 else "vulnerabilities"
+    worst = next((level for level in failing if totals[level]), None)
+    if worst is not None:
+        return fail(f"the image in use ({where}) has {counted} open {noun}{cves}", evidence, severity=_GRADE[worst])
     unscanned = [s for s in scans if s.never_scanned]
     if unscanned:
         first = unscanned[0]
+        if first.failed:
+            return unknown(f"the scan of the image in use ({_short(first.digest)}) failed ({first.never_scanned}), so its vulnerabilities are unknown", evidence)
         return unknown(f"the image in use ({_short(first.digest)}) has never been scanned ({first.never_scanned}), so its vulnerabilities are unknown", evidence)
+    expired = [s for s in scans if s.expired]
+    if expired:
+        return warn(
+            f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities were reported, but Amazon Inspector no longer monitors "
+            f"{_short(expired[0].digest)} (SCAN_ELIGIBILITY_EXPIRED): new CVEs are not reported for it",
+            evidence,
+        )
     stale = [(s, _days(now, s.last_scan)) for s in scans if s.last_scan is not None and _days(now, s.last_scan) > SCAN_MAX_AGE_DAYS]
     if stale:
         scan, age = max(stale, key=lambda item: item[1])
         return warn(f"no critical or high vulnerabilities, but the last scan of {_short(scan.digest)} is {age} days old (over {SCAN_MAX_AGE_DAYS})", evidence)
-    return ok(f"no open critical or high vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
+    return ok(f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
 
 
 def _policy_text(r: RepositorySubject, policies: dict[str, str], action: str, what: str) -> str:
@@ -309,22 +339,38 @@ def scanned_on_push(r: RepositorySubject) -> Verdict:
     scanning = _registry_scanning(r.estate, ecr)
     name = r.repository.repository_name
     rules = scanning.rules_for(name)
-    own = r.repository.image_scanning_configuration.scan_on_push if r.repository.image_scanning_configuration else False
-    evidence = {"scan_type": scanning.scan_type, "matching_rules": [rule.label() for rule in rules], "repository_scan_on_push": own}
-    frequencies = {rule.scan_frequency for rule in rules}
-    if scanning.is_enhanced:
-        scanning_rules = frequencies & {"SCAN_ON_PUSH", "CONTINUOUS_SCAN"}
-        if scanning_rules:
-            return ok(f"enhanced scanning covers the repository ({', '.join(sorted(scanning_rules))})", evidence)
-        # Under ENHANCED scanning a repository no rule matches is not scanned at all, whatever its own setting.
-        return fail("the registry uses enhanced scanning but no rule matches this repository, so its images are not scanned", evidence)
-    if "SCAN_ON_PUSH" in frequencies:
-        return ok("a BASIC scan-on-push registry rule matches the repository", evidence)
-    if rules:
-        return fail("the matching BASIC registry rule scans only on demand (MANUAL), not on push", evidence)
-    if own:
-        return ok("no registry rule matches; the repository's own scanOnPush is on", evidence)
-    return fail("no registry scanning rule matches the repository and its own scanOnPush is off", evidence)
+    own = bool(r.repository.image_scanning_configuration and r.repository.image_scanning_configuration.scan_on_push)
+    effective = (ecr.repository_scanning or {}).get(name)
+    evidence: dict[str, object] = {
+        "scan_type": scanning.scan_type,
+        "registry_rules": len(scanning.rules),
+        "matching_rules": [rule.label() for rule in rules],
+        "repository_scan_on_push": own,
+    }
+    if effective is not None:
+        evidence["effective_scan_frequency"] = effective.scan_frequency
+        evidence["applied_scan_filters"] = [f.filter for f in effective.applied_scan_filters]
+    if scanning.rules:
+        # The registry's rules govern; a repository none of them matches is scanned only manually.
+        frequency = effective.scan_frequency if effective is not None else None
+        if frequency is None and rules:
+            frequency = rules[0].scan_frequency
+        if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and (effective is None or effective.applied_scan_filters or rules):
+            if effective is None:
+                raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
+            return ok(f"{'enhanced' if scanning.is_enhanced else 'basic'} scanning covers the repository ({frequency})", evidence)
+        if effective is None and not rules:
+            return fail("no rule of the registry's scanning configuration matches the repository: it is scanned only manually (MANUAL)", evidence)
+        if effective is None:
+            return fail("the matching registry rule scans only on demand (MANUAL), not on push", evidence)
+        return fail(f"the repository's effective scan frequency is {frequency or 'MANUAL'}: no registry rule scans it on push", evidence)
+    if effective is None:
+        if own:
+            raise EvidenceMissing(f"the effective scanning configuration of repository {name} was not read")
+        return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
+    if own or effective.scan_on_push:
+        return warn("the registry has no scanning rules; only the repository's deprecated scanOnPush setting scans it on push", evidence)
+    return fail("the registry has no scanning rules and the repository's own scanOnPush is off", evidence)
 
 
 @check("IMAGE-004")

@@ -327,6 +327,8 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
     estate = a.estate
     ec2 = ec2_part(estate)
     sources: dict[str, set[str]] = {}
+    task_subnets: dict[str, set[str]] = {}  # VPC id -> the subnets tasks use in it
+    instance_vpcs: set[str] = set()  # VPCs with container instances (bridge/host traffic: whole VPC)
     shared: dict[str, str] = {}  # VPC id -> owner, for VPCs shared from another account
     unread: list[EvidenceMissing] = []
 
@@ -339,6 +341,7 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         for subnet in subnets:
             if subnet.vpc_id:
                 sources.setdefault(subnet.vpc_id, set()).add(user)
+                task_subnets.setdefault(subnet.vpc_id, set()).add(subnet.subnet_id)
                 if subnet.owner_id and subnet.owner_id != estate.account_id:
                     shared[subnet.vpc_id] = subnet.owner_id
 
@@ -352,6 +355,7 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
             vpc = instance_attribute(instance, "ecs.vpc-id")
             if vpc and not is_external_instance(instance):
                 sources.setdefault(vpc, set()).add(f"container instances of {name_from_arn(cluster_arn)}")
+                instance_vpcs.add(vpc)
 
     active: dict[str, list[str]] = {}
     without: list[str] = []
@@ -366,7 +370,20 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         logs = [log.flow_log_id for log in ec2.flow_logs_of(vpc) if log.flow_log_status == "ACTIVE"]
         if logs:
             active[vpc] = logs
-        elif vpc in shared:
+            continue
+        # Subnet-level flow logs capture the traffic of the tasks in those subnets
+        # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html): enough when every subnet
+        # tasks use has one and no container instance (whose traffic spans the VPC) runs there.
+        subnets = sorted(task_subnets.get(vpc, set()))
+        subnet_logs = {s: [log.flow_log_id for log in ec2.flow_logs_of(s) if log.flow_log_status == "ACTIVE"] for s in subnets if s in ec2.flow_log_vpcs}
+        if subnets and vpc not in instance_vpcs and all(subnet_logs.get(s) for s in subnets):
+            active[vpc] = sorted({f"{log} ({s})" for s, found in subnet_logs.items() for log in found})
+            continue
+        failed = [e for s in subnets if (e := estate.error_for("ec2:DescribeFlowLogs", ec2_resource_arn(estate, "subnet", s)))]
+        if failed and vpc not in instance_vpcs:
+            unread.append(EvidenceMissing(f"the subnet flow logs of {vpc} could not be read: {failed[0].describe()}", failed[0].action, failed[0].error_code))
+            continue
+        if vpc in shared:
             # The owner's flow logs are not visible to a participant account.
             unread.append(EvidenceMissing(f"{vpc} is shared by account {shared[vpc]}: its flow logs are visible only there"))
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ecs_audit.evaluation.subjects import ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory, load_balancer_dimensions
-from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn
+from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn, retention_on_create
 from ecs_audit.rules.registry import check
 
 # OBSERVABILITY-003: how each log driver ECS accepts is graded.
@@ -101,7 +101,9 @@ def log_group_has_retention(c: ContainerSubject) -> Verdict:
         driver = config.log_driver if config else None
         if driver == "awslogs":
             return na("the awslogs driver names no awslogs-group")
-        return na(f"the log driver is {driver}, not awslogs" if driver else "no log configuration, so no log group")
+        if driver == "awsfirelens":
+            return na("the FireLens output does not write to a named CloudWatch Logs group")
+        return na(f"the log driver is {driver}, not awslogs or FireLens to CloudWatch Logs" if driver else "no log configuration, so no log group")
     name, region = destination
     evidence: dict[str, object] = {"log_group": name, "region": region}
     if region != c.estate.region:
@@ -115,8 +117,13 @@ def log_group_has_retention(c: ContainerSubject) -> Verdict:
             raise EvidenceMissing(f"log group {name} is not in the inventory")
         evidence["exists"] = False
         if creates_group(c.container):
-            evidence["awslogs_create_group"] = True
-            return warn(f"log group {name} does not exist yet; awslogs-create-group will create it without a retention period", evidence)
+            evidence["creates_group"] = True
+            retention = retention_on_create(c.container)
+            if retention:
+                evidence["log_retention_days"] = retention
+                return ok(f"log group {name} does not exist yet; the FireLens output will create it keeping events for {retention} days", evidence)
+            option = "awslogs-create-group" if c.container.log_configuration and c.container.log_configuration.log_driver == "awslogs" else "auto_create_group"
+            return warn(f"log group {name} does not exist yet; {option} will create it without a retention period", evidence)
         return na(f"log group {name} does not exist (a broken reference: see RESILIENCE-010)", evidence)
     evidence["retention_in_days"] = group.retention_in_days
     if group.retention_in_days is None:
@@ -179,7 +186,9 @@ def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
         source = "container option"
     else:
         setting = c.estate.account_setting("defaultLogDriverMode")
-        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("blocking", "the default: no mode option or account setting")
+        # Without a container option or account setting, ECS's own default applies: non-blocking
+        # since 25 June 2025 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html).
+        mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("non-blocking", "the ECS default since June 2025: no mode option or account setting")
     mode = mode.lower()
     evidence = {"mode": mode, "source": source}
     if mode == "non-blocking":

@@ -18,7 +18,7 @@ from ecs_audit.evaluation.subjects import TargetGroupSubject
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.inventory.elbv2 import DEREGISTRATION_DELAY
 from ecs_audit.evaluation.network_evidence import service_zones
-from ecs_audit.semantics.network_placement import service_security_group_ids, service_subnet_ids
+from ecs_audit.semantics.network_placement import service_placements, service_security_group_ids, service_subnet_ids
 from ecs_audit.rules.registry import check
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
@@ -155,7 +155,8 @@ def _check_log_groups(t: TaskDefSubject, refs: _References) -> None:
             continue
         if name in logs.missing:
             if creates_group(container):
-                refs.notes.append(f"log group {name} does not exist but awslogs-create-group creates it")
+                option = "awslogs-create-group" if container.log_configuration and container.log_configuration.log_driver == "awslogs" else "auto_create_group"
+                refs.notes.append(f"log group {name} does not exist but {option} creates it")
             else:
                 refs.missing("log_groups", f"log group {name} ({container.name})")
         elif logs.log_group(name) is not None:
@@ -232,37 +233,9 @@ def _spreads_across_azs(service: Service) -> bool | None:
     )
 
 
-# ECS stops a container this long after SIGTERM when its definition sets no stopTimeout.
-DEFAULT_STOP_TIMEOUT = 30
 DEFAULT_DEREGISTRATION_DELAY = 300
 
 
-def _stop_timeouts(estate: RegionView, target_group_arn: str) -> tuple[dict[str, int], list[EvidenceMissing]]:
-    """'family:rev/container' -> effective stopTimeout, for the containers services register with the
-    target group (the service's task definition for its own entries, the task set's for a task set's)."""
-    timeouts: dict[str, int] = {}
-    unread: list[EvidenceMissing] = []
-    for service in estate.services:
-        if service.status == "INACTIVE":
-            continue
-        registrations = [(service.task_definition, lb) for lb in service.load_balancers]
-        registrations += [(ts.task_definition, lb) for ts in service.task_sets for lb in ts.load_balancers]
-        for reference, entry in registrations:
-            if entry.target_group_arn != target_group_arn or not reference:
-                continue
-            try:
-                td = estate.task_definition(reference)
-            except EvidenceMissing as missing:
-                unread.append(missing)
-                continue
-            container = td.container(entry.container_name or "")
-            if container is None:
-                unread.append(EvidenceMissing(f"{name_from_arn(reference)} has no container {entry.container_name}"))
-                continue
-            timeouts[f"{td.family_revision}/{container.name}"] = (
-                DEFAULT_STOP_TIMEOUT if container.stop_timeout is None else container.stop_timeout
-            )
-    return dict(sorted(timeouts.items())), unread
 
 
 # --- the checks, in id order ----------------------------------------------------------------------
@@ -317,6 +290,15 @@ def replicas_run_at_least_two_tasks(s: ServiceSubject) -> Verdict:
     return fail(f"the service runs a single task (desiredCount {desired}{floor}): one failure takes it down", evidence)
 
 
+def _rebalancing_unavailable(service: Service) -> str | None:
+    """Why AZ rebalancing cannot be turned on for the service, if it cannot (service-rebalancing.html)."""
+    if service.controller_type in ("CODE_DEPLOY", "EXTERNAL"):
+        return f"{service.controller_type} deployment controller"
+    if any((p.type or "").lower() == "binpack" for p in service.placement_strategy):
+        return "binpack placement strategy"
+    return None
+
+
 @check("RESILIENCE-003")
 def tasks_spread_across_azs(s: ServiceSubject) -> Verdict:
     service = s.service
@@ -329,21 +311,38 @@ def tasks_spread_across_azs(s: ServiceSubject) -> Verdict:
         return na("the service has no running tasks")
     if any(not t.availability_zone for t in running):
         raise EvidenceMissing("DescribeTasks returned a running task without its availabilityZone")
-    counts = dict(sorted(Counter(t.availability_zone for t in running).items()))
+    observed = Counter(t.availability_zone for t in running)
+    # The zones the service can use (its subnets' or container instances'): a zone without a task is skew too.
+    zone_gap: EvidenceMissing | None = None
+    try:
+        usable = list(service_zones(s).zones)
+    except EvidenceMissing as missing:
+        usable, zone_gap = [], missing
+    counts = {az: observed.get(az, 0) for az in sorted(set(usable) | set(observed))}
     # A service that never set availabilityZoneRebalancing has it DISABLED.
     rebalancing = service.availability_zone_rebalancing or "DISABLED"
-    evidence = {"tasks_by_az": counts, "availability_zone_rebalancing": rebalancing}
+    not_available = _rebalancing_unavailable(service)
+    evidence: dict[str, Any] = {"tasks_by_az": counts, "availability_zone_rebalancing": rebalancing}
+    if not_available:
+        evidence["rebalancing_not_available"] = not_available
     problems = []
-    if len(counts) == 1 and len(running) >= 2:
-        problems.append(f"all {len(running)} running tasks are in {next(iter(counts))}")
-    elif max(counts.values()) - min(counts.values()) > 1:
+    occupied = [az for az, n in counts.items() if n]
+    if len(occupied) == 1 and len(running) >= 2:
+        empty = [az for az, n in counts.items() if not n]
+        problems.append(f"all {len(running)} running tasks are in {occupied[0]}" + (f" (none in {', '.join(empty)})" if empty else ""))
+    elif len(running) >= len(counts) and max(counts.values()) - min(counts.values()) > 1:
         problems.append("running tasks are unevenly spread: " + ", ".join(f"{n} in {az}" for az, n in counts.items()))
-    if rebalancing != "ENABLED":
+    elif len(running) >= len(counts) and 0 in counts.values():
+        problems.append("running tasks are unevenly spread: " + ", ".join(f"{n} in {az}" for az, n in counts.items()))
+    if rebalancing != "ENABLED" and not not_available:
         problems.append(f"AZ rebalancing is {rebalancing}")
     if problems:
         return warn("; ".join(problems), evidence)
+    if zone_gap is not None and any(p.subnets for p in service_placements(service)):
+        raise zone_gap  # the service's own zones decide whether a zone was left empty
     spread = ", ".join(f"{n} in {az}" for az, n in counts.items())
-    return ok(f"running tasks are spread evenly ({spread}) and AZ rebalancing is ENABLED", evidence)
+    rebalance = f"AZ rebalancing is not available to it ({not_available})" if not_available else "AZ rebalancing is ENABLED"
+    return ok(f"running tasks are spread evenly ({spread}) and {rebalance}", evidence)
 
 
 @check("RESILIENCE-004")
@@ -452,24 +451,18 @@ def target_group_tuning(t: TargetGroupSubject) -> Verdict:
         problems.append(
             f"deregistration delay is {drain}s (aim for at most {config.target_group_max_deregistration_delay}s)"
         )
-    stop_timeouts, unread = _stop_timeouts(estate, tg.target_group_arn)
-    short = {where: timeout for where, timeout in stop_timeouts.items() if timeout < drain}
-    if short:
-        shown = ", ".join(f"{where} ({timeout}s)" for where, timeout in short.items())
-        problems.append(f"container stopTimeout is shorter than the {drain}s drain: {shown}")
+    # ECS waits for deregistration (the drain) to finish before it stops a task's containers, so
+    # stopTimeout is not compared with the drain (load-balancer-connection-draining.html).
     evidence = {
         "health_check_interval_seconds": interval,
         "healthy_threshold_count": healthy,
         "unhealthy_threshold_count": tg.unhealthy_threshold_count,
         "seconds_to_healthy": to_healthy,
         "deregistration_delay_seconds": drain,
-        "container_stop_timeouts": stop_timeouts,
     }
     if problems:
         return warn("; ".join(problems), evidence)
-    if unread:
-        raise unread[0]  # an unread task definition may stop its container before the drain ends
-    return ok(f"healthy after {to_healthy}s, drains in {drain}s, and every registered container's stopTimeout covers the drain", evidence)
+    return ok(f"healthy after {to_healthy}s and drains in {drain}s", evidence)
 
 
 @check("RESILIENCE-008")

@@ -14,22 +14,25 @@ from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, 
 from ecs_audit.semantics.iam_policy import (
     admin_actions,
     broad_grants,
+    escalation_combinations,
     is_admin_policy_arn,
     is_ecs_task_execution_policy,
     secret_reads,
     service_wildcards,
 )
-from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration
+from ecs_audit.inventory.arns import name_from_arn
+from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, effective_launch_type
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
-from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
+from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
+from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
 from ecs_audit.rules.registry import check
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
 # SECURITY-004
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
 # SECURITY-015: these paths and everything under them.
-_SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/root", "/var/lib/docker")
+_SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker")
 # SECURITY-018: options that switch a kernel security profile off (after normalising case and "=").
 _PROFILE_DISABLING_OPTIONS = frozenset({"apparmor:unconfined", "label:disable"})
 
@@ -48,8 +51,9 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
         secret_flags = sorted(flags & VALUE_FLAGS_THAT_ARE_SECRETS)
         if secret_flags:
             found[variable.name] = "value looks like " + ", ".join(secret_flags)
-        # A secret-looking name holding an ARN or nothing is a pointer or a placeholder, not a secret.
-        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY}:
+        # A secret-looking name holding an ARN or nothing is a pointer or a placeholder, and one holding
+        # a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
+        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
             found[variable.name] = "name looks secret"
     return found
 
@@ -72,9 +76,14 @@ def _normalise_host_path(path: str) -> str:
 
 
 def _is_sensitive_host_path(path: str) -> bool:
-    if path == "/" or path.endswith("docker.sock"):
+    """The host root, a sensitive directory or anything under it, a parent that contains one (/var
+    holds /var/run and /var/lib/docker), or a socket (*.sock: docker, containerd, ...)."""
+    if path == "/" or path.endswith(".sock"):
         return True
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in _SENSITIVE_HOST_PATHS)
+    for prefix in _SENSITIVE_HOST_PATHS:
+        if path == prefix or path.startswith(prefix + "/") or prefix.startswith(path.rstrip("/") + "/"):
+            return True
+    return False
 
 
 def _exec_sessions_logged(logging: str, config: ExecuteCommandConfiguration | None, s: ServiceSubject) -> bool:
@@ -172,13 +181,16 @@ def _role_policies(estate: RegionView, reference: str, which: str) -> _RolePolic
 def _admin_like(role: _RolePolicies) -> list[str]:
     """SECURITY-009's FAIL criteria: admin managed policies, or *, iam:*, sts:* (or NotAction) on *."""
     found = [f"{label} is attached" for label, policy_arn, _ in role.documents if policy_arn and is_admin_policy_arn(policy_arn)]
+    grants = []
     for label, policy_arn, document in role.documents:
         if policy_arn and is_admin_policy_arn(policy_arn):
             continue
         for grant in broad_grants(document, label):
+            grants.append(grant)
             actions = admin_actions(grant)
             if actions:
                 found.append(grant.describe(actions))
+    found.extend(escalation_combinations(grants))
     return found
 
 
@@ -251,8 +263,12 @@ def _coverage_evidence(entry: CoverageResource) -> dict[str, object]:
 
 @check("SECURITY-001")
 def read_only_root_filesystem(c: ContainerSubject) -> Verdict:
-    if c.task_definition.os_family == "WINDOWS":
-        return na("Windows containers do not support a read-only root filesystem", {"os_family": "WINDOWS"})
+    platform = c.estate.os_of(c.task_definition)
+    if platform.is_windows:
+        return na(
+            f"Windows containers do not support a read-only root filesystem (Windows, from the {platform.source})",
+            {"os_family": "WINDOWS", "os_decided_by": platform.source},
+        )
     value = c.container.readonly_root_filesystem
     if value is True:
         return ok("the root filesystem is read-only", {"readonly_root_filesystem": True})
@@ -269,9 +285,10 @@ def no_privileged_containers(c: ContainerSubject) -> Verdict:
 
 @check("SECURITY-003")
 def runs_as_non_root(c: ContainerSubject) -> Verdict:
-    os_family = c.task_definition.os_family
+    platform = c.estate.os_of(c.task_definition)
+    os_family = platform.os
     user = (c.container.user or "").strip()
-    evidence = {"user": c.container.user, "os_family": os_family}
+    evidence = {"user": c.container.user, "os_family": os_family, "os_decided_by": platform.source}
     if not user:
         return warn("no user is set: the image decides, and most images run as root", evidence)
     if os_family == "WINDOWS":
@@ -313,13 +330,29 @@ def no_host_pid_or_ipc(t: TaskDefSubject) -> Verdict:
     return ok("the task shares neither the host PID nor the host IPC namespace", evidence)
 
 
+def _setting_like_variables(environment: list[EnvironmentVariable], allowlist: list[str]) -> dict[str, str]:
+    """Secret-looking names whose value is a boolean, a number or a duration (name -> what it is)."""
+    return {
+        v.name: "value is a " + sorted(set(v.value_flags) & VALUE_FLAGS_NOT_SECRET)[0]
+        for v in environment
+        if v.name not in allowlist and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
+    }
+
+
 @check("SECURITY-006")
 def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
     found = _secret_variables(c.container.environment, c.estate.config.secret_env_allowlist)
+    settings = _setting_like_variables(c.container.environment, c.estate.config.secret_env_allowlist)
     if found:
         return fail(
             "plain environment variables look like secrets: " + ", ".join(sorted(found)),
-            {"variables": found},
+            {"variables": found, **({"setting_like": settings} if settings else {})},
+        )
+    if settings:
+        return ok(
+            "no plain environment variable holds a secret (secret-looking names hold a boolean, number or duration: "
+            + ", ".join(sorted(settings)) + ")",
+            {"variables": len(c.container.environment), "setting_like": settings},
         )
     count = len(c.container.environment)
     if not count:
@@ -395,8 +428,12 @@ def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
     evidence = {"task_role_arn": td.task_role_arn, "execution_role_arn": td.execution_role_arn}
     if not td.task_role_arn and not td.execution_role_arn:
         return na("no roles: the task definition sets neither a task role nor an execution role", evidence)
-    if td.task_role_arn == td.execution_role_arn:
-        return fail("the task role and the execution role are the same role", evidence)
+    # A role may be given by name or by ARN: compare the roles, not the strings (taskRoleArn accepts either).
+    estate = t.estate
+    task_role = role_arn(td.task_role_arn, estate.partition, estate.account_id) if td.task_role_arn else None
+    execution_role = role_arn(td.execution_role_arn, estate.partition, estate.account_id) if td.execution_role_arn else None
+    if task_role and task_role == execution_role:
+        return fail(f"the task role and the execution role are the same role ({task_role})", evidence)
     if not td.task_role_arn or not td.execution_role_arn:
         which = "an execution role" if td.execution_role_arn else "a task role"
         return ok(f"only {which} is set", evidence)
@@ -470,6 +507,39 @@ def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
     return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
 
 
+def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMissing]]:
+    """Cluster ARN -> "service (agent image)" for DAEMON services that run a recognised agent."""
+    found: dict[str, str] = {}
+    unread: list[EvidenceMissing] = []
+    for service in estate.services:
+        if service.scheduling_strategy != "DAEMON" or service.status not in (None, "ACTIVE") or not service.task_definition:
+            continue
+        try:
+            td = estate.task_definition(service.task_definition)
+        except EvidenceMissing as missing:
+            unread.append(missing)
+            continue
+        images = sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
+        if images:
+            found.setdefault(service.cluster_arn, f"DAEMON service {service.service_name} ({images[0]})")
+    return found, unread
+
+
+def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
+    """(launch type, cluster ARN) for every service and task that runs the task definition."""
+    def kind(launch_type: str, cluster_arn: str) -> str:
+        if launch_type:
+            return launch_type
+        # No launch type or strategy of its own: the cluster's default capacity provider strategy applies.
+        cluster = estate.cluster(cluster_arn)
+        strategy = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
+        return effective_launch_type(None, strategy) or "UNKNOWN"
+
+    places = {(kind(service.effective_launch_type, service.cluster_arn), service.cluster_arn) for service in estate.services_using(td)}
+    places.update((kind(estate.task_launch_type(task), task.cluster_arn or ""), task.cluster_arn or "") for task in estate.tasks_using(td))
+    return places
+
+
 @check("SECURITY-011")
 def runtime_threat_detection(a: AccountSubject) -> Verdict:
     # No `needs`: a recognised agent in every in-use task definition passes without GuardDuty data,
@@ -492,12 +562,26 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         for td in described
     }
-    without = sorted(name for name, images in agents.items() if not images)
+    # A DAEMON service running an agent covers the EC2 tasks of its cluster (one agent per instance).
+    daemons, unread_daemons = _agent_daemons(estate)
+    by_daemon: dict[str, list[str]] = {}
+    for td in described:
+        if agents[td.family_revision] or not daemons:
+            continue
+        places = _where_it_runs(estate, td)
+        if places and all(kind == "EC2" and cluster in daemons for kind, cluster in places):
+            by_daemon[td.family_revision] = sorted({daemons[cluster] for _, cluster in places})
+    without = sorted(name for name, images in agents.items() if not images and name not in by_daemon)
     evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
+    if by_daemon:
+        evidence["covered_by_daemon_service"] = by_daemon
     evidence["without_runtime_agent"] = without
     if not without and not unreadable:
-        images = sorted({image for found in agents.values() for image in found})
-        return ok(f"a recognised runtime security agent runs in every in-use task definition ({', '.join(images)})", evidence)
+        images = sorted({image for found in agents.values() for image in found} | {d for found in by_daemon.values() for d in found})
+        how = "in every in-use task definition" if not by_daemon else "beside every in-use task definition (in the task, or as a DAEMON service on its EC2 cluster)"
+        return ok(f"a recognised runtime security agent runs {how} ({', '.join(images)})", evidence)
+    if unread_daemons and without:
+        raise unread_daemons[0]  # an unread daemon service might carry the agent
     if unread is not None:
         raise unread
     if not without:
@@ -511,6 +595,35 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         f"{len(agents)} in-use task definitions (none in {shown})",
         evidence,
     )
+
+
+def _clusters_running(estate: RegionView, kind: str) -> list[str]:
+    """Cluster ARNs where services or tasks of this launch type run."""
+    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and s.effective_launch_type == kind}
+    if estate.has_ecs:
+        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and estate.task_launch_type(t) == kind)
+    return sorted(clusters)
+
+
+def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> bool:
+    """The cluster is tagged GuardDutyManaged=true (inclusion), or GuardDuty's coverage reports it
+    HEALTHY with the agent on the launch type's capacity."""
+    cluster = estate.cluster(cluster_arn)
+    if cluster is None:
+        return False
+    if cluster.tags.get("GuardDutyManaged", "").strip().lower() == "true":
+        return True
+    guardduty = estate.inventory.guardduty
+    for entry in guardduty.coverage_for(cluster.cluster_name) if guardduty else []:
+        details = entry.resource_details.ecs_cluster_details if entry.resource_details else None
+        if entry.coverage_status != "HEALTHY" or details is None:
+            continue
+        if kind == "FARGATE" and details.fargate_details and details.fargate_details.management_type == "AUTO_MANAGED":
+            return True
+        instances = details.container_instance_details
+        if kind == "EC2" and instances and instances.compatible_container_instances and instances.covered_container_instances == instances.compatible_container_instances:
+            return True
+    return False
 
 
 @check("SECURITY-012")
@@ -527,15 +640,30 @@ def guardduty_agent_management(a: AccountSubject) -> Verdict:
     off = "" if detector is not None and detector.runtime_monitoring_on else f" because {_runtime_monitoring_off(detector)}"
     failures: list[str] = []
     warnings: list[str] = []
-    if "FARGATE" in in_use and fargate != "ENABLED":
+    # Selective inclusion: with account-level agent management off, GuardDuty still manages the agent
+    # on clusters tagged GuardDutyManaged=true; and the coverage API shows what is actually covered.
+    included: dict[str, list[str]] = {}
+    if detector is not None and detector.runtime_monitoring_on:
+        for kind, setting in (("FARGATE", fargate), ("EC2", ec2)):
+            if kind in in_use and setting != "ENABLED":
+                clusters = _clusters_running(estate, kind)
+                if clusters and all(_selectively_covered(estate, cluster, kind) for cluster in clusters):
+                    included[kind] = sorted(estate.cluster(c).cluster_name if estate.cluster(c) else name_from_arn(c) for c in clusters)
+    if included:
+        evidence["covered_by_inclusion_tag_or_coverage"] = included
+    if "FARGATE" in in_use and fargate != "ENABLED" and "FARGATE" not in included:
         failures.append(f"Fargate is in use but GuardDuty does not manage its agent ({FARGATE_AGENT_MANAGEMENT} off{off}): Fargate tasks are not monitored")
-    if "EC2" in in_use and ec2 != "ENABLED":
+    if "EC2" in in_use and ec2 != "ENABLED" and "EC2" not in included:
         warnings.append(f"EC2 is in use but {EC2_AGENT_MANAGEMENT} is off{off}: the agent must be installed on the container instances by other means")
     if failures:
         return fail("; ".join(failures + warnings), evidence)
     if warnings:
         return warn("; ".join(warnings), evidence)
-    managed = " and ".join(f"{kind} ({FARGATE_AGENT_MANAGEMENT if kind == 'FARGATE' else EC2_AGENT_MANAGEMENT})" for kind in in_use)
+    managed = " and ".join(
+        f"{kind} (clusters {', '.join(included[kind])} included with GuardDutyManaged=true or covered)" if kind in included
+        else f"{kind} ({FARGATE_AGENT_MANAGEMENT if kind == 'FARGATE' else EC2_AGENT_MANAGEMENT})"
+        for kind in in_use
+    )
     return ok(f"GuardDuty manages the runtime agent for {managed}", evidence)
 
 
@@ -601,18 +729,31 @@ def fargate_latest_platform(s: ServiceSubject) -> Verdict:
 
 @check("SECURITY-015")
 def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
-    host_paths = {
-        v.name or "": _normalise_host_path(v.host.source_path)
-        for v in t.task_definition.volumes
-        if v.host and v.host.source_path
-    }
-    sensitive = {name: path for name, path in host_paths.items() if _is_sensitive_host_path(path)}
+    td = t.task_definition
+    host_paths = {v.name or "": _normalise_host_path(v.host.source_path) for v in td.volumes if v.host and v.host.source_path}
+    # Only a host path some container mounts exposes anything: name -> [(container, read-only)].
+    mounts: dict[str, list[tuple[str, bool]]] = {}
+    for container in td.container_definitions:
+        for point in container.mount_points:
+            if point.source_volume in host_paths:
+                mounts.setdefault(point.source_volume, []).append((container.name, bool(point.read_only)))
+    mounted = {name: path for name, path in host_paths.items() if name in mounts}
+    unmounted = sorted(name for name in host_paths if name not in mounts)
+    sensitive = {name: path for name, path in mounted.items() if _is_sensitive_host_path(path)}
+    evidence: dict[str, object] = {"host_paths": mounted, "unmounted_host_volumes": unmounted}
     if sensitive:
-        listed = ", ".join(f"{path} (volume {name})" for name, path in sorted(sensitive.items()))
-        return fail(f"sensitive host paths are mounted: {listed}", {"sensitive_host_paths": sensitive})
-    if not host_paths:
-        return ok("no host paths are mounted", {"host_paths": {}})
-    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(host_paths.values())), {"host_paths": host_paths})
+        details = {
+            name: [f"{container} ({'read-only' if read_only else 'read-write'})" for container, read_only in mounts[name]]
+            for name in sensitive
+        }
+        evidence["sensitive_host_paths"] = sensitive
+        evidence["mounted_by"] = details
+        listed = "; ".join(f"{path} (volume {name}, mounted by {', '.join(details[name])})" for name, path in sorted(sensitive.items()))
+        return fail(f"sensitive host paths are mounted: {listed}", evidence)
+    if not mounted:
+        note = f" (host volumes {', '.join(unmounted)} are declared but no container mounts them)" if unmounted else ""
+        return ok("no host paths are mounted" + note, evidence)
+    return ok("the mounted host paths are not sensitive: " + ", ".join(sorted(mounted.values())), evidence)
 
 
 @check("SECURITY-016")
@@ -626,13 +767,34 @@ def exec_sessions_logged_or_encrypted(s: ServiceSubject) -> Verdict:
     kms_key = config.kms_key_id if config else None
     # An unset logging mode is DEFAULT (the API default).
     logging = (config.logging if config else None) or "DEFAULT"
-    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key}
-    if kms_key:
-        return ok("ECS Exec is on; the cluster encrypts sessions with a KMS key", evidence)
-    if _exec_sessions_logged(logging, config, s):
-        return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging})", evidence)
-    why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
-    return warn(f"ECS Exec is on and the cluster neither logs sessions ({why}) nor sets a KMS key", evidence)
+    logged = _exec_sessions_logged(logging, config, s)
+    evidence = {"enable_execute_command": True, "logging": logging, "kms_key_id": kms_key, "sessions_logged": logged}
+    missing: list[str] = []
+    if not logged:
+        why = "no container uses awslogs" if logging == "DEFAULT" else "no log destination" if logging == "OVERRIDE" else "logging NONE"
+        missing.append(f"sessions are not logged ({why})")
+    if not kms_key:
+        missing.append("sessions are not encrypted with a KMS key (no kmsKeyId)")
+    evidence["missing"] = missing
+    if missing:
+        return warn("ECS Exec is on and " + "; ".join(missing), evidence)
+    return ok(f"ECS Exec is on; the cluster logs sessions (logging {logging}) and encrypts them with a KMS key", evidence)
+
+
+def _ranges(revisions: list[int]) -> str:
+    """1, 2, 3, 7, 9, 10 -> "1-3, 7, 9-10"."""
+    out: list[str] = []
+    start = previous = None
+    for revision in sorted(set(revisions)):
+        if previous is not None and revision == previous + 1:
+            previous = revision
+            continue
+        if start is not None:
+            out.append(f"{start}-{previous}" if previous != start else f"{start}")
+        start = previous = revision
+    if start is not None:
+        out.append(f"{start}-{previous}" if previous != start else f"{start}")
+    return ", ".join(out)
 
 
 @check("SECURITY-017")
@@ -642,31 +804,44 @@ def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
         return na("the task definition is not in use, so its family's history is not read")
     history = t.estate.family_history(td)
     allowlist = t.estate.config.secret_env_allowlist
-    older = [r for r in history.older_revisions if r.revision < td.revision]
+    # Every other revision counts, older or newer: a registered but never-deployed newer revision is
+    # as readable as an old one (other in-use revisions are judged by SECURITY-006 themselves).
+    others = [r for r in history.older_revisions if r.revision != td.revision]
     found: dict[str, dict[str, list[str]]] = {}
-    for revision in sorted(older, key=lambda r: r.revision):
+    for revision in sorted(others, key=lambda r: r.revision):
         containers = {
             name: sorted(_secret_variables(env, allowlist)) for name, env in revision.containers.items()
         }
         containers = {name: names for name, names in containers.items() if names}
         if containers:
             found[f"{td.family}:{revision.revision}"] = containers
-    evidence = {"revisions_read": len(older), "history_truncated": history.history_truncated, "revisions": found}
+    newer = sorted(r.revision for r in others if r.revision > td.revision)
+    evidence: dict[str, object] = {
+        "revisions_read": len(others),
+        "newer_revisions_read": newer,
+        "history_truncated": history.history_truncated,
+        "revisions": found,
+    }
+    if history.unread_revisions:
+        evidence["revisions_not_read"] = _ranges(history.unread_revisions)
     if found:
         listed = "; ".join(
-            f"{rev} ({', '.join(sorted({n for names in containers.values() for n in names}))})"
+            f"{rev}{' (newer, never deployed here)' if int(rev.rsplit(':', 1)[1]) > td.revision else ''} "
+            f"({', '.join(sorted({n for names in containers.values() for n in names}))})"
             for rev, containers in found.items()
         )
-        return fail(f"older revisions carry secret-looking environment variables: {listed}", evidence)
+        return fail(f"other revisions of the family carry secret-looking environment variables: {listed}", evidence)
     if history.history_truncated:
+        unread = f"revisions {_ranges(history.unread_revisions)} were not read" if history.unread_revisions else "some revisions were not read"
         return unknown(
-            f"only part of the history was read (older revisions read: {len(older)}), and none of those carries a "
-            "secret-looking environment variable",
+            f"{unread} (history_depth {t.estate.config.history_depth} or failed reads); none of the {len(others)} revisions read "
+            "carries a secret-looking environment variable",
             evidence,
         )
-    if not older:
-        return ok("there are no older revisions of this family", evidence)
-    return ok(f"none of the {len(older)} older revisions carries a secret-looking environment variable", evidence)
+    if not others:
+        return ok("there are no other revisions of this family", evidence)
+    newer_note = f", including {len(newer)} newer" if newer else ""
+    return ok(f"none of the {len(others)} other revisions{newer_note} carries a secret-looking environment variable", evidence)
 
 
 @check("SECURITY-018")
@@ -680,3 +855,64 @@ def kernel_security_profiles_enabled(c: ContainerSubject) -> Verdict:
     if disabling:
         return fail("kernel security profiles are disabled: " + ", ".join(disabling), evidence)
     return ok("no kernel security profile is disabled", evidence)
+
+
+# GuardDuty severity bands: 4.0-6.9 MEDIUM, 7.0-8.9 HIGH, 9.0-10.0 CRITICAL.
+_HIGH_FINDING = 7.0
+
+
+_MEDIUM_FINDING = 4.0
+
+
+def _severity_label(severity: float) -> str:
+    return "CRITICAL" if severity >= 9.0 else "HIGH" if severity >= _HIGH_FINDING else "MEDIUM" if severity >= _MEDIUM_FINDING else "LOW"
+
+
+def _finding_target(finding: GuardDutyFinding) -> str:
+    cluster = finding.cluster
+    parts = []
+    if cluster is not None and (cluster.name or cluster.arn):
+        parts.append(f"cluster {cluster.name or name_from_arn(cluster.arn or '')}")
+    if finding.task_arn:
+        parts.append(f"task {name_from_arn(finding.task_arn)}")
+    if finding.image:
+        parts.append(f"image {finding.image}")
+    return ", ".join(parts) or (finding.resource.resource_type if finding.resource and finding.resource.resource_type else "an ECS resource")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+@check("SECURITY-019")
+def no_open_threat_findings(a: AccountSubject) -> Verdict:
+    estate = a.estate
+    detector = _guardduty_detector(estate)
+    if detector is None or not detector.enabled:
+        return na(f"{_runtime_monitoring_off(detector)}: there are no findings to triage (SECURITY-011 reports detection being off)", _detector_evidence(detector))
+    for action in ("guardduty:ListFindings", "guardduty:GetFindings"):
+        estate.raise_if_failed(action)
+    guardduty: GuardDutyInventory = estate.require("guardduty")
+    if guardduty.findings is None:
+        raise EvidenceMissing("GuardDuty's findings were not read")
+    findings = [
+        f for f in guardduty.findings if not f.archived and f.region in (None, estate.region) and (f.severity or 0) >= _MEDIUM_FINDING
+    ]
+    shown = {
+        f.id: {"type": f.type, "severity": f.severity, "level": _severity_label(f.severity or 0), "resource": _finding_target(f)}
+        for f in findings
+    }
+    evidence: dict[str, object] = {"detector": detector.detector_id, "open_findings": shown}
+    high = sorted((f for f in findings if (f.severity or 0) >= _HIGH_FINDING), key=lambda f: (-(f.severity or 0), f.id))
+    medium = sorted((f for f in findings if (f.severity or 0) < _HIGH_FINDING), key=lambda f: (-(f.severity or 0), f.id))
+
+    def listed(items: list[GuardDutyFinding]) -> str:
+        text = "; ".join(f"{f.type or f.title or f.id} ({_severity_label(f.severity or 0)}) on {_finding_target(f)}" for f in items[:5])
+        return text + (f"; and {len(items) - 5} more" if len(items) > 5 else "")
+
+    if high:
+        return fail(f"{_plural(len(high), 'open high-severity GuardDuty finding', 'open high-severity GuardDuty findings')} on ECS resources: {listed(high)}", evidence)
+    if medium:
+        return warn(f"{_plural(len(medium), 'open medium-severity GuardDuty finding', 'open medium-severity GuardDuty findings')} on ECS resources: {listed(medium)}", evidence)
+    return ok("no open medium, high or critical GuardDuty finding concerns an ECS resource in this region", evidence)
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ecs_audit.catalogue import Severity
 from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory
@@ -20,11 +21,24 @@ _CPU_UNITS = {"": 1, "vcpu": 1024}
 _MEMORY_UNITS = {"": 1, "mb": 1, "mib": 1, "gb": 1024, "gib": 1024}
 
 
+def _may_run_on_fargate(t: TaskDefSubject) -> bool:
+    td = t.task_definition
+    return "FARGATE" in (td.requires_compatibilities or []) or "FARGATE" in t.estate.launch_types_of(td)
+
+
 @check("TASKDEF-001")
 def task_size_defined(t: TaskDefSubject) -> Verdict:
     td = t.task_definition
     missing = [name for name, value in (("cpu", td.cpu), ("memory", td.memory)) if not value]
     evidence = {"cpu": td.cpu, "memory": td.memory}
+    platform = t.estate.os_of(td)
+    if missing and platform.is_windows and not _may_run_on_fargate(t):
+        # Task-level sizes are ignored for Windows containers on EC2: container-level ones apply.
+        return na(
+            f"Windows task on EC2 (from the {platform.source}): task-level cpu and memory are ignored there; "
+            "size each container instead (TASKDEF-002)",
+            {**evidence, "os_family": "WINDOWS", "os_decided_by": platform.source},
+        )
     if missing:
         return fail(f"task-level {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set", evidence)
     return ok(f"task-level cpu ({td.cpu}) and memory ({td.memory}) are set", evidence)
@@ -102,6 +116,19 @@ def essential_containers_have_health_check(c: ContainerSubject) -> Verdict:
         return na("the container is not essential")
     health_check = _health_check(c.container)
     if health_check is None:
+        services = c.estate.services_using(c.task_definition)
+        if not services and c.estate.knows_usage:
+            # Only a service replaces a task whose essential container turns UNHEALTHY; a standalone or
+            # scheduled task just reports it (and a dependsOn HEALTHY condition waits on it).
+            tasks = c.estate.tasks_using(c.task_definition)
+            scheduled = sorted({t.started_by for t in tasks if t.started_by and t.started_by.startswith(("events-rule/", "ecs-scheduler", "scheduler"))})
+            how = "scheduled tasks" if scheduled else "standalone tasks" if tasks else "standalone or scheduled tasks (no service uses it)"
+            return warn(
+                f"the essential container defines no health check; it runs as {how}, which ECS does not replace when unhealthy, "
+                "so a health check would only report a hung task",
+                {"health_check": None, "services": [], "started_by": scheduled},
+                severity=Severity.LOW,
+            )
         return fail("the essential container defines no health check: ECS cannot replace it when it hangs", {"health_check": None})
     return ok("the essential container defines a health check", {"command": health_check.command[0]})
 
@@ -150,6 +177,12 @@ def awsvpc_network_mode(t: TaskDefSubject) -> Verdict:
     evidence = {"network_mode": mode, "network_mode_set": t.task_definition.network_mode is not None}
     if mode == "host":
         return fail("the task uses host networking: containers share the host's network stack and ports", evidence)
+    if t.task_definition.network_mode is None:
+        platform = t.estate.os_of(t.task_definition)
+        if platform.is_windows:
+            # On EC2 Windows the default network mode is NAT, not bridge.
+            evidence.update(network_mode="nat", os_family="WINDOWS", os_decided_by=platform.source)
+            return warn("the Windows task uses the default network mode (nat on Windows; networkMode is not set), not awsvpc: no per-task ENI or security group", evidence)
     if mode in ("bridge", "none"):
         default = "" if t.task_definition.network_mode else " (the default: networkMode is not set)"
         return warn(f"the task uses {mode} network mode{default}, not awsvpc: no per-task ENI or security group", evidence)

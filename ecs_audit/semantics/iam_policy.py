@@ -1,10 +1,11 @@
 """Reading IAM policy documents for over-privilege (SECURITY-009, SECURITY-010).
 
-Only Allow statements grant anything. A statement applies to every resource when its Resource is "*"
-(alone or in a list) or when it uses NotResource. Actions may be a string or a list; NotAction
-allows everything but the listed actions, so it counts as broad. Matching is case-insensitive with
-IAM's wildcards (* and ?). Conditions are not evaluated: a broad grant under a condition is still
-reported.
+Only Allow statements grant anything. A statement is broad when it uses NotResource or one of its
+Resource patterns covers every resource of a kind: "*", any account ("arn:aws:iam::*:role/x"), or
+every resource of a type ("arn:aws:iam::123456789012:role/*"). Actions may be a string or a list;
+NotAction allows everything but the listed actions, so it counts as broad. Actions and resources are
+IAM patterns (wildcards * and ?), matched case-insensitively for actions. Conditions are not
+evaluated: a broad grant under a condition is still reported.
 """
 
 from __future__ import annotations
@@ -20,6 +21,29 @@ ECS_TASK_EXECUTION_POLICY = "service-role/AmazonECSTaskExecutionRolePolicy"
 
 # Action patterns that are admin-like on Resource "*".
 ADMIN_ACTIONS = ("*", "iam:*", "sts:*")
+# Services whose every action on every resource is admin-like (a pattern covering all of them).
+ADMIN_SERVICES = ("iam", "sts")
+# Single actions that let a principal raise its own privileges when granted on every resource
+# (policy rewriting, attachment, credentials for other principals, trust changes, assuming any role).
+ESCALATION_ACTIONS = (
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:AddUserToGroup",
+    "sts:AssumeRole",
+)
+# iam:PassRole on every role escalates together with creating a role (then passing it anywhere).
+PASS_ROLE = "iam:PassRole"
+PASS_ROLE_PARTNERS = ("iam:CreateRole",)
 # Reads of secret material that an execution role should hold only on named resources.
 SECRET_READ_ACTIONS = (
     "secretsmanager:GetSecretValue",
@@ -53,12 +77,49 @@ class BroadGrant:
     source: str  # e.g. "managed policy AmazonS3FullAccess" or "inline policy app"
     actions: tuple[str, ...]  # the Action patterns, or the NotAction exclusions when not_action
     not_action: bool = False
+    resources: tuple[str, ...] = ("*",)  # the broad Resource patterns ("NotResource" for NotResource)
 
     def describe(self, actions: list[str] | None = None) -> str:
+        where = ", ".join(self.resources)
         if self.not_action:
-            return f"{self.source} allows every action except {', '.join(self.actions) or 'none'} (NotAction) on *"
+            return f"{self.source} allows every action except {', '.join(self.actions) or 'none'} (NotAction) on {where}"
         shown = actions if actions is not None else list(self.actions)
-        return f"{self.source} allows {', '.join(shown)} on *"
+        return f"{self.source} allows {', '.join(shown)} on {where}"
+
+    def allows(self, action: str) -> bool:
+        """Whether the grant's action patterns allow `action` (case-insensitive IAM wildcards)."""
+        return allows_action(self.actions, action, self.not_action)
+
+
+def allows_action(patterns: tuple[str, ...] | list[str], action: str, not_action: bool = False) -> bool:
+    matched = any(fnmatchcase(action.lower(), _normal(p)) for p in patterns)
+    return not matched if not_action else matched
+
+
+def covers_service(pattern: str, service: str) -> bool:
+    """Whether an action pattern allows every action of a service (e.g. "iam:*", "i*:*", "*")."""
+    # No real action is named like this: only a pattern whose wildcard spans the action name matches.
+    return fnmatchcase(f"{service}:zz-any-action-zz", _normal(pattern))
+
+
+def resource_is_broad(pattern: str) -> bool:
+    """A Resource pattern that covers every resource, or every resource of a type ("role/*",
+    "secret:*"); a path or name prefix ("role/service-role/*", "secret:app/*", "bucket/*") is scoped."""
+    text = str(pattern).strip()
+    if text == "*":
+        return True
+    parts = text.split(":", 5)
+    if len(parts) < 6:
+        return text.startswith("*")
+    service, resource = parts[2], parts[5]
+    if resource.startswith("*") or service == "*":
+        return True
+    if service == "s3":
+        return False  # bucket and object ARNs: any prefix names a bucket
+    kind, separator, rest = resource.partition("/")
+    if not separator:
+        kind, separator, rest = resource.partition(":")
+    return rest == "*" and kind.replace("-", "").isalnum()
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -79,13 +140,16 @@ def broad_grants(document: dict[str, Any] | None, source: str) -> list[BroadGran
     for statement in statements(document):
         if str(statement.get("Effect", "")).lower() != "allow":
             continue
-        on_everything = "NotResource" in statement or "*" in [str(r).strip() for r in _as_list(statement.get("Resource"))]
-        if not on_everything:
+        if "NotResource" in statement:
+            broad = ("NotResource",)
+        else:
+            broad = tuple(str(r).strip() for r in _as_list(statement.get("Resource")) if resource_is_broad(str(r)))
+        if not broad:
             continue
         if "NotAction" in statement:
-            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement["NotAction"])), not_action=True))
+            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement["NotAction"])), not_action=True, resources=broad))
         else:
-            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement.get("Action")))))
+            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement.get("Action"))), resources=broad))
     return grants
 
 
@@ -95,10 +159,35 @@ def _normal(pattern: str) -> str:
 
 
 def admin_actions(grant: BroadGrant) -> list[str]:
-    """The grant's patterns that are admin-like: *, iam:*, sts:* (NotAction counts as broad)."""
+    """The grant's patterns that are admin-like: any pattern spanning all of iam or sts (*, iam:*,
+    i*:*), or one allowing a single privilege-escalation action (iam:Put*, iam:AttachRolePolicy,
+    sts:AssumeRole, ...). NotAction counts as broad."""
     if grant.not_action:
         return ["NotAction"]
-    return [a for a in grant.actions if _normal(a) in ADMIN_ACTIONS]
+    found = []
+    for action in grant.actions:
+        if any(covers_service(action, service) for service in ADMIN_SERVICES):
+            found.append(action)
+            continue
+        escalations = [e for e in ESCALATION_ACTIONS if allows_action([action], e)]
+        if escalations:
+            found.append(action if _normal(action) == escalations[0].lower() else f"{action} ({', '.join(escalations)})")
+    return found
+
+
+def escalation_combinations(grants: list[BroadGrant]) -> list[str]:
+    """Pairs that escalate only together, across all of a role's broad grants: iam:PassRole with
+    role creation (create a role with any policy, then pass it to a compute service)."""
+    allowed = lambda action: [g for g in grants if g.allows(action)]  # noqa: E731
+    passing = allowed(PASS_ROLE)
+    if not passing:
+        return []
+    out = []
+    for partner in PASS_ROLE_PARTNERS:
+        with_partner = allowed(partner)
+        if with_partner:
+            out.append(f"{PASS_ROLE} ({passing[0].source}) with {partner} ({with_partner[0].source}) on every resource")
+    return out
 
 
 def service_wildcards(grant: BroadGrant) -> list[str]:
@@ -109,7 +198,7 @@ def service_wildcards(grant: BroadGrant) -> list[str]:
     for action in grant.actions:
         normal = _normal(action)
         service, _, name = normal.partition(":")
-        if name == "*" and service and service != "*" and normal not in ADMIN_ACTIONS:
+        if name == "*" and service and service != "*" and not any(covers_service(action, s) for s in ADMIN_SERVICES):
             out.append(action)
     return out
 

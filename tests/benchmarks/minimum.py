@@ -102,6 +102,7 @@ def region_minimum(rp: RegionPlan) -> Counter[str]:
     # --- ECR (IMAGE checks, CICD-006) -----------------------------------------------------
     m["ecr:DescribeRepositories"] += batches(len(wanted_repositories), 100)  # 100 names a call
     m["ecr:GetRegistryScanningConfiguration"] += 1 if wanted_repositories else 0  # registry-wide
+    m["ecr:BatchGetRepositoryScanningConfiguration"] += batches(len(in_use_repositories), 25)  # 25 names a call (IMAGE-003)
     m["ecr:GetLifecyclePolicy"] += len(in_use_repositories)  # no batch form
     m["ecr:GetRepositoryPolicy"] += len(in_use_repositories)  # no batch form
     per_repo = Counter(repo for repo, _ in wanted_images)

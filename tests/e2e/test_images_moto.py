@@ -270,7 +270,6 @@ def _results(scan: Scan, check: str, arn: str, container: str | None = None) -> 
 GOOD = [
     ("IMAGE-002", "repo", "good-app", None),
     ("IMAGE-003", "repo", "good-app", None),
-    ("IMAGE-003", "repo", "mutable-app", None),  # no registry rule matches: its own scanOnPush counts
     ("IMAGE-005", "taskdef", "good", "app"),
     ("IMAGE-007", "taskdef", "good", "app"),
     ("IMAGE-008", "repo", "good-app", None),
@@ -282,7 +281,9 @@ GOOD = [
 # (check, kind, key, container, status, message fragments)
 PLANTED = [
     ("IMAGE-002", "repo", "mutable-app", None, "FAIL", ["MUTABLE"]),
-    ("IMAGE-003", "repo", "unscanned-app", None, "FAIL", ["scanOnPush is off"]),
+    ("IMAGE-003", "repo", "unscanned-app", None, "FAIL", ["MANUAL"]),
+    # The registry has rules and none matches: the repository's own (deprecated) scanOnPush no longer counts.
+    ("IMAGE-003", "repo", "mutable-app", None, "FAIL", ["effective scan frequency is MANUAL"]),
     ("IMAGE-004", "account", "", None, "FAIL", ["DISABLED"]),
     ("IMAGE-005", "taskdef", "vuln", "app", "FAIL", ["2 critical and 1 high", "CVE-2026-0001 (critical, openssl 3.0.1)"]),
     ("IMAGE-005", "taskdef", "big", "app", "UNKNOWN", ["never been scanned"]),

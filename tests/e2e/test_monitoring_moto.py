@@ -35,7 +35,7 @@ OTHER = "eu-west-1"  # GuardDuty runtime monitoring off here
 WATCH = "watch"  # covered by GuardDuty runtime monitoring
 BLIND = "blind"  # runs tasks, missing from coverage
 MY_CHECKS = {
-    "SECURITY-011", "SECURITY-012", "SECURITY-013", "RESILIENCE-002", "RESILIENCE-004", "RESILIENCE-005",
+    "SECURITY-011", "SECURITY-012", "SECURITY-013", "SECURITY-019", "RESILIENCE-002", "RESILIENCE-004", "RESILIENCE-005",
     "CICD-002", "CICD-003", "OBSERVABILITY-006", "TASKDEF-007",
 }  # fmt: skip
 ONCALL = "arn:aws:sns:{region}:{account}:oncall"
@@ -254,6 +254,9 @@ def _install_gap_answers(proxy: FaultProxy, moto: MotoServer, estate: Estate, *,
         return api_reply(call, {"ecsServiceRecommendations": found, "errors": errors})
 
     proxy.add_fault("guardduty.ListCoverage", list_coverage, name="stub ListCoverage")
+    # moto has no GuardDuty findings: AWS answers an estate without any with empty lists.
+    proxy.add_fault("guardduty.ListFindings", lambda call: api_reply(call, {"FindingIds": []}), name="stub ListFindings")
+    proxy.add_fault("guardduty.GetFindings", lambda call: api_reply(call, {"Findings": []}), name="stub GetFindings")
     proxy.add_fault("codedeploy.BatchGetDeploymentGroups", batch_get_deployment_groups, name="stub BatchGetDeploymentGroups")
     proxy.add_fault("compute-optimizer.GetECSServiceRecommendations", recommendations, name="stub GetECSServiceRecommendations")
 
@@ -374,6 +377,7 @@ DENIALS: dict[str, list[tuple[str, str, str]]] = {
     "guardduty:ListDetectors": [
         ("SECURITY-011", "account", HOME), ("SECURITY-011", "account", OTHER), ("SECURITY-012", "account", HOME),
         ("SECURITY-012", "account", OTHER), ("SECURITY-013", "cluster", f"{HOME}/{WATCH}"), ("SECURITY-013", "cluster", f"{HOME}/{BLIND}"),
+        ("SECURITY-019", "account", HOME),
     ],
     "application-autoscaling:DescribeScalableTargets": [
         (check, "service", key) for check in ("RESILIENCE-002", "RESILIENCE-004", "RESILIENCE-005") for key in SERVICES_AT_HOME

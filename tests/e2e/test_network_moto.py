@@ -213,7 +213,7 @@ PLANTED = [
     ("STORAGE-005", "efs-gaps", "FAIL", ["admits address ranges 10.0.0.0/16"]),
     ("RESILIENCE-001", "single-az", "FAIL", ["one AZ (us-east-1a"]),
     ("RESILIENCE-001", "public", "WARN", ["only 2 AZs"]),
-    ("RESILIENCE-007", "tg_bad", "WARN", ["150s", "deregistration delay is 300s", "app:1/app (30s)"]),
+    ("RESILIENCE-007", "tg_bad", "WARN", ["150s", "deregistration delay is 300s"]),
     ("CLUSTER-002", "ec2-custom", "WARN", ["not ECS-optimised", "{other_ami}"]),
     ("CLUSTER-002", "ec2-down", "FAIL", ["disconnected"]),
 ]

@@ -42,6 +42,10 @@ def _demo_definitions(server: MotoServer) -> list[dict[str, Any]]:
     return out
 
 
+# Checks whose verdict depends on whether a service runs the revision, not only on the definition.
+_DEPENDS_ON_DEPLOYMENT = frozenset({"TASKDEF-004"})
+
+
 def _key(finding: dict[str, Any]) -> tuple[str, str, str]:
     return (finding["check_id"], finding["resource"]["name"].rsplit(":", 1)[0], finding.get("container") or "")
 
@@ -83,6 +87,11 @@ def test_review_of_a_file_equals_the_scan_of_the_registered_definition(moto_serv
     mismatches = []
     for finding in decided:
         other = scan_by_key.get(_key(finding))
+        if other is not None and finding["check_id"] in _DEPENDS_ON_DEPLOYMENT and "no service uses it" in other["message"]:
+            # The parity account runs no service, which a scan knows and a definition file cannot say:
+            # the review judges the definition as a service would run it (TASKDEF-004 FAIL, not WARN).
+            assert (other["status"], finding["status"]) in {("WARN", "FAIL"), ("PASS", "PASS"), ("NOT_APPLICABLE", "NOT_APPLICABLE")}, (other, finding)
+            continue
         if other is None or (other["status"], other["message"]) != (finding["status"], finding["message"]):
             mismatches.append((_key(finding), finding["status"], finding["message"], other and (other["status"], other["message"])))
     assert not mismatches, mismatches
@@ -91,9 +100,13 @@ def test_review_of_a_file_equals_the_scan_of_the_registered_definition(moto_serv
     reviewed_keys = {_key(f) for f in reviewed}
     missing = [k for k in scan_by_key if k[0] in reviewed_checks and k not in reviewed_keys]
     assert not missing, missing
-    # Nothing the review leaves open is open for another reason than the file.
+    # Nothing the review leaves open is open for another reason than the file, except an image in another
+    # account's registry (the demo's images, re-registered here in moto's default account), which a scan
+    # cannot read either (IMAGE-005 names that account).
     for finding in undecided:
-        assert finding["message"].startswith("not decidable from a definition file"), finding
+        assert finding["message"].startswith("not decidable from a definition file") or (
+            "'s ECR registry" in finding["message"] and finding["check_id"].startswith("IMAGE-")
+        ), finding
     # Every file was recognised as describe-task-definition output.
     assert {f["format"] for f in json.loads(review_doc)["files"]} == {"describe-task-definition"}
 
@@ -137,6 +150,6 @@ def test_live_review_reads_roles_and_log_groups_through_the_collectors(moto_serv
     assert on["OBSERVABILITY-004"]["status"] in ("FAIL", "WARN"), on["OBSERVABILITY-004"]  # exists, no retention
     # "This change deploys an image with 3 critical CVEs."
     assert off["IMAGE-005"]["status"] == "UNKNOWN" and off["IMAGE-005"]["message"].startswith("not decidable")
-    assert on["IMAGE-005"]["status"] == "FAIL" and "3 critical" in on["IMAGE-005"]["message"].lower(), on["IMAGE-005"]
+    assert on["IMAGE-005"]["status"] == "FAIL" and "3 critical" in on["IMAGE-005"]["message"].lower(), (on["IMAGE-005"]["message"], on["IMAGE-005"].get("evidence"))
     assert on["IMAGE-007"]["status"] != "UNKNOWN", on["IMAGE-007"]
     assert on["OBSERVABILITY-004"]["resource"]["arn"].startswith("arn:aws:ecs:us-east-1:123456789012:")

@@ -245,6 +245,8 @@ def test_denied_list_tasks_leaves_other_checks_alone(denied: Scan, scanned: Scan
     needs_tasks = {entry.id for entry in load_catalogue().checks if entry.id in registry and TASK_ACTIONS & set(entry.needs)}
     assert "RESILIENCE-003" in needs_tasks
     standalone_only = {account.estate.task_definitions["invoice-export:1"]}
+    # ...and the repository only that task's image comes from: without the task it is not in use.
+    standalone_only.add(f"arn:aws:ecr:us-east-1:{account.account_id}:repository/invoice-export")
 
     def key(f: dict[str, Any]) -> tuple:
         return (f["check_id"], f["resource"]["arn"], f.get("container"))

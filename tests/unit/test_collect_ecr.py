@@ -39,9 +39,20 @@ class FakeEcr:
     def add(self, repository: str, images: dict[str, list[str]] | None = None) -> None:
         self.repositories[repository] = images or {}
 
+    def batch_get_repository_scanning(self, p: dict) -> dict:
+        """AWS's effective setting: the first matching registry rule's frequency, else MANUAL."""
+        assert 1 <= len(p["repositoryNames"]) <= 25
+        out = []
+        for name in p["repositoryNames"]:
+            rule = next((r for r in (self.scanning or {}).get("rules", []) if any(f["filter"] in name or f["filter"] == "*" for f in r["repositoryFilters"])), None)
+            out.append({"repositoryName": name, "repositoryArn": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/{name}", "scanOnPush": False,
+                        "scanFrequency": rule["scanFrequency"] if rule else "MANUAL", "appliedScanFilters": rule["repositoryFilters"][:1] if rule else []})
+        return {"scanningConfigurations": out, "failures": []}
+
     def install(self, api: FakeApi) -> None:
         api.on("ecr.DescribeRepositories", self.describe_repositories)
         api.on("ecr.GetRegistryScanningConfiguration", lambda p: {"registryId": ACCOUNT, "scanningConfiguration": self.scanning})
+        api.on("ecr.BatchGetRepositoryScanningConfiguration", self.batch_get_repository_scanning)
         api.on("ecr.GetLifecyclePolicy", lambda p: self.policy(p, self.lifecycle, "lifecyclePolicyText", "LifecyclePolicyNotFoundException"))
         api.on("ecr.GetRepositoryPolicy", lambda p: self.policy(p, self.policies, "policyText", "RepositoryPolicyNotFoundException"))
         api.on("ecr.DescribeImages", self.describe_images)
@@ -132,9 +143,13 @@ class FakeEcr:
 
 
 def _estate(images: list[str], *, tasks: list[dict[str, Any]] | None = None, **extra: Any) -> RegionInventory:
-    """One task definition per image (family f<i>, container c)."""
+    """One task definition per image (family f<i>, container c), each in use by a service f<i>
+    unless `idle` is set (then only the latest revisions of idle families)."""
     tds = [{"family": f"f{i}", "containerDefinitions": [{"name": "c", "image": image}]} for i, image in enumerate(images)]
-    ecs = build_ecs({"task_definitions": tds + extra.pop("task_definitions", []), "tasks": tasks or [], **extra})
+    services = [] if extra.pop("idle", False) else [{"serviceName": f"f{i}", "cluster": "c1", "taskDefinition": f"f{i}:1"} for i in range(len(images))]
+    extra_tds = extra.pop("task_definitions", [])
+    services += extra.pop("services", [])
+    ecs = build_ecs({"task_definitions": tds + extra_tds, "services": services, "tasks": tasks or [], **extra})
     return RegionInventory(account_id=ACCOUNT, region="us-east-1", ecs=ecs)
 
 
@@ -163,6 +178,8 @@ def test_150_repositories_take_two_describe_calls_and_one_of_each_per_repository
     assert ctx.errors == []
     assert api.calls["ecr.DescribeRepositories"] == 2
     assert api.calls["ecr.GetRegistryScanningConfiguration"] == 1
+    assert api.calls["ecr.BatchGetRepositoryScanningConfiguration"] == 6  # 25 repositories a call
+    assert len(inventory.repository_scanning or {}) == 150
     assert api.calls["ecr.GetLifecyclePolicy"] == 150
     assert api.calls["ecr.GetRepositoryPolicy"] == 150
     assert api.calls["ecr.DescribeImages"] == 150
@@ -340,3 +357,15 @@ def test_a_repository_name_ecr_cannot_hold_is_missing_without_poisoning_the_batc
     assert ctx.errors == []
     assert inventory.missing_repositories == ["x"]
     assert [r.repository_name for r in inventory.repositories] == ["app"]
+
+
+def test_idle_families_images_are_described_but_their_repositories_are_not_in_use():
+    fake = FakeEcr()
+    fake.add("busy", {digest(1): ["1"]})
+    fake.add("idle", {digest(2): ["1"]})
+    region = _estate([f"{REGISTRY}/busy:1"], task_definitions=[{"family": "nightly", "containerDefinitions": [{"name": "c", "image": f"{REGISTRY}/idle:1"}]}])
+    api, ctx, inventory = _collect(fake, region)
+    assert ctx.errors == []
+    assert inventory.in_use_repositories == ["busy"]
+    assert [r.repository_name for r in inventory.repositories] == ["busy"]
+    assert {i.repository_name for i in inventory.images} == {"busy", "idle"}

@@ -195,6 +195,10 @@ def test_history_depth_bounds_the_calls_and_marks_truncation():
     api, ctx, inventory = _collect(FakeEcs([1]), history_depth=0)
     assert all(h.history_truncated for h in inventory.families)
     assert all(not h.older_revisions for h in inventory.families)
+    # Every revision that was not read is named (SECURITY-017 says which).
+    for history in inventory.families:
+        expected = sorted(set(history.active_revisions + history.inactive_revisions) - {max(history.active_revisions)})
+        assert history.unread_revisions == expected
 
 
 def test_revisions_are_listed_for_the_whole_region_which_also_names_the_families():

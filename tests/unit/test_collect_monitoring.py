@@ -64,7 +64,7 @@ def _detector(runtime: str = "ENABLED") -> dict[str, Any]:
     }
 
 
-def _guardduty(api: FakeApi, *, runtime: str = "ENABLED", clusters: int = 120) -> None:
+def _guardduty(api: FakeApi, *, runtime: str = "ENABLED", clusters: int = 120, findings: int = 0) -> None:
     coverage = [
         {
             "ResourceId": f"c{i}",
@@ -79,9 +79,28 @@ def _guardduty(api: FakeApi, *, runtime: str = "ENABLED", clusters: int = 120) -
         assert p["FilterCriteria"] == {"FilterCriterion": [{"CriterionKey": "RESOURCE_TYPE", "FilterCondition": {"Equals": ["ECS"]}}]}
         return pascal_page(coverage, p, "Resources", "MaxResults", 50, 50)
 
+    finding_ids = [f"f{i:03d}" for i in range(findings)]
+
+    def list_findings(p: dict[str, Any]) -> dict[str, Any]:
+        criterion = p["FindingCriteria"]["Criterion"]
+        assert criterion["resource.resourceType"] == {"Equals": ["ECSCluster", "Container"]}
+        assert criterion["service.archived"] == {"Equals": ["false"]}
+        return pascal_page(finding_ids, p, "FindingIds", "MaxResults", 50, 50)
+
+    def get_findings(p: dict[str, Any]) -> dict[str, Any]:
+        assert len(p["FindingIds"]) <= 50
+        return {
+            "Findings": [
+                {"Id": i, "Type": "Execution:Runtime/ReverseShell", "Severity": 8.0, "Region": REGION, "Resource": {"ResourceType": "ECSCluster"}, "Service": {"Archived": False}}
+                for i in p["FindingIds"]
+            ]
+        }
+
     api.on("guardduty.ListDetectors", lambda p: pascal_page(["d1"], p, "DetectorIds", "MaxResults", 50, 50))
     api.on("guardduty.GetDetector", lambda p: _detector(runtime))
     api.on("guardduty.ListCoverage", list_coverage)
+    api.on("guardduty.ListFindings", list_findings)
+    api.on("guardduty.GetFindings", get_findings)
 
 
 def test_guardduty_reads_the_detector_once_and_pages_ecs_coverage_50_at_a_time():
@@ -90,9 +109,29 @@ def test_guardduty_reads_the_detector_once_and_pages_ecs_coverage_50_at_a_time()
     ctx = _context(api)
     part = guardduty_collector.collect(ctx, AuditConfig(), _region(_services(1)))
     assert part is not None and ctx.errors == []
-    assert api.calls == {"guardduty.ListDetectors": 1, "guardduty.GetDetector": 1, "guardduty.ListCoverage": 3}
+    assert api.calls == {"guardduty.ListDetectors": 1, "guardduty.GetDetector": 1, "guardduty.ListCoverage": 3, "guardduty.ListFindings": 1}
     assert part.detector is not None and part.detector.detector_id == "d1" and part.detector.runtime_monitoring_on
     assert len(part.coverage or []) == 120 and part.coverage_for("c7")[0].coverage_status == "HEALTHY"
+
+
+def test_guardduty_findings_are_listed_50_a_page_and_read_50_at_a_time():
+    api = FakeApi()
+    _guardduty(api, findings=75)
+    ctx = _context(api)
+    part = guardduty_collector.collect(ctx, AuditConfig(), _region(_services(1)))
+    assert part is not None and ctx.errors == []
+    assert api.calls["guardduty.ListFindings"] == 2 and api.calls["guardduty.GetFindings"] == 2
+    assert len(part.findings or []) == 75 and part.findings[0].severity == 8.0
+
+
+def test_a_denied_list_findings_is_recorded_and_findings_stay_unread():
+    api = FakeApi()
+    _guardduty(api)
+    api.on("guardduty.ListFindings", lambda p: (_ for _ in ()).throw(DENIED))
+    ctx = _context(api)
+    part = guardduty_collector.collect(ctx, AuditConfig(), _region(_services(1)))
+    assert part is not None and part.findings is None and part.detector is not None
+    assert [e.action for e in ctx.errors] == ["guardduty:ListFindings"]
 
 
 def test_guardduty_coverage_is_not_read_when_runtime_monitoring_is_off():

@@ -397,9 +397,10 @@ def test_ec2_batches_subnets_and_route_tables_within_200_filter_values():
     subnet_4 = inventory.subnet("subnet-4")
     assert inventory.route_table_for(subnet_4).route_table_id == "rtb-4"
     assert inventory.route_table_for(subnet_1).route_table_id == "rtb-main1"
-    # every VPC's flow logs asked once, and only security groups that services name
-    assert _filter_values(api, "ec2.DescribeFlowLogs") == [3]
-    assert inventory.flow_log_vpcs == ["vpc-0", "vpc-1", "vpc-2"]
+    # every VPC's and task subnet's flow logs asked once (subnet-level logs count too), 200 a call
+    assert _filter_values(api, "ec2.DescribeFlowLogs") == [200, 200, 53]
+    assert [r for r in inventory.flow_log_vpcs if r.startswith("vpc-")] == ["vpc-0", "vpc-1", "vpc-2"]
+    assert len([r for r in inventory.flow_log_vpcs if r.startswith("subnet-")]) == 450
     assert api.calls["ec2.DescribeImages"] == 0
 
 
@@ -423,7 +424,8 @@ def test_ec2_reads_groups_of_services_load_balancers_and_mount_targets_default_g
     # mount-target subnets are described, but are not task subnets: no route table or flow log for them
     assert inventory.subnet("subnet-7") is None and "subnet-7" in inventory.missing_subnets
     # flow logs for the task VPCs and the container instances' VPC
-    assert inventory.flow_log_vpcs == ["vpc-0", "vpc-1", "vpc-2", "vpc-9"]
+    assert [r for r in inventory.flow_log_vpcs if r.startswith("vpc-")] == ["vpc-0", "vpc-1", "vpc-2", "vpc-9"]
+    assert "subnet-7" not in inventory.flow_log_vpcs
     assert [f.flow_log_id for f in inventory.flow_logs] == ["fl-0", "fl-9"]
     # each distinct AMI once; a deregistered one is missing, not an error
     assert _filter_values(api, "ec2.DescribeImages") == [4]

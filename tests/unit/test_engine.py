@@ -11,13 +11,14 @@ from ecs_audit.rules.registry import RegisteredCheck
 from tests.support.estate import build_inventory, result_key
 
 
-def _catalogue(scope: Scope, needs=()) -> Catalogue:
+def _catalogue(scope: Scope, needs=(), pass_needs=()) -> Catalogue:
     entry = CheckEntry(
         id="TEST-001",
         title="A test check",
         severity=Severity.HIGH,
         scope=[scope],
         needs=list(needs),
+        pass_needs=list(pass_needs),
         rationale="because tests need one",
         remediation="fix the test estate",
     )
@@ -146,3 +147,53 @@ def test_a_failure_that_hides_task_definitions_leaves_cluster_results_of_a_multi
     estate = dict(ESTATE, errors=[{"service": "ecs", "operation": "ListTasks", "resources": ["cluster/c1"]}])
     got = {result_key(f): f for f in evaluate(build_inventory(estate), catalogue, registry, AuditConfig())}
     assert got["c1"].status is Status.PASS and got["app:1"].status is Status.PASS
+
+
+def _run_partial(function, needs, pass_needs, errors):
+    estate = dict(ESTATE, errors=errors)
+    registry = {"TEST-001": RegisteredCheck("TEST-001", function)}
+    findings = evaluate(build_inventory(estate), _catalogue(Scope.SERVICE, needs, pass_needs), registry, AuditConfig())
+    return {result_key(f): f for f in findings}
+
+
+_DENIED_EXTRA = [{"service": "ecs", "operation": "DescribeCapacityProviders"}]
+
+
+def test_partial_evidence_a_fail_reached_without_a_pass_only_call_stands_and_names_it():
+    from ecs_audit.findings import fail
+
+    got = _run_partial(lambda s: fail("broken"), ("ecs:DescribeCapacityProviders",), ("ecs:DescribeCapacityProviders",), _DENIED_EXTRA)
+    assert got["c1/a"].status is Status.FAIL
+    assert "decided without: ecs:DescribeCapacityProviders" in got["c1/a"].message
+    assert got["c1/a"].evidence["failed_calls"] == ["ecs:DescribeCapacityProviders"]
+
+
+def test_partial_evidence_never_passes():
+    got = _run_partial(lambda s: ok("fine"), ("ecs:DescribeCapacityProviders",), ("ecs:DescribeCapacityProviders",), _DENIED_EXTRA)
+    assert {f.status for f in got.values()} == {Status.UNKNOWN}
+    assert "ecs:DescribeCapacityProviders" in got["c1/a"].message
+
+
+def test_partial_evidence_the_check_asking_for_the_missing_data_is_unknown_naming_the_call():
+    def asks(s):
+        raise EvidenceMissing("capacity providers not read")
+
+    got = _run_partial(asks, ("ecs:DescribeCapacityProviders",), ("ecs:DescribeCapacityProviders",), _DENIED_EXTRA)
+    assert got["c1/a"].status is Status.UNKNOWN and "ecs:DescribeCapacityProviders" in got["c1/a"].message
+
+
+def test_partial_evidence_a_failed_call_needed_for_any_verdict_still_blocks_a_fail():
+    from ecs_audit.findings import fail
+
+    errors = [*_DENIED_EXTRA, {"service": "ecs", "operation": "ListTasks"}]
+    got = _run_partial(lambda s: fail("broken"), ("ecs:DescribeCapacityProviders", "ecs:ListTasks"), ("ecs:DescribeCapacityProviders",), errors)
+    assert {f.status for f in got.values()} == {Status.UNKNOWN}
+
+
+def test_pass_needs_must_be_among_needs():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="pass_needs"):
+        CheckEntry(id="TEST-999", title="A test check", severity=Severity.HIGH, scope=[Scope.ACCOUNT], needs=["ecs:DescribeServices"], pass_needs=["ecs:DescribeTasks"],
+                   rationale="because tests need one", remediation="fix the test estate")

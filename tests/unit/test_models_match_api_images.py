@@ -20,6 +20,7 @@ SHAPES = {
     ecr.RegistryScanningConfiguration: ("ecr", "RegistryScanningConfiguration"),
     ecr.RegistryScanningRule: ("ecr", "RegistryScanningRule"),
     ecr.ScanningRepositoryFilter: ("ecr", "ScanningRepositoryFilter"),
+    ecr.RepositoryScanningConfiguration: ("ecr", "RepositoryScanningConfiguration"),
     ecr.ImageDetail: ("ecr", "ImageDetail"),
     ecr.ImageScanStatus: ("ecr", "ImageScanStatus"),
     ecr.ImageScanFindingsSummary: ("ecr", "ImageScanFindingsSummary"),

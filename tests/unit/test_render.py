@@ -200,7 +200,9 @@ def _large_report(sample, count: int) -> Report:
         findings.append(
             make_finding(
                 entry,
-                statuses[i % len(statuses)],
+                # Offset by the round so every check gets mixed statuses whatever the catalogue's size
+                # (with a multiple of 5 checks, i % 5 would give each check a single status).
+                statuses[(i + i // len(entries)) % len(statuses)],
                 ResourceRef(type="AWS::ECS::Service", arn=arn, name=f"service-{i:04d}"),
                 cluster=cluster,
                 message=f"finding {i}: " + "the evidence says something long and detailed about it; " * 6,

@@ -53,7 +53,8 @@ def test_only_allow_statements_on_every_resource_are_broad():
 
 
 def test_action_patterns():
-    assert admin_actions(BroadGrant("p", ("*:*", "Iam:*", "sts:AssumeRole"))) == ["*:*", "Iam:*"]
+    # sts:AssumeRole on every resource lets the role become any role that trusts the account: an escalation.
+    assert admin_actions(BroadGrant("p", ("*:*", "Iam:*", "sts:AssumeRole"))) == ["*:*", "Iam:*", "sts:AssumeRole"]
     assert admin_actions(BroadGrant("p", ("iam:*",), not_action=True)) == ["NotAction"]
     assert service_wildcards(BroadGrant("p", ("s3:*", "iam:*", "*", "ec2:Describe*"))) == ["s3:*"]
     assert secret_reads(BroadGrant("p", ("secretsmanager:*", "ssm:GetParameters"))) == ["secretsmanager:GetSecretValue", "ssm:GetParameters"]

@@ -1,0 +1,53 @@
+"""IAM actions and resources are wildcard patterns (SECURITY-009/010)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecs_audit.semantics.iam_policy import BroadGrant, admin_actions, allows_action, broad_grants, covers_service, escalation_combinations, resource_is_broad
+
+
+@pytest.mark.parametrize(
+    ("pattern", "broad"),
+    [
+        ("*", True),
+        ("arn:aws:iam::*:role/*", True),
+        ("arn:aws:iam::123456789012:role/*", True),
+        ("arn:aws:s3:::*", True),
+        ("arn:aws:iam::123456789012:role/app-task", False),
+        ("arn:aws:s3:::uploads/*", False),
+        ("arn:aws:iam::123456789012:role/service-role/*", False),
+        ("arn:aws:secretsmanager:us-east-1:123456789012:secret:*", True),
+        ("arn:aws:secretsmanager:us-east-1:123456789012:secret:app/*", False),
+        ("arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf", False),
+    ],
+)
+def test_resource_patterns(pattern, broad):
+    assert resource_is_broad(pattern) is broad
+
+
+def test_actions_match_case_insensitively_with_wildcards():
+    assert allows_action(["IAM:Put*"], "iam:PutRolePolicy")
+    assert allows_action(["iam:?assRole"], "iam:PassRole")
+    assert not allows_action(["iam:Get*"], "iam:PutRolePolicy")
+    assert allows_action(["iam:*"], "iam:PutRolePolicy", not_action=False)
+    assert not allows_action(["iam:*"], "iam:PutRolePolicy", not_action=True)
+
+
+def test_service_coverage():
+    assert covers_service("i*:*", "iam") and covers_service("*", "sts") and covers_service("IAM:*", "iam")
+    assert not covers_service("iam:Get*", "iam")
+
+
+def test_admin_actions_name_the_escalation_a_pattern_grants():
+    grant = BroadGrant("inline policy p", ("s3:GetObject", "iam:Attach*"))
+    assert admin_actions(grant) == ["iam:Attach* (iam:AttachRolePolicy, iam:AttachUserPolicy, iam:AttachGroupPolicy)"]
+
+
+def test_pass_role_is_an_escalation_only_with_role_creation():
+    doc = {"Statement": [{"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "*"}]}
+    assert escalation_combinations(broad_grants(doc, "a")) == []
+    doc2 = {"Statement": [{"Effect": "Allow", "Action": "iam:Create*", "Resource": "arn:aws:iam::123456789012:role/*"}]}
+    assert escalation_combinations(broad_grants(doc, "a") + broad_grants(doc2, "b")) == [
+        "iam:PassRole (a) with iam:CreateRole (b) on every resource"
+    ]
