@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from ecs_audit.findings import finding_key
 from ecs_audit.report.diff import OPEN, Baseline, load_baseline
@@ -26,7 +26,7 @@ from ecs_audit.errors import UsageError
 from ecs_audit.findings import Finding, Status
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.report.model import Report, summarise
-from ecs_audit.report.trend import Carried, Fixed, HistorySection, OpenAge, Regressed, TrendAccount, TrendPoint
+from ecs_audit.report.trend import Carried, FindingRef, Fixed, HistorySection, OpenAge, Regressed, TrendAccount, TrendPoint
 from ecs_audit.store import Store, open_store
 
 RUNS = "runs"
@@ -38,17 +38,8 @@ SNAPSHOT = "snapshot.json.gz"
 AGES_SHOWN = 200
 
 
-class OpenItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class OpenItem(FindingRef):
     key: str
-    check_id: str
-    status: str
-    severity: str
-    account_id: str
-    region: str
-    resource: str
-    container: str | None = None
 
 
 class RunRecord(TrendPoint):

@@ -622,12 +622,8 @@ class EcsInventory(Record):
     under_review: list[str] = []
 
     def in_use_task_definition_arns(self) -> set[str]:
-        """Task definitions referenced by ACTIVE services (their own, deployments', task sets') or
-        run by tasks, and those under review; the latest revisions of idle families are read but not in use."""
-        arns: set[str] = set(self.under_review)
-        for service in self.services:
-            if service.status not in (None, "ACTIVE"):
-                continue
-            arns.update(a for a in [service.task_definition, *(d.task_definition for d in service.deployments), *(s.task_definition for s in service.task_sets)] if a)
-        arns.update(task.task_definition_arn for task in self.tasks if task.task_definition_arn)
-        return arns
+        """Task definitions in use (inventory/usage.py: ACTIVE services' own, deployments' and task sets',
+        running tasks'), and those under review; the latest revisions of idle families are read but not in use."""
+        from ecs_audit.inventory.usage import in_use_arns  # usage.py builds on this module's models
+
+        return set(self.under_review) | in_use_arns(self.services, self.tasks)

@@ -40,7 +40,9 @@ class Carried(_Model):
     reason: str = ""
 
 
-class OpenAge(_Model):
+class FindingRef(_Model):
+    """Which result, as history keeps it: check, status and severity, where, which resource and container."""
+
     check_id: str
     status: str
     severity: str
@@ -48,21 +50,17 @@ class OpenAge(_Model):
     region: str
     resource: str
     container: str | None = None
+
+
+class OpenAge(FindingRef):
     first_seen: datetime
     age_days: int
 
 
-class Regressed(_Model):
+class Regressed(FindingRef):
     """Open now, and not open in the previous run, but open in an earlier one (came back), or WARN
     in the previous run and FAIL now."""
 
-    check_id: str
-    status: str
-    severity: str
-    account_id: str
-    region: str
-    resource: str
-    container: str | None = None
     last_open_run: str
 
 
