@@ -70,6 +70,15 @@ def _repositories(view: RegionView) -> Iterator[Subject]:
             yield RepositorySubject(repository, view)
 
 
+def _in_use_repositories(view: RegionView) -> Iterator[Subject]:
+    ecr = view.inventory.ecr
+    if ecr is not None:
+        in_use = set(ecr.in_use_repositories)
+        for repository in ecr.repositories:
+            if repository.repository_name in in_use:
+                yield RepositorySubject(repository, view)
+
+
 def _load_balancers(view: RegionView) -> Iterator[Subject]:
     if view.inventory.elbv2 is not None:
         for load_balancer in view.inventory.elbv2.load_balancers:
@@ -103,8 +112,10 @@ SCOPES: dict[Scope, ScopeSpec] = {
     Scope.SERVICE: ScopeSpec(ServiceSubject, _services, _SERVICE_LISTING),
     Scope.TASKDEF: ScopeSpec(TaskDefSubject, _task_definitions, _TASK_DEFINITION_LISTING),
     Scope.CONTAINER: ScopeSpec(ContainerSubject, _containers, _TASK_DEFINITION_LISTING),
-    Scope.REPO: ScopeSpec(
-        RepositorySubject, _repositories, (*_TASK_DEFINITION_LISTING, "ecr:DescribeRepositories"), "ecr", "DescribeRepositories"
+    # Every repository is listed by ECR alone; which are in use also depends on what ECS listed.
+    Scope.REPO: ScopeSpec(RepositorySubject, _repositories, ("ecr:DescribeRepositories",), "ecr", "DescribeRepositories"),
+    Scope.IN_USE_REPO: ScopeSpec(
+        RepositorySubject, _in_use_repositories, (*_TASK_DEFINITION_LISTING, "ecr:DescribeRepositories"), "ecr", "DescribeRepositories"
     ),
     Scope.LB: ScopeSpec(LoadBalancerSubject, _load_balancers, _LOAD_BALANCING_LISTING, "elbv2", "DescribeTargetGroups"),
     Scope.TARGET_GROUP: ScopeSpec(TargetGroupSubject, _target_groups, _LOAD_BALANCING_LISTING, "elbv2", "DescribeTargetGroups"),
