@@ -22,7 +22,7 @@ from ecs_audit.semantics.iam_policy import (
 )
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, effective_launch_type
-from ecs_audit.inventory.iam import role_arn, role_name
+from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
 from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
@@ -56,6 +56,12 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
         elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
             found[variable.name] = "name looks secret"
     return found
+
+
+def _role_identity(arn: str) -> tuple[str, str, str]:
+    """(partition, account, lower-case role name): what makes a role one role."""
+    parts = arn.split(":", 5)
+    return (parts[1] if len(parts) > 1 else "", role_account(arn), role_name(arn).lower())
 
 
 def _is_current_platform(version: str, latest: str) -> bool:
@@ -432,8 +438,11 @@ def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
     estate = t.estate
     task_role = role_arn(td.task_role_arn, estate.partition, estate.account_id) if td.task_role_arn else None
     execution_role = role_arn(td.execution_role_arn, estate.partition, estate.account_id) if td.execution_role_arn else None
-    if task_role and task_role == execution_role:
-        return fail(f"the task role and the execution role are the same role ({task_role})", evidence)
+    # IAM role names are unique within an account whatever their path, and not distinguished by case:
+    # "app" and "arn:...:role/service-role/app" are one role.
+    if task_role and execution_role and _role_identity(task_role) == _role_identity(execution_role):
+        shown = task_role if task_role == execution_role else f"{task_role} and {execution_role}"
+        return fail(f"the task role and the execution role are the same role ({shown})", evidence)
     if not td.task_role_arn or not td.execution_role_arn:
         which = "an execution role" if td.execution_role_arn else "a task role"
         return ok(f"only {which} is set", evidence)
