@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from ecs_audit.catalogue import Severity
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.evaluation.view import RegionView
@@ -25,7 +26,16 @@ from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfigura
 from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
-from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
+from ecs_audit.redact import (
+    FLAG_EMPTY,
+    FLAG_FILE_PATH,
+    FLAG_NUMBER,
+    FLAG_SECRET_REFERENCE,
+    VALUE_FLAGS_NOT_SECRET,
+    VALUE_FLAGS_THAT_ARE_SECRETS,
+    name_is_password,
+    name_looks_secret,
+)
 from ecs_audit.rules.registry import check
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
@@ -51,9 +61,9 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
         secret_flags = sorted(flags & VALUE_FLAGS_THAT_ARE_SECRETS)
         if secret_flags:
             found[variable.name] = "value looks like " + ", ".join(secret_flags)
-        # A secret-looking name holding an ARN or nothing is a pointer or a placeholder, and one holding
-        # a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
-        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
+        # A secret-looking name holding an ARN, a file path or nothing is a pointer or a placeholder, and
+        # one holding a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
+        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_FILE_PATH, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
             found[variable.name] = "name looks secret"
     return found
 
@@ -353,6 +363,15 @@ def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
         return fail(
             "plain environment variables look like secrets: " + ", ".join(sorted(found)),
             {"variables": found, **({"setting_like": settings} if settings else {})},
+        )
+    # A number is a setting under TOKEN_TTL_SECONDS, but under MYSQL_ROOT_PASSWORD it is the password:
+    # not the critical FAIL a secret-looking value earns, still worth a look.
+    numeric = sorted(name for name in settings if name_is_password(name) and settings[name] == f"value is a {FLAG_NUMBER}")
+    if numeric:
+        return warn(
+            "password variables hold a number (a numeric password, or a setting named like one): " + ", ".join(numeric),
+            {"variables": len(c.container.environment), "numeric_passwords": numeric, "setting_like": settings},
+            severity=Severity.MEDIUM,
         )
     if settings:
         return ok(

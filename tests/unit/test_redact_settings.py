@@ -29,3 +29,39 @@ def test_secret_names(name):
 @pytest.mark.parametrize("name", ["PASSENGER_COUNT", "BYPASS_CACHE", "KEYBOARD_LAYOUT", "DB_PASS_FILE"])
 def test_not_secret_names(name):
     assert not name_looks_secret(name)
+
+
+@pytest.mark.parametrize(
+    ("value", "flag"),
+    [
+        ("redis://:pw-only@cache:6379/0", "url_with_credentials"),
+        ("Server=db;User Id=sa;Password=Passw0rd!;", "password_in_connection_string"),
+        ("jdbc:mysql://db/app?user=a&password=b", "password_in_connection_string"),
+        ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "known_token_format"),
+        ("/secrets/service-account.json", "file_path"),
+    ],
+)
+def test_hold_out_value_shapes(value, flag):
+    assert flag in classify_value(value)
+
+
+@pytest.mark.parametrize("value", ["Password=${DB_PASSWORD}", "https://user@host/", "/abc", "not a path/secret"])
+def test_placeholders_and_plain_text_carry_no_flag(value):
+    assert classify_value(value) == []
+
+
+def test_scrub_text_hides_the_new_shapes():
+    from ecs_audit.redact import scrub_text
+
+    text = scrub_text("curl redis://:pw-only@cache && echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 Password=Passw0rd!")
+    assert "pw-only" not in text and "ghp_" not in text and "Passw0rd" not in text
+
+
+@pytest.mark.parametrize("name", ["PASSPHRASE", "LDAP_BIND_PW", "BASIC_AUTH", "S3_KEY"])
+def test_more_secret_names(name):
+    assert name_looks_secret(name)
+
+
+@pytest.mark.parametrize("name", ["JWT_PUBLIC_KEY", "STRIPE_PUBLISHABLE_KEY", "PARTITION_KEY", "S3_OBJECT_KEY", "TOKEN_AUDIENCE", "PASSWORD_POLICY"])
+def test_more_not_secret_names(name):
+    assert not name_looks_secret(name)
