@@ -41,9 +41,24 @@ ESCALATION_ACTIONS = (
     "iam:AddUserToGroup",
     "sts:AssumeRole",
 )
-# iam:PassRole on every role escalates together with creating a role (then passing it anywhere).
+# iam:PassRole on every role escalates together with creating a role (then passing it anywhere), or
+# with a service that runs the principal's code under the passed role: an instance, a function, a
+# stack, an ECS task (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html;
+# the combinations of Rhino Security Labs' AWS privilege-escalation methods, which KICS also checks).
 PASS_ROLE = "iam:PassRole"
-PASS_ROLE_PARTNERS = ("iam:CreateRole",)
+PASS_ROLE_PARTNERS: tuple[tuple[str, ...], ...] = (
+    ("iam:CreateRole",),
+    ("ec2:RunInstances",),
+    ("lambda:CreateFunction", "lambda:InvokeFunction"),
+    ("lambda:CreateFunction", "lambda:CreateEventSourceMapping"),
+    ("cloudformation:CreateStack",),
+    ("glue:CreateDevEndpoint",),
+    ("ecs:RegisterTaskDefinition", "ecs:RunTask"),
+    ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
+    ("ecs:RegisterTaskDefinition", "ecs:CreateService"),
+    ("codebuild:CreateProject", "codebuild:StartBuild"),
+    ("sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"),
+)
 # Reads of secret material that an execution role should hold only on named resources.
 SECRET_READ_ACTIONS = (
     "secretsmanager:GetSecretValue",
@@ -176,17 +191,20 @@ def admin_actions(grant: BroadGrant) -> list[str]:
 
 
 def escalation_combinations(grants: list[BroadGrant]) -> list[str]:
-    """Pairs that escalate only together, across all of a role's broad grants: iam:PassRole with
-    role creation (create a role with any policy, then pass it to a compute service)."""
+    """Actions that escalate only together, across all of a role's broad grants: iam:PassRole with
+    role creation, or with running code under the passed role (see PASS_ROLE_PARTNERS)."""
+    # A grant of every action (or NotAction) is reported on its own: not again as each combination.
+    grants = [g for g in grants if not (g.not_action or any(_normal(a) == "*" for a in g.actions))]
     allowed = lambda action: [g for g in grants if g.allows(action)]  # noqa: E731
     passing = allowed(PASS_ROLE)
     if not passing:
         return []
     out = []
-    for partner in PASS_ROLE_PARTNERS:
-        with_partner = allowed(partner)
-        if with_partner:
-            out.append(f"{PASS_ROLE} ({passing[0].source}) with {partner} ({with_partner[0].source}) on every resource")
+    for partners in PASS_ROLE_PARTNERS:
+        with_partners = [allowed(partner) for partner in partners]
+        if all(with_partners):
+            listed = " and ".join(f"{partner} ({grants_[0].source})" for partner, grants_ in zip(partners, with_partners))
+            out.append(f"{PASS_ROLE} ({passing[0].source}) with {listed} on every resource")
     return out
 
 
