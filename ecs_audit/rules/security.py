@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ntpath
 import posixpath
 import re
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
 # SECURITY-015: these paths and everything under them.
 _SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker")
+# SECURITY-015 on Windows hosts (lower case): the system directory, Docker's data root, the ECS agent's configuration.
+_SENSITIVE_WINDOWS_PATHS = ("c:\\windows", "c:\\programdata\\docker", "c:\\programdata\\amazon\\ecs")
 # SECURITY-018: options that switch a kernel security profile off (after normalising case and "=").
 _PROFILE_DISABLING_OPTIONS = frozenset({"apparmor:unconfined", "label:disable"})
 
@@ -91,9 +94,28 @@ def _normalise_host_path(path: str) -> str:
     return "/" + normalised.lstrip("/")
 
 
+def _is_sensitive_windows_path(path: str) -> bool:
+    """Windows hosts: a drive root (ECS mounts "D:\\" whole), the Windows directory, Docker's data root,
+    the ECS agent's configuration, or a named pipe (\\\\.\\pipe\\docker_engine is Docker's socket)."""
+    text = path.replace("/", "\\").lower()
+    if text.startswith("\\\\.\\pipe\\"):
+        return True
+    if not re.match(r"^[a-z]:\\", text) and not re.match(r"^[a-z]:$", text):
+        return False
+    text = ntpath.normpath(text).rstrip("\\")
+    if len(text) == 2:
+        return True  # "C:" / "C:\\": the whole drive
+    for prefix in _SENSITIVE_WINDOWS_PATHS:
+        if text == prefix or text.startswith(prefix + "\\") or prefix.startswith(text + "\\"):
+            return True
+    return False
+
+
 def _is_sensitive_host_path(path: str) -> bool:
     """The host root, a sensitive directory or anything under it, a parent that contains one (/var
     holds /var/run and /var/lib/docker), or a socket (*.sock: docker, containerd, ...)."""
+    if not path.startswith("/"):
+        return _is_sensitive_windows_path(path)
     if path == "/" or path.endswith(".sock"):
         return True
     for prefix in _SENSITIVE_HOST_PATHS:
