@@ -46,6 +46,8 @@ _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODUL
 _SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker")
 # SECURITY-015 on Windows hosts (lower case): the system directory, Docker's data root, the ECS agent's configuration.
 _SENSITIVE_WINDOWS_PATHS = ("c:\\windows", "c:\\programdata\\docker", "c:\\programdata\\amazon\\ecs")
+# SECURITY-003: Windows accounts with administrator rights (lower case, without a domain part).
+_WINDOWS_ADMIN_USERS = frozenset({"containeradministrator", "system", "administrator"})
 # SECURITY-018: options that switch a kernel security profile off (after normalising case and "=").
 _PROFILE_DISABLING_OPTIONS = frozenset({"apparmor:unconfined", "label:disable"})
 
@@ -328,9 +330,13 @@ def runs_as_non_root(c: ContainerSubject) -> Verdict:
     user = (c.container.user or "").strip()
     evidence = {"user": c.container.user, "os_family": os_family, "os_decided_by": platform.source}
     if not user:
+        if os_family == "WINDOWS":
+            return warn("no user is set: the image decides, and Windows Server Core images run as ContainerAdministrator", evidence)
         return warn("no user is set: the image decides, and most images run as root", evidence)
     if os_family == "WINDOWS":
-        is_admin = user.lower() == "containeradministrator"
+        # ContainerAdministrator is the Windows admin account of a container; SYSTEM and Administrator
+        # are at least as privileged.
+        is_admin = user.lower().rsplit("\\", 1)[-1] in _WINDOWS_ADMIN_USERS
     else:
         is_admin = user.split(":", 1)[0] in ("root", "0")
     if is_admin:
