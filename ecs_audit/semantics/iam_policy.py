@@ -46,6 +46,16 @@ ESCALATION_ACTIONS = (
 # stack, an ECS task (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html;
 # the combinations of Rhino Security Labs' AWS privilege-escalation methods, which KICS also checks).
 PASS_ROLE = "iam:PassRole"
+# The service principal each partner passes the role to (iam:PassedToService); role creation works with any.
+_PARTNER_PRINCIPALS = {
+    "ec2": "ec2.amazonaws.com",
+    "lambda": "lambda.amazonaws.com",
+    "cloudformation": "cloudformation.amazonaws.com",
+    "glue": "glue.amazonaws.com",
+    "ecs": "ecs-tasks.amazonaws.com",
+    "codebuild": "codebuild.amazonaws.com",
+    "sagemaker": "sagemaker.amazonaws.com",
+}
 PASS_ROLE_PARTNERS: tuple[tuple[str, ...], ...] = (
     ("iam:CreateRole",),
     ("ec2:RunInstances",),
@@ -93,6 +103,9 @@ class BroadGrant:
     actions: tuple[str, ...]  # the Action patterns, or the NotAction exclusions when not_action
     not_action: bool = False
     resources: tuple[str, ...] = ("*",)  # the broad Resource patterns ("NotResource" for NotResource)
+    # The services an iam:PassRole grant may pass roles to (its iam:PassedToService condition), or None
+    # when the statement does not restrict them.
+    passed_to: tuple[str, ...] | None = None
 
     def describe(self, actions: list[str] | None = None) -> str:
         where = ", ".join(self.resources)
@@ -149,6 +162,30 @@ def statements(document: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict)]
 
 
+def _passed_to_services(condition: Any) -> tuple[str, ...] | None:
+    """The iam:PassedToService values of a statement's StringEquals/StringLike condition (the way AWS
+    recommends scoping iam:PassRole), or None when there is no such condition."""
+    if not isinstance(condition, dict):
+        return None
+    for operator, block in condition.items():
+        if not isinstance(block, dict) or not str(operator).removeprefix("ForAnyValue:").startswith(("StringEquals", "StringLike")):
+            continue
+        for key, value in block.items():
+            if str(key).lower() == "iam:passedtoservice":
+                return tuple(str(v).strip().lower() for v in _as_list(value))
+    return None
+
+
+def _passes_to(grant: BroadGrant, partners: tuple[str, ...]) -> bool:
+    """Whether the PassRole grant may pass a role to the service the partner actions run code in."""
+    if grant.passed_to is None:
+        return True
+    principal = _PARTNER_PRINCIPALS.get(partners[0].split(":", 1)[0].lower())
+    if principal is None:
+        return True  # iam:CreateRole: a new role can trust whichever service the grant allows
+    return any(fnmatchcase(principal, pattern) for pattern in grant.passed_to)
+
+
 def broad_grants(document: dict[str, Any] | None, source: str) -> list[BroadGrant]:
     """The document's Allow statements on Resource "*" (or NotResource)."""
     grants = []
@@ -161,10 +198,11 @@ def broad_grants(document: dict[str, Any] | None, source: str) -> list[BroadGran
             broad = tuple(str(r).strip() for r in _as_list(statement.get("Resource")) if resource_is_broad(str(r)))
         if not broad:
             continue
+        passed_to = _passed_to_services(statement.get("Condition"))
         if "NotAction" in statement:
-            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement["NotAction"])), not_action=True, resources=broad))
+            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement["NotAction"])), not_action=True, resources=broad, passed_to=passed_to))
         else:
-            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement.get("Action"))), resources=broad))
+            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement.get("Action"))), resources=broad, passed_to=passed_to))
     return grants
 
 
@@ -201,10 +239,11 @@ def escalation_combinations(grants: list[BroadGrant]) -> list[str]:
         return []
     out = []
     for partners in PASS_ROLE_PARTNERS:
+        passing_here = [g for g in passing if _passes_to(g, partners)]
         with_partners = [allowed(partner) for partner in partners]
-        if all(with_partners):
+        if passing_here and all(with_partners):
             listed = " and ".join(f"{partner} ({grants_[0].source})" for partner, grants_ in zip(partners, with_partners))
-            out.append(f"{PASS_ROLE} ({passing[0].source}) with {listed} on every resource")
+            out.append(f"{PASS_ROLE} ({passing_here[0].source}) with {listed} on every resource")
     return out
 
 

@@ -69,3 +69,17 @@ def test_pass_role_escalates_with_a_service_that_runs_code_under_the_passed_role
 def test_an_admin_grant_is_not_repeated_as_combinations():
     admin = broad_grants({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "a")
     assert escalation_combinations(admin) == []
+
+
+def test_pass_role_limited_by_passed_to_service_escalates_only_through_that_service():
+    doc = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+            {"Effect": "Allow", "Action": ["ec2:RunInstances", "lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"},
+        ]
+    }
+    assert escalation_combinations(broad_grants(doc, "a")) == []
+    doc["Statement"][1]["Action"] = ["ecs:RegisterTaskDefinition", "ecs:RunTask"]
+    assert escalation_combinations(broad_grants(doc, "a")) == [
+        "iam:PassRole (a) with ecs:RegisterTaskDefinition (a) and ecs:RunTask (a) on every resource"
+    ]
