@@ -42,7 +42,11 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}
 _URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)([^/\s:@]*):([^/\s@]+)@", re.IGNORECASE)
 # A password inside a connection string or query (ADO.NET "Password=...;", JDBC "?password=..."),
 # unless it is a placeholder for a variable ($VAR, ${VAR}, {{var}}).
-_INLINE_PASSWORD = re.compile(r"(?:^|[;?&\s])(?:password|pwd)\s*=\s*(?![$%{]|;|&|$)", re.IGNORECASE)
+_INLINE_PASSWORD = re.compile(
+    r"(?:^|[;?&\s])(?:password|pwd)\s*=\s*(?![$%{]|;|&|$)"
+    r"|\"(?:password|passwd|secret|client_secret|api_key|apikey|token)\"\s*:\s*\"(?![$%{]|\")",  # JSON: {"password": "..."}
+    re.IGNORECASE,
+)
 # Token formats that are secret wherever they appear: GitHub, GitLab, Slack, Stripe secret keys, Google API keys.
 _KNOWN_TOKEN = re.compile(
     r"\b(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20}|xox[abprs]-[A-Za-z0-9-]{10,}|"
@@ -53,7 +57,7 @@ _FILE_PATH = re.compile(r"^(/[\w.@-]+){2,}/?$|^/[\w@-]+\.(json|pem|key|crt|p12|t
 _SECRET_REF = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):", re.IGNORECASE)
 _CLI_USER_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)[ =])([^:\s]+):(\S+)")
 _INLINE_ASSIGNMENT = re.compile(
-    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\s*[=:]\s*)(\S+)", re.IGNORECASE
+    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\"?\s*[=:]\s*\"?)([^\s\",}]+)", re.IGNORECASE
 )
 
 # Value flags stored in the inventory (the only trace a value leaves).
@@ -64,7 +68,7 @@ FLAG_AWS_SECRET_KEY = "aws_secret_access_key"
 FLAG_PRIVATE_KEY = "private_key"
 FLAG_JWT = "jwt"
 FLAG_URL_CREDENTIALS = "url_with_credentials"
-FLAG_INLINE_PASSWORD = "password_in_connection_string"
+FLAG_INLINE_PASSWORD = "embedded_password"
 FLAG_KNOWN_TOKEN = "known_token_format"
 FLAG_FILE_PATH = "file_path"
 # Values that cannot be a secret whatever the name says: switches, numbers, durations

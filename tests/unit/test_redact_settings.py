@@ -35,8 +35,9 @@ def test_not_secret_names(name):
     ("value", "flag"),
     [
         ("redis://:pw-only@cache:6379/0", "url_with_credentials"),
-        ("Server=db;User Id=sa;Password=Passw0rd!;", "password_in_connection_string"),
-        ("jdbc:mysql://db/app?user=a&password=b", "password_in_connection_string"),
+        ("Server=db;User Id=sa;Password=Passw0rd!;", "embedded_password"),
+        ("jdbc:mysql://db/app?user=a&password=b", "embedded_password"),
+        ('{"username": "app", "password": "hunter2"}', "embedded_password"),
         ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "known_token_format"),
         ("/secrets/service-account.json", "file_path"),
     ],
@@ -55,6 +56,7 @@ def test_scrub_text_hides_the_new_shapes():
 
     text = scrub_text("curl redis://:pw-only@cache && echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 Password=Passw0rd!")
     assert "pw-only" not in text and "ghp_" not in text and "Passw0rd" not in text
+    assert "hunter2" not in scrub_text('{"username": "app", "password": "hunter2"}')
 
 
 @pytest.mark.parametrize("name", ["PASSPHRASE", "LDAP_BIND_PW", "BASIC_AUTH", "S3_KEY"])
