@@ -43,7 +43,7 @@ _URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)([^/\s:@]*):([^/\s@]+)@", 
 # A password inside a connection string or query (ADO.NET "Password=...;", JDBC "?password=..."),
 # unless it is a placeholder for a variable ($VAR, ${VAR}, {{var}}).
 _INLINE_PASSWORD = re.compile(
-    r"(?:^|[;?&\s])(?:password|pwd)\s*=\s*(?![$%{]|;|&|$)"
+    r"(?:^|[;?&,\s])(?:password|pwd)\s*=\s*(?![$%{]|;|&|,|$)"
     r"|\"(?:password|passwd|secret|client_secret|api_key|apikey|token)\"\s*:\s*\"(?![$%{]|\")",  # JSON: {"password": "..."}
     re.IGNORECASE,
 )

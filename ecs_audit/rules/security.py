@@ -787,6 +787,14 @@ def fargate_latest_platform(s: ServiceSubject) -> Verdict:
 def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
     td = t.task_definition
     host_paths = {v.name or "": _normalise_host_path(v.host.source_path) for v in td.volumes if v.host and v.host.source_path}
+    # A Docker volume of the local driver with o=bind is a bind mount of its device path.
+    host_paths.update(
+        {
+            v.name or "": _normalise_host_path(bound)
+            for v in td.volumes
+            if v.docker_volume_configuration and (bound := v.docker_volume_configuration.bound_host_path)
+        }
+    )
     # Only a host path some container mounts exposes anything: name -> [(container, read-only)].
     mounts: dict[str, list[tuple[str, bool]]] = {}
     for container in td.container_definitions:

@@ -67,3 +67,15 @@ def test_more_secret_names(name):
 @pytest.mark.parametrize("name", ["JWT_PUBLIC_KEY", "STRIPE_PUBLISHABLE_KEY", "PARTITION_KEY", "S3_OBJECT_KEY", "TOKEN_AUDIENCE", "PASSWORD_POLICY"])
 def test_more_not_secret_names(name):
     assert not name_looks_secret(name)
+
+
+def test_docker_volume_driver_options_keep_no_password():
+    from ecs_audit.inventory.ecs import DockerVolumeConfiguration
+
+    config = DockerVolumeConfiguration.model_validate(
+        {"driver": "local", "driverOpts": {"type": "cifs", "o": "username=app,password=hunter2", "device": "//fs/share"}}
+    )
+    assert "hunter2" not in str(config.driver_opts)
+    assert config.bound_host_path is None
+    bound = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": {"type": "none", "o": "bind", "device": "/etc"}})
+    assert bound.bound_host_path == "/etc"
