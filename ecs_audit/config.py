@@ -123,7 +123,18 @@ class AuditConfig(BaseModel):
     image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
     image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")
     history_depth: int = Field(
-        default=100, ge=0, le=10000, description="SECURITY-017: how many older revisions of each in-use family are read."
+        default=100,
+        ge=0,
+        le=10000,
+        description="SECURITY-017: how many revisions older than the deployed one are read per in-use family, newest "
+        "first (revisions newer than the deployed one are always read).",
+    )
+    history_region_budget: int = Field(
+        default=1000,
+        ge=0,
+        le=100000,
+        description="SECURITY-017: at most this many DescribeTaskDefinition calls per region for family histories, "
+        "shared round-robin between families (about 100 s at the default API share); unread revisions are named.",
     )
     sidecars: list[SidecarExcuse] = Field(
         default=[],
