@@ -106,8 +106,20 @@ class AuditConfig(BaseModel):
         description="TAGGING-003: tag keys that carry an application version.",
     )
     secret_env_allowlist: list[str] = Field(
-        default=[], description="SECURITY-006/017: environment variable names known not to hold secrets."
+        default=[],
+        description="SECURITY-006/017: environment variable names known not to hold secrets: exact names or glob "
+        "patterns (`FEATURE_*_TOKEN_TTL`; `*`, `?`, `[...]`), case-sensitive.",
     )
+
+    @field_validator("secret_env_allowlist")
+    @classmethod
+    def _allowlist_names_something(cls, entries: list[str]) -> list[str]:
+        # A pattern of wildcards alone would silence every secret-looking variable, unseen.
+        for entry in entries:
+            if not entry.strip("*?"):
+                raise ValueError(f"{entry!r} would allow every variable name; name the variables or a narrower pattern")
+        return entries
+
     fargate_latest_platform: dict[str, str] = Field(
         default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
         description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",

@@ -25,7 +25,7 @@ from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfigura
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
-from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
+from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_allowed, name_looks_secret
 from ecs_audit.rules.registry import check
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
@@ -45,7 +45,7 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
     """Secret-looking variables (name -> why), for SECURITY-006 and SECURITY-017. Never reads a value."""
     found: dict[str, str] = {}
     for variable in environment:
-        if variable.name in allowlist:
+        if name_allowed(variable.name, allowlist):
             continue
         flags = set(variable.value_flags)
         secret_flags = sorted(flags & VALUE_FLAGS_THAT_ARE_SECRETS)
@@ -335,7 +335,7 @@ def _setting_like_variables(environment: list[EnvironmentVariable], allowlist: l
     return {
         v.name: "value is a " + sorted(set(v.value_flags) & VALUE_FLAGS_NOT_SECRET)[0]
         for v in environment
-        if v.name not in allowlist and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
+        if not name_allowed(v.name, allowlist) and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
     }
 
 
