@@ -20,6 +20,7 @@ from ecs_audit.semantics.iam_policy import (
     is_admin_policy_arn,
     is_ecs_task_execution_policy,
     secret_reads,
+    self_escalations,
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
@@ -155,6 +156,8 @@ class _RolePolicies:
     documents: tuple[tuple[str, str | None, dict | None], ...] = ()
     gaps: tuple[tuple[str | None, EvidenceMissing], ...] = ()
     boundary: str | None = None
+    # The ARN GetRole returned (with the role's path), when the task definition named the role without it.
+    actual_arn: str | None = None
 
     @property
     def evidence(self) -> dict[str, object]:
@@ -216,6 +219,7 @@ def _role_policies(estate: RegionView, reference: str, which: str) -> _RolePolic
         documents=tuple(documents),
         gaps=tuple(gaps),
         boundary=boundary,
+        actual_arn=role.role.arn,
     )
 
 
@@ -232,6 +236,9 @@ def _admin_like(role: _RolePolicies) -> list[str]:
             if actions:
                 found.append(grant.describe(actions))
     found.extend(escalation_combinations(grants))
+    for label, policy_arn, document in role.documents:
+        if not (policy_arn and is_admin_policy_arn(policy_arn)):
+            found.extend(self_escalations(document, label, role.actual_arn or role.arn))
     return found
 
 
@@ -546,6 +553,7 @@ def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
         documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
         gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
         boundary=role.boundary,
+        actual_arn=role.actual_arn,
     )
     failures = _admin_like(role)
     warnings: list[str] = []

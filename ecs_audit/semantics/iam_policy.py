@@ -267,3 +267,33 @@ def secret_reads(grant: BroadGrant) -> list[str]:
         return [a for a in SECRET_READ_ACTIONS if not any(fnmatchcase(a.lower(), p) for p in excluded)]
     patterns = [_normal(a) for a in grant.actions]
     return [a for a in SECRET_READ_ACTIONS if any(fnmatchcase(a.lower(), p) for p in patterns)]
+
+
+# Actions on a role that rewrite what the role itself may do: granted on the role's own ARN, they let
+# its holder raise its own privileges whatever the rest of its policies say.
+SELF_ESCALATION_ACTIONS = (
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",  # removes a Deny-carrying inline policy
+    "iam:UpdateAssumeRolePolicy",
+)
+
+
+def self_escalations(document: dict[str, Any] | None, source: str, role_arn: str) -> list[str]:
+    """Allow statements whose Resource patterns cover the role's own ARN with an action that rewrites
+    its permissions (e.g. iam:PutRolePolicy on arn:aws:iam::1:role/app-* held by role app-task)."""
+    out = []
+    for statement in statements(document):
+        if str(statement.get("Effect", "")).lower() != "allow" or "NotAction" in statement or "NotResource" in statement:
+            continue  # NotAction/NotResource are reported as broad grants
+        resources = [str(r).strip() for r in _as_list(statement.get("Resource"))]
+        matching = [r for r in resources if not resource_is_broad(r) and fnmatchcase(role_arn, r)]
+        if not matching:
+            continue
+        actions = [str(a) for a in _as_list(statement.get("Action"))]
+        allowed = [e for e in SELF_ESCALATION_ACTIONS if allows_action(actions, e)]
+        if allowed:
+            out.append(f"{source} allows {', '.join(allowed)} on the role itself ({', '.join(matching)})")
+    return out
+

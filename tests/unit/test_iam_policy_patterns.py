@@ -83,3 +83,17 @@ def test_pass_role_limited_by_passed_to_service_escalates_only_through_that_serv
     assert escalation_combinations(broad_grants(doc, "a")) == [
         "iam:PassRole (a) with ecs:RegisterTaskDefinition (a) and ecs:RunTask (a) on every resource"
     ]
+
+
+def test_a_role_that_may_rewrite_its_own_policies_escalates():
+    from ecs_audit.semantics.iam_policy import self_escalations
+
+    arn = "arn:aws:iam::123456789012:role/app-task"
+    doc = {"Statement": [{"Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:GetRole"], "Resource": "arn:aws:iam::123456789012:role/app-*"}]}
+    assert self_escalations(doc, "inline policy p", arn) == [
+        "inline policy p allows iam:PutRolePolicy on the role itself (arn:aws:iam::123456789012:role/app-*)"
+    ]
+    other = {"Statement": [{"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": "arn:aws:iam::123456789012:role/worker-*"}]}
+    assert self_escalations(other, "p", arn) == []
+    reads = {"Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": arn}]}
+    assert self_escalations(reads, "p", arn) == []
