@@ -77,7 +77,7 @@ def test_more_secret_names(name):
     assert name_looks_secret(name)
 
 
-@pytest.mark.parametrize("name", ["JWT_PUBLIC_KEY", "STRIPE_PUBLISHABLE_KEY", "PARTITION_KEY", "S3_OBJECT_KEY", "TOKEN_AUDIENCE", "PASSWORD_POLICY"])
+@pytest.mark.parametrize("name", ["BASIC_AUTH_USER", "JWT_PUBLIC_KEY", "STRIPE_PUBLISHABLE_KEY", "PARTITION_KEY", "S3_OBJECT_KEY", "TOKEN_AUDIENCE", "PASSWORD_POLICY"])
 def test_more_not_secret_names(name):
     assert not name_looks_secret(name)
 
