@@ -605,6 +605,18 @@ def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
     return places
 
 
+def _external_without_agent(estate: RegionView) -> list[str]:
+    """In-use task definitions with tasks on External instances and no agent in the task or as a DAEMON there."""
+    daemons, _ = _agent_daemons(estate)
+    out = []
+    for td in estate.task_definitions:
+        if not estate.is_in_use(td) or any(_is_runtime_security_agent(c.image, estate.config) for c in td.container_definitions):
+            continue
+        if any(kind == "EXTERNAL" and cluster not in daemons for kind, cluster in _where_it_runs(estate, td)):
+            out.append(td.family_revision)
+    return sorted(out)
+
+
 @check("SECURITY-011")
 def runtime_threat_detection(a: AccountSubject) -> Verdict:
     # No `needs`: a recognised agent in every in-use task definition passes without GuardDuty data,
@@ -617,6 +629,16 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         detector, unread = None, missing
     evidence: dict[str, object] = _detector_evidence(detector) if unread is None else {}
     if detector is not None and detector.runtime_monitoring_on:
+        # Runtime Monitoring watches Fargate tasks and EC2 container instances only: tasks on ECS Anywhere
+        # (External) instances need an agent of their own (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-guard-duty-integration.html).
+        outside = _external_without_agent(estate)
+        if outside:
+            evidence["external_without_runtime_agent"] = outside
+            return fail(
+                "GuardDuty runtime monitoring is on, but it does not watch tasks on ECS Anywhere (External) instances, "
+                "and no recognised runtime security agent runs with " + ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else ""),
+                evidence,
+            )
         return ok("GuardDuty runtime monitoring is on", evidence)
     _workloads_complete(estate)
     described = [td for td in estate.task_definitions if estate.is_in_use(td)]
