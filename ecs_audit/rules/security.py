@@ -649,14 +649,14 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         for td in described
     }
-    # A DAEMON service running an agent covers the EC2 tasks of its cluster (one agent per instance).
+    # A DAEMON service running an agent covers the EC2 and External tasks of its cluster (one agent per instance).
     daemons, unread_daemons = _agent_daemons(estate)
     by_daemon: dict[str, list[str]] = {}
     for td in described:
         if agents[td.family_revision] or not daemons:
             continue
         places = _where_it_runs(estate, td)
-        if places and all(kind == "EC2" and cluster in daemons for kind, cluster in places):
+        if places and all(kind in ("EC2", "EXTERNAL") and cluster in daemons for kind, cluster in places):
             by_daemon[td.family_revision] = sorted({daemons[cluster] for _, cluster in places})
     without = sorted(name for name, images in agents.items() if not images and name not in by_daemon)
     evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
