@@ -762,6 +762,10 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     running = max(cluster.running_tasks_count, len(c.tasks))
     if running == 0:
         return na("no tasks run in the cluster: there is nothing for runtime monitoring to cover", {"running_tasks": 0})
+    tasks = list(c.tasks)
+    if tasks and len(tasks) >= running and all(c.estate.task_launch_type(t) == "EXTERNAL" for t in tasks):
+        # GuardDuty Runtime Monitoring covers Fargate and EC2 only; SECURITY-011 reports External tasks' gap.
+        return na(f"all {running} running tasks are on ECS Anywhere (External) instances, which GuardDuty runtime coverage does not include (see SECURITY-011)", {"running_tasks": running})
     detector = _guardduty_detector(c.estate)
     evidence: dict[str, object] = {"running_tasks": running, **_detector_evidence(detector)}
     if detector is None or not detector.runtime_monitoring_on:
