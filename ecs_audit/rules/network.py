@@ -11,10 +11,18 @@ from ecs_audit.evaluation.view import RegionView
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.inventory.ecs import NetworkConfiguration
+from ecs_audit.inventory.ec2 import SecurityGroup, Subnet
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2
 from ecs_audit.semantics.network_placement import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
 from ecs_audit.evaluation.network_evidence import arn as ec2_resource_arn
-from ecs_audit.evaluation.network_evidence import ec2_part, service_security_groups, subnets_of
+from ecs_audit.evaluation.network_evidence import (
+    ServiceHosts,
+    ec2_part,
+    security_group,
+    service_hosts,
+    service_security_groups,
+    subnets_of,
+)
 from ecs_audit.rules.registry import check
 
 _APPMESH_ENVOY_REPOSITORY = "aws-appmesh-envoy"
@@ -191,51 +199,142 @@ def no_public_ips(s: ServiceSubject) -> Verdict:
     return ok("no public IPs are assigned", {"assign_public_ip": settings})
 
 
+def _route_summary(subnet: Subnet, estate: RegionView) -> tuple[str, list[str]]:
+    """How a subnet reaches the internet: its default routes (IPv4 and IPv6) as text, and the internet
+    gateways among them (with the table), which make it a public subnet."""
+    ec2 = ec2_part(estate)
+    # An unread explicit association must not fall back to the VPC's main table.
+    estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
+    # A subnet without an explicit association uses its VPC's main route table (route_table_for).
+    table = ec2.route_table_for(subnet)
+    if table is None:
+        if subnet.vpc_id:
+            estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
+        raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
+    routes = table.default_routes()
+    public = [f"{route.gateway_id} via {table.route_table_id}" for route in routes if route.is_default_to_internet_gateway]
+    if not routes:
+        return "no default route", []
+    if public:
+        return ", ".join(f"{r.destination} -> {r.target} ({table.route_table_id})" for r in routes), public
+    return ", ".join(f"{r.destination} -> {r.target}" for r in routes), []
+
+
+def _host_network(s: ServiceSubject) -> tuple[ServiceHosts, dict[str, list[str]]]:
+    """The instances a bridge or host mode service's tasks use, and subnet -> those instances in it."""
+    hosts = service_hosts(s)
+    subnets: dict[str, list[str]] = {}
+    for instance_id, instance in hosts.instances.items():
+        subnet = instance.primary_subnet_id
+        if not subnet:
+            raise EvidenceMissing(f"DescribeInstances returned {instance_id} without its subnet")
+        subnets.setdefault(subnet, []).append(instance_id)
+    return hosts, subnets
+
+
 @check("NETWORK-002")
 def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
-    if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
     estate = s.estate
-    ec2 = ec2_part(estate)
-    subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
+    users: dict[str, list[str]] = {}  # subnet -> the instances there (bridge and host modes)
+    hosts: ServiceHosts | None = None
+    if service_placements(s.service):
+        subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
+    else:
+        # Bridge and host mode tasks share their container instance's network interface.
+        hosts, users = _host_network(s)
+        if not users:
+            gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
+            return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+        subnet_ids = sorted(users)
     subnets, missing = subnets_of(estate, subnet_ids)
     routes: dict[str, str] = {}
     public: list[str] = []
     for subnet in subnets:
-        # An unread explicit association must not fall back to the VPC's main table.
-        estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
-        table = ec2.route_table_for(subnet)
-        if table is None:
-            if subnet.vpc_id:
-                estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
-            raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
-        route = table.default_route()
-        if route is not None and route.is_default_to_internet_gateway:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.gateway_id} ({table.route_table_id})"
-            public.append(f"{subnet.subnet_id} ({route.gateway_id} via {table.route_table_id})")
-        else:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.target}" if route else "no default route"
-    evidence = {"subnets": routes, "missing_subnets": missing}
+        summary, gateways = _route_summary(subnet, estate)
+        routes[subnet.subnet_id] = summary
+        if gateways:
+            on = f" [{', '.join(users[subnet.subnet_id])}]" if subnet.subnet_id in users else ""
+            public.append(f"{subnet.subnet_id} ({'; '.join(gateways)}){on}")
+    evidence: dict[str, object] = {"subnets": routes, "missing_subnets": missing}
+    where = "task subnets"
+    if hosts is not None:
+        evidence.update(network="container instance (bridge or host mode)", instances=users, instances_basis=hosts.basis)
+        where = f"the subnets of the container instances its tasks use ({hosts.basis})"
     if public:
-        return fail("tasks run in public subnets whose 0.0.0.0/0 route goes to an internet gateway: " + ", ".join(public), evidence)
+        if hosts is not None:
+            return fail(
+                "tasks use the network of container instances in public subnets whose default route goes to an "
+                "internet gateway: " + ", ".join(public),
+                evidence,
+            )
+        return fail("tasks run in public subnets whose default route goes to an internet gateway: " + ", ".join(public), evidence)
     if not subnets:
         return na(f"none of the service's subnets exists any more ({', '.join(missing)}); see RESILIENCE-010", evidence)
     shown = ", ".join(f"{subnet} ({route})" for subnet, route in routes.items())
+    if hosts is not None:
+        return ok(f"every one of {where} is private: {shown}", evidence)
     return ok(f"every task subnet is private: {shown}", evidence)
+
+
+def _open_rules(groups: dict[str, SecurityGroup]) -> list[str]:
+    found: list[str] = []
+    for group_id, group in groups.items():
+        for permission in group.ip_permissions:
+            sources = permission.open_to_anywhere
+            if sources:
+                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
+                found.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
+    return found
+
+
+def _host_groups_closed(s: ServiceSubject) -> Verdict:
+    """Bridge and host mode: the security groups of the primary network interfaces of the container
+    instances its tasks use."""
+    hosts = service_hosts(s)
+    if not hosts.instances:
+        gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
+        return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+    users: dict[str, list[str]] = {}
+    for instance_id, instance in hosts.instances.items():
+        for group_id in instance.primary_security_group_ids:
+            users.setdefault(group_id, []).append(instance_id)
+    groups: dict[str, SecurityGroup] = {}
+    missing: list[str] = []
+    for group_id in sorted(users):
+        group = security_group(s.estate, group_id)
+        if group is None:
+            missing.append(group_id)
+        else:
+            groups[group_id] = group
+    open_rules = _open_rules(groups)
+    evidence = {
+        "network": "container instance (bridge or host mode)",
+        "instances_basis": hosts.basis,
+        "instance_security_groups": {g: sorted(ids) for g, ids in sorted(users.items())},
+        "missing_security_groups": missing,
+        "open_to_internet": open_rules,
+    }
+    if open_rules:
+        return fail(
+            f"the container instances its tasks use ({', '.join(sorted(hosts.instances))}) admit the internet: " + "; ".join(open_rules),
+            evidence,
+        )
+    if not groups:
+        return na(f"none of the container instances' security groups exists any more ({', '.join(missing)})", evidence)
+    return ok(
+        f"no security group of the container instances its tasks use ({hosts.basis}: {', '.join(sorted(hosts.instances))}) "
+        f"admits 0.0.0.0/0 or ::/0: {', '.join(sorted(groups))}",
+        evidence,
+    )
 
 
 @check("NETWORK-003")
 def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
     if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
+        # Bridge and host mode tasks are reached through their container instance's security groups.
+        return _host_groups_closed(s)
     task_groups = service_security_groups(s)
-    open_rules: list[str] = []
-    for group_id, group in task_groups.groups.items():
-        for permission in group.ip_permissions:
-            sources = permission.open_to_anywhere
-            if sources:
-                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
-                open_rules.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
+    open_rules = _open_rules(task_groups.groups)
     evidence = {
         "security_groups": sorted(task_groups.groups),
         "vpc_default_groups_used": task_groups.defaults,
