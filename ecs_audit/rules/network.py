@@ -17,6 +17,7 @@ from ecs_audit.semantics.network_placement import instance_attribute, is_active,
 from ecs_audit.evaluation.network_evidence import arn as ec2_resource_arn
 from ecs_audit.evaluation.network_evidence import (
     ServiceHosts,
+    cluster_instances,
     ec2_part,
     security_group,
     service_hosts,
@@ -47,10 +48,11 @@ def _repository(image: str) -> str:
 _WORKLOAD_LISTING = ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks")
 
 
-def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
-    """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on EC2."""
+def _ec2_awsvpc_workloads(estate: RegionView) -> dict[str, set[str]]:
+    """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on EC2, by
+    the cluster they run in."""
     references = [
-        service.task_definition
+        (service.cluster_arn, service.task_definition)
         for service in estate.services
         if service.status in (None, "ACTIVE")
         and service.task_definition
@@ -58,24 +60,40 @@ def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
     ]
     if estate.has_ecs:
         references += [
-            task.task_definition_arn
+            (task.cluster_arn, task.task_definition_arn)
             for task in estate.ecs.tasks
             if task.task_definition_arn
             and task.effective_launch_type == "EC2"
         ]
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     unreadable: list[EvidenceMissing] = []
-    for reference in references:
+    for cluster, reference in references:
         try:
             td = estate.task_definition(reference)
         except EvidenceMissing as missing:
             unreadable.append(missing)
             continue
         if td.network_mode == "awsvpc":
-            found.add(td.family_revision)
+            found.setdefault(cluster or "", set()).add(td.family_revision)
     if not found and unreadable:
         raise unreadable[0]
     return found
+
+
+# Present on a container instance that has a trunk network interface
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html#attributes).
+TRUNK_ATTRIBUTE = "ecs.awsvpc-trunk-id"
+
+
+def _instance_principal(estate: RegionView, instance_id: str) -> str:
+    """The instance profile whose role registered the container instance (the principal whose
+    awsvpcTrunking setting decided), from DescribeInstances; a note when it was not read."""
+    ec2 = estate.inventory.ec2
+    instance = ec2.instance(instance_id) if ec2 is not None else None
+    if instance is None:
+        return "instance profile not read (ec2:DescribeInstances)"
+    profile = instance.iam_instance_profile
+    return profile.arn if profile is not None and profile.arn else "no instance profile"
 
 
 @dataclass
@@ -509,9 +527,14 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
 
 @check("NETWORK-008")
 def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
+    """awsvpcTrunking is a per-principal setting: what counts is the effective value for the role that
+    registers the container instances (their instance profile's role), not the audit principal's
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html). A
+    registered instance shows the outcome itself: it has a trunk network interface exactly when it
+    carries the ecs.awsvpc-trunk-id attribute, so instances are judged by it."""
     estate = a.estate
-    awsvpc = _ec2_awsvpc_task_definitions(estate) if "EC2" in estate.launch_types_in_use() else set()
-    if not awsvpc:
+    workloads = _ec2_awsvpc_workloads(estate) if "EC2" in estate.launch_types_in_use() else {}
+    if not workloads:
         # A cluster whose services or tasks could not be listed may hide EC2 awsvpc tasks.
         for action in _WORKLOAD_LISTING:
             error = estate.error_for(action)
@@ -520,15 +543,48 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
         if "EC2" not in estate.launch_types_in_use():
             return na("no EC2 launch type is in use")
         return na("no awsvpc tasks run on the EC2 launch type")
+    awsvpc = sorted({td for tds in workloads.values() for td in tds})
+    trunked: list[str] = []
+    untrunked: dict[str, list[str]] = {}  # principal (instance profile) -> instances without a trunk
+    for cluster in sorted(workloads):
+        for instance in cluster_instances(estate, cluster):
+            if is_external_instance(instance):
+                continue
+            instance_id = instance.ec2_instance_id or name_from_arn(instance.container_instance_arn)
+            if instance_attribute(instance, TRUNK_ATTRIBUTE) is not None:
+                trunked.append(instance_id)
+            else:
+                untrunked.setdefault(_instance_principal(estate, instance_id), []).append(instance_id)
+    evidence: dict[str, object] = {
+        "ec2_awsvpc_task_definitions": awsvpc,
+        "instances_with_trunk": sorted(trunked),
+        "instances_without_trunk_by_principal": {p: sorted(ids) for p, ids in sorted(untrunked.items())},
+    }
+    if untrunked:
+        shown = "; ".join(f"{', '.join(sorted(ids))} (principal: {principal})" for principal, ids in sorted(untrunked.items()))
+        return warn(
+            f"container instances running awsvpc tasks ({', '.join(awsvpc)}) have no trunk network interface "
+            f"(no {TRUNK_ATTRIBUTE} attribute): {shown}. Turn awsvpcTrunking on for the role of that instance "
+            "profile (or as the account default) and replace the instances; trunking also needs a supported "
+            "Linux instance type. Without it each instance holds only a few awsvpc tasks",
+            evidence,
+            severity=Severity.LOW,
+        )
+    if trunked:
+        return ok(f"every container instance running awsvpc tasks has a trunk network interface ({TRUNK_ATTRIBUTE}): {', '.join(sorted(trunked))}", evidence)
+    # No EC2 instance is registered now (e.g. an Auto Scaling group at zero): the effective setting read
+    # is the audit principal's, which equals the instances' role's unless that role overrides it.
     setting = estate.account_setting("awsvpcTrunking")
     value = setting.value if setting else None
-    evidence = {"awsvpc_trunking": value, "ec2_awsvpc_task_definitions": sorted(awsvpc)}
+    principal = (setting.principal_arn if setting and setting.principal_arn else None) or "the audit principal"
+    evidence.update(awsvpc_trunking=value, principal=principal)
     if (value or "").lower() == "enabled":
-        return ok("ENI trunking (awsvpcTrunking) is enabled", evidence)
+        return ok(f"no container instance is registered; ENI trunking (awsvpcTrunking) is enabled for {principal}", evidence)
     shown = value or "not set (defaults to disabled)"
     return warn(
-        f"ENI trunking (awsvpcTrunking) is {shown} while EC2 runs awsvpc tasks ({', '.join(sorted(awsvpc))}): "
-        "each instance can hold only a few tasks",
+        f"ENI trunking (awsvpcTrunking) is {shown} for {principal} while EC2 runs awsvpc tasks ({', '.join(awsvpc)}) "
+        "and no container instance is registered to show its own: instances launched now get no trunk, so each "
+        "holds only a few tasks",
         evidence,
         severity=Severity.LOW,
     )
