@@ -230,7 +230,7 @@ def _route_summary(subnet: Subnet, estate: RegionView) -> tuple[str, list[str]]:
             estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
         raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
     routes = table.default_routes()
-    public = [f"{route.gateway_id} via {table.route_table_id}" for route in routes if route.is_default_to_internet_gateway]
+    public = [f"{route.destination} -> {route.gateway_id} via {table.route_table_id}" for route in routes if route.is_default_to_internet_gateway]
     if not routes:
         return "no default route", []
     if public:
