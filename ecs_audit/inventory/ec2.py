@@ -8,6 +8,8 @@ collected.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from ecs_audit.inventory.base import Record
 from ecs_audit.inventory.pascal import PascalShape
 
@@ -250,23 +252,27 @@ class Ec2Inventory(Record):
     instances: list[Instance] = []
     missing_instances: list[str] = []
 
+    # Indexes: checks look resources up once per service, over thousands of them.
+    @cached_property
+    def _instances_by_id(self) -> dict[str, Instance]:
+        return {i.instance_id: i for i in self.instances}
+
+    @cached_property
+    def _subnets_by_id(self) -> dict[str, Subnet]:
+        return {s.subnet_id: s for s in reversed(self.subnets)}
+
+    @cached_property
+    def _groups_by_id(self) -> dict[str, SecurityGroup]:
+        return {g.group_id: g for g in reversed(self.security_groups)}
+
     def instance(self, instance_id: str) -> Instance | None:
-        for instance in self.instances:
-            if instance.instance_id == instance_id:
-                return instance
-        return None
+        return self._instances_by_id.get(instance_id)
 
     def subnet(self, subnet_id: str) -> Subnet | None:
-        for subnet in self.subnets:
-            if subnet.subnet_id == subnet_id:
-                return subnet
-        return None
+        return self._subnets_by_id.get(subnet_id)
 
     def security_group(self, group_id: str) -> SecurityGroup | None:
-        for group in self.security_groups:
-            if group.group_id == group_id:
-                return group
-        return None
+        return self._groups_by_id.get(group_id)
 
     def image(self, image_id: str) -> Image | None:
         for image in self.images:
