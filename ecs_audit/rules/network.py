@@ -531,7 +531,9 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
     registers the container instances (their instance profile's role), not the audit principal's
     (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html). A
     registered instance shows the outcome itself: it has a trunk network interface exactly when it
-    carries the ecs.awsvpc-trunk-id attribute, so instances are judged by it."""
+    carries the ecs.awsvpc-trunk-id attribute, so instances are judged by it. The role's own setting is
+    not read: ListAccountSettings with another principal's principalArn is for that principal or the
+    root user only (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListAccountSettings.html)."""
     estate = a.estate
     workloads = _ec2_awsvpc_workloads(estate) if "EC2" in estate.launch_types_in_use() else {}
     if not workloads:
