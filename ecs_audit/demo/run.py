@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,23 +101,45 @@ def _quicker_moto() -> Iterator[None]:
       millisecond each over a thousand-odd requests; the classes do not change meanwhile.
     - every KMS key and ACM certificate gets a fresh 2048-bit RSA key (a tenth of a second each); the
       demo never signs or decrypts with them, so one key serves them all.
+    - every IAM backend parses all of AWS's managed policies (4.7 MB of JSON, about a second for the
+      demo's two backends); only those the demo's roles attach are kept, taken out of the text.
     - GetMetricData walks every datapoint of the region for every period of every query (the audit
       asks six queries per service over 336 hourly periods): each query is answered from the
       datapoints of its own metric, picked out first with moto's own matching."""
     import moto.core.responses
+    import moto.iam.models
     from cryptography.hazmat.primitives.asymmetric import rsa
     from moto.cloudwatch.models import CloudWatchBackend
+
+    from ecs_audit.demo.account import account_data
 
     methods, generate = moto.core.responses.method_names_from_class, rsa.generate_private_key
     metric_data = CloudWatchBackend.get_metric_data
     moto.core.responses.method_names_from_class = functools.cache(lambda clazz: frozenset(methods(clazz)))
     rsa.generate_private_key = functools.cache(lambda public_exponent, key_size, backend=None: generate(public_exponent, key_size))
     CloudWatchBackend.get_metric_data = _metric_data_per_query(metric_data)  # type: ignore[method-assign]
+    policies = moto.iam.models.aws_managed_policies_data
+    used = [v.rsplit("/", 1)[1] for v in account_data()["variables"].values() if str(v).startswith("arn:aws:iam::aws:policy/")]
+    moto.iam.models.aws_managed_policies_data = _managed_policies(policies, used)
     try:
         yield
     finally:
         moto.core.responses.method_names_from_class, rsa.generate_private_key = methods, generate
         CloudWatchBackend.get_metric_data = metric_data  # type: ignore[method-assign]
+        moto.iam.models.aws_managed_policies_data = policies
+
+
+def _managed_policies(data: str, names: list[str]) -> str:
+    """moto's managed-policy JSON (one object keyed by policy name, a key a line at one space's
+    indent) cut down to `names`: each policy's object decoded where its key stands, not the whole."""
+    decoder = json.JSONDecoder()
+    kept = {}
+    for name in names:
+        found = re.search(rf'^ "{re.escape(name)}":', data, re.MULTILINE)
+        if found is None:
+            raise LookupError(f"moto has no AWS managed policy {name}")
+        kept[name], _ = decoder.raw_decode(data, found.end())
+    return json.dumps(kept)
 
 
 def _metric_data_per_query(get_metric_data: Any) -> Any:
