@@ -23,7 +23,7 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.scopes import CLUSTER_LISTING, SCOPES, subjects_for
 from ecs_audit.evaluation.subjects import ContainerSubject, Subject
 from ecs_audit.evaluation.view import RegionView
-from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict
+from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict, trusted_finding
 from ecs_audit.inventory.arns import account_resource, resource_from_arn
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.parts import clients_of_part
@@ -228,7 +228,7 @@ def make_finding(
 ) -> Finding:
     # Every value is already of its field's type (a large audit makes tens of thousands of findings:
     # validating them would copy each one's evidence and references for nothing).
-    return Finding.model_construct(
+    return trusted_finding(
         check_id=entry.id,
         title=entry.title,
         area=entry.area,
@@ -262,8 +262,21 @@ def owner_of(subject: Subject, config: AuditConfig) -> str | None:
     return None
 
 
+# Values to_jsonable returns as they are (exact types: str and int subclasses such as enums are not).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Evidence as plain JSON values with a stable order."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict and all(type(k) is str for k in value):
+        # The common case, sorted by key as below without a key function (keys are distinct, so
+        # the values are never compared).
+        return {k: v if type(v) in _PLAIN else to_jsonable(v) for k, v in sorted(value.items())}
+    if kind is list:
+        return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
     if isinstance(value, BaseModel):
         return to_jsonable(value.model_dump(mode="json", by_alias=True, exclude_none=True))
     if isinstance(value, Enum):
