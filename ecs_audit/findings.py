@@ -166,9 +166,15 @@ def trusted_finding(**values: Any) -> Finding:
             raise TypeError(f"trusted_finding: {name} is required")
         else:
             data[name] = default.copy() if isinstance(default, (dict, list)) else default
+    return finding_from_fields(data, set(values))
+
+
+def finding_from_fields(data: dict[str, Any], fields_set: set[str]) -> Finding:
+    """A Finding whose __dict__ is `data`: every field, in declaration order, of its type (the
+    caller's promise: nothing is checked); `fields_set` as model_fields_set."""
     finding = Finding.__new__(Finding)
     object.__setattr__(finding, "__dict__", data)
-    object.__setattr__(finding, "__pydantic_fields_set__", set(values))
+    object.__setattr__(finding, "__pydantic_fields_set__", fields_set)
     object.__setattr__(finding, "__pydantic_extra__", None)
     object.__setattr__(finding, "__pydantic_private__", None)
     return finding

@@ -23,7 +23,7 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.scopes import CLUSTER_LISTING, SCOPES, subjects_for
 from ecs_audit.evaluation.subjects import ContainerSubject, Subject
 from ecs_audit.evaluation.view import RegionView
-from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict, trusted_finding
+from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict, finding_from_fields
 from ecs_audit.inventory.arns import account_resource, resource_from_arn
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.parts import clients_of_part
@@ -227,24 +227,38 @@ def make_finding(
     owner: str | None = None,
 ) -> Finding:
     # Every value is already of its field's type (a large audit makes tens of thousands of findings:
-    # validating them would copy each one's evidence and references for nothing).
-    return trusted_finding(
-        check_id=entry.id,
-        title=entry.title,
-        area=entry.area,
-        severity=verdict.severity or entry.severity,
-        status=verdict.status,
-        account_id=view.account_id,
-        region=view.region,
-        resource=resource,
-        container=container,
-        cluster=cluster,
-        message=verdict.message,
-        evidence=to_jsonable(verdict.evidence or {}),
-        remediation=entry.remediation,
-        references=list(entry.references),
-        owner=owner,
+    # validating them would copy each one's evidence and references for nothing). The same as
+    # trusted_finding(check_id=..., owner=owner), every field written out (test_engine checks).
+    return finding_from_fields(
+        {
+            "check_id": entry.id,
+            "title": entry.title,
+            "area": entry.area,
+            "severity": verdict.severity or entry.severity,
+            "status": verdict.status,
+            "account_id": view.account_id,
+            "region": view.region,
+            "resource": resource,
+            "container": container,
+            "cluster": cluster,
+            "message": verdict.message,
+            "evidence": to_jsonable(verdict.evidence or {}),
+            "remediation": entry.remediation,
+            "references": list(entry.references),
+            "waiver": None,
+            "answer": None,
+            "owner": owner,
+            "change": None,
+        },
+        set(_MADE_FIELDS),
     )
+
+
+# The fields make_finding gives (the rest are at their defaults).
+_MADE_FIELDS = frozenset(
+    ("check_id", "title", "area", "severity", "status", "account_id", "region", "resource", "container", "cluster",
+     "message", "evidence", "remediation", "references", "owner")
+)  # fmt: skip
 
 
 def owner_of(subject: Subject, config: AuditConfig) -> str | None:
