@@ -9,6 +9,8 @@ health-check commands.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
 
 REDACTED = "<redacted>"
 
@@ -69,6 +71,13 @@ def name_looks_secret(name: str) -> bool:
     if _REFERENCE_SUFFIX.search(name):
         return False
     return bool(_SECRET_WORDS.search(name))
+
+
+def name_allowed(name: str, allowlist: Iterable[str]) -> bool:
+    """True when a variable name is on the allow-list: each entry is an exact name or a glob pattern
+    (`FEATURE_*_TOKEN_TTL`, `?` and `[...]` too). Case-sensitive, as environment variable names are:
+    an allow-list only ever silences findings, so it matches no more than it says."""
+    return any(fnmatchcase(name, entry) for entry in allowlist)
 
 
 def classify_value(value: str | None) -> list[str]:

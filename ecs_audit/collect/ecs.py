@@ -6,8 +6,9 @@ paginated ListServices (100 a page) and DescribeServices per 10 services, a pagi
 DescribeTasks per 100 tasks; ListTaskDefinitions over the whole region, ACTIVE and INACTIVE, 100
 ARNs a page (it also names the ACTIVE families; see _other_families_and_history for when it falls
 back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
-other ACTIVE family (its latest revision) and once per older revision of an in-use family, up to
-`history_depth` per family. Independent calls run concurrently (CollectContext.parallel).
+other ACTIVE family (its latest revision) and once per other revision of an in-use family: every
+revision newer than the deployed one, older ones newest first up to `history_depth` per family and
+`history_region_budget` in all (_history_to_read). Independent calls run concurrently (CollectContext.parallel).
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def collect_ecs(
     in_use_definitions, (latest_of_others, history) = _run_all(
         ctx,
         lambda: [td for td in ctx.parallel(lambda arn: _describe_task_definition(ctx, arn), in_use) if td],
-        lambda: _other_families_and_history(ctx, in_use, in_use_families, config.history_depth),
+        lambda: _other_families_and_history(
+            ctx, in_use, in_use_families, config.history_depth, config.history_region_budget
+        ),
     )
 
     return EcsInventory(
@@ -211,10 +214,10 @@ STATUSES = ("ACTIVE", "INACTIVE")
 
 
 def _other_families_and_history(
-    ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int
+    ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int, region_budget: int
 ) -> tuple[list[TaskDefinition], list[FamilyHistory]]:
     """The latest revision of every ACTIVE family that runs nowhere, and the revision history of the
-    families in use (their older revisions described, newest first, up to `depth` per family).
+    families in use (their other revisions described: see _history_to_read for which).
 
     The revisions are listed for the whole region (ListTaskDefinitions without familyPrefix, ACTIVE
     and INACTIVE side by side, 100 ARNs a page); the ACTIVE list also names every ACTIVE family. For
@@ -252,6 +255,7 @@ def _other_families_and_history(
     other_families = sorted(set(families or []) - set(in_use_families))
 
     in_use_revisions = {(_family_of(arn), _revision_of(arn)) for arn in in_use}
+    deployed = {family: max(r for f, r in in_use_revisions if f == family) for family in in_use_families}
     candidates: dict[str, list[tuple[int, str]]] = {}
     for family in in_use_families:
         if family in missing:
@@ -261,7 +265,7 @@ def _other_families_and_history(
             reverse=True,
         )
         candidates[family] = [(r, status) for r, status in older if (family, r) not in in_use_revisions]
-    wanted = [(family, r, status) for family, found in candidates.items() for r, status in found[:depth]]
+    wanted, limits = _history_to_read(candidates, deployed, depth, region_budget)
     latest_of_others, described = _run_all(
         ctx,
         lambda: _latest_of(ctx, other_families),
@@ -273,18 +277,51 @@ def _other_families_and_history(
         environments[family].append(environment)
         if environment is None:
             failed[family].append(revision)
-    history = [
-        FamilyHistory(
-            family=family,
-            active_revisions=revisions["ACTIVE"][family],
-            inactive_revisions=revisions["INACTIVE"][family],
-            older_revisions=[e for e in environments[family] if e is not None],
-            history_truncated=len(found) > depth or any(e is None for e in environments[family]),
-            unread_revisions=sorted(failed[family] + [r for r, _ in found[depth:]]),
+    read = {(family, r) for family, r, _ in wanted}
+    history = []
+    for family, found in candidates.items():
+        skipped = [r for r, _ in found if (family, r) not in read]
+        history.append(
+            FamilyHistory(
+                family=family,
+                active_revisions=revisions["ACTIVE"][family],
+                inactive_revisions=revisions["INACTIVE"][family],
+                older_revisions=[e for e in environments[family] if e is not None],
+                history_truncated=bool(skipped or failed[family]),
+                unread_revisions=sorted(failed[family] + skipped),
+                failed_revisions=sorted(failed[family]),
+                unread_limit=limits.get(family, ""),
+            )
         )
-        for family, found in candidates.items()
-    ]
     return latest_of_others, history
+
+
+def _history_to_read(
+    candidates: dict[str, list[tuple[int, str]]], deployed: dict[str, int], depth: int, region_budget: int
+) -> tuple[list[tuple[str, int, str]], dict[str, str]]:
+    """Which revisions to describe (family, revision, status), and per family the limit that left
+    some unread. Revisions newer than the deployed one are always read: they are few and the likeliest
+    to be deployed next. Older ones are read newest first, at most `depth` per family, and all
+    families together within `region_budget` DescribeTaskDefinition calls (newer ones included): the
+    budget is shared round-robin by rank (every family's newest older revision before any family's
+    second), so one long CI history cannot starve the other families."""
+    wanted: list[tuple[str, int, str]] = []
+    ranked: list[tuple[int, str, int, str]] = []  # (rank, family, revision, status)
+    limits: dict[str, list[str]] = {}
+    for family, found in candidates.items():
+        newer = [(r, s) for r, s in found if r > deployed[family]]
+        older = [(r, s) for r, s in found if r <= deployed[family]]
+        wanted += [(family, r, s) for r, s in newer]
+        ranked += [(rank, family, r, s) for rank, (r, s) in enumerate(older[:depth])]
+        if len(older) > depth:
+            limits.setdefault(family, []).append(f"history_depth {depth}")
+    room = max(0, region_budget - len(wanted))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    wanted += [(family, r, s) for _, family, r, s in ranked[:room]]
+    for _, family, _, _ in ranked[room:]:
+        if f"history_region_budget {region_budget}" not in limits.setdefault(family, []):
+            limits[family].append(f"history_region_budget {region_budget}")
+    return wanted, {family: ", ".join(found) for family, found in limits.items()}
 
 
 def _latest_of(ctx: CollectContext, families: list[str] | None) -> list[TaskDefinition]:

@@ -598,9 +598,13 @@ class FamilyHistory(Record):
     # Older revisions that were described, newest first; `history_truncated` says some were not.
     older_revisions: list[RevisionEnvironment] = []
     history_truncated: bool = False
-    # The revisions (other than the in-use ones) that were not described: beyond history_depth, or
-    # whose DescribeTaskDefinition failed (recorded). Empty in snapshots from before this was kept.
+    # The revisions (other than the in-use ones) that were not described: beyond history_depth or
+    # history_region_budget, or whose DescribeTaskDefinition failed (recorded; also in
+    # failed_revisions). Empty in snapshots from before this was kept.
     unread_revisions: list[int] = []
+    failed_revisions: list[int] = []
+    # The configured limits that left revisions unread, e.g. "history_depth 100".
+    unread_limit: str = ""
 
     @property
     def latest_active(self) -> int | None:

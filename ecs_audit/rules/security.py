@@ -21,11 +21,11 @@ from ecs_audit.semantics.iam_policy import (
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
-from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, effective_launch_type
+from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory, effective_launch_type
 from ecs_audit.inventory.iam import role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
-from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_looks_secret
+from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_allowed, name_looks_secret
 from ecs_audit.rules.registry import check
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
@@ -45,7 +45,7 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
     """Secret-looking variables (name -> why), for SECURITY-006 and SECURITY-017. Never reads a value."""
     found: dict[str, str] = {}
     for variable in environment:
-        if variable.name in allowlist:
+        if name_allowed(variable.name, allowlist):
             continue
         flags = set(variable.value_flags)
         secret_flags = sorted(flags & VALUE_FLAGS_THAT_ARE_SECRETS)
@@ -335,7 +335,7 @@ def _setting_like_variables(environment: list[EnvironmentVariable], allowlist: l
     return {
         v.name: "value is a " + sorted(set(v.value_flags) & VALUE_FLAGS_NOT_SECRET)[0]
         for v in environment
-        if v.name not in allowlist and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
+        if not name_allowed(v.name, allowlist) and name_looks_secret(v.name) and set(v.value_flags) & VALUE_FLAGS_NOT_SECRET
     }
 
 
@@ -797,6 +797,28 @@ def _ranges(revisions: list[int]) -> str:
     return ", ".join(out)
 
 
+def _history_not_fully_read(t: TaskDefSubject, history: FamilyHistory, read: int, evidence: dict[str, object]) -> Verdict:
+    """Nothing secret-looking among the revisions read, but not all were read. Revisions left out by a
+    configured limit are a known, chosen gap: WARN naming them (the user can raise the limit or delete
+    the old revisions, which removes the exposure for good); failed reads are a gap the audit did not
+    choose: UNKNOWN. Neither is a PASS."""
+    failed = set(history.failed_revisions)
+    capped = sorted(set(history.unread_revisions) - failed)
+    clean = f"none of the {read} revisions read carries a secret-looking environment variable"
+    if failed:
+        evidence["revisions_failed"] = _ranges(sorted(failed))
+        also = f"; revisions {_ranges(capped)} not read ({history.unread_limit or 'limit'})" if capped else ""
+        return unknown(f"revisions {_ranges(sorted(failed))} could not be read (DescribeTaskDefinition failed){also}; {clean}", evidence)
+    if not capped:  # a snapshot from before unread revisions were named
+        return unknown(f"some revisions were not read (history_depth {t.estate.config.history_depth}); {clean}", evidence)
+    limit = history.unread_limit or f"history_depth {t.estate.config.history_depth}"
+    return warn(
+        f"revisions {_ranges(capped)} not read ({limit}); {clean}: raise the limit in the config file to read them, "
+        "or delete the revisions no longer needed (DeleteTaskDefinitions)",
+        evidence,
+    )
+
+
 @check("SECURITY-017")
 def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
     td = t.task_definition
@@ -832,12 +854,7 @@ def no_secrets_in_older_revisions(t: TaskDefSubject) -> Verdict:
         )
         return fail(f"other revisions of the family carry secret-looking environment variables: {listed}", evidence)
     if history.history_truncated:
-        unread = f"revisions {_ranges(history.unread_revisions)} were not read" if history.unread_revisions else "some revisions were not read"
-        return unknown(
-            f"{unread} (history_depth {t.estate.config.history_depth} or failed reads); none of the {len(others)} revisions read "
-            "carries a secret-looking environment variable",
-            evidence,
-        )
+        return _history_not_fully_read(t, history, len(others), evidence)
     if not others:
         return ok("there are no other revisions of this family", evidence)
     newer_note = f", including {len(newer)} newer" if newer else ""

@@ -20,6 +20,7 @@ from math import ceil
 from tests.benchmarks.estate import EXECUTION_POLICY, EstatePlan, Family, RegionPlan, Revision
 
 HISTORY_DEPTH = 100  # AuditConfig.history_depth default: older revisions read per in-use family
+HISTORY_REGION_BUDGET = 1000  # AuditConfig.history_region_budget default
 
 
 def pages(n: int, size: int) -> int:
@@ -46,14 +47,21 @@ def audited_revisions(rp: RegionPlan) -> list[Revision]:
 
 def history_revisions(rp: RegionPlan) -> list[Revision]:
     """Older revisions of in-use families (SECURITY-017 reads their environment, CICD-006 the
-    rollback target's images): every revision not itself in use, newest first, up to the depth."""
+    rollback target's images): every revision newer than the deployed one, older ones newest first up
+    to the depth per family and within the region budget (collect/ecs.py _history_to_read)."""
     running = {(s.family, s.revision) for s in rp.services}
-    out: list[Revision] = []
+    newer: list[Revision] = []
+    ranked: list[tuple[int, str, Revision]] = []
     for family in rp.families:
         if family.in_use:
-            older = [r for r in reversed(family.revisions) if (family.name, r.revision) not in running]
-            out.extend(older[:HISTORY_DEPTH])
-    return out
+            deployed = max(r for f, r in running if f == family.name)
+            others = [r for r in reversed(family.revisions) if (family.name, r.revision) not in running]
+            newer += [r for r in others if r.revision > deployed]
+            older = [r for r in others if r.revision <= deployed]
+            ranked += [(rank, family.name, r) for rank, r in enumerate(older[:HISTORY_DEPTH])]
+    # AuditConfig.history_region_budget: newer revisions always, older ones round-robin within the budget
+    room = max(0, HISTORY_REGION_BUDGET - len(newer))
+    return newer + [r for _, _, r in sorted(ranked, key=lambda item: (item[0], item[1]))[:room]]
 
 
 def rollback_revisions(rp: RegionPlan) -> list[Revision]:
@@ -100,11 +108,12 @@ def region_minimum(rp: RegionPlan) -> Counter[str]:
     m["ecs:DescribeTaskDefinition"] += len(audited) + len(history)
 
     # --- ECR (IMAGE checks, CICD-006) -----------------------------------------------------
-    m["ecr:DescribeRepositories"] += batches(len(wanted_repositories), 100)  # 100 names a call
-    m["ecr:GetRegistryScanningConfiguration"] += 1 if wanted_repositories else 0  # registry-wide
+    # Every repository of the region, in use or not (IMAGE-008/009/010), 1000 a page.
+    m["ecr:DescribeRepositories"] += pages(len(rp.repositories), 1000)
+    m["ecr:GetRegistryScanningConfiguration"] += 1 if in_use_repositories else 0  # registry-wide (IMAGE-003/004/005)
     m["ecr:BatchGetRepositoryScanningConfiguration"] += batches(len(in_use_repositories), 25)  # 25 names a call (IMAGE-003)
-    m["ecr:GetLifecyclePolicy"] += len(in_use_repositories)  # no batch form
-    m["ecr:GetRepositoryPolicy"] += len(in_use_repositories)  # no batch form
+    m["ecr:GetLifecyclePolicy"] += len(rp.repositories)  # no batch form; every repository (IMAGE-008)
+    m["ecr:GetRepositoryPolicy"] += len(rp.repositories)  # no batch form; every repository (IMAGE-009)
     per_repo = Counter(repo for repo, _ in wanted_images)
     m["ecr:DescribeImages"] += sum(batches(n, 100) for n in per_repo.values())  # 100 image ids a call, per repository
     if not rp.enhanced_scanning:

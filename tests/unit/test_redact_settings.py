@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_audit.redact import FLAG_BOOLEAN, FLAG_DURATION, FLAG_NUMBER, FLAG_URL_CREDENTIALS, classify_value, name_looks_secret
+from ecs_audit.redact import FLAG_BOOLEAN, FLAG_DURATION, FLAG_NUMBER, FLAG_URL_CREDENTIALS, classify_value, name_allowed, name_looks_secret
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,16 @@ def test_secret_names(name):
 @pytest.mark.parametrize("name", ["PASSENGER_COUNT", "BYPASS_CACHE", "KEYBOARD_LAYOUT", "DB_PASS_FILE"])
 def test_not_secret_names(name):
     assert not name_looks_secret(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [("FEATURE_SEARCH_TOKEN_TTL", True), ("FEATURE__TOKEN_TTL", True), ("DB_PASSWORD", True), ("DB_PASSWORD_2", False),
+     ("FEATURE_SEARCH_TOKEN", False), ("feature_search_token_ttl", False), ("SESSION_KEY_1", True), ("SESSION_KEY_12", False)],
+)
+def test_allowlist_entries_are_exact_names_or_case_sensitive_globs(name, allowed):
+    assert name_allowed(name, ["FEATURE_*_TOKEN_TTL", "DB_PASSWORD", "SESSION_KEY_?"]) is allowed
+
+
+def test_an_empty_allowlist_allows_nothing():
+    assert not name_allowed("ANYTHING", [])
