@@ -46,23 +46,31 @@ def evaluate(
             if region.is_empty:
                 continue  # no ECS here: nothing to judge, and no account-level noise
             view = RegionView(region, config, inventory.partition, account, inventory.collected_at)
+            subjects: dict[Scope, list[Subject]] = {}
             for entry in catalogue.checks:
                 if not entry.automated or entry.deprecated or entry.id not in registry:
                     continue
                 if selected is not None and entry.id not in selected:
                     continue
-                findings.extend(run_check(entry, registry[entry.id], view))
+                findings.extend(run_check(entry, registry[entry.id], view, subjects))
     findings.sort(key=lambda f: f.sort_key)
     return findings
 
 
-def run_check(entry: CheckEntry, registered: RegisteredCheck, view: RegionView) -> list[Finding]:
+def run_check(
+    entry: CheckEntry, registered: RegisteredCheck, view: RegionView, subjects: dict[Scope, list[Subject]] | None = None
+) -> list[Finding]:
+    """The check's findings in one region. `subjects` keeps each scope's subjects for the region's
+    other checks (made once, not once per check)."""
+    subjects = {} if subjects is None else subjects
     results: dict[tuple[str, str | None], Finding] = {}
     for scope in entry.scope:
         # Per scope: a failure that hides task definitions says nothing about a cluster's own tags.
         relevant = _relevant_errors(scope, entry, view)
         unlisted = _clusters_unlisted(view) if scope is Scope.ACCOUNT else []
-        for subject in subjects_for(scope, view):
+        if scope not in subjects:
+            subjects[scope] = list(subjects_for(scope, view))
+        for subject in subjects[scope]:
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             if unlisted and verdict.status in (Status.PASS, Status.NOT_APPLICABLE):
                 verdict = _unknown_from(unlisted)
