@@ -227,3 +227,23 @@ def test_findings_are_the_instances_model_construct_makes():
         assert made.evidence["m"] == {"3": "x"}
     assert to_jsonable({"b": 1, "a": {10: 1, 9: 2}}) == {"a": {"10": 1, "9": 2}, "b": 1}
     assert list(to_jsonable({10: 1, 9: 2})) == ["10", "9"]
+
+
+def test_the_garbage_collector_is_as_it_was_after_evaluating():
+    import gc
+
+    seen = []
+
+    def check(subject):
+        seen.append(gc.isenabled())
+        return ok("fine")
+
+    assert gc.isenabled()
+    _run(Scope.SERVICE, check)
+    assert gc.isenabled() and seen and not any(seen)
+    gc.disable()
+    try:
+        _run(Scope.SERVICE, check)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
