@@ -97,7 +97,7 @@ SOURCES: tuple[PartSource, ...] = (
     ),
     PartSource(
         "ec2", "ec2", "ec2",
-        ("DescribeSubnets", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeFlowLogs", "DescribeImages"),
+        ("DescribeSubnets", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeFlowLogs", "DescribeImages", "DescribeInstances"),
         reads=("ecs", "elbv2", "efs"),
     ),
     PartSource("cloudwatch", "cloudwatch", "cloudwatch", ("DescribeAlarms", "GetMetricData"), reads=(SERVICES, "elbv2")),
