@@ -13,13 +13,16 @@ revision newer than the deployed one, older ones newest first up to `history_dep
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
 from ecs_audit.config import AuditConfig
-from ecs_audit.inventory.parts import CLUSTERS, SERVICES, source_of
+from ecs_audit.interrupt import worker_pool
+from ecs_audit.inventory.parts import CLUSTERS, LISTED, SERVICES, source_of
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns
 from ecs_audit.inventory.ecs import (
@@ -47,46 +50,79 @@ CAPACITY_PROVIDER_BATCH = 10
 
 
 def collect_ecs(
-    ctx: CollectContext, config: AuditConfig, *, on_step: Callable[[str, EcsInventory], None] | None = None
+    ctx: CollectContext,
+    config: AuditConfig,
+    *,
+    on_step: Callable[[str, EcsInventory], None] | None = None,
+    on_definition: Callable[[TaskDefinition], None] | None = None,
 ) -> EcsInventory:
-    """`on_step` receives what is known after each step but the last (CLUSTERS, SERVICES: see
-    inventory/parts.py) as soon as it is known: collectors that need no more start then."""
+    """`on_step` receives what is known after each step but the last (LISTED, CLUSTERS, SERVICES: see
+    inventory/parts.py) as soon as it is known: collectors that need no more start then.
+    `on_definition` receives each task definition in use as soon as it is described."""
     on_step = on_step or (lambda step, known: None)
     cluster_arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
     if cluster_arns == []:
         return EcsInventory()  # a region without clusters is recorded as empty after one call
+    if cluster_arns:
+        on_step(LISTED, EcsInventory())
     # Independent calls overlap: account settings while the clusters are described, then every
-    # cluster's services, tasks and instances at once, with the capacity providers.
+    # cluster's services, tasks and instances at once, with the capacity providers; a cluster's task
+    # definitions in use are described as soon as its services (or tasks) are, whatever the others.
     clusters, settings = _run_all(ctx, lambda: _clusters(ctx, cluster_arns or []), lambda: _account_settings(ctx))
     on_step(CLUSTERS, EcsInventory(clusters=clusters))
-    jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
-    for cluster in clusters:
-        jobs += [
-            lambda c=cluster: _services(ctx, c),
-            lambda c=cluster: _tasks(ctx, c),
-            lambda c=cluster: _container_instances(ctx, c),
-        ]
-    providers, *per_cluster = _run_all(ctx, *jobs)
-    services = [s for found in per_cluster[0::3] for s in found]
-    tasks = [t for found in per_cluster[1::3] for t in found]
-    instances = {c.cluster_arn: found for c, found in zip(clusters, per_cluster[2::3]) if found}
-    on_step(
-        SERVICES,
-        EcsInventory(
-            clusters=clusters, services=services, tasks=tasks, container_instances=instances,
-            capacity_providers=providers, account_settings=settings,
-        ),
-    )
+    with worker_pool(max(ctx.max_workers, ctx.max_in_flight), "task-definition") as pool:
+        described: dict[str, Future[TaskDefinition | None]] = {}
+        lock = threading.Lock()
 
-    in_use = _in_use_arns(services, tasks)
-    in_use_families = sorted({_family_of(arn) for arn in in_use})
-    in_use_definitions, (latest_of_others, history) = _run_all(
-        ctx,
-        lambda: [td for td in ctx.parallel(lambda arn: _describe_task_definition(ctx, arn), in_use) if td],
-        lambda: _other_families_and_history(
-            ctx, in_use, in_use_families, config.history_depth, config.history_region_budget
-        ),
-    )
+        def describe(arn: str) -> TaskDefinition | None:
+            td = _describe_task_definition(ctx, arn)
+            if td is not None and on_definition is not None:
+                on_definition(td)
+            return td
+
+        def describe_in_use(services: list[Service], tasks: list[Task]) -> None:
+            with lock:
+                for arn in sorted(in_use_arns(services, tasks) - described.keys()):
+                    described[arn] = pool.submit(describe, arn)
+
+        def services_of(cluster: Cluster) -> list[Service]:
+            found = _services(ctx, cluster)
+            describe_in_use(found, [])
+            return found
+
+        def tasks_of(cluster: Cluster) -> list[Task]:
+            found = _tasks(ctx, cluster)
+            describe_in_use([], found)
+            return found
+
+        jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
+        for cluster in clusters:
+            jobs += [
+                lambda c=cluster: services_of(c),
+                lambda c=cluster: tasks_of(c),
+                lambda c=cluster: _container_instances(ctx, c),
+            ]
+        providers, *per_cluster = _run_all(ctx, *jobs)
+        services = [s for found in per_cluster[0::3] for s in found]
+        tasks = [t for found in per_cluster[1::3] for t in found]
+        instances = {c.cluster_arn: found for c, found in zip(clusters, per_cluster[2::3]) if found}
+        on_step(
+            SERVICES,
+            EcsInventory(
+                clusters=clusters, services=services, tasks=tasks, container_instances=instances,
+                capacity_providers=providers, account_settings=settings,
+            ),
+        )
+
+        in_use = _in_use_arns(services, tasks)
+        in_use_families = sorted({_family_of(arn) for arn in in_use})
+        in_use_definitions, (latest_of_others, history) = _run_all(
+            ctx,
+            lambda: [td for td in (described[arn].result() for arn in in_use) if td],
+            lambda: _other_families_and_history(
+                ctx, in_use, in_use_families, config.history_depth, config.history_region_budget
+            ),
+        )
 
     return EcsInventory(
         clusters=clusters,

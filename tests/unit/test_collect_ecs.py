@@ -360,3 +360,39 @@ def test_container_instances_are_listed_only_where_clusters_have_them():
 def test_a_region_without_clusters_costs_one_call():
     api, ctx, inventory = _collect(FakeEcs([]))
     assert sum(api.calls.values()) == 1 and inventory.clusters == []
+
+
+def test_a_clusters_task_definitions_are_described_before_the_other_clusters_services_are_listed():
+    # c1's services are known first; c2's ListServices answers only once a task definition of c1's
+    # services has been asked for (or after WAIT, and then the assertion fails): a cluster does not
+    # wait for every other cluster before its task definitions are read.
+    import threading
+
+    fake = FakeEcs([3, 3])
+    api = FakeApi()
+    fake.install(api)
+    asked = threading.Event()
+    list_services, describe = fake.list_services, fake.describe_task_definition
+
+    order: list[str] = []
+
+    def slow_list_services(p: dict[str, Any]) -> dict[str, Any]:
+        if p["cluster"] == fake.clusters[1]:
+            order.append("c2 described first" if asked.wait(5.0) else "c2 waited in vain")
+        return list_services(p)
+
+    def described(p: dict[str, Any]) -> dict[str, Any]:
+        asked.set()
+        return describe(p)
+
+    api.on("ecs.ListServices", slow_list_services)
+    api.on("ecs.DescribeTaskDefinition", described)
+    seen: list[str] = []
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1", max_workers=8)
+    inventory = collect_ecs(ctx, AuditConfig(), on_definition=lambda td: seen.append(td.task_definition_arn))
+    assert order == ["c2 described first"]
+    # The same inventory as ever: every service's definition once, handed on as described.
+    in_use = {_td_arn(fake.family_of(s), 2) for arns in fake.services.values() for s in arns}
+    assert sorted(seen) == sorted(in_use)
+    plain_api, _, plain = _collect(FakeEcs([3, 3]))
+    assert inventory == plain and api.calls == plain_api.calls
