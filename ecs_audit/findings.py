@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from typing import Any, Literal
 
@@ -131,12 +133,16 @@ class Finding(BaseModel):
     # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
     change: Literal["new", "unchanged"] | None = None
 
-    @property
+    # id and sort_key are worked out once per finding (cached_property keeps them in __dict__, beside
+    # the fields; pydantic neither dumps nor compares them): the evaluation and every report format
+    # sort the same findings and name them by id. model_copy drops them, since an update may change
+    # what they are made of.
+    @cached_property
     def id(self) -> str:
         """Stable across runs: see finding_id."""
         return finding_id(self)
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple:
         return (
             -_STATUS_RANK[self.status],
@@ -147,6 +153,16 @@ class Finding(BaseModel):
             self.resource.arn,
             self.container or "",
         )
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Finding:
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _CACHED:
+            copied.__dict__.pop(name, None)
+        return copied
+
+
+# Finding's cached_property names (kept in __dict__ once computed).
+_CACHED = ("id", "sort_key")
 
 
 # (name, required, default) of Finding's fields, in declaration order.

@@ -6,7 +6,7 @@ from ecs_audit.catalogue import Area, Catalogue, CheckEntry, Scope, Severity
 from ecs_audit.config import AuditConfig, SidecarExcuse
 from ecs_audit.evaluation.engine import evaluate
 from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject
-from ecs_audit.findings import EvidenceMissing, Status, ok
+from ecs_audit.findings import EvidenceMissing, Status, fail, ok
 from ecs_audit.rules.registry import RegisteredCheck
 from tests.support.estate import build_inventory, result_key
 
@@ -219,7 +219,9 @@ def test_findings_are_the_instances_model_construct_makes():
         values = {name: value for name, value in made.__dict__.items() if name in made.model_fields_set}
         expected = Finding.model_construct(**values)
         assert made == expected and made.model_fields_set == expected.model_fields_set
-        assert list(made.__dict__) == list(expected.__dict__) == list(Finding.model_fields)
+        # Beside the fields, __dict__ may hold the cached id and sort_key (the evaluation sorts by it).
+        assert [name for name in made.__dict__ if name in Finding.model_fields] == list(expected.__dict__) == list(Finding.model_fields)
+        assert set(made.__dict__) - set(Finding.model_fields) <= {"id", "sort_key"}
         assert trusted_finding(**values).__dict__ == expected.__dict__
         assert made.model_fields_set == {"check_id", "title", "area", "severity", "status", "account_id", "region", "resource",
                                           "container", "cluster", "message", "evidence", "remediation", "references", "owner"}  # fmt: skip
@@ -247,3 +249,18 @@ def test_the_garbage_collector_is_as_it_was_after_evaluating():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_findings_cached_id_and_sort_key_are_not_dumped_and_not_inherited_by_a_copy():
+    """id and sort_key are computed once per finding; a model_copy with other values works them out anew."""
+    from ecs_audit.findings import Finding, finding_id
+
+    finding = next(iter(_run(Scope.SERVICE, lambda subject: fail("bad", {"k": 1})).values()))
+    key, ident = finding.sort_key, finding.id
+    assert {"id", "sort_key"} <= set(finding.__dict__)
+    assert "sort_key" not in finding.model_dump() and "id" not in finding.model_dump()
+    assert finding == Finding.model_validate(finding.model_dump())
+    waived = finding.model_copy(update={"status": Status.WAIVED})
+    assert waived.sort_key != key and waived.sort_key == Finding.model_validate(waived.model_dump()).sort_key
+    moved = finding.model_copy(update={"region": "xx-test-9"})
+    assert moved.id != ident and moved.id == finding_id(moved)
