@@ -45,15 +45,19 @@ class Scope(str, Enum):
     SERVICE = "SERVICE"
     TASKDEF = "TASKDEF"
     CONTAINER = "CONTAINER"
-    REPO = "REPO"
+    REPO = "REPO"  # every ECR repository of the region
+    IN_USE_REPO = "IN_USE_REPO"  # the repositories in-use images come from
     LB = "LB"
     TARGET_GROUP = "TARGET_GROUP"
 
     @property
     def label(self) -> str:
         """The name reports and listings show. Target groups are shown under the load-balancing
-        scope they were published with, so listings and reports read as before."""
-        return "LB" if self is Scope.TARGET_GROUP else self.value
+        scope they were published with, and in-use repositories as repositories, so listings and
+        reports read as before."""
+        if self is Scope.TARGET_GROUP:
+            return "LB"
+        return "REPO" if self is Scope.IN_USE_REPO else self.value
 
 
 class Reference(BaseModel):

@@ -1,20 +1,22 @@
-"""Amazon ECR: the repositories and images that in-use ECS resources reference in this account's
-private registry in this region. Images in other registries, accounts or regions are not collected
-(IMAGE-006 judges where images come from).
+"""Amazon ECR: every repository of this account's private registry in this region, and the images
+that in-use ECS resources reference in it. Images in other registries, accounts or regions are not
+collected (IMAGE-006 judges where images come from).
 
-Which images: every container image of the task definitions the ECS collector read (in-use revisions
-and the latest revision of other families), the digests running tasks report, and the images of the
-previous ACTIVE revision of each service's family (its rollback target, CICD-006).
+Which repositories: all of them (IMAGE-008/009/010 judge every repository: an unused public repository
+still exposes its images). Which images: every container image of the task definitions the ECS
+collector read (in-use revisions and the latest revision of other families), the digests running
+tasks report, and the images of the previous ACTIVE revision of each service's family (its rollback
+target, CICD-006).
 
-Cost per region (no call at all when no image is in this registry):
-- DescribeRepositories per 100 repository names (repositoryNames cannot be paginated). A batch that
-  names a deleted repository fails as a whole, so it is split in halves until the deleted names are
-  isolated: about 2·log2(100) extra calls per deleted repository.
+Cost per region (no call at all in a region without ECS clusters: nothing there is judged):
+- DescribeRepositories, the region's repositories 1000 a page. A referenced repository that is not
+  listed does not exist (missing).
+- GetLifecyclePolicy and GetRepositoryPolicy once per repository (no batch form; "not found" is the
+  answer "none").
 - GetRegistryScanningConfiguration once, and BatchGetRepositoryScanningConfiguration per 25 existing
-  in-use repositories (the effective setting of each).
-- GetLifecyclePolicy and GetRepositoryPolicy once per existing in-use repository.
+  in-use repositories (IMAGE-003: the effective setting of each), only when an image in use is here.
 - DescribeImages per repository per 100 image ids (by digest where known, else by tag); a batch that
-  names a deleted image is split the same way.
+  names a deleted image is split in halves until the deleted ones are isolated.
 - DescribeImageScanFindings (1000 findings a page) only under BASIC scanning, and only for in-use
   digests whose DescribeImages entry has no scan summary or counts CRITICAL or HIGH findings (for the
   top CVEs).
@@ -53,7 +55,7 @@ from ecs_audit.inventory.snapshot import RegionInventory
 
 SOURCE = source_of("ecr")
 SERVICE = SOURCE.client
-REPOSITORY_BATCH = 100  # DescribeRepositories repositoryNames
+REPOSITORY_PAGE = 1000  # DescribeRepositories maxResults
 SCANNING_BATCH = 25  # BatchGetRepositoryScanningConfiguration repositoryNames
 IMAGE_BATCH = 100  # DescribeImages imageIds
 SCAN_FINDINGS_PAGE = 1000  # DescribeImageScanFindings maxResults
@@ -145,21 +147,27 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     if region.ecs is None:
         return None
     collected_at = datetime.now(timezone.utc)
+    if not region.ecs.clusters:
+        return EcrInventory(collected_at=collected_at)  # a region without ECS is not judged
     wanted = wanted_images(region.ecs, ctx.account_id, ctx.region)
-    if not wanted.repositories:
-        return EcrInventory(collected_at=collected_at)
-
-    invalid = [name for name in wanted.repositories if not valid_repository_name(name)]
     in_use = set(wanted.in_use_repositories)
     # Independent calls overlap: the registry's scanning configuration with the repositories, then
-    # every repository's two policies, its images and the KMS keys at once.
-    (described, missing_repositories), scanning = _run_all(
+    # every repository's two policies, the images and the KMS keys at once.
+    listed, scanning = _run_all(
         ctx,
-        lambda: _describe_repositories(ctx, [n for n in wanted.repositories if n not in invalid]),
+        lambda: _list_repositories(ctx),
         lambda: _registry_scanning(ctx) if in_use else None,
     )
-    missing_repositories = sorted(set(missing_repositories) | set(invalid))
-    repositories = [r for r in described if r.repository_name in in_use]
+    invalid = {name for name in wanted.repositories if not valid_repository_name(name)}
+    if listed is None:
+        # Not listed (failure recorded): nothing is known missing; the images are still read.
+        repositories: list[Repository] = []
+        missing_repositories = sorted(invalid)
+    else:
+        repositories = listed
+        names = {r.repository_name for r in repositories}
+        missing_repositories = sorted(name for name in wanted.repositories if name not in names)
+    in_use_existing = [r.repository_name for r in repositories if r.repository_name in in_use]
 
     policy_calls = [(operation, r) for r in repositories for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy")]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
@@ -168,7 +176,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         lambda: ctx.parallel(lambda call: _policy(ctx, *call), policy_calls),
         lambda: ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets),
         lambda: _kms_key_managers(ctx, repositories),
-        lambda: _repository_scanning(ctx, [r.repository_name for r in repositories]),
+        lambda: _repository_scanning(ctx, in_use_existing),
     )
     found_policies = [(operation, r.repository_name, p) for (operation, r), p in zip(policy_calls, policies) if p is not None]
     lifecycle = {name: p for operation, name, p in found_policies if operation == "GetLifecyclePolicy"}
@@ -224,28 +232,19 @@ def _split_absent(
     return [], []
 
 
-def _describe_repositories(ctx: CollectContext, names: list[str]) -> tuple[list[Repository], list[str]]:
+def _list_repositories(ctx: CollectContext) -> list[Repository] | None:
+    """Every repository of the registry in this region; None if the listing failed (recorded,
+    region-wide: the list is incomplete)."""
+    items = ctx.paginate(SERVICE, "DescribeRepositories", "repositories", PaginationConfig={"PageSize": REPOSITORY_PAGE})
+    if items is None:
+        return None
     repositories: list[Repository] = []
-    missing: list[str] = []
-
-    def call(batch: list[str]) -> Any:
-        return ctx.call(
-            SERVICE,
-            "DescribeRepositories",
-            resources=[_repository_arn(ctx, n) for n in batch],
-            absent_codes=("RepositoryNotFoundException",),
-            repositoryNames=batch,
-        )
-
-    for responses, absent in ctx.parallel(lambda batch: _split_absent(batch, call), list(batched(names, REPOSITORY_BATCH))):
-        missing.extend(absent)
-        for response in responses:
-            for item in response.get("repositories", []):
-                name = item.get("repositoryName", "") if isinstance(item, dict) else ""
-                repository = validated(ctx, SERVICE, "DescribeRepositories", Repository, item, [_repository_arn(ctx, name)])
-                if repository is not None:
-                    repositories.append(repository)
-    return sorted(repositories, key=lambda r: r.repository_name), sorted(missing)
+    for item in items:
+        name = item.get("repositoryName", "") if isinstance(item, dict) else ""
+        repository = validated(ctx, SERVICE, "DescribeRepositories", Repository, item, [_repository_arn(ctx, name)])
+        if repository is not None:
+            repositories.append(repository)
+    return sorted(repositories, key=lambda r: r.repository_name)
 
 
 def _registry_scanning(ctx: CollectContext) -> RegistryScanningConfiguration | None:

@@ -23,6 +23,8 @@ from ecs_audit.evaluation.subjects import (
     TaskDefSubject,
 )
 from ecs_audit.evaluation.view import RegionView
+from ecs_audit.inventory.ecr import EcrInventory, Repository
+from ecs_audit.semantics.image_in_use import repository_arn
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,29 @@ def _containers(view: RegionView) -> Iterator[Subject]:
 
 
 def _repositories(view: RegionView) -> Iterator[Subject]:
-    if view.inventory.ecr is not None:
-        for repository in view.inventory.ecr.repositories:
+    ecr = view.inventory.ecr
+    if ecr is not None:
+        for repository in [*ecr.repositories, *_unread_in_use(view, ecr)]:
             yield RepositorySubject(repository, view)
+
+
+def _in_use_repositories(view: RegionView) -> Iterator[Subject]:
+    ecr = view.inventory.ecr
+    if ecr is not None:
+        in_use = set(ecr.in_use_repositories)
+        for repository in [*(r for r in ecr.repositories if r.repository_name in in_use), *_unread_in_use(view, ecr)]:
+            yield RepositorySubject(repository, view)
+
+
+def _unread_in_use(view: RegionView, ecr: EcrInventory) -> list[Repository]:
+    """In-use repositories known by name that the listing neither returned nor showed missing (it
+    failed): each gets its own result, which the recorded failure makes UNKNOWN."""
+    listed = {r.repository_name for r in ecr.repositories}
+    return [
+        Repository(repository_arn=repository_arn(view.partition, view.region, view.account_id, name), repository_name=name)
+        for name in ecr.in_use_repositories
+        if name not in listed and name not in ecr.missing_repositories
+    ]
 
 
 def _load_balancers(view: RegionView) -> Iterator[Subject]:
@@ -103,8 +125,10 @@ SCOPES: dict[Scope, ScopeSpec] = {
     Scope.SERVICE: ScopeSpec(ServiceSubject, _services, _SERVICE_LISTING),
     Scope.TASKDEF: ScopeSpec(TaskDefSubject, _task_definitions, _TASK_DEFINITION_LISTING),
     Scope.CONTAINER: ScopeSpec(ContainerSubject, _containers, _TASK_DEFINITION_LISTING),
-    Scope.REPO: ScopeSpec(
-        RepositorySubject, _repositories, (*_TASK_DEFINITION_LISTING, "ecr:DescribeRepositories"), "ecr", "DescribeRepositories"
+    # Every repository is listed by ECR alone; which are in use also depends on what ECS listed.
+    Scope.REPO: ScopeSpec(RepositorySubject, _repositories, ("ecr:DescribeRepositories",), "ecr", "DescribeRepositories"),
+    Scope.IN_USE_REPO: ScopeSpec(
+        RepositorySubject, _in_use_repositories, (*_TASK_DEFINITION_LISTING, "ecr:DescribeRepositories"), "ecr", "DescribeRepositories"
     ),
     Scope.LB: ScopeSpec(LoadBalancerSubject, _load_balancers, _LOAD_BALANCING_LISTING, "elbv2", "DescribeTargetGroups"),
     Scope.TARGET_GROUP: ScopeSpec(TargetGroupSubject, _target_groups, _LOAD_BALANCING_LISTING, "elbv2", "DescribeTargetGroups"),

@@ -202,7 +202,7 @@ class ContainerSubject(_SubjectDefaults):
 
 @dataclass(frozen=True)
 class RepositorySubject(_SubjectDefaults):
-    """An ECR repository that in-use images come from."""
+    """An ECR repository of the region (IN_USE_REPO: one that in-use images come from)."""
 
     repository: Repository
     estate: RegionView

@@ -1,5 +1,5 @@
-"""Amazon ECR: the repositories and images that in-use task definitions reference in this account's
-private registry in this region.
+"""Amazon ECR: every repository of this account's private registry in this region, and the images
+that in-use task definitions reference in it.
 
 Shapes mirror DescribeRepositories, GetRegistryScanningConfiguration and DescribeImages; the rest are
 records of our own. Maps keyed by repository name hold only what was read: a missing key means "not
@@ -180,20 +180,21 @@ class MissingImage(Record):
 
 
 class EcrInventory(Record):
-    """This registry's side of the in-use images (nothing from other registries, accounts or regions)."""
+    """This registry's repositories and its side of the in-use images (nothing from other registries,
+    accounts or regions)."""
 
     # When the data was read: the reference for image and scan ages.
     collected_at: datetime | None = None
     # Repositories that in-use task definitions and running tasks pull from (existing or not).
     in_use_repositories: list[str] = []
-    # The in-use repositories that exist (DescribeRepositories).
+    # Every repository of the registry in this region, in use or not (DescribeRepositories).
     repositories: list[Repository] = []
     # Referenced repositories that do not exist (RepositoryNotFoundException).
     missing_repositories: list[str] = []
     registry_scanning: RegistryScanningConfiguration | None = None
     # The effective scanning of each existing in-use repository (None: not read, the failure is recorded).
     repository_scanning: dict[str, RepositoryScanningConfiguration] | None = None
-    # Repository name -> policy text, or NO_POLICY.
+    # Repository name -> policy text, or NO_POLICY (every repository).
     lifecycle_policies: dict[str, str] = {}
     repository_policies: dict[str, str] = {}
     # KMS key as named by a repository's encryptionConfiguration.kmsKey -> KeyManager (AWS or CUSTOMER).

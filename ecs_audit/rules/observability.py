@@ -7,6 +7,7 @@ from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, warn
 from ecs_audit.inventory.cloudwatch import MonitoringInventory, load_balancer_dimensions
 from ecs_audit.inventory.logs import awslogs_group, creates_group, log_group_arn, retention_on_create
 from ecs_audit.rules.registry import check
+from ecs_audit.semantics.container_insights import INSIGHTS_ON, container_insights
 
 # OBSERVABILITY-003: how each log driver ECS accepts is graded.
 #   ships logs off the host (PASS): awslogs, awsfirelens, splunk, fluentd, gelf, and syslog with a
@@ -33,19 +34,10 @@ _COLLECTORS = (
     ("otel/opentelemetry-collector", "OpenTelemetry collector"),
 )
 
-_INSIGHTS_ON = ("enabled", "enhanced")
-
-
 def _container_insights(c: ClusterSubject) -> tuple[str, str]:
-    """The cluster's containerInsights value and where it came from; the account default when the
-    cluster sets none, and disabled (the AWS default) when neither does."""
-    value = c.cluster.setting("containerInsights")
-    if value:
-        return value.lower(), "cluster setting"
-    account = c.estate.account_setting("containerInsights")
-    if account is not None and account.value:
-        return account.value.lower(), "account default"
-    return "disabled", "AWS default"
+    """The cluster's containerInsights value and where it came from (see semantics.container_insights)."""
+    setting = container_insights(c.cluster, c.estate.account_setting("containerInsights"))
+    return setting.value, setting.source
 
 
 # --- the checks, in id order ----------------------------------------------------------------------
@@ -55,7 +47,7 @@ def _container_insights(c: ClusterSubject) -> tuple[str, str]:
 def container_insights_on(c: ClusterSubject) -> Verdict:
     value, source = _container_insights(c)
     evidence = {"container_insights": value, "source": source}
-    if value in _INSIGHTS_ON:
+    if value in INSIGHTS_ON:
         return ok(f"Container Insights is {value} ({source})", evidence)
     return fail(f"Container Insights is {value} ({source})", evidence)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ecs_audit.catalogue import Severity
 from ecs_audit.evaluation.subjects import ContainerSubject, ServiceSubject, TaskDefSubject
@@ -11,6 +12,7 @@ from ecs_audit.inventory.cloudwatch import MonitoringInventory
 from ecs_audit.inventory.compute_optimizer import NOT_OPTED_IN
 from ecs_audit.inventory.ecs import ContainerDefinition, HealthCheck
 from ecs_audit.rules.registry import check
+from ecs_audit.semantics.container_insights import container_insights
 from ecs_audit.semantics.fargate_sizes import CPU_TARGET, FargateSize, is_valid_fargate_size, suggest_size
 
 # Docker's health-check defaults, which ECS applies when a field is omitted.
@@ -205,12 +207,7 @@ def task_size_matches_utilisation(s: ServiceSubject) -> Verdict:
     usage = monitoring.utilisation_of(service.service_arn)
     optimizer, optimizer_evidence = _compute_optimizer(s)
     if usage is None or not usage.hours:
-        if service.desired_count == 0:
-            return na("the service is parked (desiredCount 0) and has no utilisation data" + optimizer, optimizer_evidence)
-        raise EvidenceMissing(
-            f"no Container Insights data for the service over the last {monitoring.window_days} days: "
-            "turn Container Insights on (OBSERVABILITY-001)" + optimizer
-        )
+        return _without_data(s, monitoring.window_days, optimizer, optimizer_evidence)
     size = _task_size(s)
     numbers = (
         f"p95 CPU {_percent(usage.cpu_p95)}, p95 memory {_percent(usage.memory_p95)}, peak memory {_percent(usage.memory_max)} "
@@ -234,13 +231,98 @@ def task_size_matches_utilisation(s: ServiceSubject) -> Verdict:
         evidence["suggested_size"] = {"cpu": suggestion.cpu, "memory": suggestion.memory, "capped": suggestion.capped}
     advice = _size_advice(size, suggestion)
     if usage.memory_max is not None and usage.memory_max > _UNDER_MEMORY_MAX:
-        return fail(f"under-provisioned: memory peaked at {usage.memory_max:g}% of the reservation ({numbers}){advice}{optimizer}", evidence)
+        limit = _memory_limit(s, usage.memory_reserved or (size[1] if size else None))
+        evidence["memory_limit"] = limit.describe()
+        if limit.mib is None:
+            # Only soft limits: memory may grow past the reservation (up to the instance's free memory),
+            # so a peak near or above it is not under-provisioning.
+            if usage.memory_max > 100:
+                return warn(
+                    f"memory peaked at {usage.memory_max:g}% of the soft reservation ({numbers}); {limit.describe()}, so this is "
+                    "not under-provisioning, but ECS places tasks by the reservation: raise memoryReservation toward the peak"
+                    f"{optimizer}",
+                    evidence,
+                )
+        else:
+            of_limit = usage.memory_max * limit.scale
+            if of_limit > _UNDER_MEMORY_MAX:
+                peak = f"{usage.memory_max:g}% of the reservation" + (f" ({of_limit:.4g}% of the hard limit)" if limit.scale != 1 else "")
+                return fail(f"under-provisioned: memory peaked at {peak} ({numbers}){advice}{optimizer}", evidence)
+            evidence["memory_max_percent_of_limit"] = round(of_limit, 1)
     if usage.cpu_p95 is None or usage.memory_p95 is None:
         missing = " and ".join(k for k, v in (("CPU", usage.cpu_p95), ("memory", usage.memory_p95)) if v is None)
         raise EvidenceMissing(f"Container Insights reports no {missing} reservation for the service, so its {missing} utilisation is unknown ({numbers})")
     if usage.cpu_p95 < _OVER_CPU_P95 and usage.memory_p95 < _OVER_MEMORY_P95:
         return warn(f"over-provisioned: {numbers}{advice}{optimizer}", evidence)
     return ok(f"the task size fits the load: {numbers}{optimizer}", evidence)
+
+
+def _without_data(s: ServiceSubject, days: int, optimizer: str, optimizer_evidence: dict[str, object]) -> Verdict:
+    """No datapoints: a service that ran no task has nothing to size; otherwise say why there are none."""
+    service = s.service
+    running = bool(service.running_count or service.pending_count or s.tasks)
+    if service.desired_count == 0 and not running:
+        return na("the service is parked (desiredCount 0) and has no utilisation data" + optimizer, optimizer_evidence)
+    setting = container_insights(s.cluster, s.estate.account_setting("containerInsights"))
+    evidence: dict[str, object] = {"container_insights": setting.value, "source": setting.source, **optimizer_evidence}
+    cluster = s.cluster_name or "its cluster"
+    if setting.is_on:
+        if not running:
+            return na(
+                f"the service ran no task in the last {days} days (desiredCount {service.desired_count}, none running) "
+                f"and Container Insights ({setting.value}) recorded nothing for it: there is no load to size for" + optimizer,
+                evidence,
+            )
+        raise EvidenceMissing(
+            f"no Container Insights data for the service over the last {days} days, although Container Insights is "
+            f"{setting.value} for cluster {cluster} ({setting.source})" + optimizer
+        )
+    if setting.source == "AWS default":
+        failed = s.estate.error_for("ecs:ListAccountSettings")
+        if failed is not None:
+            raise EvidenceMissing(
+                f"no Container Insights data for the service over the last {days} days, and whether Container Insights is on "
+                f"for cluster {cluster} is unknown: {failed.describe()}" + optimizer
+            )
+    raise EvidenceMissing(
+        f"Container Insights is {setting.value} for cluster {cluster} ({setting.source}): ECS publishes no utilisation "
+        f"metrics for the service, so its task size cannot be measured (OBSERVABILITY-001)" + optimizer
+    )
+
+
+@dataclass(frozen=True)
+class _MemoryLimit:
+    """The memory the task can never exceed (MiB), or None when only soft limits bound it, and the
+    factor that turns a percentage of the reservation into one of that limit."""
+
+    mib: int | None
+    scale: float
+    source: str
+
+    def describe(self) -> str:
+        return self.source if self.mib is None else f"{self.source}: {self.mib} MiB"
+
+
+def _memory_limit(s: ServiceSubject, reserved: float | None) -> _MemoryLimit:
+    """Task-level memory is a hard limit (Fargate, EC2 Linux; EC2 Windows ignores it). Without it, the
+    containers' hard limits (memory) bound the task only if every container has one; memoryReservation
+    alone is a soft limit a container may exceed:
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html"""
+    try:
+        td = s.task_definition
+        task_memory = _units(td.memory, _MEMORY_UNITS)
+    except EvidenceMissing:
+        return _MemoryLimit(None, 1.0, "the task's memory limits are unknown")
+    windows_on_ec2 = s.launch_type != "FARGATE" and s.estate.os_of(td).is_windows
+    if task_memory and not windows_on_ec2:
+        return _MemoryLimit(task_memory, 1.0, "task-level memory")
+    containers = td.container_definitions
+    if containers and all(c.memory for c in containers):
+        hard = sum(c.memory or 0 for c in containers)
+        scale = (reserved / hard) if reserved and hard > reserved else 1.0
+        return _MemoryLimit(hard, scale, "the containers' hard limits (memory)")
+    soft = sorted(c.name or "?" for c in containers if not c.memory)
+    return _MemoryLimit(None, 1.0, f"no hard memory limit bounds container{'s' if len(soft) != 1 else ''} {', '.join(soft)} (memoryReservation only)")
 
 
 def _percent(value: float | None) -> str:

@@ -100,11 +100,12 @@ def region_minimum(rp: RegionPlan) -> Counter[str]:
     m["ecs:DescribeTaskDefinition"] += len(audited) + len(history)
 
     # --- ECR (IMAGE checks, CICD-006) -----------------------------------------------------
-    m["ecr:DescribeRepositories"] += batches(len(wanted_repositories), 100)  # 100 names a call
-    m["ecr:GetRegistryScanningConfiguration"] += 1 if wanted_repositories else 0  # registry-wide
+    # Every repository of the region, in use or not (IMAGE-008/009/010), 1000 a page.
+    m["ecr:DescribeRepositories"] += pages(len(rp.repositories), 1000)
+    m["ecr:GetRegistryScanningConfiguration"] += 1 if in_use_repositories else 0  # registry-wide (IMAGE-003/004/005)
     m["ecr:BatchGetRepositoryScanningConfiguration"] += batches(len(in_use_repositories), 25)  # 25 names a call (IMAGE-003)
-    m["ecr:GetLifecyclePolicy"] += len(in_use_repositories)  # no batch form
-    m["ecr:GetRepositoryPolicy"] += len(in_use_repositories)  # no batch form
+    m["ecr:GetLifecyclePolicy"] += len(rp.repositories)  # no batch form; every repository (IMAGE-008)
+    m["ecr:GetRepositoryPolicy"] += len(rp.repositories)  # no batch form; every repository (IMAGE-009)
     per_repo = Counter(repo for repo, _ in wanted_images)
     m["ecr:DescribeImages"] += sum(batches(n, 100) for n in per_repo.values())  # 100 image ids a call, per repository
     if not rp.enhanced_scanning:

@@ -86,7 +86,7 @@ def _resources(plan: EstatePlan, scope: Scope) -> list[tuple[str, ResourceRef, s
             if scope is Scope.CONTAINER:
                 for container in CONTAINERS:
                     out.append((region, ref, container, None, owner))
-        if scope is Scope.REPO:
+        if scope in (Scope.REPO, Scope.IN_USE_REPO):
             for repo in rp.repositories:
                 arn = f"arn:aws:ecr:{region}:{ACCOUNT_ID}:repository/{repo}"
                 out.append((region, ResourceRef(type="AWS::ECR::Repository", arn=arn, name=repo), None, None, None))

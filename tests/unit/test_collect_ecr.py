@@ -69,24 +69,27 @@ class FakeEcr:
         return self.repositories[name]
 
     def describe_repositories(self, p: dict[str, Any]) -> dict[str, Any]:
-        names = p["repositoryNames"]
-        assert 1 <= len(names) <= 100, len(names)
-        assert "nextToken" not in p and "maxResults" not in p
-        for name in names:
-            self._deny("DescribeRepositories", name)
-            self._repository(name)
+        """The registry's repositories, listed (maxResults 1..1000, default 100) or named (1..100 names,
+        never with pagination parameters)."""
+        if "repositoryNames" in p:
+            names = p["repositoryNames"]
+            assert 1 <= len(names) <= 100, len(names)
+            assert "nextToken" not in p and "maxResults" not in p
+            for name in names:
+                self._deny("DescribeRepositories", name)
+                self._repository(name)
+            return {"repositories": [self.repository(name) for name in names]}
+        self._deny("DescribeRepositories", "*")
+        return page([self.repository(name) for name in sorted(self.repositories)], p, "repositories", 100, 1000)
+
+    def repository(self, name: str) -> dict[str, Any]:
         return {
-            "repositories": [
-                {
-                    "repositoryArn": REPO_ARN + name,
-                    "repositoryName": name,
-                    "registryId": ACCOUNT,
-                    "imageTagMutability": "IMMUTABLE",
-                    "imageScanningConfiguration": {"scanOnPush": True},
-                    "encryptionConfiguration": self.encryption.get(name, {"encryptionType": "AES256"}),
-                }
-                for name in names
-            ]
+            "repositoryArn": REPO_ARN + name,
+            "repositoryName": name,
+            "registryId": ACCOUNT,
+            "imageTagMutability": "IMMUTABLE",
+            "imageScanningConfiguration": {"scanOnPush": True},
+            "encryptionConfiguration": self.encryption.get(name, {"encryptionType": "AES256"}),
         }
 
     def policy(self, p: dict[str, Any], store: dict[str, str], field: str, not_found: str) -> dict[str, Any]:
@@ -169,14 +172,14 @@ def _image_ids(api: FakeApi) -> list[tuple[str, str]]:
     ]
 
 
-def test_150_repositories_take_two_describe_calls_and_one_of_each_per_repository_call():
+def test_150_repositories_take_one_listing_call_and_one_of_each_per_repository_call():
     fake = FakeEcr()
     for i in range(150):
         fake.add(f"r{i:03}", {digest(i): ["1"]})
     fake.lifecycle = {f"r{i:03}": '{"rules": []}' for i in range(0, 150, 2)}
     api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/r{i:03}:1" for i in range(150)]))
     assert ctx.errors == []
-    assert api.calls["ecr.DescribeRepositories"] == 2
+    assert api.calls["ecr.DescribeRepositories"] == 1  # 1000 a page
     assert api.calls["ecr.GetRegistryScanningConfiguration"] == 1
     assert api.calls["ecr.BatchGetRepositoryScanningConfiguration"] == 6  # 25 repositories a call
     assert len(inventory.repository_scanning or {}) == 150
@@ -203,7 +206,7 @@ def test_250_images_of_one_repository_are_described_100_at_a_time_each_once():
     assert len(inventory.images) == 250
 
 
-def test_a_deleted_repository_is_isolated_by_splitting_the_batch_and_recorded_as_missing():
+def test_a_deleted_repository_is_missing_because_the_listing_lacks_it():
     fake = FakeEcr()
     for i in range(100):
         if i != 37:
@@ -212,11 +215,41 @@ def test_a_deleted_repository_is_isolated_by_splitting_the_batch_and_recorded_as
     assert ctx.errors == []
     assert inventory.missing_repositories == ["r037"]
     assert len(inventory.repositories) == 99
-    assert api.calls["ecr.DescribeRepositories"] <= 1 + 2 * 7
-    # no calls about the deleted repository beyond finding out it is gone
+    assert api.calls["ecr.DescribeRepositories"] == 1
+    # no calls about the deleted repository at all
     assert ("r037", "1") not in _image_ids(api)
-    assert not any(p.get("repositoryName") == "r037" for key, p in api.requests if key != "ecr.DescribeRepositories")
+    assert not any(p.get("repositoryName") == "r037" for key, p in api.requests)
     assert inventory.is_missing("r037", tag="1")
+
+
+def test_every_repository_of_the_region_is_listed_and_its_policies_read_once_in_use_or_not():
+    fake = FakeEcr()
+    for i in range(1001):
+        fake.add(f"r{i:04}", {digest(i): ["1"]})
+    fake.policies["r0500"] = '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]}'
+    api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/r0000:1", f"{REGISTRY}/r0001:1"]))
+    assert ctx.errors == []
+    assert api.calls["ecr.DescribeRepositories"] == 2  # 1000 a page
+    assert len(inventory.repositories) == 1001
+    assert inventory.in_use_repositories == ["r0000", "r0001"]
+    assert api.calls["ecr.GetLifecyclePolicy"] == api.calls["ecr.GetRepositoryPolicy"] == 1001
+    assert len({p["repositoryName"] for key, p in api.requests if key == "ecr.GetRepositoryPolicy"}) == 1001
+    assert inventory.repository_policies["r0500"].startswith('{"Statement"')
+    assert inventory.lifecycle_policies["r0500"] == NO_POLICY
+    # only the in-use repositories' scanning and images: IMAGE-003 and the image checks judge only those
+    assert api.calls["ecr.BatchGetRepositoryScanningConfiguration"] == 1
+    assert sorted(inventory.repository_scanning or {}) == ["r0000", "r0001"]
+    assert {p["repositoryName"] for key, p in api.requests if key == "ecr.DescribeImages"} == {"r0000", "r0001"}
+
+
+def test_a_region_without_clusters_costs_no_call():
+    fake = FakeEcr()
+    fake.add("app", {digest(1): ["1"]})
+    region = _estate([])
+    region = region.model_copy(update={"ecs": region.ecs.model_copy(update={"clusters": []})})
+    api, ctx, inventory = _collect(fake, region)
+    assert sum(api.calls.values()) == 0
+    assert inventory.repositories == []
 
 
 def test_deleted_images_are_recorded_as_missing_not_as_errors():
@@ -230,7 +263,7 @@ def test_deleted_images_are_recorded_as_missing_not_as_errors():
     assert inventory.find_image("app", tag="v4").image_digest == digest(4)
 
 
-def test_images_of_other_registries_accounts_and_regions_cost_no_call():
+def test_images_of_other_registries_accounts_and_regions_cost_only_the_listing():
     images = [
         "nginx:1.27",
         "public.ecr.aws/nginx/nginx:1.27",
@@ -238,7 +271,7 @@ def test_images_of_other_registries_accounts_and_regions_cost_no_call():
         "210987654321.dkr.ecr.us-east-1.amazonaws.com/app:1",
     ]
     api, ctx, inventory = _collect(FakeEcr(), _estate(images))
-    assert sum(api.calls.values()) == 0
+    assert dict(api.calls) == {"ecr.DescribeRepositories": 1}  # the region's own repositories are judged regardless
     assert inventory.repositories == [] and inventory.in_use_repositories == []
 
 
@@ -255,12 +288,12 @@ def test_a_denied_describe_images_is_recorded_against_its_repository_only():
     assert [i.repository_name for i in inventory.images] == ["open"]
 
 
-def test_a_denied_describe_repositories_names_the_batch_and_images_are_still_read():
+def test_a_denied_describe_repositories_is_region_wide_and_images_are_still_read():
     fake = FakeEcr()
     fake.add("app", {digest(1): ["1"]})
-    fake.denied.add(("DescribeRepositories", "app"))
+    fake.denied.add(("DescribeRepositories", "*"))
     api, ctx, inventory = _collect(fake, _estate([f"{REGISTRY}/app:1"]))
-    assert [(e.action, e.resources) for e in ctx.errors] == [("ecr:DescribeRepositories", [REPO_ARN + "app"])]
+    assert [(e.action, e.resources) for e in ctx.errors] == [("ecr:DescribeRepositories", [])]
     assert inventory.repositories == [] and inventory.missing_repositories == []
     assert api.calls["ecr.GetLifecyclePolicy"] == 0
     assert len(inventory.images) == 1
@@ -293,7 +326,7 @@ def test_the_previous_active_revision_images_are_described_for_rollback():
     assert ctx.errors == []
     assert sorted(_image_ids(api)) == [("app", "1"), ("app", "2"), ("old", "9")]
     assert inventory.in_use_repositories == ["app"]
-    assert [r.repository_name for r in inventory.repositories] == ["app"]  # rollback-only repositories are not audited
+    assert [r.repository_name for r in inventory.repositories] == ["app", "old"]  # listed, but a rollback target is not in use
     assert inventory.is_missing("old", tag="9")
     assert inventory.find_image("app", tag="1") is not None
 
@@ -367,5 +400,5 @@ def test_idle_families_images_are_described_but_their_repositories_are_not_in_us
     api, ctx, inventory = _collect(fake, region)
     assert ctx.errors == []
     assert inventory.in_use_repositories == ["busy"]
-    assert [r.repository_name for r in inventory.repositories] == ["busy"]
+    assert [r.repository_name for r in inventory.repositories] == ["busy", "idle"]  # every repository is listed
     assert {i.repository_name for i in inventory.images} == {"busy", "idle"}
