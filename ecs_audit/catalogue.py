@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ecs_audit.errors import UsageError
+from ecs_audit.inputs import packaged_yaml
 from ecs_audit.package_data import data_dir
 
 CHECK_ID = re.compile(r"^(?P<area>[A-Z]+)-(?P<number>\d{3})$")
@@ -185,7 +186,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     seen: dict[str, str] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = packaged_yaml(path.read_text(encoding="utf-8"))
             area = Area.model_validate(raw)
         except yaml.YAMLError as exc:
             raise UsageError(f"catalogue {path.name}: invalid YAML: {exc}") from None

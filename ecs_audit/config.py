@@ -106,8 +106,20 @@ class AuditConfig(BaseModel):
         description="TAGGING-003: tag keys that carry an application version.",
     )
     secret_env_allowlist: list[str] = Field(
-        default=[], description="SECURITY-006/017: environment variable names known not to hold secrets."
+        default=[],
+        description="SECURITY-006/017: environment variable names known not to hold secrets: exact names or glob "
+        "patterns (`FEATURE_*_TOKEN_TTL`; `*`, `?`, `[...]`), case-sensitive.",
     )
+
+    @field_validator("secret_env_allowlist")
+    @classmethod
+    def _allowlist_names_something(cls, entries: list[str]) -> list[str]:
+        # A pattern of wildcards alone would silence every secret-looking variable, unseen.
+        for entry in entries:
+            if not entry.strip("*?"):
+                raise ValueError(f"{entry!r} would allow every variable name; name the variables or a narrower pattern")
+        return entries
+
     fargate_latest_platform: dict[str, str] = Field(
         default={"LINUX": "1.4.0", "WINDOWS": "1.0.0"},
         description="SECURITY-014: the current latest Fargate platform version per OS family (no API returns it).",
@@ -123,7 +135,18 @@ class AuditConfig(BaseModel):
     image_size_warn_mib: int = Field(default=500, gt=0, description="IMAGE-007: WARN above this image size (MiB).")
     image_size_fail_mib: int = Field(default=1024, gt=0, description="IMAGE-007: FAIL above this image size (MiB).")
     history_depth: int = Field(
-        default=100, ge=0, le=10000, description="SECURITY-017: how many older revisions of each in-use family are read."
+        default=100,
+        ge=0,
+        le=10000,
+        description="SECURITY-017: how many revisions older than the deployed one are read per in-use family, newest "
+        "first (revisions newer than the deployed one are always read).",
+    )
+    history_region_budget: int = Field(
+        default=1000,
+        ge=0,
+        le=100000,
+        description="SECURITY-017: at most this many DescribeTaskDefinition calls per region for family histories, "
+        "shared round-robin between families (about 100 s at the default API share); unread revisions are named.",
     )
     sidecars: list[SidecarExcuse] = Field(
         default=[],
@@ -140,6 +163,8 @@ class AuditConfig(BaseModel):
             "*prismacloud*defender*",
             "*crowdstrike*falcon*",
             "*datadog/agent*",
+            "*datadoghq/agent*",
+            "*lacework/datacollector*",
             "*sysdig/host-shield*",
             "*aquasec/*",
             "*falcon-sensor*",

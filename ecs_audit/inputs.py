@@ -37,6 +37,12 @@ def read_text(path: Path, what: str) -> str:
         raise UsageError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None
 
 
+def packaged_yaml(text: str) -> Any:
+    """YAML of the package's own files (the catalogue, the demo's data), through libyaml when PyYAML
+    has it: the same safe loader, about ten times quicker than the pure-Python one."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_yaml(path: Path, what: str) -> Any:
     """The file's YAML (None for an empty file)."""
     text = read_text(path, what)

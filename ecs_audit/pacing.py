@@ -8,11 +8,13 @@ share × capacity tokens refilled at share × refill a second, per (account, Reg
 Every attempt (retries included) takes a token before it is sent; adaptive retries stay as the
 safety net when the account's own traffic has emptied the real bucket.
 
-Amazon ECS publishes its buckets per group of actions ("Request throttling for the Amazon ECS API",
-https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html): its worked
-example is the cluster read actions (DescribeClusters), a bucket of 50 tokens refilled at 20 a
-second. The other ECS read groups are paced with the same values. Services that publish no
-per-action buckets get the same conservative default, per operation.
+Amazon ECS publishes its buckets per category of actions ("Request throttling for the Amazon ECS
+API", https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html, section
+"Request Token Bucket Sizes and Refill Rates", the same in every Region): `ECS_GROUPS` holds its
+read categories with the capacity and refill rate that table gives (every action of a category
+shares one bucket). Services that publish no per-action buckets get a default per operation, the
+same as ECS's cluster and task definition reads (50, refilled at 20 a second): an assumption, not a
+published figure.
 
 Plain Python (no boto3); the guarded client factory (session.py) calls `Pacer.wait` from a botocore
 `before-send` hook, so every request of every client passes through it.
@@ -39,22 +41,32 @@ class RateLimit:
         return RateLimit(max(1.0, self.capacity * share), self.refill * share)
 
 
-# ECS cluster read actions, as published (see the module docstring).
-ECS_READ = RateLimit(50, 20)
-# For services without published per-action buckets: one bucket per operation, no larger than ECS's.
+# Amazon ECS's read categories and their buckets, as published (see the module docstring); the
+# modify categories are left out: the guarded client factory refuses their actions.
+ECS_GROUPS: dict[str, tuple[RateLimit, tuple[str, ...]]] = {
+    "cluster read": (RateLimit(50, 20), ("DescribeClusters", "ListClusters")),
+    "task definition read": (
+        RateLimit(50, 20), ("DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies")
+    ),
+    "capacity provider read": (RateLimit(50, 20), ("DescribeCapacityProviders",)),
+    "tag read": (RateLimit(50, 20), ("ListTagsForResource",)),
+    "setting read": (RateLimit(50, 20), ("ListAccountSettings",)),
+    "cluster resource read": (
+        RateLimit(100, 20),
+        ("DescribeContainerInstances", "DescribeTasks", "ListAttributes", "ListContainerInstances", "ListTasks"),
+    ),
+    "service read": (RateLimit(100, 20), ("DescribeServices", "ListServices")),
+    "service deployment": (RateLimit(50, 20), ("DescribeServiceDeployments", "ListServiceDeployments")),
+    "service revision": (RateLimit(50, 20), ("DescribeServiceRevisions",)),
+    "cluster service resource read": (RateLimit(10, 1), ("ListServicesByNamespace",)),
+}
+# The published example (cluster reads); kept as a name for the tests and the docs.
+ECS_READ = ECS_GROUPS["cluster read"][0]
+# Assumed, not published: for services without per-action buckets, one bucket per operation, no
+# larger than ECS's cluster reads.
 DEFAULT_LIMIT = RateLimit(50, 20)
 
-# ECS groups its actions by what they read; each group has its own bucket.
-_ECS_GROUPS: dict[str, tuple[str, ...]] = {
-    "cluster read": ("ListClusters", "DescribeClusters"),
-    "service read": ("ListServices", "DescribeServices"),
-    "task read": ("ListTasks", "DescribeTasks"),
-    "task definition read": ("ListTaskDefinitions", "ListTaskDefinitionFamilies", "DescribeTaskDefinition"),
-    "container instance read": ("ListContainerInstances", "DescribeContainerInstances"),
-    "capacity provider read": ("DescribeCapacityProviders",),
-    "account setting read": ("ListAccountSettings",),
-}
-_ECS_GROUP_OF = {operation: group for group, operations in _ECS_GROUPS.items() for operation in operations}
+_ECS_GROUP_OF = {operation: group for group, (_, operations) in ECS_GROUPS.items() for operation in operations}
 # Services whose rate limits are the account's, not a Region's.
 _GLOBAL_SERVICES = frozenset({"iam", "organizations"})
 
@@ -62,7 +74,8 @@ _GLOBAL_SERVICES = frozenset({"iam", "organizations"})
 def limit_of(client: str, operation: str) -> tuple[str, RateLimit]:
     """The bucket an operation draws from: its group's name and published (or default) limit."""
     if client == "ecs" and operation in _ECS_GROUP_OF:
-        return f"ecs {_ECS_GROUP_OF[operation]}", ECS_READ
+        group = _ECS_GROUP_OF[operation]
+        return f"ecs {group}", ECS_GROUPS[group][0]
     return f"{client} {operation}", DEFAULT_LIMIT
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -65,6 +66,9 @@ class CollectContext:
         # Services whose endpoint did not answer (after botocore's retries): (code, message) for the
         # calls not sent to it afterwards.
         self._unreachable: dict[str, tuple[str, str]] = {}
+        # Calls sent ahead of their collector (`prefetch`), by (service, operation, parameters).
+        self._early: dict[str, _Early] = {}
+        self._early_threads: list[threading.Thread] = []
 
     def client(self, service: str) -> BaseClient:
         return self.clients.client(service, self.region)
@@ -110,7 +114,11 @@ class CollectContext:
         error code is one of `absent_codes`, or None after recording the failure."""
         if self._skip_unreachable(service, operation, resources, context):
             return None
+        with self._lock:
+            early = self._early.pop(_call_key(service, operation, params), None)
         try:
+            if early is not None:
+                return early.result()
             with self._in_flight:
                 return getattr(self.client(service), xform_name(operation))(**params)
         except _CALL_ERRORS as exc:
@@ -120,6 +128,30 @@ class CollectContext:
             self._note_unreachable(service, exc, code, message)
             self.record(service, operation, code, message, resources, context)
             return None
+
+    def prefetch(self, service: str, operation: str, **params: Any) -> None:
+        """Send now a call a collector will make later with the same arguments, for a call that
+        depends on nothing the collector waits for: `call` then takes its outcome instead of sending
+        it again. A failure is recorded only when taken, so an answer nobody takes leaves no trace
+        in the inventory."""
+        key = _call_key(service, operation, params)
+        with self._lock:
+            if key in self._early:
+                return
+            early = self._early[key] = _Early()
+
+        def send() -> Any:
+            with self._in_flight:
+                return getattr(self.client(service), xform_name(operation))(**params)
+
+        thread = threading.Thread(target=early.run, args=(send,), name=f"prefetch {operation}", daemon=True)
+        self._early_threads.append(thread)
+        thread.start()
+
+    def settle(self) -> None:
+        """Wait for the calls sent ahead that nobody took (their answers are dropped)."""
+        for thread in self._early_threads:
+            thread.join()
 
     def paginate(
         self,
@@ -177,6 +209,33 @@ class CollectContext:
             return [function(item) for item in items]
         with worker_pool(min(max(self.max_workers, self.max_in_flight), len(items)), "collect") as pool:
             return list(pool.map(function, items))
+
+
+class _Early:
+    """The outcome of a call sent ahead (`CollectContext.prefetch`): its answer or its exception."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def run(self, send: Callable[[], Any]) -> None:
+        try:
+            self._value = send()
+        except BaseException as exc:  # handed to whoever takes the answer
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _call_key(service: str, operation: str, params: dict[str, Any]) -> str:
+    return json.dumps([service, operation, params], sort_keys=True, default=str)
 
 
 # ValueError: some parsers raise it for unparseable bodies, and the clients' MalformedResponse is one.

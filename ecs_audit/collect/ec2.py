@@ -7,7 +7,10 @@
 - security groups of services, load balancers and EFS mount targets, and the default security group
   of each VPC where a service names none (awsvpc tasks then get it);
 - the flow logs of the VPCs that run tasks (task subnets, and container instances' ecs.vpc-id);
-- the AMIs of container instances.
+- the AMIs of container instances;
+- the EC2 container instances themselves (DescribeInstances: subnet, security groups and instance
+  profile of the primary network interface, which bridge and host mode tasks share), read first so
+  their subnets and groups join the calls below.
 
 Every call filters by the ids in question (filters, not id lists, so an id that no longer exists is
 simply not returned and recorded as missing rather than failing the whole call), with at most 200
@@ -15,7 +18,8 @@ filter values per call (EC2's limit across all filters of a request), and is pag
 
 Cost per region: DescribeSubnets per 200 subnets; DescribeRouteTables per 200 task subnets plus one per
 199 VPCs needing their main table; DescribeSecurityGroups per 200 groups plus one per 199 VPCs needing
-their default group; DescribeFlowLogs per 200 VPCs and task subnets; DescribeImages per 200 AMIs.
+their default group; DescribeFlowLogs per 200 VPCs and task subnets; DescribeImages per 200 AMIs;
+DescribeInstances per 200 EC2 container instances (none without them).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
-from ecs_audit.inventory.ec2 import Ec2Inventory, FlowLog, Image, RouteTable, SecurityGroup, Subnet, ec2_arn
+from ecs_audit.inventory.ec2 import Ec2Inventory, FlowLog, Image, Instance, RouteTable, SecurityGroup, Subnet, ec2_arn
 from ecs_audit.inventory.snapshot import RegionInventory
 from ecs_audit.semantics.network_placement import (
     instance_attribute,
@@ -41,7 +45,7 @@ from ecs_audit.semantics.network_placement import (
 SOURCE = source_of("ec2")
 SERVICE = SOURCE.client
 FILTER_VALUES = 200  # "The maximum number of filter values specified on a single call is 200"
-PAGE_SIZE = {"DescribeSubnets": 1000, "DescribeRouteTables": 100, "DescribeSecurityGroups": 1000, "DescribeFlowLogs": 1000, "DescribeImages": 1000}
+PAGE_SIZE = {"DescribeSubnets": 1000, "DescribeRouteTables": 100, "DescribeSecurityGroups": 1000, "DescribeFlowLogs": 1000, "DescribeImages": 1000, "DescribeInstances": 1000}
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> Ec2Inventory | None:
@@ -53,14 +57,19 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         {subnet for s in services for p in service_placements(s) for subnet in p.subnets}
         | {subnet for task in ecs.tasks for subnet in task_subnet_ids(task)}
     )
+    instances = [i for found in ecs.container_instances.values() for i in found if not is_external_instance(i)]
+    instance_ids = sorted({i.ec2_instance_id for i in instances if i.ec2_instance_id})
+    hosts = _instances(ctx, instance_ids)
+    # Bridge and host mode tasks use their instance's network: its subnet's routes and its groups.
+    task_subnets = sorted(set(task_subnets) | {s for h in hosts if (s := h.primary_subnet_id)})
     mount_targets = [mt for found in (region.efs.mount_targets.values() if region.efs else []) for mt in found]
     all_subnets = sorted(set(task_subnets) | {mt.subnet_id for mt in mount_targets if mt.subnet_id})
     groups = sorted(
         {g for s in services for p in service_placements(s) for g in p.security_groups}
         | {g for lb in (region.elbv2.load_balancers if region.elbv2 else []) for g in lb.security_groups}
         | {g for found in (region.efs.mount_target_security_groups.values() if region.efs else []) for g in found}
+        | {g for h in hosts for g in h.primary_security_group_ids}
     )
-    instances = [i for found in ecs.container_instances.values() for i in found if not is_external_instance(i)]
     images = sorted({i.ami_id for i in instances if i.ami_id})
 
     subnets = _describe(ctx, "DescribeSubnets", "Subnets", Subnet, "subnet-id", all_subnets, "subnet")
@@ -97,6 +106,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     asked_groups = set(groups) - _failed(ctx, "DescribeSecurityGroups", "security-group", groups)
     asked_subnets = set(all_subnets) - _failed(ctx, "DescribeSubnets", "subnet", all_subnets)
     asked_images = set(images) - _failed(ctx, "DescribeImages", "image", images)
+    asked_instances = set(instance_ids) - _failed(ctx, "DescribeInstances", "instance", instance_ids)
     route_tables = {t.route_table_id: t for t in [*associated, *main_tables]}
     security_groups = {g.group_id: g for g in [*described_groups, *default_groups]}
     return Ec2Inventory(
@@ -110,6 +120,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
         flow_log_vpcs=flow_log_vpcs,
         images=sorted(found_images, key=lambda i: i.image_id),
         missing_images=sorted(asked_images - {i.image_id for i in found_images}),
+        instances=sorted(hosts, key=lambda i: i.instance_id),
+        missing_instances=sorted(asked_instances - {h.instance_id for h in hosts}),
     )
 
 
@@ -149,6 +161,28 @@ def _describe(
             model_item = validated(ctx, SERVICE, operation, model, item, resources)
             if model_item is not None:
                 found.append(model_item)
+    return found
+
+
+def _instances(ctx: CollectContext, instance_ids: list[str]) -> list[Instance]:
+    """The instances among `instance_ids`, 200 ids a call (an instance-id filter: a terminated id is
+    simply not returned). DescribeInstances nests instances in reservations."""
+    found: list[Instance] = []
+    for batch in batched(instance_ids, FILTER_VALUES):
+        resources = [_arn(ctx, "instance", value) for value in batch]
+        reservations = ctx.paginate(
+            SERVICE,
+            "DescribeInstances",
+            "Reservations",
+            resources=resources,
+            Filters=[{"Name": "instance-id", "Values": batch}],
+            PaginationConfig={"PageSize": PAGE_SIZE["DescribeInstances"]},
+        )
+        for reservation in reservations or []:
+            for item in reservation.get("Instances", []) if isinstance(reservation, dict) else []:
+                instance = validated(ctx, SERVICE, "DescribeInstances", Instance, item, resources)
+                if instance is not None:
+                    found.append(instance)
     return found
 
 

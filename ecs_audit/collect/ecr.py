@@ -50,7 +50,7 @@ from ecs_audit.inventory.ecr import (
     Vulnerability,
     top_vulnerabilities,
 )
-from ecs_audit.inventory.ecs import EcsInventory
+from ecs_audit.inventory.ecs import EcsInventory, TaskDefinition
 from ecs_audit.inventory.snapshot import RegionInventory
 
 SOURCE = source_of("ecr")
@@ -141,6 +141,20 @@ def rollback_images(ecs: EcsInventory) -> list[str]:
         elif (family, previous) in by_revision:
             images.update(c.image for c in by_revision[(family, previous)].container_definitions)
     return sorted(images)
+
+
+def uses_local_image(td: TaskDefinition, account_id: str, region: str) -> bool:
+    """Whether a task definition names an image in this account's registry in this region: if it is
+    in use, the registry's scanning configuration will be read (and Inspector's status)."""
+    return any(
+        ref is not None and is_local_ecr(ref, account_id, region)
+        for ref in (parse_or_none(c.image or "") for c in td.container_definitions)
+    )
+
+
+def prefetch(ctx: CollectContext) -> None:
+    """The registry-wide call that depends on no repository, sent before ECS is done."""
+    ctx.prefetch(SERVICE, "GetRegistryScanningConfiguration")
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> EcrInventory | None:

@@ -6,19 +6,23 @@ paginated ListServices (100 a page) and DescribeServices per 10 services, a pagi
 DescribeTasks per 100 tasks; ListTaskDefinitions over the whole region, ACTIVE and INACTIVE, 100
 ARNs a page (it also names the ACTIVE families; see _other_families_and_history for when it falls
 back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
-other ACTIVE family (its latest revision) and once per older revision of an in-use family, up to
-`history_depth` per family. Independent calls run concurrently (CollectContext.parallel).
+other ACTIVE family (its latest revision) and once per other revision of an in-use family: every
+revision newer than the deployed one, older ones newest first up to `history_depth` per family and
+`history_region_budget` in all (_history_to_read). Independent calls run concurrently (CollectContext.parallel).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
 from ecs_audit.config import AuditConfig
-from ecs_audit.inventory.parts import CLUSTERS, SERVICES, source_of
+from ecs_audit.interrupt import worker_pool
+from ecs_audit.inventory.parts import CLUSTERS, LISTED, SERVICES, source_of
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns
 from ecs_audit.inventory.ecs import (
@@ -46,44 +50,79 @@ CAPACITY_PROVIDER_BATCH = 10
 
 
 def collect_ecs(
-    ctx: CollectContext, config: AuditConfig, *, on_step: Callable[[str, EcsInventory], None] | None = None
+    ctx: CollectContext,
+    config: AuditConfig,
+    *,
+    on_step: Callable[[str, EcsInventory], None] | None = None,
+    on_definition: Callable[[TaskDefinition], None] | None = None,
 ) -> EcsInventory:
-    """`on_step` receives what is known after each step but the last (CLUSTERS, SERVICES: see
-    inventory/parts.py) as soon as it is known: collectors that need no more start then."""
+    """`on_step` receives what is known after each step but the last (LISTED, CLUSTERS, SERVICES: see
+    inventory/parts.py) as soon as it is known: collectors that need no more start then.
+    `on_definition` receives each task definition in use as soon as it is described."""
     on_step = on_step or (lambda step, known: None)
     cluster_arns = ctx.paginate(SERVICE, "ListClusters", "clusterArns", PaginationConfig={"PageSize": 100})
     if cluster_arns == []:
         return EcsInventory()  # a region without clusters is recorded as empty after one call
+    if cluster_arns:
+        on_step(LISTED, EcsInventory())
     # Independent calls overlap: account settings while the clusters are described, then every
-    # cluster's services, tasks and instances at once, with the capacity providers.
+    # cluster's services, tasks and instances at once, with the capacity providers; a cluster's task
+    # definitions in use are described as soon as its services (or tasks) are, whatever the others.
     clusters, settings = _run_all(ctx, lambda: _clusters(ctx, cluster_arns or []), lambda: _account_settings(ctx))
     on_step(CLUSTERS, EcsInventory(clusters=clusters))
-    jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
-    for cluster in clusters:
-        jobs += [
-            lambda c=cluster: _services(ctx, c),
-            lambda c=cluster: _tasks(ctx, c),
-            lambda c=cluster: _container_instances(ctx, c),
-        ]
-    providers, *per_cluster = _run_all(ctx, *jobs)
-    services = [s for found in per_cluster[0::3] for s in found]
-    tasks = [t for found in per_cluster[1::3] for t in found]
-    instances = {c.cluster_arn: found for c, found in zip(clusters, per_cluster[2::3]) if found}
-    on_step(
-        SERVICES,
-        EcsInventory(
-            clusters=clusters, services=services, tasks=tasks, container_instances=instances,
-            capacity_providers=providers, account_settings=settings,
-        ),
-    )
+    with worker_pool(max(ctx.max_workers, ctx.max_in_flight), "task-definition") as pool:
+        described: dict[str, Future[TaskDefinition | None]] = {}
+        lock = threading.Lock()
 
-    in_use = _in_use_arns(services, tasks)
-    in_use_families = sorted({_family_of(arn) for arn in in_use})
-    in_use_definitions, (latest_of_others, history) = _run_all(
-        ctx,
-        lambda: [td for td in ctx.parallel(lambda arn: _describe_task_definition(ctx, arn), in_use) if td],
-        lambda: _other_families_and_history(ctx, in_use, in_use_families, config.history_depth),
-    )
+        def describe(arn: str) -> TaskDefinition | None:
+            td = _describe_task_definition(ctx, arn)
+            if td is not None and on_definition is not None:
+                on_definition(td)
+            return td
+
+        def describe_in_use(services: list[Service], tasks: list[Task]) -> None:
+            with lock:
+                for arn in sorted(in_use_arns(services, tasks) - described.keys()):
+                    described[arn] = pool.submit(describe, arn)
+
+        def services_of(cluster: Cluster) -> list[Service]:
+            found = _services(ctx, cluster)
+            describe_in_use(found, [])
+            return found
+
+        def tasks_of(cluster: Cluster) -> list[Task]:
+            found = _tasks(ctx, cluster)
+            describe_in_use([], found)
+            return found
+
+        jobs: list[Callable[[], Any]] = [lambda: _capacity_providers(ctx, clusters)]
+        for cluster in clusters:
+            jobs += [
+                lambda c=cluster: services_of(c),
+                lambda c=cluster: tasks_of(c),
+                lambda c=cluster: _container_instances(ctx, c),
+            ]
+        providers, *per_cluster = _run_all(ctx, *jobs)
+        services = [s for found in per_cluster[0::3] for s in found]
+        tasks = [t for found in per_cluster[1::3] for t in found]
+        instances = {c.cluster_arn: found for c, found in zip(clusters, per_cluster[2::3]) if found}
+        on_step(
+            SERVICES,
+            EcsInventory(
+                clusters=clusters, services=services, tasks=tasks, container_instances=instances,
+                capacity_providers=providers, account_settings=settings,
+            ),
+        )
+
+        in_use = _in_use_arns(services, tasks)
+        in_use_families = sorted({_family_of(arn) for arn in in_use})
+        in_use_definitions, (latest_of_others, history) = _run_all(
+            ctx,
+            lambda: [td for td in (described[arn].result() for arn in in_use) if td],
+            lambda: _other_families_and_history(
+                ctx, in_use, in_use_families, config.history_depth, config.history_region_budget
+            ),
+        )
 
     return EcsInventory(
         clusters=clusters,
@@ -211,10 +250,10 @@ STATUSES = ("ACTIVE", "INACTIVE")
 
 
 def _other_families_and_history(
-    ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int
+    ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int, region_budget: int
 ) -> tuple[list[TaskDefinition], list[FamilyHistory]]:
     """The latest revision of every ACTIVE family that runs nowhere, and the revision history of the
-    families in use (their older revisions described, newest first, up to `depth` per family).
+    families in use (their other revisions described: see _history_to_read for which).
 
     The revisions are listed for the whole region (ListTaskDefinitions without familyPrefix, ACTIVE
     and INACTIVE side by side, 100 ARNs a page); the ACTIVE list also names every ACTIVE family. For
@@ -252,6 +291,7 @@ def _other_families_and_history(
     other_families = sorted(set(families or []) - set(in_use_families))
 
     in_use_revisions = {(_family_of(arn), _revision_of(arn)) for arn in in_use}
+    deployed = {family: max(r for f, r in in_use_revisions if f == family) for family in in_use_families}
     candidates: dict[str, list[tuple[int, str]]] = {}
     for family in in_use_families:
         if family in missing:
@@ -261,7 +301,7 @@ def _other_families_and_history(
             reverse=True,
         )
         candidates[family] = [(r, status) for r, status in older if (family, r) not in in_use_revisions]
-    wanted = [(family, r, status) for family, found in candidates.items() for r, status in found[:depth]]
+    wanted, limits = _history_to_read(candidates, deployed, depth, region_budget)
     latest_of_others, described = _run_all(
         ctx,
         lambda: _latest_of(ctx, other_families),
@@ -273,18 +313,51 @@ def _other_families_and_history(
         environments[family].append(environment)
         if environment is None:
             failed[family].append(revision)
-    history = [
-        FamilyHistory(
-            family=family,
-            active_revisions=revisions["ACTIVE"][family],
-            inactive_revisions=revisions["INACTIVE"][family],
-            older_revisions=[e for e in environments[family] if e is not None],
-            history_truncated=len(found) > depth or any(e is None for e in environments[family]),
-            unread_revisions=sorted(failed[family] + [r for r, _ in found[depth:]]),
+    read = {(family, r) for family, r, _ in wanted}
+    history = []
+    for family, found in candidates.items():
+        skipped = [r for r, _ in found if (family, r) not in read]
+        history.append(
+            FamilyHistory(
+                family=family,
+                active_revisions=revisions["ACTIVE"][family],
+                inactive_revisions=revisions["INACTIVE"][family],
+                older_revisions=[e for e in environments[family] if e is not None],
+                history_truncated=bool(skipped or failed[family]),
+                unread_revisions=sorted(failed[family] + skipped),
+                failed_revisions=sorted(failed[family]),
+                unread_limit=limits.get(family, ""),
+            )
         )
-        for family, found in candidates.items()
-    ]
     return latest_of_others, history
+
+
+def _history_to_read(
+    candidates: dict[str, list[tuple[int, str]]], deployed: dict[str, int], depth: int, region_budget: int
+) -> tuple[list[tuple[str, int, str]], dict[str, str]]:
+    """Which revisions to describe (family, revision, status), and per family the limit that left
+    some unread. Revisions newer than the deployed one are always read: they are few and the likeliest
+    to be deployed next. Older ones are read newest first, at most `depth` per family, and all
+    families together within `region_budget` DescribeTaskDefinition calls (newer ones included): the
+    budget is shared round-robin by rank (every family's newest older revision before any family's
+    second), so one long CI history cannot starve the other families."""
+    wanted: list[tuple[str, int, str]] = []
+    ranked: list[tuple[int, str, int, str]] = []  # (rank, family, revision, status)
+    limits: dict[str, list[str]] = {}
+    for family, found in candidates.items():
+        newer = [(r, s) for r, s in found if r > deployed[family]]
+        older = [(r, s) for r, s in found if r <= deployed[family]]
+        wanted += [(family, r, s) for r, s in newer]
+        ranked += [(rank, family, r, s) for rank, (r, s) in enumerate(older[:depth])]
+        if len(older) > depth:
+            limits.setdefault(family, []).append(f"history_depth {depth}")
+    room = max(0, region_budget - len(wanted))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    wanted += [(family, r, s) for _, family, r, s in ranked[:room]]
+    for _, family, _, _ in ranked[room:]:
+        if f"history_region_budget {region_budget}" not in limits.setdefault(family, []):
+            limits[family].append(f"history_region_budget {region_budget}")
+    return wanted, {family: ", ".join(found) for family, found in limits.items()}
 
 
 def _latest_of(ctx: CollectContext, families: list[str] | None) -> list[TaskDefinition]:

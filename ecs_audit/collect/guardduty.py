@@ -26,8 +26,10 @@ MIN_FINDING_SEVERITY = 4
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> GuardDutyInventory | None:
-    if region.ecs is None or not region.ecs.clusters:
-        return None  # nothing runs here: the checks are not applicable without reading GuardDuty
+    # The runner starts it once ListClusters has named clusters (inventory/parts.py: LISTED) and not
+    # at all where there are none: the checks are not applicable there without reading GuardDuty.
+    if region.ecs is None:
+        return None
     detector_ids = ctx.paginate(SERVICE, "ListDetectors", "DetectorIds", PaginationConfig={"PageSize": PAGE_SIZE})
     if detector_ids is None:
         return None  # failure recorded: without the list, "no detector" cannot be told from "not read"

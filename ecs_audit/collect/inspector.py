@@ -62,6 +62,12 @@ def in_use_digests(ecs: EcsInventory, ecr: EcrInventory | None, account_id: str,
     return {digest: sorted(arns) for digest, arns in sorted(out.items())}
 
 
+def prefetch(ctx: CollectContext) -> None:
+    """The account's status and configuration depend on no image: sent before ECS and ECR are done."""
+    ctx.prefetch(SERVICE, "BatchGetAccountStatus", accountIds=[ctx.account_id])
+    ctx.prefetch(SERVICE, "GetConfiguration")
+
+
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> InspectorInventory | None:
     if region.ecs is None:
         return None

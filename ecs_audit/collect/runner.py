@@ -2,10 +2,13 @@
 
 Per region, a graph rather than stages: every collector starts as soon as what its declaration
 (inventory/parts.py) says it reads is known. ECS reads in steps and hands on what it knows after each:
-the described clusters (GuardDuty needs no more), then services, tasks and instances (load balancing,
-scaling, CodeDeploy, Compute Optimizer, then WAF and CloudWatch once the load balancers are read), then
-what is in use (ECR, EFS, logs, parameters, secrets, then Inspector after ECR's digests and EC2 after
-the load balancers and mount targets). IAM is global: it runs once per account, as soon as every
+that the region has clusters (GuardDuty needs no more), the described clusters, then services, tasks
+and instances (load balancing, scaling, CodeDeploy, Compute Optimizer, then WAF and CloudWatch once
+the load balancers are read), then what is in use (ECR, EFS, logs, parameters, secrets, then
+Inspector after ECR's digests and EC2 after the load balancers and mount targets). Calls that depend
+on nothing a collector waits for are sent ahead (`CollectContext.prefetch`): the ECR registry's
+scanning configuration and Inspector's account status and configuration, as soon as a task
+definition in use names an image of this account's registry here (then both collectors will ask). IAM is global: it runs once per account, as soon as every
 region's ECS collection is done (it needs their task definitions' roles).
 """
 
@@ -43,8 +46,8 @@ from ecs_audit.collect.shards import Checkpoint
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
-from ecs_audit.inventory.ecs import EcsInventory
-from ecs_audit.inventory.parts import ECS_STEPS, SOURCES, PartSource
+from ecs_audit.inventory.ecs import EcsInventory, TaskDefinition
+from ecs_audit.inventory.parts import ECS_STEPS, LISTED, SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
 from ecs_audit.session import ClientFactory, partition_of
@@ -87,6 +90,10 @@ _COLLECT: dict[str, Callable[[CollectContext, AuditConfig, RegionInventory], Any
     "ec2": ec2.collect,
     "cloudwatch": cloudwatch.collect,
 }
+
+# Collectors with calls that depend on nothing they wait for: sent ahead once a task definition in use
+# names an image of this account's registry in the region (ecr.uses_local_image).
+_PREFETCH: dict[str, Callable[[CollectContext], None]] = {"ecr": ecr.prefetch, "inspector": inspector.prefetch}
 
 REGION_COLLECTORS: tuple[RegionCollector, ...] = tuple(
     RegionCollector(source, _COLLECT[source.part]) for source in SOURCES if not source.account_wide
@@ -133,12 +140,22 @@ def collect_region(
         return ecs_part is not None and bool(ecs_part.clusters or ctx.errors or amend_ecs is not None)
 
     def step_known(step: str, ecs_part: EcsInventory) -> None:
-        known.set(step, ecs_part if worth_following(ecs_part) else _SKIP)
+        # LISTED is handed on only where ListClusters named clusters: always worth following.
+        known.set(step, ecs_part if step == LISTED or worth_following(ecs_part) else _SKIP)
+
+    prefetch = [_PREFETCH[c.field] for c in REGION_COLLECTORS if c.field in _PREFETCH]
+    prefetched = threading.Event()
+
+    def definition_known(td: TaskDefinition) -> None:
+        if prefetch and not prefetched.is_set() and ecr.uses_local_image(td, account_id, region):
+            prefetched.set()
+            for send in prefetch:
+                send(ctx)
 
     def run_ecs(collector: RegionCollector) -> Any:
         found = None
         try:
-            found = _guarded(collector, ctx, lambda: ecs.collect_ecs(ctx, config, on_step=step_known))
+            found = _guarded(collector, ctx, lambda: ecs.collect_ecs(ctx, config, on_step=step_known, on_definition=definition_known))
             if amend_ecs is not None and found is not None:
                 found = amend_ecs(found)
         finally:
@@ -167,6 +184,7 @@ def collect_region(
     # One thread per collector: most of them wait for their inputs; the in-flight cap limits the calls.
     with worker_pool(len(REGION_COLLECTORS), "collector") as pool:
         results = dict(zip((c.field for c in REGION_COLLECTORS), pool.map(run, REGION_COLLECTORS)))
+    ctx.settle()
     if results["ecs"] is None:
         results = {"ecs": None}  # nothing is kept beside a failed ECS collection
     inventory = base.model_copy(update=results)

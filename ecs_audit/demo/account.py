@@ -23,11 +23,12 @@ from importlib import resources
 from typing import Any
 
 import boto3
-import yaml
+
 
 from ecs_audit.demo.backstory import Backstory
 from ecs_audit.demo.builders import BUILDERS
 from ecs_audit.demo.seeder import Region, Seeder, run_steps
+from ecs_audit.inputs import packaged_yaml
 
 HOME_REGION = "us-east-1"
 SECOND_REGION = "eu-west-1"
@@ -47,7 +48,7 @@ _PLANTED = {"planted/db-password": FAKE_DB_PASSWORD, "planted/access-key-id": FA
 
 
 def _load(name: str) -> Any:
-    return yaml.safe_load(resources.files("ecs_audit.demo").joinpath("data", name).read_text(encoding="utf-8"))
+    return packaged_yaml(resources.files("ecs_audit.demo").joinpath("data", name).read_text(encoding="utf-8"))
 
 
 @functools.cache

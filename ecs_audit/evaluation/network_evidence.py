@@ -14,7 +14,7 @@ from ecs_audit.evaluation.view import RegionView
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.inventory.usage import service_task_definition_arns
 from ecs_audit.findings import EvidenceMissing
-from ecs_audit.inventory.ec2 import Ec2Inventory, SecurityGroup, Subnet, ec2_arn
+from ecs_audit.inventory.ec2 import Ec2Inventory, Instance, SecurityGroup, Subnet, ec2_arn
 from ecs_audit.inventory.ecs import ContainerInstance
 from ecs_audit.inventory.efs import EfsInventory, MountTarget, file_system_arn
 from ecs_audit.semantics.network_placement import instance_attribute, is_external_instance, service_placements
@@ -175,3 +175,38 @@ def mount_targets_of(estate: RegionView, file_system_id: str) -> list[MountTarge
 
 def fs_arn(estate: RegionView, file_system_id: str) -> str:
     return file_system_arn(estate.partition, estate.region, estate.account_id, file_system_id)
+
+
+@dataclass
+class ServiceHosts:
+    """The EC2 instances whose network a bridge or host mode service's tasks use."""
+
+    instances: dict[str, Instance]  # EC2 instance id -> DescribeInstances' answer
+    basis: str  # "running tasks" or "cluster instances"
+    gone: list[str] = field(default_factory=list)  # instance ids that no longer exist
+
+
+def service_hosts(s: ServiceSubject) -> ServiceHosts:
+    """The instances running the service's tasks; without a running task, every EC2 container instance
+    of its cluster (where they would be placed). ECS Anywhere (mi-) instances are in no VPC and are left
+    out. EvidenceMissing names DescribeInstances when an instance could not be read."""
+    estate = s.estate
+    instances = cluster_instances(estate, s.service.cluster_arn)
+    by_arn = {i.container_instance_arn: i for i in instances}
+    running = [by_arn[t.container_instance_arn] for t in estate.tasks_of(s.service) if t.container_instance_arn in by_arn]
+    chosen, basis = (running, "running tasks") if running else (instances, "cluster instances")
+    ids = sorted({i.ec2_instance_id for i in chosen if i.ec2_instance_id and not is_external_instance(i)})
+    result = ServiceHosts({}, basis)
+    if not ids:
+        return result
+    ec2 = ec2_part(estate)
+    for instance_id in ids:
+        found = ec2.instance(instance_id)
+        if found is not None:
+            result.instances[instance_id] = found
+        elif instance_id in ec2.missing_instances:
+            result.gone.append(instance_id)
+        else:
+            estate.raise_if_failed("ec2:DescribeInstances", arn(estate, "instance", instance_id))
+            raise EvidenceMissing(f"EC2 instance {instance_id} (a container instance of the service's cluster) was not collected", "ec2:DescribeInstances")
+    return result

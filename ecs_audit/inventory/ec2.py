@@ -1,11 +1,14 @@
 """Amazon EC2: the subnets, route tables, security groups and flow logs of the VPCs services use,
 and the AMIs of container instances.
 
-Shapes mirror DescribeSubnets, DescribeRouteTables, DescribeSecurityGroups, DescribeFlowLogs and
-DescribeImages (PascalCase JSON). Only what in-use ECS resources reference is collected.
+Shapes mirror DescribeSubnets, DescribeRouteTables, DescribeSecurityGroups, DescribeFlowLogs,
+DescribeImages and DescribeInstances (PascalCase JSON). Only what in-use ECS resources reference is
+collected.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from ecs_audit.inventory.base import Record
 from ecs_audit.inventory.pascal import PascalShape
@@ -47,13 +50,22 @@ class Route(PascalShape):
         return "another target"
 
     @property
-    def is_default_to_internet_gateway(self) -> bool:
-        """0.0.0.0/0 to an internet gateway, and not a blackhole (whose gateway is gone)."""
-        return (
-            self.destination_cidr_block == "0.0.0.0/0"
-            and (self.gateway_id or "").startswith("igw-")
-            and self.state != "blackhole"
+    def destination(self) -> str:
+        return self.destination_cidr_block or self.destination_ipv6_cidr_block or "?"
+
+    @property
+    def is_default(self) -> bool:
+        """An IPv4 (0.0.0.0/0) or IPv6 (::/0) default route that is not a blackhole (its target gone)."""
+        return self.state != "blackhole" and (
+            self.destination_cidr_block == "0.0.0.0/0" or self.destination_ipv6_cidr_block == "::/0"
         )
+
+    @property
+    def is_default_to_internet_gateway(self) -> bool:
+        """A default route (IPv4 or IPv6) to an internet gateway: the subnet is public. An egress-only
+        internet gateway (eigw-, IPv6) admits no inbound connection, so it does not make a subnet public
+        (https://docs.aws.amazon.com/vpc/latest/userguide/egress-only-internet-gateway.html)."""
+        return self.is_default and (self.gateway_id or "").startswith("igw-")
 
 
 class RouteTable(PascalShape):
@@ -71,6 +83,10 @@ class RouteTable(PascalShape):
             if route.destination_cidr_block == "0.0.0.0/0" and route.state != "blackhole":
                 return route
         return None
+
+    def default_routes(self) -> list[Route]:
+        """Its live IPv4 and IPv6 default routes."""
+        return [route for route in self.routes if route.is_default]
 
 
 class IpRange(PascalShape):
@@ -142,6 +158,7 @@ class FlowLog(PascalShape):
     resource_id: str | None = None
     flow_log_status: str | None = None
     deliver_logs_status: str | None = None
+    deliver_logs_error_message: str | None = None
     traffic_type: str | None = None
     log_destination_type: str | None = None
 
@@ -155,6 +172,65 @@ class Image(PascalShape):
     state: str | None = None
     creation_date: str | None = None
     deprecation_time: str | None = None
+
+
+class GroupIdentifier(PascalShape):
+    group_id: str | None = None
+    group_name: str | None = None
+
+
+class InstanceNetworkInterfaceAttachment(PascalShape):
+    device_index: int | None = None
+
+
+class InstanceNetworkInterface(PascalShape):
+    network_interface_id: str | None = None
+    subnet_id: str | None = None
+    vpc_id: str | None = None
+    interface_type: str | None = None  # interface, trunk, branch, ...
+    attachment: InstanceNetworkInterfaceAttachment | None = None
+    groups: list[GroupIdentifier] = []
+
+
+class IamInstanceProfile(PascalShape):
+    arn: str | None = None
+    id: str | None = None
+
+
+class InstanceState(PascalShape):
+    name: str | None = None
+
+
+class Instance(PascalShape):
+    """One EC2 instance of DescribeInstances (Reservations[].Instances[])."""
+
+    instance_id: str
+    subnet_id: str | None = None
+    vpc_id: str | None = None
+    state: InstanceState | None = None
+    security_groups: list[GroupIdentifier] = []
+    network_interfaces: list[InstanceNetworkInterface] = []
+    iam_instance_profile: IamInstanceProfile | None = None
+
+    def _primary(self) -> InstanceNetworkInterface | None:
+        for interface in self.network_interfaces:
+            if interface.attachment is not None and interface.attachment.device_index == 0:
+                return interface
+        return None
+
+    @property
+    def primary_subnet_id(self) -> str | None:
+        """The subnet of its primary network interface, which bridge and host mode tasks share."""
+        primary = self._primary()
+        return (primary.subnet_id if primary else None) or self.subnet_id
+
+    @property
+    def primary_security_group_ids(self) -> list[str]:
+        """The security groups of its primary network interface: bridge and host mode tasks are reached
+        through it. awsvpc tasks' and the trunk's interfaces (also attached) carry the tasks' own groups."""
+        primary = self._primary()
+        groups = primary.groups if primary is not None else self.security_groups
+        return sorted({g.group_id for g in groups if g.group_id})
 
 
 class Ec2Inventory(Record):
@@ -173,18 +249,31 @@ class Ec2Inventory(Record):
     flow_log_vpcs: list[str] = []
     images: list[Image] = []
     missing_images: list[str] = []
+    # EC2 container instances (DescribeInstances), and ids asked for that no longer exist.
+    instances: list[Instance] = []
+    missing_instances: list[str] = []
+
+    # Indexes: checks look resources up once per service, over thousands of them.
+    @cached_property
+    def _instances_by_id(self) -> dict[str, Instance]:
+        return {i.instance_id: i for i in self.instances}
+
+    @cached_property
+    def _subnets_by_id(self) -> dict[str, Subnet]:
+        return {s.subnet_id: s for s in reversed(self.subnets)}
+
+    @cached_property
+    def _groups_by_id(self) -> dict[str, SecurityGroup]:
+        return {g.group_id: g for g in reversed(self.security_groups)}
+
+    def instance(self, instance_id: str) -> Instance | None:
+        return self._instances_by_id.get(instance_id)
 
     def subnet(self, subnet_id: str) -> Subnet | None:
-        for subnet in self.subnets:
-            if subnet.subnet_id == subnet_id:
-                return subnet
-        return None
+        return self._subnets_by_id.get(subnet_id)
 
     def security_group(self, group_id: str) -> SecurityGroup | None:
-        for group in self.security_groups:
-            if group.group_id == group_id:
-                return group
-        return None
+        return self._groups_by_id.get(group_id)
 
     def image(self, image_id: str) -> Image | None:
         for image in self.images:
@@ -207,7 +296,7 @@ class Ec2Inventory(Record):
 
 
 def ec2_arn(partition: str, region: str, account_id: str, kind: str, resource_id: str) -> str:
-    """The ARN failures of EC2 calls are recorded against (kind: subnet, security-group, vpc, image).
+    """The ARN failures of EC2 calls are recorded against (kind: subnet, security-group, vpc, image, instance).
     AMIs belong to no account in their ARN."""
     account = "" if kind == "image" else account_id
     return f"arn:{partition}:ec2:{region}:{account}:{kind}/{resource_id}"

@@ -396,6 +396,25 @@ class DockerVolumeConfiguration(AwsShape):
     scope: str | None = None
     autoprovision: bool | None = None
     driver: str | None = None
+    # Driver options (e.g. the local driver's type/o/device, which can bind a host path); values with
+    # secret-looking keys (a CIFS password) are redacted like log options.
+    driver_opts: dict[str, str] = {}
+
+    @field_validator("driver_opts", mode="before")
+    @classmethod
+    def _redact(cls, value: Any) -> Any:
+        return redact_options(value) if isinstance(value, dict) else value
+
+    @property
+    def bound_host_path(self) -> str | None:
+        """The host path a `local` driver volume binds (driverOpts type none, o bind, device PATH): Docker's
+        way of bind-mounting through a named volume."""
+        if (self.driver or "local") != "local":
+            return None
+        options = {k.lower(): str(v) for k, v in self.driver_opts.items()}
+        if "bind" not in [o.strip().lower() for o in options.get("o", "").split(",")]:
+            return None
+        return options.get("device") or None
 
 
 class Volume(AwsShape):
@@ -598,9 +617,13 @@ class FamilyHistory(Record):
     # Older revisions that were described, newest first; `history_truncated` says some were not.
     older_revisions: list[RevisionEnvironment] = []
     history_truncated: bool = False
-    # The revisions (other than the in-use ones) that were not described: beyond history_depth, or
-    # whose DescribeTaskDefinition failed (recorded). Empty in snapshots from before this was kept.
+    # The revisions (other than the in-use ones) that were not described: beyond history_depth or
+    # history_region_budget, or whose DescribeTaskDefinition failed (recorded; also in
+    # failed_revisions). Empty in snapshots from before this was kept.
     unread_revisions: list[int] = []
+    failed_revisions: list[int] = []
+    # The configured limits that left revisions unread, e.g. "history_depth 100".
+    unread_limit: str = ""
 
     @property
     def latest_active(self) -> int | None:

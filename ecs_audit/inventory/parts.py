@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 # The ECS collection in steps: a collector that reads a step starts as soon as ECS has read that much,
 # and sees only that much of ECS (STEP_FIELDS). "ecs" is all of it, what is in use included.
+LISTED = "ecs.listed"  # the region has clusters (ListClusters named some); nothing of them is known yet
 CLUSTERS = "ecs.clusters"  # the region's described clusters
 SERVICES = "ecs.services"  # also its services, tasks, container instances, capacity providers, settings
-ECS_STEPS = (CLUSTERS, SERVICES, "ecs")
+ECS_STEPS = (LISTED, CLUSTERS, SERVICES, "ecs")
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    LISTED: (),
     CLUSTERS: ("clusters",),
     SERVICES: ("clusters", "services", "tasks", "container_instances", "capacity_providers", "account_settings"),
 }
@@ -79,7 +81,7 @@ SOURCES: tuple[PartSource, ...] = (
         ("ListApplications", "BatchGetApplications", "ListDeploymentGroups", "BatchGetDeploymentGroups"),
         reads=(SERVICES,),
     ),
-    PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=(CLUSTERS,)),
+    PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=(LISTED,)),
     PartSource("compute_optimizer", "compute-optimizer", "compute-optimizer", ("GetECSServiceRecommendations",), reads=(SERVICES,)),
     PartSource("logs", "logs", "logs", ("DescribeLogGroups",), reads=("ecs",)),
     PartSource("ssm", "ssm", "ssm", ("DescribeParameters",), reads=("ecs",)),
@@ -97,7 +99,7 @@ SOURCES: tuple[PartSource, ...] = (
     ),
     PartSource(
         "ec2", "ec2", "ec2",
-        ("DescribeSubnets", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeFlowLogs", "DescribeImages"),
+        ("DescribeSubnets", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeFlowLogs", "DescribeImages", "DescribeInstances"),
         reads=("ecs", "elbv2", "efs"),
     ),
     PartSource("cloudwatch", "cloudwatch", "cloudwatch", ("DescribeAlarms", "GetMetricData"), reads=(SERVICES, "elbv2")),

@@ -305,6 +305,9 @@ def _identity_center_session(principal: str) -> tuple[str, str] | None:
 
 @check("CICD-008")
 def registered_by_automation(t: TaskDefSubject) -> Verdict:
+    if t.estate.knows_usage and not t.in_use:
+        # A draft or a family that runs nowhere: who registered it matters once it is deployed.
+        return na("the revision is not in use: who registered it is judged when it runs")
     principal = t.task_definition.registered_by
     if not principal:
         raise EvidenceMissing("registeredBy not returned")
@@ -317,9 +320,9 @@ def registered_by_automation(t: TaskDefSubject) -> Verdict:
     if sso is not None:
         # IAM Identity Center users act through roles named AWSReservedSSO_<permission set>_<id>: a person.
         permission_set, person = sso
-        evidence.update(identity_center_permission_set=permission_set, identity_center_user=person)
+        evidence.update(registered_by_kind="person (IAM Identity Center session)", identity_center_permission_set=permission_set, identity_center_user=person)
         return warn(
-            f"the revision was registered by a person through IAM Identity Center ({person}, permission set {permission_set}), not by automation",
+            f"the revision was registered by a person (IAM Identity Center session {person}, permission set {permission_set}), not by automation",
             evidence,
         )
     if ":assumed-role/" in principal or ":role/" in principal:

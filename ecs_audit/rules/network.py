@@ -11,10 +11,19 @@ from ecs_audit.evaluation.view import RegionView
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.inventory.ecs import NetworkConfiguration
+from ecs_audit.inventory.ec2 import SecurityGroup, Subnet
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2
 from ecs_audit.semantics.network_placement import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
 from ecs_audit.evaluation.network_evidence import arn as ec2_resource_arn
-from ecs_audit.evaluation.network_evidence import ec2_part, service_security_groups, subnets_of
+from ecs_audit.evaluation.network_evidence import (
+    ServiceHosts,
+    cluster_instances,
+    ec2_part,
+    security_group,
+    service_hosts,
+    service_security_groups,
+    subnets_of,
+)
 from ecs_audit.rules.registry import check
 
 _APPMESH_ENVOY_REPOSITORY = "aws-appmesh-envoy"
@@ -39,10 +48,11 @@ def _repository(image: str) -> str:
 _WORKLOAD_LISTING = ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks")
 
 
-def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
-    """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on EC2."""
+def _ec2_awsvpc_workloads(estate: RegionView) -> dict[str, set[str]]:
+    """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on EC2, by
+    the cluster they run in."""
     references = [
-        service.task_definition
+        (service.cluster_arn, service.task_definition)
         for service in estate.services
         if service.status in (None, "ACTIVE")
         and service.task_definition
@@ -50,24 +60,40 @@ def _ec2_awsvpc_task_definitions(estate: RegionView) -> set[str]:
     ]
     if estate.has_ecs:
         references += [
-            task.task_definition_arn
+            (task.cluster_arn, task.task_definition_arn)
             for task in estate.ecs.tasks
             if task.task_definition_arn
             and task.effective_launch_type == "EC2"
         ]
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     unreadable: list[EvidenceMissing] = []
-    for reference in references:
+    for cluster, reference in references:
         try:
             td = estate.task_definition(reference)
         except EvidenceMissing as missing:
             unreadable.append(missing)
             continue
         if td.network_mode == "awsvpc":
-            found.add(td.family_revision)
+            found.setdefault(cluster or "", set()).add(td.family_revision)
     if not found and unreadable:
         raise unreadable[0]
     return found
+
+
+# Present on a container instance that has a trunk network interface
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html#attributes).
+TRUNK_ATTRIBUTE = "ecs.awsvpc-trunk-id"
+
+
+def _instance_principal(estate: RegionView, instance_id: str) -> str:
+    """The instance profile whose role registered the container instance (the principal whose
+    awsvpcTrunking setting decided), from DescribeInstances; a note when it was not read."""
+    ec2 = estate.inventory.ec2
+    instance = ec2.instance(instance_id) if ec2 is not None else None
+    if instance is None:
+        return "instance profile not read (ec2:DescribeInstances)"
+    profile = instance.iam_instance_profile
+    return profile.arn if profile is not None and profile.arn else "no instance profile"
 
 
 @dataclass
@@ -191,51 +217,142 @@ def no_public_ips(s: ServiceSubject) -> Verdict:
     return ok("no public IPs are assigned", {"assign_public_ip": settings})
 
 
+def _route_summary(subnet: Subnet, estate: RegionView) -> tuple[str, list[str]]:
+    """How a subnet reaches the internet: its default routes (IPv4 and IPv6) as text, and the internet
+    gateways among them (with the table), which make it a public subnet."""
+    ec2 = ec2_part(estate)
+    # An unread explicit association must not fall back to the VPC's main table.
+    estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
+    # A subnet without an explicit association uses its VPC's main route table (route_table_for).
+    table = ec2.route_table_for(subnet)
+    if table is None:
+        if subnet.vpc_id:
+            estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
+        raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
+    routes = table.default_routes()
+    public = [f"{route.destination} -> {route.gateway_id} via {table.route_table_id}" for route in routes if route.is_default_to_internet_gateway]
+    if not routes:
+        return "no default route", []
+    if public:
+        return ", ".join(f"{r.destination} -> {r.target} ({table.route_table_id})" for r in routes), public
+    return ", ".join(f"{r.destination} -> {r.target}" for r in routes), []
+
+
+def _host_network(s: ServiceSubject) -> tuple[ServiceHosts, dict[str, list[str]]]:
+    """The instances a bridge or host mode service's tasks use, and subnet -> those instances in it."""
+    hosts = service_hosts(s)
+    subnets: dict[str, list[str]] = {}
+    for instance_id, instance in hosts.instances.items():
+        subnet = instance.primary_subnet_id
+        if not subnet:
+            raise EvidenceMissing(f"DescribeInstances returned {instance_id} without its subnet")
+        subnets.setdefault(subnet, []).append(instance_id)
+    return hosts, subnets
+
+
 @check("NETWORK-002")
 def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
-    if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's network")
     estate = s.estate
-    ec2 = ec2_part(estate)
-    subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
+    users: dict[str, list[str]] = {}  # subnet -> the instances there (bridge and host modes)
+    hosts: ServiceHosts | None = None
+    if service_placements(s.service):
+        subnet_ids = sorted({subnet for p in service_placements(s.service) for subnet in p.subnets})
+    else:
+        # Bridge and host mode tasks share their container instance's network interface.
+        hosts, users = _host_network(s)
+        if not users:
+            gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
+            return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+        subnet_ids = sorted(users)
     subnets, missing = subnets_of(estate, subnet_ids)
     routes: dict[str, str] = {}
     public: list[str] = []
     for subnet in subnets:
-        # An unread explicit association must not fall back to the VPC's main table.
-        estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "subnet", subnet.subnet_id))
-        table = ec2.route_table_for(subnet)
-        if table is None:
-            if subnet.vpc_id:
-                estate.raise_if_failed("ec2:DescribeRouteTables", ec2_resource_arn(estate, "vpc", subnet.vpc_id))
-            raise EvidenceMissing(f"the route table of subnet {subnet.subnet_id} was not collected")
-        route = table.default_route()
-        if route is not None and route.is_default_to_internet_gateway:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.gateway_id} ({table.route_table_id})"
-            public.append(f"{subnet.subnet_id} ({route.gateway_id} via {table.route_table_id})")
-        else:
-            routes[subnet.subnet_id] = f"0.0.0.0/0 -> {route.target}" if route else "no default route"
-    evidence = {"subnets": routes, "missing_subnets": missing}
+        summary, gateways = _route_summary(subnet, estate)
+        routes[subnet.subnet_id] = summary
+        if gateways:
+            on = f" [{', '.join(users[subnet.subnet_id])}]" if subnet.subnet_id in users else ""
+            public.append(f"{subnet.subnet_id} ({'; '.join(gateways)}){on}")
+    evidence: dict[str, object] = {"subnets": routes, "missing_subnets": missing}
+    where = "task subnets"
+    if hosts is not None:
+        evidence.update(network="container instance (bridge or host mode)", instances=users, instances_basis=hosts.basis)
+        where = f"the subnets of the container instances its tasks use ({hosts.basis})"
     if public:
-        return fail("tasks run in public subnets whose 0.0.0.0/0 route goes to an internet gateway: " + ", ".join(public), evidence)
+        if hosts is not None:
+            return fail(
+                "tasks use the network of container instances in public subnets whose default route goes to an "
+                "internet gateway: " + ", ".join(public),
+                evidence,
+            )
+        return fail("tasks run in public subnets whose default route goes to an internet gateway: " + ", ".join(public), evidence)
     if not subnets:
         return na(f"none of the service's subnets exists any more ({', '.join(missing)}); see RESILIENCE-010", evidence)
     shown = ", ".join(f"{subnet} ({route})" for subnet, route in routes.items())
+    if hosts is not None:
+        return ok(f"every one of {where} is private: {shown}", evidence)
     return ok(f"every task subnet is private: {shown}", evidence)
+
+
+def _open_rules(groups: dict[str, SecurityGroup]) -> list[str]:
+    found: list[str] = []
+    for group_id, group in groups.items():
+        for permission in group.ip_permissions:
+            sources = permission.open_to_anywhere
+            if sources:
+                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
+                found.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
+    return found
+
+
+def _host_groups_closed(s: ServiceSubject) -> Verdict:
+    """Bridge and host mode: the security groups of the primary network interfaces of the container
+    instances its tasks use."""
+    hosts = service_hosts(s)
+    if not hosts.instances:
+        gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
+        return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+    users: dict[str, list[str]] = {}
+    for instance_id, instance in hosts.instances.items():
+        for group_id in instance.primary_security_group_ids:
+            users.setdefault(group_id, []).append(instance_id)
+    groups: dict[str, SecurityGroup] = {}
+    missing: list[str] = []
+    for group_id in sorted(users):
+        group = security_group(s.estate, group_id)
+        if group is None:
+            missing.append(group_id)
+        else:
+            groups[group_id] = group
+    open_rules = _open_rules(groups)
+    evidence = {
+        "network": "container instance (bridge or host mode)",
+        "instances_basis": hosts.basis,
+        "instance_security_groups": {g: sorted(ids) for g, ids in sorted(users.items())},
+        "missing_security_groups": missing,
+        "open_to_internet": open_rules,
+    }
+    if open_rules:
+        return fail(
+            f"the container instances its tasks use ({', '.join(sorted(hosts.instances))}) admit the internet: " + "; ".join(open_rules),
+            evidence,
+        )
+    if not groups:
+        return na(f"none of the container instances' security groups exists any more ({', '.join(missing)})", evidence)
+    return ok(
+        f"no security group of the container instances its tasks use ({hosts.basis}: {', '.join(sorted(hosts.instances))}) "
+        f"admits 0.0.0.0/0 or ::/0: {', '.join(sorted(groups))}",
+        evidence,
+    )
 
 
 @check("NETWORK-003")
 def task_groups_closed_to_internet(s: ServiceSubject) -> Verdict:
     if not service_placements(s.service):
-        return na("the service has no awsvpc network configuration: its tasks use their container instance's security groups")
+        # Bridge and host mode tasks are reached through their container instance's security groups.
+        return _host_groups_closed(s)
     task_groups = service_security_groups(s)
-    open_rules: list[str] = []
-    for group_id, group in task_groups.groups.items():
-        for permission in group.ip_permissions:
-            sources = permission.open_to_anywhere
-            if sources:
-                label = f"{group_id} ({group.group_name})" if group.group_name else group_id
-                open_rules.append(f"{label} admits {permission.ports} from {' and '.join(sources)}")
+    open_rules = _open_rules(task_groups.groups)
     evidence = {
         "security_groups": sorted(task_groups.groups),
         "vpc_default_groups_used": task_groups.defaults,
@@ -359,6 +476,20 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
 
     active: dict[str, list[str]] = {}
     without: list[str] = []
+    # VPCs whose only ACTIVE flow logs fail to deliver (DeliverLogsStatus FAILED: "Access error" when the
+    # role cannot publish, "Rate limited"): the log exists but records may be missing.
+    undelivered: dict[str, list[str]] = {}
+
+    def delivering(resource: str) -> list[str]:
+        return [log.flow_log_id for log in ec2.flow_logs_of(resource) if log.flow_log_status == "ACTIVE" and log.deliver_logs_status != "FAILED"]
+
+    def failing(resource: str) -> list[str]:
+        return [
+            f"{log.flow_log_id} ({log.deliver_logs_error_message or 'delivery FAILED'})"
+            for log in ec2.flow_logs_of(resource)
+            if log.flow_log_status == "ACTIVE" and log.deliver_logs_status == "FAILED"
+        ]
+
     for vpc in sorted(sources):
         if vpc not in ec2.flow_log_vpcs:
             try:
@@ -367,7 +498,7 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
             except EvidenceMissing as missing:
                 unread.append(missing)
                 continue
-        logs = [log.flow_log_id for log in ec2.flow_logs_of(vpc) if log.flow_log_status == "ACTIVE"]
+        logs = delivering(vpc)
         if logs:
             active[vpc] = logs
             continue
@@ -375,13 +506,17 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html): enough when every subnet
         # tasks use has one and no container instance (whose traffic spans the VPC) runs there.
         subnets = sorted(task_subnets.get(vpc, set()))
-        subnet_logs = {s: [log.flow_log_id for log in ec2.flow_logs_of(s) if log.flow_log_status == "ACTIVE"] for s in subnets if s in ec2.flow_log_vpcs}
+        subnet_logs = {s: delivering(s) for s in subnets if s in ec2.flow_log_vpcs}
         if subnets and vpc not in instance_vpcs and all(subnet_logs.get(s) for s in subnets):
             active[vpc] = sorted({f"{log} ({s})" for s, found in subnet_logs.items() for log in found})
             continue
         failed = [e for s in subnets if (e := estate.error_for("ec2:DescribeFlowLogs", ec2_resource_arn(estate, "subnet", s)))]
         if failed and vpc not in instance_vpcs:
             unread.append(EvidenceMissing(f"the subnet flow logs of {vpc} could not be read: {failed[0].describe()}", failed[0].action, failed[0].error_code))
+            continue
+        broken = failing(vpc) + [f for s in subnets if s in ec2.flow_log_vpcs for f in failing(s)]
+        if broken:
+            undelivered[vpc] = broken
             continue
         if vpc in shared:
             # The owner's flow logs are not visible to a participant account.
@@ -392,9 +527,13 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         "vpcs": {vpc: sorted(users) for vpc, users in sorted(sources.items())},
         "active_flow_logs": active,
         "vpcs_without_active_flow_log": without,
+        **({"flow_logs_failing_delivery": undelivered} if undelivered else {}),
     }
     if without:
         return fail("VPCs running tasks have no ACTIVE flow log: " + ", ".join(without), evidence)
+    if undelivered:
+        listed = "; ".join(f"{vpc}: {', '.join(logs)}" for vpc, logs in undelivered.items())
+        return warn(f"flow logs are ACTIVE but fail to deliver (DeliverLogsStatus FAILED), so records may be missing: {listed}", evidence)
     if unread:
         raise unread[0]
     # Services, tasks or instances that could not be listed may run in another VPC.
@@ -410,9 +549,16 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
 
 @check("NETWORK-008")
 def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
+    """awsvpcTrunking is a per-principal setting: what counts is the effective value for the role that
+    registers the container instances (their instance profile's role), not the audit principal's
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html). A
+    registered instance shows the outcome itself: it has a trunk network interface exactly when it
+    carries the ecs.awsvpc-trunk-id attribute, so instances are judged by it. The role's own setting is
+    not read: ListAccountSettings with another principal's principalArn is for that principal or the
+    root user only (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListAccountSettings.html)."""
     estate = a.estate
-    awsvpc = _ec2_awsvpc_task_definitions(estate) if "EC2" in estate.launch_types_in_use() else set()
-    if not awsvpc:
+    workloads = _ec2_awsvpc_workloads(estate) if "EC2" in estate.launch_types_in_use() else {}
+    if not workloads:
         # A cluster whose services or tasks could not be listed may hide EC2 awsvpc tasks.
         for action in _WORKLOAD_LISTING:
             error = estate.error_for(action)
@@ -421,15 +567,48 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
         if "EC2" not in estate.launch_types_in_use():
             return na("no EC2 launch type is in use")
         return na("no awsvpc tasks run on the EC2 launch type")
+    awsvpc = sorted({td for tds in workloads.values() for td in tds})
+    trunked: list[str] = []
+    untrunked: dict[str, list[str]] = {}  # principal (instance profile) -> instances without a trunk
+    for cluster in sorted(workloads):
+        for instance in cluster_instances(estate, cluster):
+            if is_external_instance(instance):
+                continue
+            instance_id = instance.ec2_instance_id or name_from_arn(instance.container_instance_arn)
+            if instance_attribute(instance, TRUNK_ATTRIBUTE) is not None:
+                trunked.append(instance_id)
+            else:
+                untrunked.setdefault(_instance_principal(estate, instance_id), []).append(instance_id)
+    evidence: dict[str, object] = {
+        "ec2_awsvpc_task_definitions": awsvpc,
+        "instances_with_trunk": sorted(trunked),
+        "instances_without_trunk_by_principal": {p: sorted(ids) for p, ids in sorted(untrunked.items())},
+    }
+    if untrunked:
+        shown = "; ".join(f"{', '.join(sorted(ids))} (principal: {principal})" for principal, ids in sorted(untrunked.items()))
+        return warn(
+            f"container instances running awsvpc tasks ({', '.join(awsvpc)}) have no trunk network interface "
+            f"(no {TRUNK_ATTRIBUTE} attribute): {shown}. Turn awsvpcTrunking on for the role of that instance "
+            "profile (or as the account default) and replace the instances; trunking also needs a supported "
+            "Linux instance type. Without it each instance holds only a few awsvpc tasks",
+            evidence,
+            severity=Severity.LOW,
+        )
+    if trunked:
+        return ok(f"every container instance running awsvpc tasks has a trunk network interface ({TRUNK_ATTRIBUTE}): {', '.join(sorted(trunked))}", evidence)
+    # No EC2 instance is registered now (e.g. an Auto Scaling group at zero): the effective setting read
+    # is the audit principal's, which equals the instances' role's unless that role overrides it.
     setting = estate.account_setting("awsvpcTrunking")
     value = setting.value if setting else None
-    evidence = {"awsvpc_trunking": value, "ec2_awsvpc_task_definitions": sorted(awsvpc)}
+    principal = (setting.principal_arn if setting and setting.principal_arn else None) or "the audit principal"
+    evidence.update(awsvpc_trunking=value, principal=principal)
     if (value or "").lower() == "enabled":
-        return ok("ENI trunking (awsvpcTrunking) is enabled", evidence)
+        return ok(f"no container instance is registered; ENI trunking (awsvpcTrunking) is enabled for {principal}", evidence)
     shown = value or "not set (defaults to disabled)"
     return warn(
-        f"ENI trunking (awsvpcTrunking) is {shown} while EC2 runs awsvpc tasks ({', '.join(sorted(awsvpc))}): "
-        "each instance can hold only a few tasks",
+        f"ENI trunking (awsvpcTrunking) is {shown} for {principal} while EC2 runs awsvpc tasks ({', '.join(awsvpc)}) "
+        "and no container instance is registered to show its own: instances launched now get no trunk, so each "
+        "holds only a few tasks",
         evidence,
         severity=Severity.LOW,
     )

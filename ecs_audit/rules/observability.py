@@ -179,7 +179,8 @@ def awslogs_non_blocking(c: ContainerSubject) -> Verdict:
     else:
         setting = c.estate.account_setting("defaultLogDriverMode")
         # Without a container option or account setting, ECS's own default applies: non-blocking
-        # since 25 June 2025 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-account-settings.html).
+        # since 25 June 2025 (ECS API Reference, LogConfiguration options and PutAccountSetting defaultLogDriverMode:
+        # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LogConfiguration.html).
         mode, source = (setting.value, "account defaultLogDriverMode") if setting and setting.value else ("non-blocking", "the ECS default since June 2025: no mode option or account setting")
     mode = mode.lower()
     evidence = {"mode": mode, "source": source}

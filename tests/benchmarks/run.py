@@ -203,13 +203,32 @@ class RunResult:
         """The least wall time buckets of `capacity` refilled at `refill` allow these calls: for each
         bucket (region and operation, or `group(client, operation)`), the calls beyond its capacity
         divided by the refill rate; the largest, with the bucket that sets it."""
+        return self.bound_of(lambda client, operation: (group(client, operation) if group else f"{client} {operation}", capacity, refill))
+
+    def paced_bound(self, share: float) -> tuple[float, str]:
+        """The same bound for the audit's own pacing: each operation group's published (or default)
+        bucket (ecs_audit/pacing.py), at `share` of its capacity and refill rate."""
+
+        def bucket(client: str, operation: str) -> tuple[str, float, float]:
+            name, limit = limit_of(client, operation)
+            shared = limit.share(share)
+            return name, shared.capacity, shared.refill
+
+        return self.bound_of(bucket)
+
+    def bound_of(self, bucket: Any) -> tuple[float, str]:
+        """`bucket(client, operation)` names an operation's bucket with its capacity and refill rate."""
         per_bucket: Counter[tuple[str, str]] = Counter()
+        limits: dict[str, tuple[float, float]] = {}
         for (region, client, operation), n in self.keys.items():
-            per_bucket[(region, group(client, operation) if group else f"{client} {operation}")] += n
+            name, capacity, refill = bucket(client, operation)
+            limits[name] = (capacity, refill)
+            per_bucket[(region, name)] += n
         if not per_bucket:
             return 0.0, "-"
-        (region, name), n = max(per_bucket.items(), key=lambda item: item[1])
-        return max(0.0, (n - capacity) / refill), f"{name} in {region}: {n} calls"
+        bounds = {key: max(0.0, (n - limits[key[1]][0]) / limits[key[1]][1]) for key, n in per_bucket.items()}
+        (region, name), bound = max(bounds.items(), key=lambda item: (item[1], per_bucket[item[0]]))
+        return bound, f"{name} in {region}: {per_bucket[(region, name)]} calls"
 
     @property
     def total(self) -> int:
@@ -420,9 +439,7 @@ def report(
     for run in limited:
         capacity, refill = RATE_LIMIT
         bound, bucket = run.bucket_bound(capacity, refill)
-        paced, group = run.bucket_bound(
-            max(1.0, capacity * share), refill * share, lambda client, operation: limit_of(client, operation)[0]
-        )
+        paced, group = run.paced_bound(share)
         unlimited = next((r.wall for r in runs if r.latency_ms == run.latency_ms), runs[0].wall if runs else 0.0)
         print(
             f"{run.mode} (buckets of {capacity:.0f} refilled at {refill:.0f}/s per account, region and operation): "

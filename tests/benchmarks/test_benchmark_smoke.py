@@ -13,8 +13,7 @@ import pytest
 
 from tests.benchmarks.estate import SMOKE
 from tests.benchmarks.minimum import minimum_calls
-from ecs_audit.pacing import limit_of
-from tests.benchmarks.run import MAX_CALL_RATIO, MAX_RSS_MB, RATE_LIMIT, SMOKE_SHARE, report_summary, run_benchmark
+from tests.benchmarks.run import MAX_CALL_RATIO, MAX_RSS_MB, SMOKE_SHARE, report_summary, run_benchmark
 
 pytestmark = pytest.mark.e2e
 
@@ -39,8 +38,7 @@ def test_a_small_estate_is_audited_with_close_to_the_fewest_calls(tmp_path: Path
     # itself to its share of them; so it cannot have finished sooner than its pacing allows, and it
     # reported exactly what the unlimited scan did.
     assert limited.throttled == 0
-    capacity, refill = RATE_LIMIT
-    paced, bucket = limited.bucket_bound(capacity * SMOKE_SHARE, refill * SMOKE_SHARE, lambda c, o: limit_of(c, o)[0])
+    paced, bucket = limited.paced_bound(SMOKE_SHARE)
     assert paced > 1.0, bucket
     assert limited.wall >= paced
     assert (limited.out / "report.json").read_bytes() == (runs[0].out / "report.json").read_bytes()

@@ -1,6 +1,6 @@
 """End to end for network, load balancing and file systems: subnets and route tables, security groups,
 load balancers and their listeners, WAF, target groups, EFS mount targets, flow logs and
-container-instance AMIs (NETWORK-002..007, NETWORK-010, STORAGE-004/005, RESILIENCE-001/007,
+container-instance AMIs and the instances bridge mode tasks use (NETWORK-002..007, NETWORK-010, STORAGE-004/005, RESILIENCE-001/007,
 CLUSTER-002).
 
 A small estate of its own is seeded into the moto server: well-configured resources and one planted
@@ -163,6 +163,20 @@ def _seed(moto: MotoServer) -> Estate:
         instance = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, SubnetId=private[0])["Instances"][0]["InstanceId"]
         ecs.register_container_instance(cluster=cluster, instanceIdentityDocument=json.dumps({"instanceId": instance, "region": REGION}))
     estate.ids.update(other_ami=other_ami)
+
+    # Bridge mode services on EC2 use their container instance's network: one instance in a private
+    # subnet with its VPC's default group (admits only itself), one in a public subnet whose group admits
+    # the internet on the dynamic host ports (NETWORK-002/003 judge the instances).
+    bridge = ecs.register_task_definition(family="bridge", networkMode="bridge", requiresCompatibilities=["EC2"],
+                                          containerDefinitions=[{"name": "app", "image": "public.ecr.aws/docker/library/nginx:1.27", "memory": 256,
+                                                                 "essential": True, "portMappings": [{"containerPort": 8080, "hostPort": 0}]}])["taskDefinition"]["taskDefinitionArn"]
+    hosts_open = group("hosts-open", vpc, {"IpProtocol": "tcp", "FromPort": 32768, "ToPort": 65535, **anywhere})
+    ecs.create_cluster(clusterName="bridge-public")
+    instance = ec2.run_instances(ImageId=ecs_ami, MinCount=1, MaxCount=1, SubnetId=public[0], SecurityGroupIds=[hosts_open])["Instances"][0]["InstanceId"]
+    ecs.register_container_instance(cluster="bridge-public", instanceIdentityDocument=json.dumps({"instanceId": instance, "region": REGION}))
+    for cluster, name in (("ec2-good", "bridge-good"), ("bridge-public", "bridge-public")):
+        estate.arns[name] = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=bridge, desiredCount=1, launchType="EC2")["service"]["serviceArn"]
+    estate.ids.update(public_subnet=public[0], hosts_open=hosts_open)
     estate.arns["account"] = f"arn:aws:iam::{account_id}:root"
     return estate
 
@@ -198,6 +212,7 @@ GOOD = [
     ("NETWORK-004", "alb_good"), ("NETWORK-005", "alb_good"), ("NETWORK-006", "alb_good"),
     ("RESILIENCE-007", "tg_good"), ("RESILIENCE-007", "tg_internal"),
     ("CLUSTER-002", "ec2-good"),
+    ("NETWORK-002", "bridge-good"), ("NETWORK-003", "bridge-good"),
 ]
 
 # (check, resource, status, fragments the message must contain)
@@ -216,6 +231,8 @@ PLANTED = [
     ("RESILIENCE-007", "tg_bad", "WARN", ["150s", "deregistration delay is 300s"]),
     ("CLUSTER-002", "ec2-custom", "WARN", ["not ECS-optimised", "{other_ami}"]),
     ("CLUSTER-002", "ec2-down", "FAIL", ["disconnected"]),
+    ("NETWORK-002", "bridge-public", "FAIL", ["container instances in public subnets", "{public_subnet}"]),
+    ("NETWORK-003", "bridge-public", "FAIL", ["{hosts_open} (hosts-open) admits tcp/32768-65535 from 0.0.0.0/0"]),
 ]
 
 NOT_APPLICABLE = [("NETWORK-004", "alb_internal"), ("NETWORK-005", "alb_internal"), ("NETWORK-006", "alb_internal")]
@@ -261,6 +278,7 @@ def test_each_resource_is_read_once_with_targeted_batched_calls(scanned: Scan) -
     # EC2: one filtered call each (route tables: explicit associations, then the VPCs' main tables)
     assert count("ec2.DescribeSubnets") == 1 and count("ec2.DescribeFlowLogs") == 1 and count("ec2.DescribeImages") == 1
     assert count("ec2.DescribeSecurityGroups") == 1 and count("ec2.DescribeRouteTables") == 2
+    assert count("ec2.DescribeInstances") == 1  # the four container instances, one filtered call
     mine = {c.action for c in scanned.calls if c.service in MY_SERVICES}
     assert mine <= ALLOWED_ACTIONS
     assert not [c.action for c in scanned.calls if c.mutating]
@@ -277,11 +295,14 @@ DENIALS = {
     ],
     "elasticfilesystem:DescribeMountTargets": [("STORAGE-004", "good"), ("STORAGE-004", "efs-gaps"), ("STORAGE-005", "good"), ("STORAGE-005", "efs-gaps")],
     "ec2:DescribeSubnets": [
-        *(("NETWORK-002", s) for s in ("good", "public", "open", "single-az")),
+        *(("NETWORK-002", s) for s in ("good", "public", "open", "single-az", "bridge-good", "bridge-public")),
         *(("RESILIENCE-001", s) for s in ("good", "public", "single-az")),
         ("STORAGE-004", "good"), ("STORAGE-004", "efs-gaps"), ("NETWORK-007", "account"),
     ],
-    "ec2:DescribeSecurityGroups": [*(("NETWORK-003", s) for s in ("good", "open", "single-az")), ("STORAGE-005", "good"), ("STORAGE-005", "efs-gaps")],
+    "ec2:DescribeSecurityGroups": [
+        *(("NETWORK-003", s) for s in ("good", "open", "single-az", "bridge-good", "bridge-public")), ("STORAGE-005", "good"), ("STORAGE-005", "efs-gaps"),
+    ],
+    "ec2:DescribeInstances": [*((check, s) for check in ("NETWORK-002", "NETWORK-003") for s in ("bridge-good", "bridge-public"))],
     "wafv2:GetWebACLForResource": [("NETWORK-006", "alb_good"), ("NETWORK-006", "alb_bad")],
     "ec2:DescribeImages": [("CLUSTER-002", "ec2-good"), ("CLUSTER-002", "ec2-custom")],
 }

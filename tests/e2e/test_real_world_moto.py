@@ -8,12 +8,14 @@ Known good (us-east-1 unless said): Windows containers on EC2 without runtimePla
 routing to CloudWatch Logs; a Falco DAEMON service covering an EC2 cluster (us-west-2, no GuardDuty);
 GuardDuty runtime monitoring with selective cluster inclusion (GuardDutyManaged=true, agent
 management off); a binpack service; an ECS Anywhere (External) instance; a scheduled-task-only
-family; a hardened Fargate service.
+family; a hardened Fargate service; revisions registered by a person through IAM Identity Center that
+run nowhere (a draft family never deployed, and a hand-made first revision superseded by the pipeline's
+second, which is the one deployed).
 
 Real-world defects: a Windows container running as ContainerAdministrator, FireLens writing to a
 log group that was deleted, a plaintext DB_PASS, the Docker socket mounted, a task role with iam:* on
-every role, a revision registered by a person through IAM Identity Center, an open high-severity
-GuardDuty runtime finding.
+every role, an in-use revision registered by a person through IAM Identity Center, an open
+high-severity GuardDuty runtime finding.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ WINDOWS_IMAGE = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc
 FIRELENS_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"
 SSO_PRINCIPAL = "arn:aws:sts::{account}:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com"
 PIPELINE_PRINCIPAL = "arn:aws:sts::{account}:assumed-role/github-actions-deploy/GitHubActions"
+# (family, revision) registered by a person through IAM Identity Center; every other by the pipeline.
+SSO_REGISTERED = {("console-edit", 1), ("sso-draft", 1), ("handoff", 1)}
 
 
 @dataclass
@@ -124,6 +128,11 @@ def _seed(moto: MotoServer) -> str:
     )
     service("fargate", "hardened", hardened, launchType="FARGATE", networkConfiguration=network)
     register("nightly-report", [_container("job", "python:3.12-slim")], requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512")
+    # Registered by a person (SSO_REGISTERED) but running nowhere: a draft never deployed, and a first
+    # revision made by hand that the pipeline's handoff:2 replaced before it was deployed.
+    register("sso-draft", [_container("app", "nginx:1.27")], requiresCompatibilities=["EC2"])
+    register("handoff", [_container("app", "nginx:1.26")], requiresCompatibilities=["EC2"])
+    service("windows", "handoff", register("handoff", [_container("app", "nginx:1.27")], requiresCompatibilities=["EC2"]), launchType="EC2")
 
     # Real-world defects.
     ecs.create_cluster(clusterName="legacy")
@@ -187,7 +196,7 @@ def _install(proxy: FaultProxy, account: str) -> None:
     def registered_by(call: Call, body: Any) -> Any:
         td = body.get("taskDefinition") if isinstance(body, dict) else None
         if td:
-            principal = SSO_PRINCIPAL if td.get("family") == "console-edit" else PIPELINE_PRINCIPAL
+            principal = SSO_PRINCIPAL if (td.get("family"), td.get("revision")) in SSO_REGISTERED else PIPELINE_PRINCIPAL
             td.setdefault("registeredBy", principal.format(account=account))
         return body
 
@@ -251,6 +260,8 @@ GOOD = [
     ("CLUSTER-001", HOME, "onprem", None, {"NOT_APPLICABLE"}),  # ECS Anywhere is not EC2 capacity
     ("TASKDEF-004", HOME, "nightly-report:1", "job", {"WARN", "NOT_APPLICABLE"}),  # scheduled-only: never a FAIL
     ("CICD-008", HOME, "hardened:1", None, {"PASS"}),
+    ("CICD-008", HOME, "sso-draft:1", None, {"NOT_APPLICABLE"}),  # a person's draft that runs nowhere
+    ("CICD-008", HOME, "handoff:2", None, {"PASS"}),  # the pipeline's revision is the deployed one
     ("SECURITY-001", HOME, "hardened:1", "app", {"PASS"}),
     ("SECURITY-003", HOME, "hardened:1", "app", {"PASS"}),
     ("SECURITY-006", HOME, "hardened:1", "app", {"PASS"}),  # booleans and numbers are settings
@@ -266,7 +277,7 @@ DEFECTS = [
     ("SECURITY-006", HOME, "plaintext:1", "app", "FAIL", "DB_PASS"),
     ("SECURITY-015", HOME, "docker-in-docker:1", None, "FAIL", "/var/run/docker.sock"),
     ("SECURITY-009", HOME, "role-admin:1", None, "FAIL", "iam:* on arn:aws:iam::*:role/*"),
-    ("CICD-008", HOME, "console-edit:1", None, "WARN", "IAM Identity Center"),
+    ("CICD-008", HOME, "console-edit:1", None, "WARN", "registered by a person (IAM Identity Center session alice@example.com"),
     ("SECURITY-019", HOME, "account", None, "FAIL", "Execution:Runtime/ReverseShell"),
 ]
 
@@ -288,3 +299,10 @@ def test_real_world_defects_are_caught(scan: Scan, check, region, name, containe
     found = _results(scan, check, region, name, container)
     assert [f["status"] for f in found] == [status], [(f["status"], f["message"]) for f in found]
     assert fragment.lower() in found[0]["message"].lower(), found[0]["message"]
+
+
+def test_a_superseded_revision_registered_by_a_person_raises_no_finding(scan: Scan) -> None:
+    # handoff:1 (registered through IAM Identity Center) runs nowhere and is not its family's latest:
+    # no check judges it, so it can raise no alarm; handoff:2 is judged instead.
+    assert not [f for f in scan.report.get("findings", []) if f["resource"]["arn"].endswith(":task-definition/handoff:1")]
+    assert [f["status"] for f in _results(scan, "CICD-008", HOME, "handoff:2")] == ["PASS"]

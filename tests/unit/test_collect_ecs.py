@@ -35,6 +35,8 @@ class FakeEcs:
         self.tasks = {c: [f"{PREFIX}task/{c.rsplit('/', 1)[1]}/{i:032x}" for i in range(tasks_per_cluster)] for c in self.clusters}
         self.denied: set[tuple[str, str]] = set()
         self.extra_revisions: dict[str, int] = {}  # family -> its number of ACTIVE revisions (default 2)
+        self.deployed: dict[str, int] = {}  # family -> the revision its services run (default 2)
+        self.unreadable: set[int] = set()  # revisions whose DescribeTaskDefinition fails
 
     def family_of(self, service_arn: str) -> str:
         return "svc-" + service_arn.rsplit("/s", 1)[1]
@@ -75,8 +77,10 @@ class FakeEcs:
                     "serviceName": arn.rsplit("/", 1)[1],
                     "clusterArn": p["cluster"],
                     "status": "ACTIVE",
-                    "taskDefinition": _td_arn(self.family_of(arn), 2),
-                    "deployments": [{"status": "PRIMARY", "taskDefinition": _td_arn(self.family_of(arn), 2)}],
+                    "taskDefinition": _td_arn(self.family_of(arn), self.deployed.get(self.family_of(arn), 2)),
+                    "deployments": [
+                        {"status": "PRIMARY", "taskDefinition": _td_arn(self.family_of(arn), self.deployed.get(self.family_of(arn), 2))}
+                    ],
                 }
                 for arn in p["services"]
             ],
@@ -116,6 +120,8 @@ class FakeEcs:
         ref = p["taskDefinition"].rsplit("/", 1)[-1]
         family, _, revision = ref.partition(":")
         revision = int(revision or 2)
+        if revision in self.unreadable:
+            raise ApiFault("ServerException", "internal error")
         return {
             "taskDefinition": {
                 "taskDefinitionArn": _td_arn(family, revision),
@@ -199,6 +205,52 @@ def test_history_depth_bounds_the_calls_and_marks_truncation():
     for history in inventory.families:
         expected = sorted(set(history.active_revisions + history.inactive_revisions) - {max(history.active_revisions)})
         assert history.unread_revisions == expected
+
+
+def _history_reads(api: FakeApi, family: str) -> list[int]:
+    refs = [p["taskDefinition"] for key, p in api.requests if key == "ecs.DescribeTaskDefinition"]
+    return sorted(int(r.rsplit(":", 1)[1]) for r in refs if r.startswith(f"{family}:"))
+
+
+def test_newer_revisions_are_always_read_and_older_ones_newest_first_up_to_the_depth():
+    fake = FakeEcs([1])
+    fake.extra_revisions["svc-0"] = 60
+    fake.deployed["svc-0"] = 50
+    api, ctx, inventory = _collect(fake, history_depth=3)
+    (history,) = [h for h in inventory.families if h.family == "svc-0"]
+    # 51-60 are newer than the deployed 50: all read although the depth is 3; then 49, 48, 47
+    assert _history_reads(api, "svc-0") == [47, 48, 49, *range(51, 61)]
+    assert history.unread_revisions == list(range(1, 47))
+    assert history.failed_revisions == [] and history.unread_limit == "history_depth 3"
+    assert history.history_truncated
+
+
+def test_the_region_budget_is_shared_round_robin_so_no_family_starves():
+    fake = FakeEcs([3])
+    for family in ("svc-0", "svc-1", "svc-2"):
+        fake.extra_revisions[family] = 30
+        fake.deployed[family] = 30
+    fake.extra_revisions["svc-0"] = 31  # one newer revision: read first, counted in the budget
+    api, ctx, inventory = _collect(fake, history_region_budget=6)
+    history = {h.family: h for h in inventory.families}
+    assert _history_reads(api, "svc-0") == [28, 29, 31]
+    assert _history_reads(api, "svc-1") == [28, 29]
+    assert _history_reads(api, "svc-2") == [29]
+    assert history["svc-2"].unread_revisions == list(range(1, 29))
+    assert history["svc-2"].unread_limit == "history_region_budget 6"
+
+
+def test_a_failed_read_is_named_apart_from_the_revisions_left_unread_by_a_limit():
+    fake = FakeEcs([1])
+    fake.extra_revisions["svc-0"] = 10
+    fake.deployed["svc-0"] = 10
+    fake.unreadable = {9}
+    api, ctx, inventory = _collect(fake, history_depth=2)
+    (history,) = [h for h in inventory.families if h.family == "svc-0"]
+    assert [r.revision for r in history.older_revisions] == [8]
+    assert history.failed_revisions == [9]
+    assert history.unread_revisions == [*range(1, 8), 9]
+    assert [e.action for e in ctx.errors] == ["ecs:DescribeTaskDefinition"]
 
 
 def test_revisions_are_listed_for_the_whole_region_which_also_names_the_families():
@@ -308,3 +360,39 @@ def test_container_instances_are_listed_only_where_clusters_have_them():
 def test_a_region_without_clusters_costs_one_call():
     api, ctx, inventory = _collect(FakeEcs([]))
     assert sum(api.calls.values()) == 1 and inventory.clusters == []
+
+
+def test_a_clusters_task_definitions_are_described_before_the_other_clusters_services_are_listed():
+    # c1's services are known first; c2's ListServices answers only once a task definition of c1's
+    # services has been asked for (or after WAIT, and then the assertion fails): a cluster does not
+    # wait for every other cluster before its task definitions are read.
+    import threading
+
+    fake = FakeEcs([3, 3])
+    api = FakeApi()
+    fake.install(api)
+    asked = threading.Event()
+    list_services, describe = fake.list_services, fake.describe_task_definition
+
+    order: list[str] = []
+
+    def slow_list_services(p: dict[str, Any]) -> dict[str, Any]:
+        if p["cluster"] == fake.clusters[1]:
+            order.append("c2 described first" if asked.wait(5.0) else "c2 waited in vain")
+        return list_services(p)
+
+    def described(p: dict[str, Any]) -> dict[str, Any]:
+        asked.set()
+        return describe(p)
+
+    api.on("ecs.ListServices", slow_list_services)
+    api.on("ecs.DescribeTaskDefinition", described)
+    seen: list[str] = []
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1", max_workers=8)
+    inventory = collect_ecs(ctx, AuditConfig(), on_definition=lambda td: seen.append(td.task_definition_arn))
+    assert order == ["c2 described first"]
+    # The same inventory as ever: every service's definition once, handed on as described.
+    in_use = {_td_arn(fake.family_of(s), 2) for arns in fake.services.values() for s in arns}
+    assert sorted(seen) == sorted(in_use)
+    plain_api, _, plain = _collect(FakeEcs([3, 3]))
+    assert inventory == plain and api.calls == plain_api.calls

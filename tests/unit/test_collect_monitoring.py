@@ -143,10 +143,15 @@ def test_guardduty_coverage_is_not_read_when_runtime_monitoring_is_off():
 
 
 def test_guardduty_is_not_called_in_a_region_without_clusters():
+    # The region's graph (collect/runner.py) runs GuardDuty only once ListClusters has named clusters.
+    from ecs_audit.collect.runner import collect_region
+
     api = FakeApi()
-    empty = RegionInventory(account_id=ACCOUNT, region=REGION, ecs=EcsInventory())
-    assert guardduty_collector.collect(_context(api), AuditConfig(), empty) is None
-    assert sum(api.calls.values()) == 0
+    api.on("ecs.ListClusters", lambda p: {"clusterArns": []})
+    clients = ClientFactory(api.session(REGION), ALLOWED_ACTIONS)
+    region = collect_region(clients, ACCOUNT, REGION, AuditConfig(), partition="aws")
+    assert region.guardduty is None and region.ecs == EcsInventory()
+    assert dict(api.calls) == {"ecs.ListClusters": 1}
 
 
 def test_a_denied_list_detectors_leaves_guardduty_uncollected_with_the_failure_recorded():

@@ -324,6 +324,7 @@ class FakeEc2:
         self.groups += [{"GroupId": f"sg-default{v}", "GroupName": "default", "VpcId": f"vpc-{v}", "IpPermissions": []} for v in range(3)]
         self.flow_logs = [{"FlowLogId": "fl-0", "ResourceId": "vpc-0", "FlowLogStatus": "ACTIVE"}, {"FlowLogId": "fl-9", "ResourceId": "vpc-9", "FlowLogStatus": "ACTIVE"}]
         self.images = [{"ImageId": f"ami-{n}", "Name": f"al2023-ami-ecs-{n}", "ImageOwnerAlias": "amazon"} for n in range(images)]
+        self.instances: list[dict[str, Any]] = []  # DescribeInstances' instances (none unless a test adds them)
         self.denied_groups = False
 
     def install(self, api: FakeApi) -> None:
@@ -336,6 +337,14 @@ class FakeEc2:
         api.on("ec2.DescribeSecurityGroups", self.describe_groups)
         api.on("ec2.DescribeFlowLogs", lambda p: _ec2_page(_filtered(self.flow_logs, p["Filter"], {"resource-id": lambda i: [i["ResourceId"]]}), p, "FlowLogs", 1000))
         api.on("ec2.DescribeImages", self.describe_images)
+        api.on("ec2.DescribeInstances", self.describe_instances)
+
+    def describe_instances(self, p: dict[str, Any]) -> dict[str, Any]:
+        assert "InstanceIds" not in p, "InstanceIds fails the whole call for one terminated instance; filter instead"
+        found = _filtered(self.instances, p["Filters"], {"instance-id": lambda i: [i["InstanceId"]]})
+        page = _ec2_page(found, p, "Instances", 1000)
+        page["Reservations"] = [{"Instances": page.pop("Instances")}]
+        return page
 
     def describe_groups(self, p: dict[str, Any]) -> dict[str, Any]:
         if self.denied_groups and p["Filters"][0]["Name"] == "group-id":
@@ -431,6 +440,44 @@ def test_ec2_reads_groups_of_services_load_balancers_and_mount_targets_default_g
     assert _filter_values(api, "ec2.DescribeImages") == [4]
     assert [i.image_id for i in inventory.images] == ["ami-0", "ami-1"]
     assert inventory.missing_images == ["ami-2", "ami-deregistered"]
+
+
+def test_ec2_reads_each_container_instance_once_in_batches_and_joins_its_subnet_and_primary_groups():
+    fake = FakeEc2(5, groups=2)
+    # i-0 .. i-239 exist (i-240 .. i-249 were terminated); each has a primary interface in subnet-3 with
+    # sg-host, and i-0 a trunk interface whose group belongs to awsvpc tasks, not to the host.
+    fake.instances = [
+        {"InstanceId": f"i-{n}", "SubnetId": "subnet-3", "IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/ecs"},
+         "NetworkInterfaces": [{"SubnetId": "subnet-3", "Attachment": {"DeviceIndex": 0}, "Groups": [{"GroupId": "sg-host"}]}]
+         + ([{"SubnetId": "subnet-3", "InterfaceType": "trunk", "Attachment": {"DeviceIndex": 1}, "Groups": [{"GroupId": "sg-trunk"}]}] if n == 0 else [])}
+        for n in range(240)
+    ]
+    fake.groups.append({"GroupId": "sg-host", "GroupName": "hosts", "VpcId": "vpc-0", "IpPermissions": []})
+    estate = _ec2_estate(2, groups=2, instances=250)
+    # a bridge service (no awsvpc configuration): its subnet comes from the instances only
+    estate["services"] = [{"serviceName": "bridge", "cluster": "c1"}]
+    api, ctx, inventory = _collect_ec2(fake, estate)
+    assert ctx.errors == []
+    assert _filter_values(api, "ec2.DescribeInstances") == [200, 50]
+    asked = sorted(v for k, p in api.requests if k == "ec2.DescribeInstances" for v in p["Filters"][0]["Values"])
+    assert asked == sorted(f"i-{n}" for n in range(250))  # each distinct instance once
+    assert len(inventory.instances) == 240
+    assert inventory.missing_instances == sorted(f"i-{n}" for n in range(240, 250))
+    assert inventory.instance("i-0").primary_security_group_ids == ["sg-host"]
+    assert inventory.instance("i-7").iam_instance_profile.arn.endswith("instance-profile/ecs")
+    # the instances' subnet is described and its route table read; their primary groups, not the trunk's
+    assert _filter_values(api, "ec2.DescribeSubnets") == [2]  # subnet-3 and the task's subnet-gone
+    assert inventory.subnet("subnet-3") is not None
+    assocs = [v for k, p in api.requests if k == "ec2.DescribeRouteTables" and p["Filters"][0]["Name"] == "association.subnet-id" for v in p["Filters"][0]["Values"]]
+    assert assocs == ["subnet-3"]
+    assert inventory.security_group("sg-host") is not None and inventory.security_group("sg-trunk") is None
+    asked_groups = [v for k, p in api.requests if k == "ec2.DescribeSecurityGroups" and p["Filters"][0]["Name"] == "group-id" for v in p["Filters"][0]["Values"]]
+    assert asked_groups == ["sg-host"]
+
+
+def test_without_ec2_container_instances_describe_instances_is_not_called():
+    api, ctx, inventory = _collect_ec2(FakeEc2(3), _ec2_estate(3))
+    assert api.calls["ec2.DescribeInstances"] == 0 and inventory.instances == []
 
 
 def test_a_denied_describe_security_groups_is_recorded_against_the_groups_and_none_is_called_missing():

@@ -34,6 +34,7 @@ def test_settings_are_read(tmp_path: Path):
         ("- a list\n", "expected a mapping"),
         ("a: [\n", "invalid YAML"),
         ("sidecars:\n  - image: 'x*'\n    checks: [SECURITY-999]\n    reason: test\n", "SECURITY-999"),
+        ("secret_env_allowlist: ['*']\n", "would allow every variable name"),
     ],
 )
 def test_bad_settings_are_one_line_usage_errors(tmp_path: Path, text: str, fragment: str):

@@ -31,6 +31,12 @@ SHAPES = {
     ec2.PrefixListId: ("ec2", "PrefixListId"),
     ec2.FlowLog: ("ec2", "FlowLog"),
     ec2.Image: ("ec2", "Image"),
+    ec2.Instance: ("ec2", "Instance"),
+    ec2.InstanceNetworkInterface: ("ec2", "InstanceNetworkInterface"),
+    ec2.InstanceNetworkInterfaceAttachment: ("ec2", "InstanceNetworkInterfaceAttachment"),
+    ec2.GroupIdentifier: ("ec2", "GroupIdentifier"),
+    ec2.IamInstanceProfile: ("ec2", "IamInstanceProfile"),
+    ec2.InstanceState: ("ec2", "InstanceState"),
 }
 
 _LOADER = Loader()

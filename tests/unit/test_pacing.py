@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from ecs_audit.pacing import DEFAULT_SHARE, ECS_READ, Pacer, RateLimit, TokenBucket, check_share, limit_of
+from ecs_audit.pacing import DEFAULT_LIMIT, DEFAULT_SHARE, ECS_GROUPS, ECS_READ, Pacer, RateLimit, TokenBucket, check_share, limit_of
 from ecs_audit.session import ALLOWED_ACTIONS, ClientFactory
 
 
@@ -64,7 +64,7 @@ def test_the_share_leaves_the_rest_of_each_bucket_to_the_account():
     clock = FakeClock()
     pacer = Pacer(0.5, clock=clock, sleep=clock.sleep)
     bucket = pacer.bucket("eu-west-1", "ecs", "DescribeServices")
-    assert bucket.limit == RateLimit(ECS_READ.capacity * 0.5, ECS_READ.refill * 0.5)
+    assert bucket.limit == RateLimit(100 * 0.5, 20 * 0.5)  # service reads: 100, refilled at 20
     assert Pacer().share == DEFAULT_SHARE
     for bad in (0, -0.1, 1.5):
         with pytest.raises(ValueError):
@@ -79,6 +79,22 @@ def test_buckets_are_per_region_and_ecs_group_and_iam_is_account_wide():
     assert pacer.bucket("eu-west-1", "iam", "GetRole") is pacer.bucket("us-east-1", "iam", "GetRole")
     assert limit_of("ecs", "DescribeTaskDefinition")[0] == limit_of("ecs", "ListTaskDefinitions")[0]
     assert limit_of("ecr", "DescribeImages")[0] != limit_of("ecr", "DescribeRepositories")[0]
+
+
+def test_ecs_buckets_are_the_published_ones():
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html, "Request Token
+    # Bucket Sizes and Refill Rates": a few rows, and the actions that share a bucket.
+    assert limit_of("ecs", "DescribeClusters") == ("ecs cluster read", RateLimit(50, 20))
+    assert limit_of("ecs", "DescribeTaskDefinition") == ("ecs task definition read", RateLimit(50, 20))
+    assert limit_of("ecs", "DescribeServices") == ("ecs service read", RateLimit(100, 20))
+    assert limit_of("ecs", "ListTasks") == limit_of("ecs", "DescribeContainerInstances") == ("ecs cluster resource read", RateLimit(100, 20))
+    assert limit_of("ecs", "ListServicesByNamespace")[1] == RateLimit(10, 1)
+    assert limit_of("guardduty", "ListDetectors") == ("guardduty ListDetectors", DEFAULT_LIMIT)
+    # Every ECS operation the audit may call is in a published read category.
+    from ecs_audit.inventory.parts import source_of
+
+    grouped = {op for _, ops in ECS_GROUPS.values() for op in ops}
+    assert set(source_of("ecs").operations) <= grouped
 
 
 def test_every_request_of_a_guarded_client_waits_for_its_token():
