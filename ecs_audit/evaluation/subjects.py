@@ -199,7 +199,7 @@ class ContainerSubject(_SubjectDefaults):
     def tags(self) -> dict[str, str]:
         return self.taskdef.tags
 
-    @property
+    @cached_property
     def taskdef(self) -> TaskDefSubject:
         return TaskDefSubject(self.task_definition, self.estate)
 
