@@ -183,6 +183,43 @@ def _result(
     return result
 
 
+def _result_line(
+    finding: Finding, rule_index: dict[str, int], with_baseline: bool, locations: dict[tuple, dict[str, Any]], texts: dict[tuple, str]
+) -> str:
+    """_encode_clean(_result(finding, ...)), written directly for the common result (not waived, no
+    baseline state): keys in sorted order, strings through json's own string encoder, each
+    resource's location encoded once. Anything that would need cleaning takes the general way."""
+    if finding.status is Status.WAIVED or (with_baseline and finding.change):
+        return _encode_clean(_result(finding, rule_index, with_baseline, locations))
+    ref = finding.resource
+    key = (finding.account_id, finding.region, ref.arn, ref.name, finding.container)
+    location = texts.get(key)
+    if location is None:
+        location = texts[key] = _encode([_location(finding, locations)])
+    properties = ['"accountId":' + _string(finding.account_id)]
+    if finding.cluster is not None:
+        properties.append('"cluster":' + _string(finding.cluster))
+    if finding.container:
+        properties.append('"container":' + _string(finding.container))
+    if finding.evidence:
+        properties.append('"evidence":' + _encode(finding.evidence))
+    properties.append(
+        f'"findingId":{_string(finding.id)},"region":{_string(finding.region)},"resourceArn":{_string(ref.arn)},'
+        f'"resourceType":{_string(ref.type)},"severity":{_string(finding.severity.value)},"status":{_string(finding.status.value)}'
+    )
+    message = _string(f"{finding.message} ({ref.type} {ref.name})")
+    text = (
+        f'{{"level":{_string(level_of(finding.severity))},"locations":{location},"message":{{"text":{message}}},'
+        f'"partialFingerprints":{{{_string(_FINGERPRINT)}:{_string(fingerprint(finding))}}},"properties":{{{",".join(properties)}}},'
+        f'"ruleId":{_string(finding.check_id)}'
+    )
+    index = rule_index.get(finding.check_id)
+    text += "}" if index is None else f',"ruleIndex":{index}}}'
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    return _encode_clean(_result(finding, rule_index, with_baseline, locations))
+
+
 def _waiver_notification(note: WaiverNote, kind: str) -> dict[str, Any]:
     if kind == "expired":
         text = (
@@ -194,7 +231,8 @@ def _waiver_notification(note: WaiverNote, kind: str) -> dict[str, Any]:
     return {"level": "warning", "message": {"text": text}, "properties": {"waiver": kind, "entry": note.entry}}
 
 
-def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
+def sarif_document(report: Report, catalogue: Catalogue, *, encoded: bool = False) -> dict[str, Any]:
+    """The SARIF document; with `encoded`, each result as its final text (_encode_clean) instead of a dict."""
     entries = catalogue.checks
     known = {e.id for e in entries}
     # Results of checks missing from the catalogue still get a rule.
@@ -205,10 +243,13 @@ def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
     locations: dict[tuple, dict[str, Any]] = {}
-    results = [
-        _result(f, rule_index, with_baseline, locations)
-        for f in sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=lambda f: f.sort_key)
-    ]
+    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=lambda f: f.sort_key)
+    results: list[Any]
+    if encoded:
+        texts: dict[tuple, str] = {}
+        results = [_result_line(f, rule_index, with_baseline, locations, texts) for f in chosen]
+    else:
+        results = [_result(f, rule_index, with_baseline, locations) for f in chosen]
     notifications = [
         {
             "level": "warning",
@@ -284,6 +325,8 @@ def _clean(value: Any) -> Any:
 _RESULTS_MARK = "\x00results\x00"
 _RESULT_INDENT = "\n        "  # runs[0].results' items, at indent=2
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+# A str as _encode writes it (ensure_ascii=False).
+_string = json.encoder.encode_basestring
 
 
 def _encode_clean(result: dict[str, Any]) -> str:
@@ -300,14 +343,14 @@ def _encode_clean(result: dict[str, Any]) -> str:
 def render_sarif(report: Report, catalogue: Catalogue) -> str:
     """The document indented (indent=2, sorted keys), with one result a line: a large run's
     thousands of results stay readable and diffable, and are encoded by json's C encoder."""
-    document = sarif_document(report, catalogue)
+    document = sarif_document(report, catalogue, encoded=True)
     results = document["runs"][0]["results"]
     document["runs"][0]["results"] = []
     document = _clean(document)
     document["runs"][0]["results"] = _RESULTS_MARK
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     if results:
-        listing = "[" + ",".join(_RESULT_INDENT + _encode_clean(r) for r in results) + "\n      ]"
+        listing = "[" + ",".join(_RESULT_INDENT + r for r in results) + "\n      ]"
     else:
         listing = "[]"
     return text.replace(json.dumps(_RESULTS_MARK), listing, 1) + "\n"

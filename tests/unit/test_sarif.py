@@ -136,3 +136,19 @@ def test_hostile_text_is_inert(sample, golden) -> None:
 
 def test_rendering_is_deterministic(sample) -> None:
     assert render_sarif(*sample) == render_sarif(*sample_report())
+
+
+def test_results_written_directly_are_what_the_general_encoding_writes(sample, golden) -> None:
+    """render_sarif writes the common result's text directly; it must be _encode_clean(_result(...))
+    byte for byte, hostile text, control characters, containers, clusters and evidence included."""
+    from ecs_audit.report import sarif
+
+    for report, catalogue in (sample, (golden[0], sample[1])):
+        general = sarif.sarif_document(report, catalogue)["runs"][0]["results"]
+        encoded = sarif.sarif_document(report, catalogue, encoded=True)["runs"][0]["results"]
+        assert len(encoded) == len(general) > 0
+        assert encoded == [sarif._encode_clean(r) for r in general]
+    # The sample holds results the direct way writes and ones it leaves to the general way.
+    report, catalogue = sample
+    assert any(f.status is Status.WAIVED for f in report.findings)
+    assert any("\\" not in line and "WAIVED" not in line for line in sarif.sarif_document(report, catalogue, encoded=True)["runs"][0]["results"])
