@@ -6,7 +6,6 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import Enum
 from typing import Any, Literal
 
@@ -107,8 +106,26 @@ class Answer(BaseModel):
     note: str = ""
 
 
+class _computed_once:  # noqa: N801 (used as a decorator, like functools.cached_property)
+    """functools.cached_property without its lock (Python 3.11 takes one on every first access,
+    and a report asks tens of thousands of findings for their ids): the value is computed on first
+    access and kept in the instance's __dict__, where later lookups find it before this descriptor.
+    Racing threads would both compute the same value; either may stay."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(_computed_once,))
 
     check_id: str
     title: str
@@ -133,16 +150,16 @@ class Finding(BaseModel):
     # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
     change: Literal["new", "unchanged"] | None = None
 
-    # id and sort_key are worked out once per finding (cached_property keeps them in __dict__, beside
+    # id and sort_key are worked out once per finding (_computed_once keeps them in __dict__, beside
     # the fields; pydantic neither dumps nor compares them): the evaluation and every report format
     # sort the same findings and name them by id. model_copy drops them, since an update may change
     # what they are made of.
-    @cached_property
+    @_computed_once
     def id(self) -> str:
         """Stable across runs: see finding_id."""
         return finding_id(self)
 
-    @cached_property
+    @_computed_once
     def sort_key(self) -> tuple:
         return (
             -_STATUS_RANK[self.status],
@@ -161,7 +178,7 @@ class Finding(BaseModel):
         return copied
 
 
-# Finding's cached_property names (kept in __dict__ once computed).
+# Finding's _computed_once names (kept in __dict__ once computed).
 _CACHED = ("id", "sort_key")
 
 
