@@ -160,7 +160,8 @@ class _Compactor:
         self._resource_index = {entry["arn"]: (i, entry) for i, entry in enumerate(self.resources)}
         self._check_values: dict[str, tuple] = {}
         for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-            self._check_values.setdefault(finding.check_id, _check_values(finding))
+            if finding.check_id not in self._check_values:
+                self._check_values[finding.check_id] = _check_values(finding)
         # Each distinct evidence object once (as encoded JSON), in the order findings first use it.
         self.evidence: list[str] = []
         self._evidence_index: dict[str, int] = {}
