@@ -178,3 +178,49 @@ def redact_options(options: dict[str, str] | None) -> dict[str, str]:
         else:
             out[key] = scrub_text(str(value))
     return out
+
+
+# Docker volume driver options: only these keys are kept, and inside `o` only the option names. Mount
+# options carry credentials in many spellings (CIFS pass=, password=, user=bob%pw, credentials=...).
+_DRIVER_OPTS_KEPT = ("type", "device")
+_MOUNT_OPTION_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+# `type` (none, cifs, nfs...) and `device` (a host path, //server/share, server:/export) are what checks need.
+_DRIVER_TYPE = re.compile(r"^[a-z0-9_.-]{1,32}$", re.IGNORECASE)
+_DEVICE = re.compile(r"^[\w./:\\ -]{1,4096}$")
+
+
+def _mount_options(value: str) -> str:
+    """`o` of the local driver: option names kept (bind, rbind, ro, vers), every `k=v` value redacted,
+    and anything that does not look like an option name (a bare password) redacted whole."""
+    names: list[str] = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, _ = item.partition("=")
+        name = name.strip()
+        if not _MOUNT_OPTION_NAME.match(name):
+            names.append(REDACTED)
+        else:
+            names.append(f"{name}={REDACTED}" if sep else name)
+    return ",".join(names)
+
+
+def redact_driver_opts(options: dict[str, str] | None) -> dict[str, str]:
+    """Docker volume driver options: keep `type`, `device` and the option names in `o`; every other value
+    is redacted, since a driver option can be a secret whatever its key (CIFS user%password, pass=...)."""
+    if not options:
+        return {}
+    out: dict[str, str] = {}
+    for key, raw in options.items():
+        value = str(raw)
+        lower = key.lower()
+        if lower == "o":
+            out[key] = _mount_options(value)
+        elif lower == "type" and _DRIVER_TYPE.match(value):
+            out[key] = value
+        elif lower == "device" and _DEVICE.match(value) and "@" not in value and not value_is_secret(value):
+            out[key] = value
+        else:
+            out[key] = REDACTED
+    return out

@@ -92,3 +92,29 @@ def test_docker_volume_driver_options_keep_no_password():
     assert config.bound_host_path is None
     bound = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": {"type": "none", "o": "bind", "device": "/etc"}})
     assert bound.bound_host_path == "/etc"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"type": "cifs", "o": "username=bob,pass=S3cretPw!", "device": "//fs/share"},
+        {"type": "cifs", "o": "user=bob%S3cretPw!", "device": "//fs/share"},
+        {"type": "cifs", "o": "vers=3.0,S3cretPw!", "device": "//fs/share"},
+        {"type": "cifs", "o": "addr=10.0.0.1", "device": "//bob:S3cretPw!@fs/share"},
+        {"type": "cifs", "o": "ro", "device": "//fs/share", "extra": "S3cretPw!"},
+    ],
+)
+def test_docker_volume_driver_options_keep_only_option_names(options):
+    from ecs_audit.inventory.ecs import DockerVolumeConfiguration
+
+    config = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": options})
+    stored = config.model_dump_json()
+    assert "S3cretPw" not in stored and "bob" not in stored and "10.0.0.1" not in stored
+    assert config.driver_opts["type"] == "cifs"
+
+
+def test_docker_volume_driver_options_keep_what_checks_need():
+    from ecs_audit.redact import REDACTED, redact_driver_opts
+
+    kept = redact_driver_opts({"type": "none", "o": "rbind,ro,uid=1000", "device": "/var/run"})
+    assert kept == {"type": "none", "o": f"rbind,ro,uid={REDACTED}", "device": "/var/run"}
