@@ -55,7 +55,13 @@ _KNOWN_TOKEN = re.compile(
     r"[sr]k_live_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35})\b"
 )
 # An absolute file path: where a secret is kept (GOOGLE_APPLICATION_CREDENTIALS=/secrets/sa.json), not the secret.
-_FILE_PATH = re.compile(r"^(/[\w.@-]+){2,}/?$|^/[\w@-]+\.(json|pem|key|crt|p12|txt|conf|ini|ya?ml)$")
+# Slashes alone prove nothing (AWS secret keys contain them, "/p4ss/w0rd" is a password): a path must end in a
+# file extension or start at a directory where files live.
+_FILE_PATH = re.compile(r"^(/[\w.@-]+)+/?$")
+_FILE_EXTENSION = re.compile(r"/[\w@-][\w.@-]*\.[A-Za-z][A-Za-z0-9]{0,5}$")
+_FILE_DIRECTORY = re.compile(
+    r"^/(run|etc|var|opt|app|secrets?|mnt|tmp|usr|home|srv|root|data|config|certs?|vault)(/|$)"
+)
 _SECRET_REF = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):", re.IGNORECASE)
 _CLI_USER_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)[ =])([^:\s]+):(\S+)")
 _INLINE_ASSIGNMENT = re.compile(
@@ -96,6 +102,12 @@ def name_is_password(name: str) -> bool:
     return bool(_PASSWORD_NAME.search(name)) and name_looks_secret(name)
 
 
+def name_is_always_secret(name: str) -> bool:
+    """Names whose value is the secret itself whatever it looks like (AWS_SECRET_ACCESS_KEY, DB_PASSWORD):
+    a path there is no pointer. Pointer names say so (DB_PASSWORD_FILE) and do not look secret at all."""
+    return name.upper() in _ALWAYS_SECRET or name_is_password(name)
+
+
 def name_looks_secret(name: str) -> bool:
     """True when a variable or option name suggests it holds a secret value."""
     if name.upper() in _ALWAYS_SECRET:
@@ -126,8 +138,6 @@ def classify_value(value: str | None) -> list[str]:
         return [FLAG_DURATION]
     if _SECRET_REF.match(stripped):
         flags.append(FLAG_SECRET_REFERENCE)
-    if _FILE_PATH.match(stripped):
-        return [FLAG_FILE_PATH]
     if _AWS_ACCESS_KEY_ID.search(value):
         flags.append(FLAG_AWS_ACCESS_KEY_ID)
     # A 40-character base64 run is how an AWS secret access key looks; require mixed character
@@ -147,7 +157,13 @@ def classify_value(value: str | None) -> list[str]:
         flags.append(FLAG_INLINE_PASSWORD)
     if _KNOWN_TOKEN.search(value):
         flags.append(FLAG_KNOWN_TOKEN)
+    if not flags and _is_file_path(stripped):
+        flags.append(FLAG_FILE_PATH)
     return flags
+
+
+def _is_file_path(value: str) -> bool:
+    return bool(_FILE_PATH.match(value)) and bool(_FILE_EXTENSION.search(value) or _FILE_DIRECTORY.match(value))
 
 
 def value_is_secret(value: str | None) -> bool:

@@ -36,6 +36,7 @@ from ecs_audit.redact import (
     VALUE_FLAGS_NOT_SECRET,
     VALUE_FLAGS_THAT_ARE_SECRETS,
     name_allowed,
+    name_is_always_secret,
     name_is_password,
     name_looks_secret,
 )
@@ -58,6 +59,15 @@ def _is_runtime_security_agent(image: str, config: AuditConfig) -> bool:
     return any(fnmatchcase(image, pattern) for pattern in config.runtime_security_agents)
 
 
+def _excusing_flags(name: str) -> set[str]:
+    """Value flags that make a secret-looking name a pointer or a setting. A file path never excuses a name
+    whose value is the secret itself (AWS_SECRET_ACCESS_KEY, DB_PASSWORD): the value may just start with "/"."""
+    excusing = {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}
+    if not name_is_always_secret(name):
+        excusing.add(FLAG_FILE_PATH)
+    return excusing
+
+
 def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[str]) -> dict[str, str]:
     """Secret-looking variables (name -> why), for SECURITY-006 and SECURITY-017. Never reads a value."""
     found: dict[str, str] = {}
@@ -70,7 +80,7 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
             found[variable.name] = "value looks like " + ", ".join(secret_flags)
         # A secret-looking name holding an ARN, a file path or nothing is a pointer or a placeholder, and
         # one holding a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
-        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_FILE_PATH, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
+        elif name_looks_secret(variable.name) and not flags & _excusing_flags(variable.name):
             found[variable.name] = "name looks secret"
     return found
 

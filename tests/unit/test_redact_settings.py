@@ -118,3 +118,13 @@ def test_docker_volume_driver_options_keep_what_checks_need():
 
     kept = redact_driver_opts({"type": "none", "o": "rbind,ro,uid=1000", "device": "/var/run"})
     assert kept == {"type": "none", "o": f"rbind,ro,uid={REDACTED}", "device": "/var/run"}
+
+
+@pytest.mark.parametrize("value", ["/JalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "/p4ss/w0rd", "/Zx9q/Tk4w"])
+def test_a_leading_slash_makes_no_file_path(value):
+    assert "file_path" not in classify_value(value)
+
+
+@pytest.mark.parametrize("value", ["/run/secrets/db", "/etc/ssl/certs/", "/keys/signing.pem", "/opt/app/config.yaml"])
+def test_paths_need_an_extension_or_a_known_directory(value):
+    assert classify_value(value) == ["file_path"]
