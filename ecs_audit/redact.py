@@ -64,9 +64,22 @@ _FILE_DIRECTORY = re.compile(
 )
 _SECRET_REF = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):", re.IGNORECASE)
 _CLI_USER_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)[ =])([^:\s]+):(\S+)")
+# `password=...` in commands and options. A quoted key ({"password": "a, b}"}) takes the whole quoted value
+# (or a bare JSON scalar); an unquoted key (--password=abc,def) takes everything up to whitespace, so that
+# no comma, quote or brace leaves part of the secret behind.
+_SECRET_KEY_WORD = r"(?:passw(?:or)?d|secret|token|api[_-]?key|apikey)"
 _INLINE_ASSIGNMENT = re.compile(
-    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\"?\s*[=:]\s*\"?)([^\s\",}]+)", re.IGNORECASE
+    rf"(?P<qkey>{_SECRET_KEY_WORD}[\"']\s*[=:]\s*)(?P<qvalue>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,}}\]]+)"
+    rf"|(?P<key>{_SECRET_KEY_WORD}\s*[=:]\s*)(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+)",
+    re.IGNORECASE,
 )
+
+
+def _redact_assignment(match: re.Match[str]) -> str:
+    key = match.group("qkey") or match.group("key")
+    value = match.group("qvalue") or match.group("value")
+    quote = value[0] if len(value) >= 2 and value[0] in "\"'" and value[-1] == value[0] else ""
+    return f"{key}{quote}{REDACTED}{quote}"
 
 # Value flags stored in the inventory (the only trace a value leaves).
 FLAG_EMPTY = "empty"
@@ -179,7 +192,7 @@ def scrub_text(text: str) -> str:
     text = _JWT.sub(REDACTED, text)
     text = _KNOWN_TOKEN.sub(REDACTED, text)
     text = _CLI_USER_PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}", text)
-    text = _INLINE_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _INLINE_ASSIGNMENT.sub(_redact_assignment, text)
     return text
 
 

@@ -128,3 +128,27 @@ def test_a_leading_slash_makes_no_file_path(value):
 @pytest.mark.parametrize("value", ["/run/secrets/db", "/etc/ssl/certs/", "/keys/signing.pem", "/opt/app/config.yaml"])
 def test_paths_need_an_extension_or_a_known_directory(value):
     assert classify_value(value) == ["file_path"]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("app --password=abc,def123 --verbose", "def123"),
+        ("PASSWORD=ab}cd", "cd"),
+        ('TOKEN="ab cd" next', "cd"),
+        ('{"username": "app", "password": "hun, ter}2"}', "ter}2"),
+        ("{'api_key': 'a,b9z'}", "b9z"),
+    ],
+)
+def test_scrub_text_redacts_the_whole_assigned_value(text, secret):
+    from ecs_audit.redact import REDACTED, scrub_text
+
+    scrubbed = scrub_text(text)
+    assert secret not in scrubbed and REDACTED in scrubbed
+
+
+def test_scrub_text_keeps_what_follows_a_quoted_value():
+    from ecs_audit.redact import scrub_text
+
+    assert scrub_text('{"password": "x,y", "user": "app"}') == '{"password": "<redacted>", "user": "app"}'
+    assert scrub_text("run --password=abc,def next") == "run --password=<redacted> next"
