@@ -22,9 +22,10 @@ _SECRET_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Key names that are not secret material: public keys (JWT_PUBLIC_KEY, Stripe's publishable key) and
-# data keys (a DynamoDB partition or sort key, a cache or S3 object key, a message routing key).
+# data keys (a DynamoDB partition or sort key, an S3 object key). Not "primary", "cache" or "routing": Azure's
+# primary key and Redis cache key are access keys, a PagerDuty routing key sends alerts.
 _NOT_SECRET_KEY = re.compile(
-    r"(public|publishable|partition|sort|range|primary|cache|object|routing|shard|idempotency|dedup(lication)?)[_-]?key$",
+    r"(public|publishable|partition|sort|range|object|shard|idempotency|dedup(lication)?)[_-]?key$",
     re.IGNORECASE,
 )
 # Names that always count, whatever the heuristics below say.

@@ -152,3 +152,8 @@ def test_scrub_text_keeps_what_follows_a_quoted_value():
 
     assert scrub_text('{"password": "x,y", "user": "app"}') == '{"password": "<redacted>", "user": "app"}'
     assert scrub_text("run --password=abc,def next") == "run --password=<redacted> next"
+
+
+@pytest.mark.parametrize("name", ["AZURE_COSMOS_PRIMARY_KEY", "STORAGE_PRIMARY_KEY", "AZURE_REDIS_CACHE_KEY", "PAGERDUTY_ROUTING_KEY"])
+def test_access_keys_named_for_their_role_are_secret(name):
+    assert name_looks_secret(name)
