@@ -407,12 +407,12 @@ class DockerVolumeConfiguration(AwsShape):
 
     @property
     def bound_host_path(self) -> str | None:
-        """The host path a `local` driver volume binds (driverOpts type none, o bind, device PATH): Docker's
-        way of bind-mounting through a named volume."""
+        """The host path a `local` driver volume binds (driverOpts type none, o bind or rbind, device PATH):
+        Docker's way of bind-mounting through a named volume."""
         if (self.driver or "local") != "local":
             return None
         options = {k.lower(): str(v) for k, v in self.driver_opts.items()}
-        if "bind" not in [o.strip().lower() for o in options.get("o", "").split(",")]:
+        if not {"bind", "rbind"} & {o.strip().lower() for o in options.get("o", "").split(",")}:
             return None
         return options.get("device") or None
 

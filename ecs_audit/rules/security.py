@@ -101,8 +101,14 @@ def _is_current_platform(version: str, latest: str) -> bool:
         return version == latest
 
 
+def _is_windows_device_path(path: str) -> bool:
+    """"//./pipe/docker_engine" is Docker's named pipe written with forward slashes (Docker accepts both):
+    a Windows device path, which posix normalisation would turn into the harmless-looking "/pipe/..."."""
+    return path.replace("\\", "/").startswith(("//./", "//?/"))
+
+
 def _normalise_host_path(path: str) -> str:
-    if not path.startswith("/"):
+    if not path.startswith("/") or _is_windows_device_path(path):
         return path  # e.g. a Windows path
     normalised = posixpath.normpath(path)
     return "/" + normalised.lstrip("/")
@@ -112,8 +118,10 @@ def _is_sensitive_windows_path(path: str) -> bool:
     """Windows hosts: a drive root (ECS mounts "D:\\" whole), the Windows directory, Docker's data root,
     the ECS agent's configuration, or a named pipe (\\\\.\\pipe\\docker_engine is Docker's socket)."""
     text = path.replace("/", "\\").lower()
-    if text.startswith("\\\\.\\pipe\\"):
+    if text.startswith(("\\\\.\\pipe\\", "\\\\?\\pipe\\")):
         return True
+    if text.startswith(("\\\\?\\", "\\\\.\\")):
+        text = text[4:]  # \\?\C:\Windows is C:\Windows
     if not re.match(r"^[a-z]:\\", text) and not re.match(r"^[a-z]:$", text):
         return False
     text = ntpath.normpath(text).rstrip("\\")
@@ -128,7 +136,7 @@ def _is_sensitive_windows_path(path: str) -> bool:
 def _is_sensitive_host_path(path: str) -> bool:
     """The host root, a sensitive directory or anything under it, a parent that contains one (/var
     holds /var/run and /var/lib/docker), or a socket (*.sock: docker, containerd, ...)."""
-    if not path.startswith("/"):
+    if not path.startswith("/") or _is_windows_device_path(path):
         return _is_sensitive_windows_path(path)
     if path == "/" or path.endswith(".sock"):
         return True

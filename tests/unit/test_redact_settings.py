@@ -157,3 +157,10 @@ def test_scrub_text_keeps_what_follows_a_quoted_value():
 @pytest.mark.parametrize("name", ["AZURE_COSMOS_PRIMARY_KEY", "STORAGE_PRIMARY_KEY", "AZURE_REDIS_CACHE_KEY", "PAGERDUTY_ROUTING_KEY"])
 def test_access_keys_named_for_their_role_are_secret(name):
     assert name_looks_secret(name)
+
+
+def test_an_rbind_local_volume_binds_its_device():
+    from ecs_audit.inventory.ecs import DockerVolumeConfiguration
+
+    rbound = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": {"type": "none", "o": "rbind,ro", "device": "/var/run"}})
+    assert rbound.bound_host_path == "/var/run"
