@@ -82,6 +82,8 @@ def test_buckets_are_per_region_and_ecs_group_and_iam_is_account_wide():
 
 
 def test_ecs_buckets_are_the_published_ones():
+    from ecs_audit.inventory.parts import source_of
+
     # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html, "Request Token
     # Bucket Sizes and Refill Rates": a few rows, and the actions that share a bucket.
     assert limit_of("ecs", "DescribeClusters") == ("ecs cluster read", RateLimit(50, 20))
@@ -90,9 +92,13 @@ def test_ecs_buckets_are_the_published_ones():
     assert limit_of("ecs", "ListTasks") == limit_of("ecs", "DescribeContainerInstances") == ("ecs cluster resource read", RateLimit(100, 20))
     assert limit_of("ecs", "ListServicesByNamespace")[1] == RateLimit(10, 1)
     assert limit_of("guardduty", "ListDetectors") == ("guardduty ListDetectors", DEFAULT_LIMIT)
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html publishes rates for
+    # image pulls only; the ECR reads the audit makes keep the default.
+    assert limit_of("ecr", "BatchGetImage") == ("ecr BatchGetImage", RateLimit(2000, 2000))
+    assert limit_of("ecr", "GetAuthorizationToken")[1] == RateLimit(500, 500)
+    for operation in source_of("ecr").operations:
+        assert limit_of("ecr", operation) == (f"ecr {operation}", DEFAULT_LIMIT), operation
     # Every ECS operation the audit may call is in a published read category.
-    from ecs_audit.inventory.parts import source_of
-
     grouped = {op for _, ops in ECS_GROUPS.values() for op in ops}
     assert set(source_of("ecs").operations) <= grouped
 
