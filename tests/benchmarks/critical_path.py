@@ -2,7 +2,8 @@
 each call sends something only an earlier answer told it.
 
 A call depends on another when it sends an identifier (a string value of its parameters, or a piece
-of one split at ':', '/', '@', ',' or '=': an ARN's resource name, an image URI's repository) that
+of one split at ':', '/', '@', ',' or '=': an ARN's resource name, an image URI's repository; not a
+short number) that
 first appeared in that other call's answer, answered before it was sent. A value sent before any
 answer held it (a status filter, a region, a page size) was known beforehand and makes no
 dependency. The depth of a call is one more than the deepest call it depends on; the deepest call's
@@ -48,7 +49,9 @@ def identifiers(value: Any) -> frozenset[str]:
     for text in leaves(value):
         if len(text) >= _SHORTEST:
             found.add(text)
-        found.update(piece for piece in _PIECES.split(text) if len(piece) >= _SHORTEST)
+        # A short number cut out of a longer value (a page token's offset, a port) names nothing; an
+        # account id (12 digits) does.
+        found.update(piece for piece in _PIECES.split(text) if len(piece) >= _SHORTEST and not (piece.isdigit() and len(piece) < 12))
     return frozenset(found)
 
 

@@ -43,3 +43,16 @@ def test_pieces_of_arns_and_image_uris_link_calls():
         _call(0.2, 0.3, "ecr:DescribeImages", {"repositoryName": "shop-api", "imageIds": [{"imageTag": "v2"}]}, {}),
     ]
     assert [c.action for c in critical_path(calls)] == ["ecs:DescribeTaskDefinition", "ecr:DescribeImages"]
+
+
+def test_a_number_inside_a_page_token_links_nothing():
+    calls = [
+        _call(0.0, 0.1, "elasticloadbalancing:DescribeLoadBalancers", {}, {"LoadBalancerArn": "lb-arn-1"}),
+        _call(0.1, 0.2, "ecs:ListTaskDefinitions", {}, {"nextToken": "bench:100"}),
+        _call(0.1, 0.15, "elasticloadbalancing:DescribeTargetGroups", {"LoadBalancerArn": "lb-arn-1"}, {"NextMarker": "100"}),
+        _call(0.3, 0.4, "ecs:ListTaskDefinitions", {"nextToken": "bench:100"}, {}),
+    ]
+    # The second page follows the first (2 round trips), not the target groups' "100" (it would be 3).
+    assert len(critical_path(calls)) == 2
+    assert [c.action for c in critical_path([calls[1], calls[3]])] == ["ecs:ListTaskDefinitions", "ecs:ListTaskDefinitions"]
+    assert "123456789012" in identifiers({"arn": "arn:aws:iam::123456789012:role/x"})
