@@ -1,15 +1,17 @@
 """The critical path of a scan, from its recorded calls: the longest chain of round trips in which
 each call sends something only an earlier answer told it.
 
-A call depends on another when it sends an identifier (a string value of its parameters, or a piece
-of one split at ':', '/', '@', ',' or '=': an ARN's resource name, an image URI's repository; not a
-short number) that
-first appeared in that other call's answer, answered before it was sent. A value sent before any
-answer held it (a status filter, a region, a page size) was known beforehand and makes no
-dependency. The depth of a call is one more than the deepest call it depends on; the deepest call's
-chain is the critical path: the round trips no concurrency can overlap, so `depth x latency` is the
-least time the calls can take. Control dependencies (a call made only because an answer was empty,
-or said ENABLED) are not seen: the figure can only be too short, never too long.
+A call depends on another when it sends an identifier that first appeared in that other call's
+answer, answered before it was sent. Identifiers are the string values of its parameters and their
+pieces split at ':', '/', '@', ',' or '=' (an ARN's resource name, an image URI's repository), but
+not short numbers cut from a longer value (a page token's offset) nor enumerated values (ACTIVE,
+ENABLED: constants of the API). A value sent before any answer held it (a region, a prefix) was known
+beforehand and makes no dependency. The depth of a call is one more than the deepest call it
+depends on; the deepest call's chain is the critical path: the round trips no concurrency can
+overlap, so `depth x latency` is the least time the calls can take. Control dependencies (a call
+made only because an answer was empty, or said ENABLED) are not seen, so the path can be too short;
+an identifier the audit could have known beforehand but first sent after an answer held it makes it
+too long.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _PIECES = re.compile(r"[/:@,=\s]+")
+_ENUM = re.compile(r"[A-Z][A-Z_]*")
 _SHORTEST = 3
 
 
@@ -47,6 +50,8 @@ def leaves(value: Any) -> Iterator[str]:
 def identifiers(value: Any) -> frozenset[str]:
     found: set[str] = set()
     for text in leaves(value):
+        if _ENUM.fullmatch(text):
+            continue
         if len(text) >= _SHORTEST:
             found.add(text)
         # A short number cut out of a longer value (a page token's offset, a port) names nothing; an

@@ -19,9 +19,11 @@ def test_the_chain_follows_identifiers_answered_before_they_are_sent():
         _call(0.1, 0.2, "ecs:DescribeClusters", {"clusters": [ARN]}, {"clusters": [{"clusterArn": ARN, "status": "ACTIVE"}]}),
         _call(0.2, 0.3, "ecs:ListServices", {"cluster": ARN}, {"serviceArns": ["svc-1"], "nextToken": "page-2-token"}),
         _call(0.3, 0.4, "ecs:ListServices", {"cluster": ARN, "nextToken": "page-2-token"}, {"serviceArns": ["svc-2"]}),
-        _call(0.4, 0.5, "ecs:DescribeServices", {"cluster": ARN, "services": ["svc-2"]}, {"services": [{"taskDefinition": "web:1"}]}),
+        _call(0.4, 0.5, "ecs:DescribeServices", {"cluster": ARN, "services": ["svc-2"]}, {"services": [{"taskDefinition": "web:1", "status": "INACTIVE"}]}),
         # Sent after the describe, but needs nothing it answered: "ACTIVE" was known beforehand.
         _call(0.6, 0.7, "ecs:ListAccountSettings", {"status": "ACTIVE"}, {}),
+        # ... and so is an enumerated value no call sent before an answer held it.
+        _call(0.6, 0.7, "ecs:ListTaskDefinitionFamilies", {"status": "INACTIVE"}, {}),
     ]
     chain = critical_path(calls)
     assert [c.action for c in chain] == ["ecs:ListClusters", "ecs:ListServices", "ecs:ListServices", "ecs:DescribeServices"]
