@@ -164,6 +164,8 @@ class AuditConfig(BaseModel):
             "*prismacloud*defender*",
             "*crowdstrike*falcon*",
             "*datadog/agent*",
+            "*datadoghq/agent*",
+            "*lacework/datacollector*",
             "*sysdig/host-shield*",
             "*aquasec/*",
             "*falcon-sensor*",

@@ -149,6 +149,37 @@ class Finding(BaseModel):
         )
 
 
+# (name, required, default) of Finding's fields, in declaration order.
+_FINDING_FIELDS = tuple((name, f.is_required(), f.default) for name, f in Finding.model_fields.items())
+
+
+def trusted_finding(**values: Any) -> Finding:
+    """Finding.model_construct(**values) for values already of their fields' types, at a fraction of
+    its cost (it resolves every field's aliases and defaults on each call, and an audit makes tens of
+    thousands of findings). The same instance: fields in declaration order, the given names as the
+    fields set, absent optional fields at their defaults (a fresh copy of a mutable one)."""
+    data = {}
+    for name, required, default in _FINDING_FIELDS:
+        if name in values:
+            data[name] = values[name]
+        elif required:
+            raise TypeError(f"trusted_finding: {name} is required")
+        else:
+            data[name] = default.copy() if isinstance(default, (dict, list)) else default
+    return finding_from_fields(data, set(values))
+
+
+def finding_from_fields(data: dict[str, Any], fields_set: set[str]) -> Finding:
+    """A Finding whose __dict__ is `data`: every field, in declaration order, of its type (the
+    caller's promise: nothing is checked); `fields_set` as model_fields_set."""
+    finding = Finding.__new__(Finding)
+    object.__setattr__(finding, "__dict__", data)
+    object.__setattr__(finding, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(finding, "__pydantic_extra__", None)
+    object.__setattr__(finding, "__pydantic_private__", None)
+    return finding
+
+
 # Enum properties cost a lookup chain each; sorting tens of thousands of findings uses these.
 _STATUS_RANK = {status: status.rank for status in Status}
 _SEVERITY_RANK = {severity: severity.rank for severity in Severity}

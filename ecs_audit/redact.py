@@ -18,7 +18,13 @@ REDACTED = "<redacted>"
 _SECRET_WORDS = re.compile(
     r"(passw(or)?d|passwd|\bpwd\b|_pwd$|^pwd_|secret|token|api[_-]?key|apikey|private[_-]?key|"
     r"credential|auth[_-]?data|access[_-]?key|client[_-]?key|signing[_-]?key|encryption[_-]?key|"
-    r"session[_-]?key|conn(ection)?[_-]?string|dsn$|(^|_)pass($|_)|_key$)",
+    r"session[_-]?key|conn(ection)?[_-]?string|dsn$|(^|_)pass($|_)|_key$|passphrase|(^|_)pw($|_)|htpasswd|basic[_-]?auth)",
+    re.IGNORECASE,
+)
+# Key names that are not secret material: public keys (JWT_PUBLIC_KEY, Stripe's publishable key) and
+# data keys (a DynamoDB partition or sort key, a cache or S3 object key, a message routing key).
+_NOT_SECRET_KEY = re.compile(
+    r"(public|publishable|partition|sort|range|primary|cache|object|routing|shard|idempotency|dedup(lication)?)[_-]?key$",
     re.IGNORECASE,
 )
 # Names that always count, whatever the heuristics below say.
@@ -26,7 +32,7 @@ _ALWAYS_SECRET = {"AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOK
 # Suffixes that name a pointer to a secret (its ARN, path, file...) rather than the secret itself.
 _REFERENCE_SUFFIX = re.compile(
     r"[_-](ARN|ARNS|FILE|PATH|URL|URI|ENDPOINT|HOST|PORT|NAME|REGION|TTL|TIMEOUT|LENGTH|EXPIRY|"
-    r"EXPIRATION|ENABLED|HEADER|TYPE|ID|IDS|PARAM|PARAMETER|LOCATION|VERSION)$",
+    r"EXPIRATION|ENABLED|HEADER|TYPE|ID|IDS|PARAM|PARAMETER|LOCATION|VERSION|AUDIENCE|ISSUER|ALGORITHM|POLICY|PREFIX|SCOPE|SCOPES|USER|USERNAME|REALM)$",
     re.IGNORECASE,
 )
 
@@ -34,11 +40,26 @@ _AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b")
 _AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
-_URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@", re.IGNORECASE)
+# user:password@ in a URL; the user may be empty (redis://:password@host, Redis AUTH without ACL users).
+_URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.-]*://)([^/\s:@]*):([^/\s@]+)@", re.IGNORECASE)
+# A password inside a connection string or query (ADO.NET "Password=...;", JDBC "?password=..."),
+# unless it is a placeholder for a variable ($VAR, ${VAR}, {{var}}).
+_INLINE_PASSWORD = re.compile(
+    r"(?:^|[;?&,\s])(?:password|pwd)\s*=\s*(?![$%{]|;|&|,|$)"
+    r"|\"(?:password|passwd|secret|client_secret|api_key|apikey|token)\"\s*:\s*\"(?![$%{]|\")",  # JSON: {"password": "..."}
+    re.IGNORECASE,
+)
+# Token formats that are secret wherever they appear: GitHub, GitLab, Slack, Stripe secret keys, Google API keys.
+_KNOWN_TOKEN = re.compile(
+    r"\b(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20}|xox[abprs]-[A-Za-z0-9-]{10,}|"
+    r"[sr]k_live_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35})\b"
+)
+# An absolute file path: where a secret is kept (GOOGLE_APPLICATION_CREDENTIALS=/secrets/sa.json), not the secret.
+_FILE_PATH = re.compile(r"^(/[\w.@-]+){2,}/?$|^/[\w@-]+\.(json|pem|key|crt|p12|txt|conf|ini|ya?ml)$")
 _SECRET_REF = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):", re.IGNORECASE)
 _CLI_USER_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)[ =])([^:\s]+):(\S+)")
 _INLINE_ASSIGNMENT = re.compile(
-    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\s*[=:]\s*)(\S+)", re.IGNORECASE
+    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\"?\s*[=:]\s*\"?)([^\s\",}]+)", re.IGNORECASE
 )
 
 # Value flags stored in the inventory (the only trace a value leaves).
@@ -49,6 +70,9 @@ FLAG_AWS_SECRET_KEY = "aws_secret_access_key"
 FLAG_PRIVATE_KEY = "private_key"
 FLAG_JWT = "jwt"
 FLAG_URL_CREDENTIALS = "url_with_credentials"
+FLAG_INLINE_PASSWORD = "embedded_password"
+FLAG_KNOWN_TOKEN = "known_token_format"
+FLAG_FILE_PATH = "file_path"
 # Values that cannot be a secret whatever the name says: switches, numbers, durations
 # (USE_SECRETS_MANAGER=true, TOKEN_TTL_SECONDS=3600, SESSION_TIMEOUT=15m).
 FLAG_BOOLEAN = "boolean"
@@ -60,15 +84,23 @@ _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _DURATION = re.compile(r"^\d+(\.\d+)?\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hours?|d|days?|w|weeks?)$", re.IGNORECASE)
 
 VALUE_FLAGS_THAT_ARE_SECRETS = frozenset(
-    {FLAG_AWS_ACCESS_KEY_ID, FLAG_AWS_SECRET_KEY, FLAG_PRIVATE_KEY, FLAG_JWT, FLAG_URL_CREDENTIALS}
+    {FLAG_AWS_ACCESS_KEY_ID, FLAG_AWS_SECRET_KEY, FLAG_PRIVATE_KEY, FLAG_JWT, FLAG_URL_CREDENTIALS, FLAG_INLINE_PASSWORD, FLAG_KNOWN_TOKEN}
 )
+
+
+# Names whose value is the password itself (not a policy or a length): a number there is a numeric password.
+_PASSWORD_NAME = re.compile(r"(passw(or)?d|passwd|pass|pwd|pw|pin|passphrase)$", re.IGNORECASE)
+
+
+def name_is_password(name: str) -> bool:
+    return bool(_PASSWORD_NAME.search(name)) and name_looks_secret(name)
 
 
 def name_looks_secret(name: str) -> bool:
     """True when a variable or option name suggests it holds a secret value."""
     if name.upper() in _ALWAYS_SECRET:
         return True
-    if _REFERENCE_SUFFIX.search(name):
+    if _REFERENCE_SUFFIX.search(name) or _NOT_SECRET_KEY.search(name):
         return False
     return bool(_SECRET_WORDS.search(name))
 
@@ -94,6 +126,8 @@ def classify_value(value: str | None) -> list[str]:
         return [FLAG_DURATION]
     if _SECRET_REF.match(stripped):
         flags.append(FLAG_SECRET_REFERENCE)
+    if _FILE_PATH.match(stripped):
+        return [FLAG_FILE_PATH]
     if _AWS_ACCESS_KEY_ID.search(value):
         flags.append(FLAG_AWS_ACCESS_KEY_ID)
     # A 40-character base64 run is how an AWS secret access key looks; require mixed character
@@ -109,6 +143,10 @@ def classify_value(value: str | None) -> list[str]:
         flags.append(FLAG_JWT)
     if _URL_CREDENTIALS.search(value):
         flags.append(FLAG_URL_CREDENTIALS)
+    if _INLINE_PASSWORD.search(value):
+        flags.append(FLAG_INLINE_PASSWORD)
+    if _KNOWN_TOKEN.search(value):
+        flags.append(FLAG_KNOWN_TOKEN)
     return flags
 
 
@@ -123,6 +161,7 @@ def scrub_text(text: str) -> str:
     text = _AWS_ACCESS_KEY_ID.sub(REDACTED, text)
     text = _PRIVATE_KEY.sub(REDACTED, text)
     text = _JWT.sub(REDACTED, text)
+    text = _KNOWN_TOKEN.sub(REDACTED, text)
     text = _CLI_USER_PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}", text)
     text = _INLINE_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return text

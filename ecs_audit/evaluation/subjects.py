@@ -2,11 +2,15 @@
 
 A check function takes exactly one subject, of the class its scope names in
 ecs_audit.evaluation.scopes (AccountSubject for ACCOUNT, ServiceSubject for SERVICE...).
+The engine hands the same subject to every check of its scope in a region, so what every check
+asks of it (its resource, cluster and ancestors) is worked out once (cached_property: subjects are
+immutable views of an immutable inventory).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ecs_audit.evaluation.view import RegionView
 from ecs_audit.findings import EvidenceMissing, ResourceRef
@@ -52,7 +56,7 @@ class _SubjectDefaults:
 class AccountSubject(_SubjectDefaults):
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         return self.estate.account_resource
 
@@ -62,11 +66,11 @@ class ClusterSubject(_SubjectDefaults):
     cluster: Cluster
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         return ResourceRef(type=CLUSTER_TYPE, arn=self.cluster.cluster_arn, name=self.cluster.cluster_name)
 
-    @property
+    @cached_property
     def cluster_name(self) -> str | None:
         return self.cluster.cluster_name
 
@@ -88,11 +92,11 @@ class ServiceSubject(_SubjectDefaults):
     service: Service
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         return ResourceRef(type=SERVICE_TYPE, arn=self.service.service_arn, name=self.service.service_name)
 
-    @property
+    @cached_property
     def ancestors(self) -> tuple[str, ...]:
         if self.service.task_definition:
             return (self.service.cluster_arn, self.service.task_definition, family_arn(self.service.task_definition))
@@ -102,7 +106,7 @@ class ServiceSubject(_SubjectDefaults):
     def cluster(self) -> Cluster | None:
         return self.estate.cluster(self.service.cluster_arn)
 
-    @property
+    @cached_property
     def cluster_name(self) -> str | None:
         return name_from_arn(self.service.cluster_arn)
 
@@ -131,16 +135,16 @@ class TaskDefSubject(_SubjectDefaults):
     task_definition: TaskDefinition
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         td = self.task_definition
         return ResourceRef(type=TASKDEF_TYPE, arn=td.task_definition_arn, name=td.family_revision)
 
-    @property
+    @cached_property
     def ancestors(self) -> tuple[str, ...]:
         return (family_arn(self.task_definition.task_definition_arn),)
 
-    @property
+    @cached_property
     def cluster_name(self) -> str | None:
         clusters = sorted({name_from_arn(s.cluster_arn) for s in self.services})
         return clusters[0] if len(clusters) == 1 else None
@@ -175,19 +179,17 @@ class ContainerSubject(_SubjectDefaults):
     task_definition: TaskDefinition
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
-        td = self.task_definition
-        return ResourceRef(type=TASKDEF_TYPE, arn=td.task_definition_arn, name=td.family_revision)
+        return self.taskdef.resource
 
-    @property
+    @cached_property
     def ancestors(self) -> tuple[str, ...]:
-        arn = self.task_definition.task_definition_arn
-        return (arn, family_arn(arn))
+        return (self.task_definition.task_definition_arn, *self.taskdef.ancestors)
 
-    @property
+    @cached_property
     def cluster_name(self) -> str | None:
-        return TaskDefSubject(self.task_definition, self.estate).cluster_name
+        return self.taskdef.cluster_name
 
     @property
     def container_name(self) -> str | None:
@@ -195,9 +197,9 @@ class ContainerSubject(_SubjectDefaults):
 
     @property
     def tags(self) -> dict[str, str]:
-        return self.task_definition.tags
+        return self.taskdef.tags
 
-    @property
+    @cached_property
     def taskdef(self) -> TaskDefSubject:
         return TaskDefSubject(self.task_definition, self.estate)
 
@@ -209,7 +211,7 @@ class RepositorySubject(_SubjectDefaults):
     repository: Repository
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         return ResourceRef(type=REPOSITORY_TYPE, arn=self.repository.repository_arn, name=self.repository.repository_name)
 
@@ -221,7 +223,7 @@ class LoadBalancerSubject(_SubjectDefaults):
     load_balancer: LoadBalancerV2
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         lb = self.load_balancer
         return ResourceRef(type=LOAD_BALANCER_TYPE, arn=lb.load_balancer_arn, name=lb.load_balancer_name)
@@ -234,12 +236,12 @@ class TargetGroupSubject(_SubjectDefaults):
     target_group: TargetGroup
     estate: RegionView
 
-    @property
+    @cached_property
     def resource(self) -> ResourceRef:
         tg = self.target_group
         return ResourceRef(type=TARGET_GROUP_TYPE, arn=tg.target_group_arn, name=tg.target_group_name)
 
-    @property
+    @cached_property
     def ancestors(self) -> tuple[str, ...]:
         return tuple(self.target_group.load_balancer_arns)
 

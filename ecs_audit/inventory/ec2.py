@@ -158,6 +158,7 @@ class FlowLog(PascalShape):
     resource_id: str | None = None
     flow_log_status: str | None = None
     deliver_logs_status: str | None = None
+    deliver_logs_error_message: str | None = None
     traffic_type: str | None = None
     log_destination_type: str | None = None
 

@@ -396,6 +396,25 @@ class DockerVolumeConfiguration(AwsShape):
     scope: str | None = None
     autoprovision: bool | None = None
     driver: str | None = None
+    # Driver options (e.g. the local driver's type/o/device, which can bind a host path); values with
+    # secret-looking keys (a CIFS password) are redacted like log options.
+    driver_opts: dict[str, str] = {}
+
+    @field_validator("driver_opts", mode="before")
+    @classmethod
+    def _redact(cls, value: Any) -> Any:
+        return redact_options(value) if isinstance(value, dict) else value
+
+    @property
+    def bound_host_path(self) -> str | None:
+        """The host path a `local` driver volume binds (driverOpts type none, o bind, device PATH): Docker's
+        way of bind-mounting through a named volume."""
+        if (self.driver or "local") != "local":
+            return None
+        options = {k.lower(): str(v) for k, v in self.driver_opts.items()}
+        if "bind" not in [o.strip().lower() for o in options.get("o", "").split(",")]:
+            return None
+        return options.get("device") or None
 
 
 class Volume(AwsShape):

@@ -8,8 +8,6 @@ removed and line breaks become spaces, so every finding is one line.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 from ecs_audit.catalogue import Catalogue
@@ -60,6 +58,15 @@ def cell(value: object) -> str:
     return text
 
 
+def quoted(text: str) -> str:
+    """A cell as csv.writer(quoting=QUOTE_MINIMAL, lineterminator="\\n") writes it: in double quotes
+    (doubled inside) when it holds a comma, a quote or a line break. A cell() never holds a line
+    break, but one is quoted all the same."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def row(f: Finding) -> list[str]:
     return next(_rows([f]))
 
@@ -105,8 +112,36 @@ def _rows(findings: list[Finding]):  # type: ignore[no-untyped-def]
 
 
 def render_csv(report: Report, catalogue: Catalogue) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    writer.writerows(_rows(worst_first(report.findings)))
-    return buffer.getvalue()
+    """The rows as csv.writer(quoting=QUOTE_MINIMAL, lineterminator="\\n") writes them, joined here:
+    the cells of values that repeat (a check's title and remediation, the bulk of the file) are
+    made and quoted once rather than on every row."""
+    cells: dict[object, str] = {}
+
+    def cached(value: object) -> str:
+        text = cells.get(value)
+        if text is None:
+            text = cells[value] = quoted(cell(value))
+        return text
+
+    lines = [",".join(map(quoted, COLUMNS))]
+    for f in worst_first(report.findings):
+        waiver = f.waiver
+        answer = f.answer
+        if waiver is None and answer is None:
+            people = ",,,,,,"
+        else:
+            people = ",".join(
+                quoted(cell(v)) for v in (
+                    waiver.reason if waiver else None, waiver.owner if waiver else None, waiver.expires if waiver else None,
+                    answer.answer if answer else None, answer.who if answer else None, answer.when if answer else None,
+                    answer.note if answer else None,
+                )
+            )  # fmt: skip
+        lines.append(
+            f"{f.status.value},{f.severity.value},{cached(f.check_id)},{cached(f.title)},{cached(f.area)},{cached(f.account_id)},"
+            f"{cached(f.region)},{cached(f.cluster)},{cached(f.resource.type)},{quoted(cell(f.resource.name))},"
+            f"{quoted(cell(f.resource.arn))},{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},"
+            f"{cached(f.remediation)}"
+        )
+    lines.append("")
+    return "\n".join(lines)

@@ -202,11 +202,19 @@ def rollups(findings: Iterable[Finding], catalogue: Catalogue | None = None) -> 
         by_id.setdefault(finding.check_id, []).append(finding)
     out = []
     for check_id, mine in by_id.items():
-        counts = {status.value: 0 for status in Status}
+        by_status: dict[Status, int] = dict.fromkeys(Status, 0)
+        listed = []
+        passed = []
         for f in mine:
-            counts[f.status.value] += 1
-        listed = worst_first(f for f in mine if f.status in LISTED)
-        passed = sorted((f for f in mine if f.status is Status.PASS), key=lambda f: (f.resource.name, f.container or "", f.account_id, f.region))
+            status = f.status
+            by_status[status] += 1
+            if status is Status.PASS:
+                passed.append(f)
+            elif status in LISTED:
+                listed.append(f)
+        counts = {status.value: n for status, n in by_status.items()}
+        listed = worst_first(listed)
+        passed.sort(key=lambda f: (f.resource.name, f.container or "", f.account_id, f.region))
         entry = entries.get(check_id)
         first = mine[0]
         out.append(
@@ -241,11 +249,13 @@ def owner_groups(findings: Iterable[Finding]) -> list[OwnerGroup]:
             groups.setdefault(f.owner or UNOWNED, []).append(f)
     out = []
     for owner, mine in groups.items():
-        counts = {s.value: sum(1 for f in mine if f.status is s) for s in (Status.FAIL, Status.WARN, Status.UNKNOWN)}
-        by_severity = {sev.value: sum(1 for f in mine if f.severity is sev and f.status in (Status.FAIL, Status.WARN)) for sev in SEVERITY_ORDER}
+        counts = {s.value: 0 for s in (Status.FAIL, Status.WARN, Status.UNKNOWN)}
+        by_severity = {sev.value: 0 for sev in SEVERITY_ORDER}
         per_check: dict[str, tuple[str, int]] = {}
         for f in mine:
+            counts[f.status.value] += 1
             if f.status in (Status.FAIL, Status.WARN):
+                by_severity[f.severity.value] += 1
                 title, n = per_check.get(f.check_id, (f.title, 0))
                 per_check[f.check_id] = (title, n + 1)
         checks = sorted(((cid, t, n) for cid, (t, n) in per_check.items()), key=lambda c: (-c[2], c[0]))
@@ -273,7 +283,11 @@ def account_label(account_id: str, names: dict[str, str]) -> str:
 
 
 def _evidence_text(evidence: dict[str, Any], limit: int) -> str:
-    text = "; ".join(f"{key}={evidence_value(value, limit)}" for key, value in sorted(evidence.items()))
+    # evidence_value(value, limit) without the call for short printable strings (most values).
+    text = "; ".join(
+        f"{key}={value if type(value) is str and len(value) <= limit and value.isascii() and value.isprintable() else evidence_value(value, limit)}"
+        for key, value in sorted(evidence.items())
+    )
     return _shorten(text, limit)
 
 
@@ -311,21 +325,21 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
             attrs.append(f'data-a="{text_of(f.account_id)}"')
         if multi_region:
             attrs.append(f'data-r="{text_of(f.region)}"')
-        attrs.append(f'data-c="{text_of(cluster_key(f))}"')
-        service = service_key(f)
+        attrs.append(f'data-c="{text_of(f.cluster if f.cluster is not None else ACCOUNT_KEY)}"')
+        service = f.resource.name if f.resource.type == "AWS::ECS::Service" else ""  # service_key(f)
         if service:
             attrs.append(f'data-sv="{text_of(service)}"')
         if f.owner:
             attrs.append(f'data-o="{text_of(f.owner)}"')
         if f.change:
             attrs.append(f'data-ch="{f.change}"')
-        badge = status_label(f.status)
+        badge = _STATUS_LABELS.get(f.status, status)  # status_label
         if f.severity is not r.severity:
             badge += f" · {f.severity.value}"
         if f.change == "new":
             badge += ' <b class="new">new</b>'
         name = _escape_text(clean(f.resource.name)) + (" › " + text_of(f.container) if f.container else "")
-        where = [text_of(cluster_label(f))]
+        where = [text_of(f.cluster if f.cluster is not None else ACCOUNT_LEVEL)]  # cluster_label
         if multi_account or names:
             where.append(text_of(account_label(f.account_id, names)))
         if multi_region:
@@ -344,9 +358,9 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
 
 
 def pass_names(r: CheckRollup, limit: int = 200) -> Markup:
-    names = [escape(clean(f.resource.name)) + (" › " + escape(clean(f.container)) if f.container else "") for f in r.passed[:limit]]
+    names = [_escape_text(clean(f.resource.name)) + (" › " + _escape_text(clean(f.container)) if f.container else "") for f in r.passed[:limit]]
     more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
-    return Markup(" · ".join(map(str, names)) + more)
+    return Markup(" · ".join(names) + more)
 
 
 def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
@@ -367,17 +381,35 @@ def with_change(findings: Iterable[Finding], change: str) -> list[Finding]:
 
 def filter_options(findings: Iterable[Finding]) -> dict[str, list[tuple[str, str]]]:
     """(value, label) pairs for the HTML filter controls, only for values that occur."""
-    findings = list(findings)
-    statuses = {f.status for f in findings}
-    severities = {f.severity for f in findings}
-    clusters = {cluster_key(f): cluster_label(f) for f in findings}
+    statuses: set[Status] = set()
+    severities: set[Severity] = set()
+    clusters: dict[str, str] = {}
+    accounts: set[str] = set()
+    services: set[str] = set()
+    owners: set[str] = set()
+    regions: set[str] = set()
+    for f in findings:  # one pass: a large report has tens of thousands of results
+        statuses.add(f.status)
+        severities.add(f.severity)
+        cluster = f.cluster
+        if cluster is None:
+            clusters[ACCOUNT_KEY] = ACCOUNT_LEVEL
+        else:
+            clusters[cluster] = cluster
+        accounts.add(f.account_id)
+        regions.add(f.region)
+        if f.resource.type == "AWS::ECS::Service":
+            services.add(f.resource.name)
+        if f.owner:
+            owners.add(f.owner)
+    services.discard("")
     return {
         "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in statuses],
         "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in severities],
-        "account": [(a, a) for a in sorted({f.account_id for f in findings})],
-        "service": [(v, v) for v in sorted({service_key(f) for f in findings} - {""})],
-        "owner": [(v, v) for v in sorted({f.owner for f in findings if f.owner})],
-        "region": [(r, r) for r in sorted({f.region for f in findings})],
+        "account": [(a, a) for a in sorted(accounts)],
+        "service": [(v, v) for v in sorted(services)],
+        "owner": [(v, v) for v in sorted(owners)],
+        "region": [(r, r) for r in sorted(regions)],
         "cluster": sorted(clusters.items(), key=lambda kv: (kv[0] != ACCOUNT_KEY, kv[0])),
     }
 

@@ -10,14 +10,13 @@ One test suite per area (catalogue order), one test case per check and resource:
 | UNKNOWN | `<error type="UNKNOWN">` (the evidence could not be read) |
 | WAIVED, NOT_APPLICABLE, MANUAL | `<skipped>` with the reason (waiver, why not applicable, open question) |
 
-Text is escaped by the XML writer; characters XML 1.0 cannot hold, other control characters and
+Text is escaped as ElementTree escapes it; characters XML 1.0 cannot hold, other control characters and
 bidirectional overrides are removed.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from datetime import timezone
 
 from ecs_audit.catalogue import Catalogue
@@ -71,36 +70,68 @@ def _skip_reason(f: Finding) -> str:
     return f"{f.status.value}: {f.message}"
 
 
-def _set(element: ET.Element, **attributes: object) -> None:
-    for key, value in attributes.items():
-        element.set(key, xml_text(value))
+def _attr(value: object) -> str:
+    """xml_text(value) escaped for a double-quoted attribute, as ElementTree writes it."""
+    text = xml_text(value)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
 
 
-def _testcase(parent: ET.Element, f: Finding) -> None:
-    case = ET.SubElement(parent, "testcase")
-    _set(case, name=_case_name(f), classname=f"ecs-audit.{f.area}.{f.check_id}", time="0")
-    if f.status is Status.FAIL:
-        failure = ET.SubElement(case, "failure")
-        _set(failure, message=f.message, type="FAIL")
-        failure.text = xml_text(_details(f))
-    elif f.status is Status.UNKNOWN:
-        error = ET.SubElement(case, "error")
-        _set(error, message=f.message, type="UNKNOWN")
-        error.text = xml_text(_details(f))
-    elif f.status in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL):
-        skipped = ET.SubElement(case, "skipped")
-        _set(skipped, message=_skip_reason(f))
-    elif f.status is Status.WARN:
-        out = ET.SubElement(case, "system-out")
-        out.text = xml_text(f"WARN ({f.severity.value}): {f.message}\n\n{_details(f)}")
+def _text(value: object) -> str:
+    """xml_text(value) escaped as element content."""
+    text = xml_text(value)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attrs(**attributes: object) -> str:
+    return "".join(f' {key}="{_attr(value)}"' for key, value in attributes.items())
+
+
+# The document is written as text, exactly as ElementTree (indented with ET.indent) would write the
+# same tree: tens of thousands of test cases as Element objects cost several times as much.
+def _testcase(f: Finding, classname: str) -> str:
+    head = f'    <testcase name="{_attr(_case_name(f))}" classname="{classname}" time="0"'
+    status = f.status
+    if status is Status.FAIL:
+        return f'{head}>\n      <failure message="{_attr(f.message)}" type="FAIL">{_text(_details(f))}</failure>\n    </testcase>'
+    if status is Status.UNKNOWN:
+        return f'{head}>\n      <error message="{_attr(f.message)}" type="UNKNOWN">{_text(_details(f))}</error>\n    </testcase>'
+    if status in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL):
+        return f'{head}>\n      <skipped message="{_attr(_skip_reason(f))}" />\n    </testcase>'
+    if status is Status.WARN:
+        text = _text(f"WARN ({f.severity.value}): {f.message}\n\n{_details(f)}")
+        return f"{head}>\n      <system-out>{text}</system-out>\n    </testcase>"
+    return head + " />"
 
 
 def _counts(findings: list[Finding]) -> dict[str, str]:
+    by_status: dict[Status, int] = {}
+    for f in findings:
+        by_status[f.status] = by_status.get(f.status, 0) + 1
     return {
         "tests": str(len(findings)),
-        "failures": str(sum(1 for f in findings if f.status is Status.FAIL)),
-        "errors": str(sum(1 for f in findings if f.status is Status.UNKNOWN)),
-        "skipped": str(sum(1 for f in findings if f.status in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL))),
+        "failures": str(by_status.get(Status.FAIL, 0)),
+        "errors": str(by_status.get(Status.UNKNOWN, 0)),
+        "skipped": str(sum(by_status.get(s, 0) for s in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL))),
         "time": "0",
     }
 
@@ -110,26 +141,32 @@ def render_junit(report: Report, catalogue: Catalogue) -> str:
     if generated.tzinfo is not None:
         generated = generated.astimezone(timezone.utc).replace(tzinfo=None)
     timestamp = generated.isoformat(timespec="seconds")
-    root = ET.Element("testsuites")
-    _set(root, name=f"{report.tool.name} {report.tool.version}", **_counts(report.findings), timestamp=timestamp)
+    root = "<testsuites" + _attrs(name=f"{report.tool.name} {report.tool.version}", **_counts(report.findings), timestamp=timestamp)
     by_area: dict[str, list[Finding]] = {}
     for finding in report.findings:
         by_area.setdefault(finding.area, []).append(finding)
+    if not by_area:
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{root} />\n'
     order = [a for a in catalogue.area_names if a in by_area] + sorted(set(by_area) - set(catalogue.area_names))
     titles = {a.area: a.title for a in catalogue.areas}
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n' + root + ">"]
     for area in order:
         findings = sorted(by_area[area], key=_case_order)
-        suite = ET.SubElement(root, "testsuite")
-        _set(suite, name=f"ecs-audit.{area}", **_counts(findings), timestamp=timestamp)
-        properties = ET.SubElement(suite, "properties")
+        parts.append("  <testsuite" + _attrs(name=f"ecs-audit.{area}", **_counts(findings), timestamp=timestamp) + ">")
+        parts.append("    <properties>")
         for name, value in (
             ("area", titles.get(area, area)),
             ("accounts", ", ".join(report.scope.accounts)),
             ("regions", ", ".join(report.scope.regions)),
         ):
-            prop = ET.SubElement(properties, "property")
-            _set(prop, name=name, value=value)
-        for finding in findings:
-            _testcase(suite, finding)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            parts.append(f'      <property name="{name}" value="{_attr(value)}" />')
+        parts.append("    </properties>")
+        classnames: dict[str, str] = {}
+        for f in findings:
+            classname = classnames.get(f.check_id)
+            if classname is None:
+                classname = classnames[f.check_id] = _attr(f"ecs-audit.{f.area}.{f.check_id}")
+            parts.append(_testcase(f, classname))
+        parts.append("  </testsuite>")
+    parts.append("</testsuites>\n")
+    return "\n".join(parts)

@@ -168,75 +168,112 @@ def grade_for(score: int | None) -> str:
     return "F"
 
 
-def score_of(findings: list[Finding]) -> int | None:
-    """Severity-weighted share of passing results, WARN counting half, starting from PRIOR_WEIGHT of
-    passing weight; rounded down, and 100 only without any FAIL or WARN. UNKNOWN, NOT_APPLICABLE,
-    WAIVED and MANUAL are left out, and so is severity info (weight 0). None without any result."""
-    total = 0.0
+# Tallies of results by (status, severity): everything the scores, grades and counts need.
+Tally = dict[tuple[Status, Severity], int]
+
+
+def tally(findings: list[Finding]) -> Tally:
+    counts: Tally = {}
+    for finding in findings:
+        key = (finding.status, finding.severity)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _score_of_tally(counts: Tally) -> int | None:
+    total = 0
     earned = 0.0
     counted = 0
     open_results = False
-    for finding in findings:
-        credit = _CREDIT.get(finding.status)
+    for (status, severity), n in counts.items():
+        credit = _CREDIT.get(status)
         if credit is None:
             continue
-        counted += 1
+        counted += n
         if credit != 1.0:
             open_results = True
-        weight = _WEIGHT[finding.severity]
-        total += weight
-        earned += weight * credit
+        weight = _WEIGHT[severity]
+        total += weight * n
+        earned += weight * credit * n
     if counted == 0:
         return None
     score = int(100 * (earned + PRIOR_WEIGHT) / (total + PRIOR_WEIGHT))
     return min(score, 99) if open_results else score
 
 
-def grade_cap(findings: list[Finding]) -> tuple[str, str] | None:
-    """(best grade allowed, why) when an unwaived FAIL of a capping severity is present."""
+def score_of(findings: list[Finding]) -> int | None:
+    """Severity-weighted share of passing results, WARN counting half, starting from PRIOR_WEIGHT of
+    passing weight; rounded down, and 100 only without any FAIL or WARN. UNKNOWN, NOT_APPLICABLE,
+    WAIVED and MANUAL are left out, and so is severity info (weight 0). None without any result."""
+    # Weights are whole numbers and credits halves: the sums are exact in any order.
+    return _score_of_tally(tally(findings))
+
+
+def _grade_cap_of_tally(counts: Tally) -> tuple[str, str] | None:
     for severity, cap in GRADE_CAPS:
-        count = sum(1 for f in findings if f.status is Status.FAIL and f.severity is severity)
+        count = counts.get((Status.FAIL, severity), 0)
         if count:
             return cap, f"{count} {severity.value} FAIL"
     return None
 
 
-def capped_grade(score: int | None, findings: list[Finding]) -> tuple[str, str | None]:
-    """The grade of the score, no better than GRADE_CAPS allow; and the cap's reason when it applied."""
+def grade_cap(findings: list[Finding]) -> tuple[str, str] | None:
+    """(best grade allowed, why) when an unwaived FAIL of a capping severity is present."""
+    return _grade_cap_of_tally(tally(findings))
+
+
+def _capped_grade_of_tally(score: int | None, counts: Tally) -> tuple[str, str | None]:
     grade = grade_for(score)
-    cap = grade_cap(findings)
+    cap = _grade_cap_of_tally(counts)
     if grade == "N/A" or cap is None or _GRADES.index(grade) >= _GRADES.index(cap[0]):
         return grade, None
     return cap[0], f"graded {cap[0]} at best: {cap[1]}"
 
 
+def capped_grade(score: int | None, findings: list[Finding]) -> tuple[str, str | None]:
+    """The grade of the score, no better than GRADE_CAPS allow; and the cap's reason when it applied."""
+    return _capped_grade_of_tally(score, tally(findings))
+
+
+def _statuses_of_tally(counts: Tally) -> dict[str, int]:
+    by_status = dict.fromkeys(Status, 0)
+    for (status, _), n in counts.items():
+        by_status[status] += n
+    return {status.value: n for status, n in by_status.items()}
+
+
 def _count_statuses(findings: list[Finding]) -> dict[str, int]:
-    counts = dict.fromkeys(Status, 0)
-    for finding in findings:
-        counts[finding.status] += 1
-    return {status.value: n for status, n in counts.items()}
+    return _statuses_of_tally(tally(findings))
 
 
 def account_scores(
     findings: list[Finding], errors: list[ApiError], accounts: list[str], names: dict[str, str] | None = None
 ) -> list[AccountScore]:
     """Score per account, worst first; accounts that could not be reached last, with the reason."""
-    out = []
-    by_account: dict[str, list[Finding]] = {}
+    by_account: dict[str, Tally] = {}
     for finding in findings:
-        by_account.setdefault(finding.account_id, []).append(finding)
+        counts = by_account.setdefault(finding.account_id, {})
+        key = (finding.status, finding.severity)
+        counts[key] = counts.get(key, 0) + 1
+    return _account_scores(by_account, errors, accounts, names)
+
+
+def _account_scores(
+    by_account: dict[str, Tally], errors: list[ApiError], accounts: list[str], names: dict[str, str] | None
+) -> list[AccountScore]:
+    out = []
     for account_id in accounts:
-        mine = by_account.get(account_id, [])
+        mine = by_account.get(account_id, {})
         account_errors = [e for e in errors if e.account_id == account_id]
         blocked = next((e for e in account_errors if e.service == "sts" and e.operation == "AssumeRole"), None)
-        score = score_of(mine)
+        score = _score_of_tally(mine)
         out.append(
             AccountScore(
                 account_id=account_id,
                 account_name=(names or {}).get(account_id),
                 score=score,
-                grade=capped_grade(score, mine)[0],
-                counts=_count_statuses(mine),
+                grade=_capped_grade_of_tally(score, mine)[0],
+                counts=_statuses_of_tally(mine),
                 errors=len(account_errors),
                 unreachable=blocked.describe() if blocked else None,
             )
@@ -252,26 +289,50 @@ def summarise(
     accounts: list[str] | None = None,
     account_names: dict[str, str] | None = None,
 ) -> Summary:
+    # One pass over the findings: tallies by area, by account and overall, and the distinct checks
+    # and resources.
+    by_area: dict[str, Tally] = {}
+    by_account: dict[str, Tally] = {}
+    overall: Tally = {}
+    checks: set[str] = set()
+    unknown_checks: set[str] = set()
+    resources: set[tuple] = set()
+    for f in findings:
+        status = f.status
+        key = (status, f.severity)
+        counts = by_area.get(f.area)
+        if counts is None:
+            counts = by_area[f.area] = {}
+        counts[key] = counts.get(key, 0) + 1
+        counts = by_account.get(f.account_id)
+        if counts is None:
+            counts = by_account[f.account_id] = {}
+        counts[key] = counts.get(key, 0) + 1
+        overall[key] = overall.get(key, 0) + 1
+        if status is not Status.MANUAL:
+            checks.add(f.check_id)
+            if status is Status.UNKNOWN:
+                unknown_checks.add(f.check_id)
+        resource = f.resource
+        if resource.type != "AWS::::Account":
+            resources.add((f.account_id, f.region, resource.arn, f.container))
     areas = []
-    by_area: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_area.setdefault(finding.area, []).append(finding)
     for area in catalogue.areas:
-        in_area = by_area.get(area.area, [])
-        score = score_of(in_area)
-        grade, cap = capped_grade(score, in_area)
+        in_area = by_area.get(area.area, {})
+        score = _score_of_tally(in_area)
+        grade, cap = _capped_grade_of_tally(score, in_area)
         areas.append(
-            AreaScore(area=area.area, title=area.title, score=score, grade=grade, counts=_count_statuses(in_area), grade_cap=cap)
+            AreaScore(area=area.area, title=area.title, score=score, grade=grade, counts=_statuses_of_tally(in_area), grade_cap=cap)
         )
-    by_status = _count_statuses(findings)
+    by_status = _statuses_of_tally(overall)
     by_severity = {severity.value: 0 for severity in Severity}
-    for finding in findings:
-        if finding.status in (Status.FAIL, Status.WARN):
-            by_severity[finding.severity.value] += 1
+    for (status, severity), n in overall.items():
+        if status in (Status.FAIL, Status.WARN):
+            by_severity[severity.value] += n
     evaluated = sum(by_status[s.value] for s in (Status.PASS, Status.FAIL, Status.WARN, Status.WAIVED, Status.NOT_APPLICABLE))
     unknown = by_status[Status.UNKNOWN.value]
-    score = score_of(findings)
-    grade, cap = capped_grade(score, findings)
+    score = _score_of_tally(overall)
+    grade, cap = _capped_grade_of_tally(score, overall)
     return Summary(
         score=score,
         grade=grade,
@@ -280,13 +341,11 @@ def summarise(
         by_status=by_status,
         by_severity=by_severity,
         coverage=round(evaluated / (evaluated + unknown), 4) if evaluated + unknown else None,
-        checks_evaluated=len({f.check_id for f in findings if f.status is not Status.MANUAL}),
-        checks_unknown=len({f.check_id for f in findings if f.status is Status.UNKNOWN}),
-        resources_evaluated=len({(f.account_id, f.region, f.resource.arn, f.container) for f in findings if f.resource.type != "AWS::::Account"}),
+        checks_evaluated=len(checks),
+        checks_unknown=len(unknown_checks),
+        resources_evaluated=len(resources),
         errors=len(errors),
-        accounts=account_scores(
-            findings, errors, sorted(accounts if accounts is not None else {f.account_id for f in findings}), account_names
-        ),
+        accounts=_account_scores(by_account, errors, sorted(accounts if accounts is not None else by_account), account_names),
     )
 
 

@@ -146,6 +146,8 @@ def resource_table(report: Report) -> list[dict]:
 
 
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python).encode
+# A str as _encode writes it (ensure_ascii=False).
+_string = json.encoder.encode_basestring
 
 
 class _Compactor:
@@ -170,6 +172,34 @@ class _Compactor:
             index = self._evidence_index[text] = len(self.evidence)
             self.evidence.append(text)
         return index
+
+    def line(self, finding: Finding, evidence: int | None) -> str:
+        """_encode(self.finding(finding, evidence)), written directly for the common finding (its
+        check's and its resource's values, no waiver or answer): keys in sorted order, strings
+        through json's own string encoder."""
+        ref = finding.resource
+        index, entry = self._resource_index[ref.arn]
+        if (
+            finding.waiver is None
+            and finding.answer is None
+            and entry["name"] == ref.name
+            and entry["type"] == ref.type
+            and finding.account_id == entry.get("account_id")
+            and finding.region == entry.get("region")
+            and finding.cluster == entry.get("cluster")
+            and finding.owner == entry.get("owner")
+            and _check_values(finding) == self._check_values.get(finding.check_id)
+        ):
+            parts = []
+            if finding.change is not None:
+                parts.append('"change":' + _string(finding.change))
+            if finding.container is not None:
+                parts.append('"container":' + _string(finding.container))
+            if evidence is not None:
+                parts.append(f'"evidence":{evidence}')
+            parts.append(f'"id":{_string(finding.id)},"message":{_string(finding.message)},"resource":{index},"status":"{finding.status.value}"')
+            return "{" + ",".join(parts) + "}"
+        return _encode(self.finding(finding, evidence))
 
     def finding(self, finding: Finding, evidence: int | None) -> dict:
         """A finding: its stable id, status and message; its resource by index (with the resource's
@@ -222,7 +252,7 @@ def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -
     head["resolved"] = resolved
     streams = {
         "evidence": lambda: iter(compact.evidence),
-        "findings": lambda: (_encode(compact.finding(f, i)) for f, i in zip(report.findings, indices)),
+        "findings": lambda: (compact.line(f, i) for f, i in zip(report.findings, indices)),
         "resources": lambda: (_encode(entry) for entry in compact.resources),
     }
     for name in streams:

@@ -120,7 +120,15 @@ def resource_path(finding: Finding) -> str:
     return "/".join(_PATH_UNSAFE.sub("_", seg) or "_" for seg in segments)
 
 
-def _location(finding: Finding) -> dict[str, Any]:
+def _location(finding: Finding, cache: dict[tuple, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The result's location; with `cache`, made once per resource (the same dict for every check's
+    result on it: results are only encoded, never changed)."""
+    key = (finding.account_id, finding.region, finding.resource.arn, finding.resource.name, finding.container)
+    if cache is not None:
+        known = cache.get(key)
+        if known is None:
+            known = cache[key] = _location(finding)
+        return known
     name = finding.resource.name + (f"/{finding.container}" if finding.container else "")
     qualified = finding.resource.arn + (f"/{finding.container}" if finding.container else "")
     return {
@@ -129,7 +137,9 @@ def _location(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: dict[str, int], with_baseline: bool) -> dict[str, Any]:
+def _result(
+    finding: Finding, rule_index: dict[str, int], with_baseline: bool, locations: dict[tuple, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "status": finding.status.value,
         "severity": finding.severity.value,
@@ -149,7 +159,7 @@ def _result(finding: Finding, rule_index: dict[str, int], with_baseline: bool) -
         "ruleId": finding.check_id,
         "level": level_of(finding.severity),
         "message": {"text": f"{finding.message} ({finding.resource.type} {finding.resource.name})"},
-        "locations": [_location(finding)],
+        "locations": [_location(finding, locations)],
         "partialFingerprints": {_FINGERPRINT: fingerprint(finding)},
         "properties": properties,
     }
@@ -194,10 +204,10 @@ def sarif_document(report: Report, catalogue: Catalogue) -> dict[str, Any]:
     ]
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
+    locations: dict[tuple, dict[str, Any]] = {}
     results = [
-        _result(f, rule_index, with_baseline)
-        for f in sorted(report.findings, key=lambda f: f.sort_key)
-        if f.status in RESULT_STATUSES
+        _result(f, rule_index, with_baseline, locations)
+        for f in sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=lambda f: f.sort_key)
     ]
     notifications = [
         {
@@ -276,6 +286,17 @@ _RESULT_INDENT = "\n        "  # runs[0].results' items, at indent=2
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _encode_clean(result: dict[str, Any]) -> str:
+    """_encode(_clean(result)), without walking a result that has nothing to clean: when its
+    encoding is printable ASCII without a single escape, no string in it (key or value) holds a
+    control character, a bidi override or anything else `clean` drops. (Its keys are strings: ours,
+    and evidence keys, which are strings in findings.)"""
+    text = _encode(result)
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    return _encode(_clean(result))
+
+
 def render_sarif(report: Report, catalogue: Catalogue) -> str:
     """The document indented (indent=2, sorted keys), with one result a line: a large run's
     thousands of results stay readable and diffable, and are encoded by json's C encoder."""
@@ -286,7 +307,7 @@ def render_sarif(report: Report, catalogue: Catalogue) -> str:
     document["runs"][0]["results"] = _RESULTS_MARK
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     if results:
-        listing = "[" + ",".join(_RESULT_INDENT + _encode(_clean(r)) for r in results) + "\n      ]"
+        listing = "[" + ",".join(_RESULT_INDENT + _encode_clean(r) for r in results) + "\n      ]"
     else:
         listing = "[]"
     return text.replace(json.dumps(_RESULTS_MARK), listing, 1) + "\n"

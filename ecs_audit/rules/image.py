@@ -285,7 +285,7 @@ def _scan_verdict(c: ContainerSubject, scans: list[_Scan], source: str, now: dat
     stale = [(s, _days(now, s.last_scan)) for s in scans if s.last_scan is not None and _days(now, s.last_scan) > SCAN_MAX_AGE_DAYS]
     if stale:
         scan, age = max(stale, key=lambda item: item[1])
-        return warn(f"no critical or high vulnerabilities, but the last scan of {_short(scan.digest)} is {age} days old (over {SCAN_MAX_AGE_DAYS})", evidence)
+        return warn(f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities, but the last scan of {_short(scan.digest)} is {age} days old (over {SCAN_MAX_AGE_DAYS})", evidence)
     return ok(f"no open {' or '.join(level.lower() for level in failing)} vulnerabilities in the image in use ({', '.join(_short(s.digest) for s in scans)})", evidence)
 
 

@@ -476,6 +476,20 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
 
     active: dict[str, list[str]] = {}
     without: list[str] = []
+    # VPCs whose only ACTIVE flow logs fail to deliver (DeliverLogsStatus FAILED: "Access error" when the
+    # role cannot publish, "Rate limited"): the log exists but records may be missing.
+    undelivered: dict[str, list[str]] = {}
+
+    def delivering(resource: str) -> list[str]:
+        return [log.flow_log_id for log in ec2.flow_logs_of(resource) if log.flow_log_status == "ACTIVE" and log.deliver_logs_status != "FAILED"]
+
+    def failing(resource: str) -> list[str]:
+        return [
+            f"{log.flow_log_id} ({log.deliver_logs_error_message or 'delivery FAILED'})"
+            for log in ec2.flow_logs_of(resource)
+            if log.flow_log_status == "ACTIVE" and log.deliver_logs_status == "FAILED"
+        ]
+
     for vpc in sorted(sources):
         if vpc not in ec2.flow_log_vpcs:
             try:
@@ -484,7 +498,7 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
             except EvidenceMissing as missing:
                 unread.append(missing)
                 continue
-        logs = [log.flow_log_id for log in ec2.flow_logs_of(vpc) if log.flow_log_status == "ACTIVE"]
+        logs = delivering(vpc)
         if logs:
             active[vpc] = logs
             continue
@@ -492,13 +506,17 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html): enough when every subnet
         # tasks use has one and no container instance (whose traffic spans the VPC) runs there.
         subnets = sorted(task_subnets.get(vpc, set()))
-        subnet_logs = {s: [log.flow_log_id for log in ec2.flow_logs_of(s) if log.flow_log_status == "ACTIVE"] for s in subnets if s in ec2.flow_log_vpcs}
+        subnet_logs = {s: delivering(s) for s in subnets if s in ec2.flow_log_vpcs}
         if subnets and vpc not in instance_vpcs and all(subnet_logs.get(s) for s in subnets):
             active[vpc] = sorted({f"{log} ({s})" for s, found in subnet_logs.items() for log in found})
             continue
         failed = [e for s in subnets if (e := estate.error_for("ec2:DescribeFlowLogs", ec2_resource_arn(estate, "subnet", s)))]
         if failed and vpc not in instance_vpcs:
             unread.append(EvidenceMissing(f"the subnet flow logs of {vpc} could not be read: {failed[0].describe()}", failed[0].action, failed[0].error_code))
+            continue
+        broken = failing(vpc) + [f for s in subnets if s in ec2.flow_log_vpcs for f in failing(s)]
+        if broken:
+            undelivered[vpc] = broken
             continue
         if vpc in shared:
             # The owner's flow logs are not visible to a participant account.
@@ -509,9 +527,13 @@ def vpc_flow_logs(a: AccountSubject) -> Verdict:
         "vpcs": {vpc: sorted(users) for vpc, users in sorted(sources.items())},
         "active_flow_logs": active,
         "vpcs_without_active_flow_log": without,
+        **({"flow_logs_failing_delivery": undelivered} if undelivered else {}),
     }
     if without:
         return fail("VPCs running tasks have no ACTIVE flow log: " + ", ".join(without), evidence)
+    if undelivered:
+        listed = "; ".join(f"{vpc}: {', '.join(logs)}" for vpc, logs in undelivered.items())
+        return warn(f"flow logs are ACTIVE but fail to deliver (DeliverLogsStatus FAILED), so records may be missing: {listed}", evidence)
     if unread:
         raise unread[0]
     # Services, tasks or instances that could not be listed may run in another VPC.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ntpath
 import posixpath
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from ecs_audit.catalogue import Severity
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
 from ecs_audit.evaluation.view import RegionView
@@ -18,14 +20,25 @@ from ecs_audit.semantics.iam_policy import (
     is_admin_policy_arn,
     is_ecs_task_execution_policy,
     secret_reads,
+    self_escalations,
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory, effective_launch_type
-from ecs_audit.inventory.iam import role_arn, role_name
+from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
-from ecs_audit.redact import FLAG_EMPTY, FLAG_SECRET_REFERENCE, VALUE_FLAGS_NOT_SECRET, VALUE_FLAGS_THAT_ARE_SECRETS, name_allowed, name_looks_secret
+from ecs_audit.redact import (
+    FLAG_EMPTY,
+    FLAG_FILE_PATH,
+    FLAG_NUMBER,
+    FLAG_SECRET_REFERENCE,
+    VALUE_FLAGS_NOT_SECRET,
+    VALUE_FLAGS_THAT_ARE_SECRETS,
+    name_allowed,
+    name_is_password,
+    name_looks_secret,
+)
 from ecs_audit.rules.registry import check
 from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container_secret_refs
 
@@ -33,6 +46,10 @@ from ecs_audit.semantics.secret_reference import SECRETS_MANAGER, SSM, container
 _DANGEROUS_CAPABILITIES = frozenset({"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_MODULE", "DAC_READ_SEARCH"})
 # SECURITY-015: these paths and everything under them.
 _SENSITIVE_HOST_PATHS = ("/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run", "/var/lib/docker")
+# SECURITY-015 on Windows hosts (lower case): the system directory, Docker's data root, the ECS agent's configuration.
+_SENSITIVE_WINDOWS_PATHS = ("c:\\windows", "c:\\programdata\\docker", "c:\\programdata\\amazon\\ecs")
+# SECURITY-003: Windows accounts with administrator rights (lower case, without a domain part).
+_WINDOWS_ADMIN_USERS = frozenset({"containeradministrator", "system", "administrator"})
 # SECURITY-018: options that switch a kernel security profile off (after normalising case and "=").
 _PROFILE_DISABLING_OPTIONS = frozenset({"apparmor:unconfined", "label:disable"})
 
@@ -51,11 +68,17 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
         secret_flags = sorted(flags & VALUE_FLAGS_THAT_ARE_SECRETS)
         if secret_flags:
             found[variable.name] = "value looks like " + ", ".join(secret_flags)
-        # A secret-looking name holding an ARN or nothing is a pointer or a placeholder, and one holding
-        # a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
-        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
+        # A secret-looking name holding an ARN, a file path or nothing is a pointer or a placeholder, and
+        # one holding a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
+        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_FILE_PATH, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
             found[variable.name] = "name looks secret"
     return found
+
+
+def _role_identity(arn: str) -> tuple[str, str, str]:
+    """(partition, account, lower-case role name): what makes a role one role."""
+    parts = arn.split(":", 5)
+    return (parts[1] if len(parts) > 1 else "", role_account(arn), role_name(arn).lower())
 
 
 def _is_current_platform(version: str, latest: str) -> bool:
@@ -75,9 +98,28 @@ def _normalise_host_path(path: str) -> str:
     return "/" + normalised.lstrip("/")
 
 
+def _is_sensitive_windows_path(path: str) -> bool:
+    """Windows hosts: a drive root (ECS mounts "D:\\" whole), the Windows directory, Docker's data root,
+    the ECS agent's configuration, or a named pipe (\\\\.\\pipe\\docker_engine is Docker's socket)."""
+    text = path.replace("/", "\\").lower()
+    if text.startswith("\\\\.\\pipe\\"):
+        return True
+    if not re.match(r"^[a-z]:\\", text) and not re.match(r"^[a-z]:$", text):
+        return False
+    text = ntpath.normpath(text).rstrip("\\")
+    if len(text) == 2:
+        return True  # "C:" / "C:\\": the whole drive
+    for prefix in _SENSITIVE_WINDOWS_PATHS:
+        if text == prefix or text.startswith(prefix + "\\") or prefix.startswith(text + "\\"):
+            return True
+    return False
+
+
 def _is_sensitive_host_path(path: str) -> bool:
     """The host root, a sensitive directory or anything under it, a parent that contains one (/var
     holds /var/run and /var/lib/docker), or a socket (*.sock: docker, containerd, ...)."""
+    if not path.startswith("/"):
+        return _is_sensitive_windows_path(path)
     if path == "/" or path.endswith(".sock"):
         return True
     for prefix in _SENSITIVE_HOST_PATHS:
@@ -114,6 +156,8 @@ class _RolePolicies:
     documents: tuple[tuple[str, str | None, dict | None], ...] = ()
     gaps: tuple[tuple[str | None, EvidenceMissing], ...] = ()
     boundary: str | None = None
+    # The ARN GetRole returned (with the role's path), when the task definition named the role without it.
+    actual_arn: str | None = None
 
     @property
     def evidence(self) -> dict[str, object]:
@@ -175,6 +219,7 @@ def _role_policies(estate: RegionView, reference: str, which: str) -> _RolePolic
         documents=tuple(documents),
         gaps=tuple(gaps),
         boundary=boundary,
+        actual_arn=role.role.arn,
     )
 
 
@@ -191,6 +236,9 @@ def _admin_like(role: _RolePolicies) -> list[str]:
             if actions:
                 found.append(grant.describe(actions))
     found.extend(escalation_combinations(grants))
+    for label, policy_arn, document in role.documents:
+        if not (policy_arn and is_admin_policy_arn(policy_arn)):
+            found.extend(self_escalations(document, label, role.actual_arn or role.arn))
     return found
 
 
@@ -290,9 +338,13 @@ def runs_as_non_root(c: ContainerSubject) -> Verdict:
     user = (c.container.user or "").strip()
     evidence = {"user": c.container.user, "os_family": os_family, "os_decided_by": platform.source}
     if not user:
+        if os_family == "WINDOWS":
+            return warn("no user is set: the image decides, and Windows Server Core images run as ContainerAdministrator", evidence)
         return warn("no user is set: the image decides, and most images run as root", evidence)
     if os_family == "WINDOWS":
-        is_admin = user.lower() == "containeradministrator"
+        # ContainerAdministrator is the Windows admin account of a container; SYSTEM and Administrator
+        # are at least as privileged.
+        is_admin = user.lower().rsplit("\\", 1)[-1] in _WINDOWS_ADMIN_USERS
     else:
         is_admin = user.split(":", 1)[0] in ("root", "0")
     if is_admin:
@@ -347,6 +399,15 @@ def no_plaintext_secrets(c: ContainerSubject) -> Verdict:
         return fail(
             "plain environment variables look like secrets: " + ", ".join(sorted(found)),
             {"variables": found, **({"setting_like": settings} if settings else {})},
+        )
+    # A number is a setting under TOKEN_TTL_SECONDS, but under MYSQL_ROOT_PASSWORD it is the password:
+    # not the critical FAIL a secret-looking value earns, still worth a look.
+    numeric = sorted(name for name in settings if name_is_password(name) and settings[name] == f"value is a {FLAG_NUMBER}")
+    if numeric:
+        return warn(
+            "password variables hold a number (a numeric password, or a setting named like one): " + ", ".join(numeric),
+            {"variables": len(c.container.environment), "numeric_passwords": numeric, "setting_like": settings},
+            severity=Severity.MEDIUM,
         )
     if settings:
         return ok(
@@ -432,8 +493,11 @@ def separate_task_and_execution_roles(t: TaskDefSubject) -> Verdict:
     estate = t.estate
     task_role = role_arn(td.task_role_arn, estate.partition, estate.account_id) if td.task_role_arn else None
     execution_role = role_arn(td.execution_role_arn, estate.partition, estate.account_id) if td.execution_role_arn else None
-    if task_role and task_role == execution_role:
-        return fail(f"the task role and the execution role are the same role ({task_role})", evidence)
+    # IAM role names are unique within an account whatever their path, and not distinguished by case:
+    # "app" and "arn:...:role/service-role/app" are one role.
+    if task_role and execution_role and _role_identity(task_role) == _role_identity(execution_role):
+        shown = task_role if task_role == execution_role else f"{task_role} and {execution_role}"
+        return fail(f"the task role and the execution role are the same role ({shown})", evidence)
     if not td.task_role_arn or not td.execution_role_arn:
         which = "an execution role" if td.execution_role_arn else "a task role"
         return ok(f"only {which} is set", evidence)
@@ -489,6 +553,7 @@ def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
         documents=tuple(d for d in role.documents if not (d[1] and is_ecs_task_execution_policy(d[1]))),
         gaps=tuple(g for g in role.gaps if not (g[0] and is_ecs_task_execution_policy(g[0]))),
         boundary=role.boundary,
+        actual_arn=role.actual_arn,
     )
     failures = _admin_like(role)
     warnings: list[str] = []
@@ -540,6 +605,18 @@ def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
     return places
 
 
+def _external_without_agent(estate: RegionView) -> list[str]:
+    """In-use task definitions with tasks on External instances and no agent in the task or as a DAEMON there."""
+    daemons, _ = _agent_daemons(estate)
+    out = []
+    for td in estate.task_definitions:
+        if not estate.is_in_use(td) or any(_is_runtime_security_agent(c.image, estate.config) for c in td.container_definitions):
+            continue
+        if any(kind == "EXTERNAL" and cluster not in daemons for kind, cluster in _where_it_runs(estate, td)):
+            out.append(td.family_revision)
+    return sorted(out)
+
+
 @check("SECURITY-011")
 def runtime_threat_detection(a: AccountSubject) -> Verdict:
     # No `needs`: a recognised agent in every in-use task definition passes without GuardDuty data,
@@ -552,6 +629,16 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         detector, unread = None, missing
     evidence: dict[str, object] = _detector_evidence(detector) if unread is None else {}
     if detector is not None and detector.runtime_monitoring_on:
+        # Runtime Monitoring watches Fargate tasks and EC2 container instances only: tasks on ECS Anywhere
+        # (External) instances need an agent of their own (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-guard-duty-integration.html).
+        outside = _external_without_agent(estate)
+        if outside:
+            evidence["external_without_runtime_agent"] = outside
+            return fail(
+                "GuardDuty runtime monitoring is on, but it does not watch tasks on ECS Anywhere (External) instances, "
+                "and no recognised runtime security agent runs with " + ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else ""),
+                evidence,
+            )
         return ok("GuardDuty runtime monitoring is on", evidence)
     _workloads_complete(estate)
     described = [td for td in estate.task_definitions if estate.is_in_use(td)]
@@ -562,14 +649,14 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         for td in described
     }
-    # A DAEMON service running an agent covers the EC2 tasks of its cluster (one agent per instance).
+    # A DAEMON service running an agent covers the EC2 and External tasks of its cluster (one agent per instance).
     daemons, unread_daemons = _agent_daemons(estate)
     by_daemon: dict[str, list[str]] = {}
     for td in described:
         if agents[td.family_revision] or not daemons:
             continue
         places = _where_it_runs(estate, td)
-        if places and all(kind == "EC2" and cluster in daemons for kind, cluster in places):
+        if places and all(kind in ("EC2", "EXTERNAL") and cluster in daemons for kind, cluster in places):
             by_daemon[td.family_revision] = sorted({daemons[cluster] for _, cluster in places})
     without = sorted(name for name, images in agents.items() if not images and name not in by_daemon)
     evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
@@ -675,6 +762,10 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     running = max(cluster.running_tasks_count, len(c.tasks))
     if running == 0:
         return na("no tasks run in the cluster: there is nothing for runtime monitoring to cover", {"running_tasks": 0})
+    tasks = list(c.tasks)
+    if tasks and len(tasks) >= running and all(c.estate.task_launch_type(t) == "EXTERNAL" for t in tasks):
+        # GuardDuty Runtime Monitoring covers Fargate and EC2 only; SECURITY-011 reports External tasks' gap.
+        return na(f"all {running} running tasks are on ECS Anywhere (External) instances, which GuardDuty runtime coverage does not include (see SECURITY-011)", {"running_tasks": running})
     detector = _guardduty_detector(c.estate)
     evidence: dict[str, object] = {"running_tasks": running, **_detector_evidence(detector)}
     if detector is None or not detector.runtime_monitoring_on:
@@ -731,6 +822,14 @@ def fargate_latest_platform(s: ServiceSubject) -> Verdict:
 def no_sensitive_host_mounts(t: TaskDefSubject) -> Verdict:
     td = t.task_definition
     host_paths = {v.name or "": _normalise_host_path(v.host.source_path) for v in td.volumes if v.host and v.host.source_path}
+    # A Docker volume of the local driver with o=bind is a bind mount of its device path.
+    host_paths.update(
+        {
+            v.name or "": _normalise_host_path(bound)
+            for v in td.volumes
+            if v.docker_volume_configuration and (bound := v.docker_volume_configuration.bound_host_path)
+        }
+    )
     # Only a host path some container mounts exposes anything: name -> [(container, read-only)].
     mounts: dict[str, list[tuple[str, bool]]] = {}
     for container in td.container_definitions:

@@ -41,9 +41,34 @@ ESCALATION_ACTIONS = (
     "iam:AddUserToGroup",
     "sts:AssumeRole",
 )
-# iam:PassRole on every role escalates together with creating a role (then passing it anywhere).
+# iam:PassRole on every role escalates together with creating a role (then passing it anywhere), or
+# with a service that runs the principal's code under the passed role: an instance, a function, a
+# stack, an ECS task (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html;
+# the combinations of Rhino Security Labs' AWS privilege-escalation methods, which KICS also checks).
 PASS_ROLE = "iam:PassRole"
-PASS_ROLE_PARTNERS = ("iam:CreateRole",)
+# The service principal each partner passes the role to (iam:PassedToService); role creation works with any.
+_PARTNER_PRINCIPALS = {
+    "ec2": "ec2.amazonaws.com",
+    "lambda": "lambda.amazonaws.com",
+    "cloudformation": "cloudformation.amazonaws.com",
+    "glue": "glue.amazonaws.com",
+    "ecs": "ecs-tasks.amazonaws.com",
+    "codebuild": "codebuild.amazonaws.com",
+    "sagemaker": "sagemaker.amazonaws.com",
+}
+PASS_ROLE_PARTNERS: tuple[tuple[str, ...], ...] = (
+    ("iam:CreateRole",),
+    ("ec2:RunInstances",),
+    ("lambda:CreateFunction", "lambda:InvokeFunction"),
+    ("lambda:CreateFunction", "lambda:CreateEventSourceMapping"),
+    ("cloudformation:CreateStack",),
+    ("glue:CreateDevEndpoint",),
+    ("ecs:RegisterTaskDefinition", "ecs:RunTask"),
+    ("ecs:RegisterTaskDefinition", "ecs:StartTask"),
+    ("ecs:RegisterTaskDefinition", "ecs:CreateService"),
+    ("codebuild:CreateProject", "codebuild:StartBuild"),
+    ("sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"),
+)
 # Reads of secret material that an execution role should hold only on named resources.
 SECRET_READ_ACTIONS = (
     "secretsmanager:GetSecretValue",
@@ -78,6 +103,9 @@ class BroadGrant:
     actions: tuple[str, ...]  # the Action patterns, or the NotAction exclusions when not_action
     not_action: bool = False
     resources: tuple[str, ...] = ("*",)  # the broad Resource patterns ("NotResource" for NotResource)
+    # The services an iam:PassRole grant may pass roles to (its iam:PassedToService condition), or None
+    # when the statement does not restrict them.
+    passed_to: tuple[str, ...] | None = None
 
     def describe(self, actions: list[str] | None = None) -> str:
         where = ", ".join(self.resources)
@@ -134,6 +162,30 @@ def statements(document: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict)]
 
 
+def _passed_to_services(condition: Any) -> tuple[str, ...] | None:
+    """The iam:PassedToService values of a statement's StringEquals/StringLike condition (the way AWS
+    recommends scoping iam:PassRole), or None when there is no such condition."""
+    if not isinstance(condition, dict):
+        return None
+    for operator, block in condition.items():
+        if not isinstance(block, dict) or not str(operator).removeprefix("ForAnyValue:").startswith(("StringEquals", "StringLike")):
+            continue
+        for key, value in block.items():
+            if str(key).lower() == "iam:passedtoservice":
+                return tuple(str(v).strip().lower() for v in _as_list(value))
+    return None
+
+
+def _passes_to(grant: BroadGrant, partners: tuple[str, ...]) -> bool:
+    """Whether the PassRole grant may pass a role to the service the partner actions run code in."""
+    if grant.passed_to is None:
+        return True
+    principal = _PARTNER_PRINCIPALS.get(partners[0].split(":", 1)[0].lower())
+    if principal is None:
+        return True  # iam:CreateRole: a new role can trust whichever service the grant allows
+    return any(fnmatchcase(principal, pattern) for pattern in grant.passed_to)
+
+
 def broad_grants(document: dict[str, Any] | None, source: str) -> list[BroadGrant]:
     """The document's Allow statements on Resource "*" (or NotResource)."""
     grants = []
@@ -146,10 +198,11 @@ def broad_grants(document: dict[str, Any] | None, source: str) -> list[BroadGran
             broad = tuple(str(r).strip() for r in _as_list(statement.get("Resource")) if resource_is_broad(str(r)))
         if not broad:
             continue
+        passed_to = _passed_to_services(statement.get("Condition"))
         if "NotAction" in statement:
-            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement["NotAction"])), not_action=True, resources=broad))
+            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement["NotAction"])), not_action=True, resources=broad, passed_to=passed_to))
         else:
-            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement.get("Action"))), resources=broad))
+            grants.append(BroadGrant(source, tuple(str(a) for a in _as_list(statement.get("Action"))), resources=broad, passed_to=passed_to))
     return grants
 
 
@@ -176,17 +229,21 @@ def admin_actions(grant: BroadGrant) -> list[str]:
 
 
 def escalation_combinations(grants: list[BroadGrant]) -> list[str]:
-    """Pairs that escalate only together, across all of a role's broad grants: iam:PassRole with
-    role creation (create a role with any policy, then pass it to a compute service)."""
+    """Actions that escalate only together, across all of a role's broad grants: iam:PassRole with
+    role creation, or with running code under the passed role (see PASS_ROLE_PARTNERS)."""
+    # A grant of every action (or NotAction) is reported on its own: not again as each combination.
+    grants = [g for g in grants if not (g.not_action or any(_normal(a) == "*" for a in g.actions))]
     allowed = lambda action: [g for g in grants if g.allows(action)]  # noqa: E731
     passing = allowed(PASS_ROLE)
     if not passing:
         return []
     out = []
-    for partner in PASS_ROLE_PARTNERS:
-        with_partner = allowed(partner)
-        if with_partner:
-            out.append(f"{PASS_ROLE} ({passing[0].source}) with {partner} ({with_partner[0].source}) on every resource")
+    for partners in PASS_ROLE_PARTNERS:
+        passing_here = [g for g in passing if _passes_to(g, partners)]
+        with_partners = [allowed(partner) for partner in partners]
+        if passing_here and all(with_partners):
+            listed = " and ".join(f"{partner} ({grants_[0].source})" for partner, grants_ in zip(partners, with_partners))
+            out.append(f"{PASS_ROLE} ({passing_here[0].source}) with {listed} on every resource")
     return out
 
 
@@ -210,3 +267,33 @@ def secret_reads(grant: BroadGrant) -> list[str]:
         return [a for a in SECRET_READ_ACTIONS if not any(fnmatchcase(a.lower(), p) for p in excluded)]
     patterns = [_normal(a) for a in grant.actions]
     return [a for a in SECRET_READ_ACTIONS if any(fnmatchcase(a.lower(), p) for p in patterns)]
+
+
+# Actions on a role that rewrite what the role itself may do: granted on the role's own ARN, they let
+# its holder raise its own privileges whatever the rest of its policies say.
+SELF_ESCALATION_ACTIONS = (
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",  # removes a Deny-carrying inline policy
+    "iam:UpdateAssumeRolePolicy",
+)
+
+
+def self_escalations(document: dict[str, Any] | None, source: str, role_arn: str) -> list[str]:
+    """Allow statements whose Resource patterns cover the role's own ARN with an action that rewrites
+    its permissions (e.g. iam:PutRolePolicy on arn:aws:iam::1:role/app-* held by role app-task)."""
+    out = []
+    for statement in statements(document):
+        if str(statement.get("Effect", "")).lower() != "allow" or "NotAction" in statement or "NotResource" in statement:
+            continue  # NotAction/NotResource are reported as broad grants
+        resources = [str(r).strip() for r in _as_list(statement.get("Resource"))]
+        matching = [r for r in resources if not resource_is_broad(r) and fnmatchcase(role_arn, r)]
+        if not matching:
+            continue
+        actions = [str(a) for a in _as_list(statement.get("Action"))]
+        allowed = [e for e in SELF_ESCALATION_ACTIONS if allows_action(actions, e)]
+        if allowed:
+            out.append(f"{source} allows {', '.join(allowed)} on the role itself ({', '.join(matching)})")
+    return out
+

@@ -23,7 +23,13 @@ EXTERNAL = "EXTERNAL"
 
 # Windows base images and the tag markers of Windows variants of multi-OS images (e.g.
 # mcr.microsoft.com/dotnet/aspnet:8.0-nanoserver-ltsc2022).
-_WINDOWS_REPOSITORY_PREFIXES = ("mcr.microsoft.com/windows/", "mcr.microsoft.com/windows:", "mcr.microsoft.com/dotnet/framework/")
+_WINDOWS_REPOSITORY_PREFIXES = (
+    "mcr.microsoft.com/windows/",
+    "mcr.microsoft.com/windows:",
+    "mcr.microsoft.com/dotnet/framework/",
+)
+# Repositories that publish only Windows images, whatever the tag (mcr.microsoft.com/iis:latest is Server Core).
+_WINDOWS_ONLY_REPOSITORIES = ("mcr.microsoft.com/iis",)
 _WINDOWS_MARKERS = ("nanoserver", "servercore", "windowsservercore", "ltsc2019", "ltsc2022", "ltsc2025")
 
 
@@ -32,6 +38,8 @@ def image_is_windows(image: str | None) -> bool:
     if not text:
         return False
     if text.startswith(_WINDOWS_REPOSITORY_PREFIXES):
+        return True
+    if text.split("@", 1)[0].rsplit(":", 1)[0] in _WINDOWS_ONLY_REPOSITORIES:
         return True
     name = text.rsplit("/", 1)[-1]
     return any(marker in name for marker in _WINDOWS_MARKERS)

@@ -8,11 +8,13 @@ opens in headless Chromium.
 The findings are made synthetically from the benchmark's plan (tests/benchmarks/estate.py): one
 result per automated check and resource of its scope (account and region, cluster, service, task
 definition family, container, repository, target group), with a deterministic status mix like the
-scanned estate's (about 70% PASS or N/A) and messages and evidence of realistic length. Evaluation
-is not repeated here (it needs a scanned snapshot: `python -m tests.benchmarks` times it); this
-measures what the report formats cost: building the summary, rendering every format, the file
-sizes, and in Chromium (Playwright, the system's /usr/bin/chromium) first contentful paint, the load
-event and a filter change.
+scanned estate's (about 70% PASS or N/A) and messages and evidence of realistic length. This
+measures what the report formats cost: building the summary, rendering every format (wall and CPU
+seconds), the file sizes, and in Chromium (Playwright, the system's /usr/bin/chromium) first contentful paint, the load
+event and a filter change. Evaluation needs a scanned snapshot: with `--snapshot PATH` (one the
+scan benchmark kept: `python -m tests.benchmarks --latency-ms 0 --repeat 1 --no-warm-up
+--no-rate-limited --keep DIR` writes DIR/report-0ms/snapshot.json) its evaluation is timed too, and
+the 2 s target is held to evaluation plus summary plus all formats, in CPU seconds.
 """
 
 from __future__ import annotations
@@ -155,6 +157,27 @@ def _total(times: dict[str, float]) -> float:
     return sum(v for k, v in times.items() if k != "cpu")
 
 
+def evaluation_seconds(snapshot: Path, repeat: int) -> tuple[float, float, int]:
+    """Best-of-`repeat` (CPU seconds, wall seconds, results) for evaluating a saved snapshot of the
+    benchmark estate (`python -m tests.benchmarks --keep DIR` writes DIR/report-0ms/snapshot.json)."""
+    from ecs_audit.config import AuditConfig
+    from ecs_audit.evaluation.engine import evaluate
+    from ecs_audit.inventory.snapshot import load_snapshot
+    from ecs_audit.rules.registry import load_registry
+
+    inventory = load_snapshot(snapshot)
+    catalogue = load_catalogue()
+    registry = load_registry()
+    cpu_best = wall_best = float("inf")
+    count = 0
+    for _ in range(repeat):
+        cpu, wall = time.process_time(), time.perf_counter()
+        count = len(evaluate(inventory, catalogue, registry, AuditConfig()))
+        cpu_best = min(cpu_best, time.process_time() - cpu)
+        wall_best = min(wall_best, time.perf_counter() - wall)
+    return cpu_best, wall_best, count
+
+
 def browser_figures(html: Path, repeat: int = 3) -> dict[str, float]:
     """Best of `repeat`: first contentful paint and load (from navigation start), and a filter change
     (one select changed, through to the layout that shows it)."""
@@ -200,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the reports here instead of a temporary directory")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
     parser.add_argument("--repeat", type=int, default=3, help="renderings (and page loads) measured; the fastest counts")
+    parser.add_argument("--snapshot", type=Path, help="also time evaluating this saved snapshot of the benchmark estate (see docs/performance.md)")
     args = parser.parse_args(argv)
     plan = plan_estate(SMOKE if args.smoke else FULL)
     catalogue = load_catalogue()
@@ -210,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         best: dict[str, float] = {}
         for attempt in range(args.repeat):
             times = render_all(findings, catalogue, plan, work)
-            if not best or _total(times) < _total(best):
+            if not best or times["cpu"] < best["cpu"]:
                 best = times
         sizes = {fmt: (work / FILE_NAMES[fmt]).stat().st_size for fmt in ("html", "md", "json", "sarif", "junit", "csv")}
         counts: dict[str, int] = {}
@@ -223,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
         render_total = _total(best)
         print("render (best of %d, wall): " % args.repeat + ", ".join(f"{k} {v:.2f} s" for k, v in best.items() if k != "cpu")
               + f"; total {render_total:.2f} s ({best['cpu']:.2f} s CPU)")  # fmt: skip
-        ok = sizes["html"] <= MAX_HTML_MB * 1e6 and sizes["json"] <= MAX_JSON_MB * 1e6 and sizes["md"] < 65_536 and render_total <= MAX_RENDER_S
+        # On a shared machine wall time includes waiting for a core: the target is held to CPU time.
+        spent = best["cpu"]
+        if args.snapshot is not None:
+            eval_cpu, eval_wall, results = evaluation_seconds(args.snapshot, args.repeat)
+            spent += eval_cpu
+            print(f"evaluation of {args.snapshot.name} (best of {args.repeat}): {results:,} results in {eval_cpu:.2f} s CPU ({eval_wall:.2f} s wall); "
+                  f"evaluation + summary + all formats {spent:.2f} s CPU")  # fmt: skip
+        ok = sizes["html"] <= MAX_HTML_MB * 1e6 and sizes["json"] <= MAX_JSON_MB * 1e6 and sizes["md"] < 65_536 and spent <= MAX_RENDER_S
         if not args.no_browser:
             figures = browser_figures(work / "report.html", args.repeat)
             print(
@@ -231,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"filter change {figures['filter_ms']:.0f} ms, {figures['dom_nodes']:,.0f} DOM nodes, {figures['height_px']:,.0f} px tall"
             )
             ok = ok and 0 <= figures["first_paint_ms"] <= MAX_FIRST_PAINT_S * 1000 and figures["filter_ms"] <= MAX_FILTER_MS
-        print(f"targets: html <= {MAX_HTML_MB} MB, json <= {MAX_JSON_MB} MB, md < 65,536 B, summary + all formats <= {MAX_RENDER_S} s, "
+        print(f"targets: html <= {MAX_HTML_MB} MB, json <= {MAX_JSON_MB} MB, md < 65,536 B, {'evaluation + ' if args.snapshot else ''}summary + all formats <= {MAX_RENDER_S} s CPU, "
               f"first paint <= {MAX_FIRST_PAINT_S} s, filter change <= {MAX_FILTER_MS:.0f} ms: {'met' if ok else 'NOT MET'}")  # fmt: skip
         return 0 if ok else 1
     finally:

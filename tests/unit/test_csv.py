@@ -82,3 +82,25 @@ def test_cell() -> None:
 
 def test_rendering_is_deterministic(sample) -> None:
     assert render_csv(*sample) == render_csv(*sample_report())
+
+
+_AWKWARD = ['a,b', 'say "hi"', '"quoted", and, commas', "line\nbreak\r\n", "tab\there", "=1+2", "-x", " lead", "é, 中", "", "plain"]
+
+
+@pytest.mark.parametrize("which", ["sample", "golden"])
+def test_rows_are_what_the_csv_module_writes(which, sample, golden) -> None:
+    """render_csv joins the rows itself: the text is what csv.writer (QUOTE_MINIMAL, \\n) writes for
+    the same cells, for the reports' hostile values and for values that need quoting."""
+    from ecs_audit.report.csv_format import quoted, row
+    from ecs_audit.report.filters import worst_first
+
+    report = sample[0] if which == "sample" else golden[0]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    writer.writerows(row(f) for f in worst_first(report.findings))
+    assert render_csv(report, None) == buffer.getvalue()  # type: ignore[arg-type]
+    for value in _AWKWARD:
+        expected = io.StringIO()
+        csv.writer(expected, lineterminator="\n").writerow([cell(value), "x"])
+        assert quoted(cell(value)) + ",x\n" == expected.getvalue()

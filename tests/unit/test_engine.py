@@ -197,3 +197,53 @@ def test_pass_needs_must_be_among_needs():
     with pytest.raises(ValidationError, match="pass_needs"):
         CheckEntry(id="TEST-999", title="A test check", severity=Severity.HIGH, scope=[Scope.ACCOUNT], needs=["ecs:DescribeServices"], pass_needs=["ecs:DescribeTasks"],
                    rationale="because tests need one", remediation="fix the test estate")
+
+
+def test_findings_are_the_instances_model_construct_makes():
+    """The engine builds findings without model_construct (for speed): the same field values in the
+    same order, the same fields set, and equal to model_construct's, evidence made plain and sorted."""
+    from enum import Enum
+
+    from ecs_audit.evaluation.engine import to_jsonable
+    from ecs_audit.findings import Finding, trusted_finding
+
+    class Colour(str, Enum):
+        RED = "red"
+
+    def check(subject):
+        return ok("fine", {"z": 1, "a": [Colour.RED, {"y": True, "b": None}], "m": {3: "x"}})
+
+    findings = list(_run(Scope.SERVICE, check).values())
+    assert findings
+    for made in findings:
+        values = {name: value for name, value in made.__dict__.items() if name in made.model_fields_set}
+        expected = Finding.model_construct(**values)
+        assert made == expected and made.model_fields_set == expected.model_fields_set
+        assert list(made.__dict__) == list(expected.__dict__) == list(Finding.model_fields)
+        assert trusted_finding(**values).__dict__ == expected.__dict__
+        assert made.model_fields_set == {"check_id", "title", "area", "severity", "status", "account_id", "region", "resource",
+                                          "container", "cluster", "message", "evidence", "remediation", "references", "owner"}  # fmt: skip
+        assert list(made.evidence) == ["a", "m", "z"] and made.evidence["a"] == ["red", {"b": None, "y": True}]
+        assert made.evidence["m"] == {"3": "x"}
+    assert to_jsonable({"b": 1, "a": {10: 1, 9: 2}}) == {"a": {"10": 1, "9": 2}, "b": 1}
+    assert list(to_jsonable({10: 1, 9: 2})) == ["10", "9"]
+
+
+def test_the_garbage_collector_is_as_it_was_after_evaluating():
+    import gc
+
+    seen = []
+
+    def check(subject):
+        seen.append(gc.isenabled())
+        return ok("fine")
+
+    assert gc.isenabled()
+    _run(Scope.SERVICE, check)
+    assert gc.isenabled() and seen and not any(seen)
+    gc.disable()
+    try:
+        _run(Scope.SERVICE, check)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -51,3 +51,49 @@ def test_pass_role_is_an_escalation_only_with_role_creation():
     assert escalation_combinations(broad_grants(doc, "a") + broad_grants(doc2, "b")) == [
         "iam:PassRole (a) with iam:CreateRole (b) on every resource"
     ]
+
+
+def test_pass_role_escalates_with_a_service_that_runs_code_under_the_passed_role():
+    passing = broad_grants({"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}, "a")
+    ecs = broad_grants({"Statement": [{"Effect": "Allow", "Action": ["ecs:RegisterTaskDefinition", "ecs:RunTask"], "Resource": "*"}]}, "b")
+    assert escalation_combinations(passing + ecs) == [
+        "iam:PassRole (a) with ecs:RegisterTaskDefinition (b) and ecs:RunTask (b) on every resource"
+    ]
+    # Both Lambda actions are needed: creating a function alone does not run it.
+    create_only = broad_grants({"Statement": [{"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}]}, "c")
+    assert escalation_combinations(passing + create_only) == []
+    ec2 = broad_grants({"Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}, "d")
+    assert escalation_combinations(passing + ec2) == ["iam:PassRole (a) with ec2:RunInstances (d) on every resource"]
+
+
+def test_an_admin_grant_is_not_repeated_as_combinations():
+    admin = broad_grants({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "a")
+    assert escalation_combinations(admin) == []
+
+
+def test_pass_role_limited_by_passed_to_service_escalates_only_through_that_service():
+    doc = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+            {"Effect": "Allow", "Action": ["ec2:RunInstances", "lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"},
+        ]
+    }
+    assert escalation_combinations(broad_grants(doc, "a")) == []
+    doc["Statement"][1]["Action"] = ["ecs:RegisterTaskDefinition", "ecs:RunTask"]
+    assert escalation_combinations(broad_grants(doc, "a")) == [
+        "iam:PassRole (a) with ecs:RegisterTaskDefinition (a) and ecs:RunTask (a) on every resource"
+    ]
+
+
+def test_a_role_that_may_rewrite_its_own_policies_escalates():
+    from ecs_audit.semantics.iam_policy import self_escalations
+
+    arn = "arn:aws:iam::123456789012:role/app-task"
+    doc = {"Statement": [{"Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:GetRole"], "Resource": "arn:aws:iam::123456789012:role/app-*"}]}
+    assert self_escalations(doc, "inline policy p", arn) == [
+        "inline policy p allows iam:PutRolePolicy on the role itself (arn:aws:iam::123456789012:role/app-*)"
+    ]
+    other = {"Statement": [{"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": "arn:aws:iam::123456789012:role/worker-*"}]}
+    assert self_escalations(other, "p", arn) == []
+    reads = {"Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": arn}]}
+    assert self_escalations(reads, "p", arn) == []

@@ -128,3 +128,20 @@ def test_xml_text_drops_what_xml_cannot_hold() -> None:
 
 def test_rendering_is_deterministic(sample) -> None:
     assert render_junit(*sample) == render_junit(*sample_report())
+
+
+@pytest.mark.parametrize("which", ["sample", "golden"])
+def test_text_is_what_elementtree_writes(which, sample, golden) -> None:
+    """The document is written as text: parsed and written again by ElementTree (indented the same
+    way) it is unchanged, escaping included (the sample's hostile names and messages)."""
+    text = render_junit(*sample) if which == "sample" else golden[1]
+    header = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    assert text.startswith(header)
+    root = ET.fromstring(text[len(header):])
+    ET.indent(root)
+    assert header + ET.tostring(root, encoding="unicode") + "\n" == text
+    if which == "sample":
+        assert HOSTILE_PAYMENTS_ESCAPED in text
+
+
+HOSTILE_PAYMENTS_ESCAPED = "payments&lt;script&gt;alert(1)&lt;/script&gt;"

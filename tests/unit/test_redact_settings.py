@@ -42,3 +42,53 @@ def test_allowlist_entries_are_exact_names_or_case_sensitive_globs(name, allowed
 
 def test_an_empty_allowlist_allows_nothing():
     assert not name_allowed("ANYTHING", [])
+
+
+@pytest.mark.parametrize(
+    ("value", "flag"),
+    [
+        ("redis://:pw-only@cache:6379/0", "url_with_credentials"),
+        ("Server=db;User Id=sa;Password=Passw0rd!;", "embedded_password"),
+        ("jdbc:mysql://db/app?user=a&password=b", "embedded_password"),
+        ('{"username": "app", "password": "hunter2"}', "embedded_password"),
+        ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "known_token_format"),
+        ("/secrets/service-account.json", "file_path"),
+    ],
+)
+def test_hold_out_value_shapes(value, flag):
+    assert flag in classify_value(value)
+
+
+@pytest.mark.parametrize("value", ["Password=${DB_PASSWORD}", "https://user@host/", "/abc", "not a path/secret"])
+def test_placeholders_and_plain_text_carry_no_flag(value):
+    assert classify_value(value) == []
+
+
+def test_scrub_text_hides_the_new_shapes():
+    from ecs_audit.redact import scrub_text
+
+    text = scrub_text("curl redis://:pw-only@cache && echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 Password=Passw0rd!")
+    assert "pw-only" not in text and "ghp_" not in text and "Passw0rd" not in text
+    assert "hunter2" not in scrub_text('{"username": "app", "password": "hunter2"}')
+
+
+@pytest.mark.parametrize("name", ["PASSPHRASE", "LDAP_BIND_PW", "BASIC_AUTH", "S3_KEY"])
+def test_more_secret_names(name):
+    assert name_looks_secret(name)
+
+
+@pytest.mark.parametrize("name", ["BASIC_AUTH_USER", "JWT_PUBLIC_KEY", "STRIPE_PUBLISHABLE_KEY", "PARTITION_KEY", "S3_OBJECT_KEY", "TOKEN_AUDIENCE", "PASSWORD_POLICY"])
+def test_more_not_secret_names(name):
+    assert not name_looks_secret(name)
+
+
+def test_docker_volume_driver_options_keep_no_password():
+    from ecs_audit.inventory.ecs import DockerVolumeConfiguration
+
+    config = DockerVolumeConfiguration.model_validate(
+        {"driver": "local", "driverOpts": {"type": "cifs", "o": "username=app,password=hunter2", "device": "//fs/share"}}
+    )
+    assert "hunter2" not in str(config.driver_opts)
+    assert config.bound_host_path is None
+    bound = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": {"type": "none", "o": "bind", "device": "/etc"}})
+    assert bound.bound_host_path == "/etc"
