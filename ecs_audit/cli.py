@@ -347,6 +347,14 @@ def scan(
             "account's own automation; see docs/performance.md).",
         ),
     ] = 0.5,
+    no_pacing: Annotated[
+        bool,
+        typer.Option(
+            "--no-pacing",
+            help="Send calls as fast as the endpoint answers, without keeping to a share of AWS's rate buckets: for "
+            "endpoints without AWS's rate limits (moto, LocalStack) and benchmarks. Adaptive retries stay on.",
+        ),
+    ] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", help="With --org-role-name: audit only shard I of N of the accounts (I/N, e.g. 1/3; by account id; see docs/deployment.md).")] = None,
     checkpoint_dir: Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="Save every finished (account, region) here, for --resume.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="With --checkpoint-dir: continue an interrupted run, collecting only what it had not finished.")] = False,
@@ -379,6 +387,7 @@ def scan(
         exclude_accounts=parse_account_list(choose(exclude_accounts, None, ",".join(run.exclude_accounts) or None, None)) or frozenset(),
         max_workers=choose(max_workers, None, run.max_workers, 8),
         api_share=api_share,
+        pacing=not no_pacing and run.pacing,
         shard=parse_shard(shard),
     ).validate()
     if resume and checkpoint_dir is None:

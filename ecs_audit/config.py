@@ -52,6 +52,7 @@ class RunSettings(BaseModel):
     accounts: list[str] = Field(default=[], description="--accounts: only these account ids (with org_role_name).")
     exclude_accounts: list[str] = Field(default=[], description="--exclude-accounts: skip these account ids.")
     max_workers: int | None = Field(default=None, ge=1, le=64, description="--max-workers (default 8).")
+    pacing: bool = Field(default=True, description="false: --no-pacing, for endpoints without AWS's rate limits (moto, LocalStack).")
     formats: list[ReportFormat] = Field(default=[], description="--format: html, md, json, sarif, junit, csv, pdf, ocsf, asff (default html, md, json).")
     output_dir: str | None = Field(
         default=None,

@@ -12,9 +12,14 @@ Amazon ECS publishes its buckets per category of actions ("Request throttling fo
 API", https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html, section
 "Request Token Bucket Sizes and Refill Rates", the same in every Region): `ECS_GROUPS` holds its
 read categories with the capacity and refill rate that table gives (every action of a category
-shares one bucket). Services that publish no per-action buckets get a default per operation, the
-same as ECS's cluster and task definition reads (50, refilled at 20 a second): an assumption, not a
-published figure.
+shares one bucket). Amazon ECR publishes a rate ("Rate of ... requests", per second, per Region, no
+separate burst) only for its image push and pull actions ("Amazon ECR service quotas",
+https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html): `ECR_RATES` holds the
+read ones, with one second's worth as the bucket. None of them is an action the audit calls: its ECR
+reads (DescribeRepositories, DescribeImages, DescribeImageScanFindings, GetLifecyclePolicy,
+GetRepositoryPolicy, GetRegistryScanningConfiguration) have no published rate. Those, and services
+that publish no per-action buckets, get a default per operation, the same as ECS's cluster and task
+definition reads (50, refilled at 20 a second): an assumption, not a published figure.
 
 Plain Python (no boto3); the guarded client factory (session.py) calls `Pacer.wait` from a botocore
 `before-send` hook, so every request of every client passes through it.
@@ -60,6 +65,15 @@ ECS_GROUPS: dict[str, tuple[RateLimit, tuple[str, ...]]] = {
     "service revision": (RateLimit(50, 20), ("DescribeServiceRevisions",)),
     "cluster service resource read": (RateLimit(10, 1), ("ListServicesByNamespace",)),
 }
+# Amazon ECR's published request rates for its read actions (see the module docstring): a single
+# sustained rate each, so the bucket holds one second of it. The push actions' rates are left out
+# with ECS's modify categories.
+ECR_RATES: dict[str, RateLimit] = {
+    "BatchCheckLayerAvailability": RateLimit(1000, 1000),
+    "BatchGetImage": RateLimit(2000, 2000),
+    "GetAuthorizationToken": RateLimit(500, 500),
+    "GetDownloadUrlForLayer": RateLimit(3000, 3000),
+}
 # The published example (cluster reads); kept as a name for the tests and the docs.
 ECS_READ = ECS_GROUPS["cluster read"][0]
 # Assumed, not published: for services without per-action buckets, one bucket per operation, no
@@ -76,6 +90,8 @@ def limit_of(client: str, operation: str) -> tuple[str, RateLimit]:
     if client == "ecs" and operation in _ECS_GROUP_OF:
         group = _ECS_GROUP_OF[operation]
         return f"ecs {group}", ECS_GROUPS[group][0]
+    if client == "ecr" and operation in ECR_RATES:
+        return f"ecr {operation}", ECR_RATES[operation]
     return f"{client} {operation}", DEFAULT_LIMIT
 
 

@@ -100,7 +100,8 @@ def make_session(profile: str | None) -> boto3.Session:
 
 class ClientFactory:
     """Creates and caches guarded clients for one set of credentials. Every request they send is
-    paced (`pacer`: a share of the account's API rate buckets, see pacing.py)."""
+    paced (`pacer`: a share of the account's API rate buckets, see pacing.py), unless `paced` is
+    False (--no-pacing: endpoints without AWS's rate limits, such as moto, LocalStack, the demo)."""
 
     def __init__(
         self,
@@ -109,10 +110,13 @@ class ClientFactory:
         max_pool_connections: int = 32,
         *,
         pacer: Pacer | None = None,
+        paced: bool = True,
     ):
         self._session = session
         self._allowed = allowed_actions
-        self.pacer = pacer if pacer is not None else Pacer(check=interrupt.check)
+        self.pacer: Pacer | None = None
+        if paced:
+            self.pacer = pacer if pacer is not None else Pacer(check=interrupt.check)
         self._config = client_config(max_pool_connections)
         self._clients: dict[tuple[str, str], BaseClient] = {}
         self._lock = threading.Lock()
@@ -129,16 +133,18 @@ class ClientFactory:
             if client is None:
                 client = self._session.client(service, region_name=region, config=self._config)
                 client.meta.events.register("before-parameter-build", self._guard(service))
-                client.meta.events.register("before-send", self._pace(service, region))
+                if self.pacer is not None:
+                    client.meta.events.register("before-send", self._pace(self.pacer, service, region))
                 install_safeguards(client, self._session.get_credentials())
                 self._clients[key] = client
             return client
 
-    def _pace(self, service: str, region: str):
+    @staticmethod
+    def _pace(pacer: Pacer, service: str, region: str):
         """A `before-send` handler (once per attempt, retries included) taking a token first."""
 
         def pace(event_name: str = "", **_: Any) -> None:
-            self.pacer.wait(region, service, event_name.rsplit(".", 1)[-1])
+            pacer.wait(region, service, event_name.rsplit(".", 1)[-1])
 
         return pace
 

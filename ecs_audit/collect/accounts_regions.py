@@ -66,6 +66,9 @@ class AccessOptions:
     max_in_flight: int = 16
     # The share of each of the account's API rate buckets the audit may use (ecs_audit/pacing.py).
     api_share: float = DEFAULT_SHARE
+    # False: no client-side pacing (--no-pacing), for endpoints without AWS's rate limits; adaptive
+    # retries stay on.
+    pacing: bool = True
     # --shard I/N: this process audits only the organisation accounts of shard I (ecs_audit.collect.shards).
     shard: Shard | None = None
 
@@ -112,7 +115,7 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
     home = access.regions[0] if access.regions else (base.region_name or "us-east-1")
     session = base
     pacer = _pacer(access)
-    clients = ClientFactory(base, CALLER_ACTIONS, pacer=pacer)
+    clients = ClientFactory(base, CALLER_ACTIONS, pacer=pacer, paced=access.pacing)
     caller = caller_identity(clients, home)
     if access.role_arn:
         session = assumed_session(
@@ -124,10 +127,10 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
             duration=access.duration,
         )
         pacer = _pacer(access)  # another account's buckets
-        clients = ClientFactory(session, CALLER_ACTIONS, pacer=pacer)
+        clients = ClientFactory(session, CALLER_ACTIONS, pacer=pacer, paced=access.pacing)
         caller = _identity_after_assume(clients, home, access.role_arn)
     if not access.org_role_name:
-        audit_clients = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer)
+        audit_clients = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer, paced=access.pacing)
         return caller, [_target(caller.account_id, audit_clients, access, home)]
 
     partition = partition_of(caller.arn)
@@ -157,7 +160,7 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
             session_name=access.role_session_name,
             duration=access.duration,
         )
-        member_clients = ClientFactory(member_session, ALLOWED_ACTIONS, pacer=_pacer(access))
+        member_clients = ClientFactory(member_session, ALLOWED_ACTIONS, pacer=_pacer(access), paced=access.pacing)
         try:
             member_clients.client("sts", home).get_caller_identity()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:

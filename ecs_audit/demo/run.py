@@ -228,4 +228,5 @@ def run_demo(options: ReportOptions) -> Outcome:
             botocore_session=_sharing_models_with(seed_session),
         )
         install_demo_hooks(audit_session, facts)
-        return scan(audit_session, AccessOptions(regions=tuple(DEMO_REGIONS)), options)
+        # An in-process moto has no rate limits to keep to: unpaced, as with --no-pacing.
+        return scan(audit_session, AccessOptions(regions=tuple(DEMO_REGIONS), pacing=False), options)

@@ -82,6 +82,8 @@ def test_buckets_are_per_region_and_ecs_group_and_iam_is_account_wide():
 
 
 def test_ecs_buckets_are_the_published_ones():
+    from ecs_audit.inventory.parts import source_of
+
     # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html, "Request Token
     # Bucket Sizes and Refill Rates": a few rows, and the actions that share a bucket.
     assert limit_of("ecs", "DescribeClusters") == ("ecs cluster read", RateLimit(50, 20))
@@ -90,9 +92,13 @@ def test_ecs_buckets_are_the_published_ones():
     assert limit_of("ecs", "ListTasks") == limit_of("ecs", "DescribeContainerInstances") == ("ecs cluster resource read", RateLimit(100, 20))
     assert limit_of("ecs", "ListServicesByNamespace")[1] == RateLimit(10, 1)
     assert limit_of("guardduty", "ListDetectors") == ("guardduty ListDetectors", DEFAULT_LIMIT)
+    # https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html publishes rates for
+    # image pulls only; the ECR reads the audit makes keep the default.
+    assert limit_of("ecr", "BatchGetImage") == ("ecr BatchGetImage", RateLimit(2000, 2000))
+    assert limit_of("ecr", "GetAuthorizationToken")[1] == RateLimit(500, 500)
+    for operation in source_of("ecr").operations:
+        assert limit_of("ecr", operation) == (f"ecr {operation}", DEFAULT_LIMIT), operation
     # Every ECS operation the audit may call is in a published read category.
-    from ecs_audit.inventory.parts import source_of
-
     grouped = {op for _, ops in ECS_GROUPS.values() for op in ops}
     assert set(source_of("ecs").operations) <= grouped
 
@@ -122,3 +128,57 @@ def test_every_request_of_a_guarded_client_waits_for_its_token():
     assert _most_in_a_window(sent, shared) <= 1e-9
     assert sent[-1] - sent[0] == pytest.approx((60 - shared.capacity) / shared.refill)
     assert pacer.waited > 0
+
+
+
+def _network(client: Any, clock: FakeClock, sent: list[float]) -> None:
+    """Stands where the network would be (registered after the factory's own hooks)."""
+
+    class Body:
+        def stream(self, **_: Any):
+            yield b'{"clusterArns": []}'
+
+    def answer(**_: Any) -> AWSResponse:
+        sent.append(clock.now)
+        return AWSResponse("https://ecs.eu-west-1.amazonaws.com/", 200, {}, Body())
+
+    client.meta.events.register("before-send", answer)
+
+
+@pytest.mark.parametrize("paced", [False, True])
+def test_pacing_off_removes_the_hook_and_every_wait_pacing_on_is_unchanged(paced: bool, monkeypatch: pytest.MonkeyPatch):
+    clock = FakeClock()
+    slept: list[float] = []
+    asked: list[str] = []
+    real_wait = Pacer.wait
+
+    def spy(self: Pacer, region: str, client: str, operation: str) -> float:
+        asked.append(operation)
+        return real_wait(self, region, client, operation)
+
+    monkeypatch.setattr(Pacer, "wait", spy)
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.sleep(seconds)
+
+    pacer = Pacer(0.5, clock=clock, sleep=sleep)
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1")
+    factory = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer, paced=paced)
+    client = factory.client("ecs", "eu-west-1")
+    sent: list[float] = []
+    _network(client, clock, sent)
+    for _ in range(200):  # four times the shared cluster-read bucket
+        client.list_clusters()
+    assert len(sent) == 200
+    shared = ECS_READ.share(0.5)
+    if paced:
+        assert factory.pacer is pacer and asked == ["ListClusters"] * 200
+        assert sent[-1] - sent[0] == pytest.approx((200 - shared.capacity) / shared.refill)
+        assert slept and pacer.waited > 0
+    else:
+        assert factory.pacer is None and asked == []
+        assert sent[-1] == sent[0] and slept == [] and pacer.waited == 0
+    # The read-only guard stays either way.
+    with pytest.raises(Exception, match="(?i)read-only|not allowed|refus"):
+        client.delete_cluster(cluster="x")
