@@ -201,6 +201,12 @@ class InstanceState(PascalShape):
     name: str | None = None
 
 
+# For about an hour after termination DescribeInstances still returns an instance, without its subnet
+# or network interfaces (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-lifecycle.html):
+# it hosts no task any more, like an instance that is not returned at all.
+_GONE_STATES = frozenset({"shutting-down", "terminated"})
+
+
 class Instance(PascalShape):
     """One EC2 instance of DescribeInstances (Reservations[].Instances[])."""
 
@@ -211,6 +217,10 @@ class Instance(PascalShape):
     security_groups: list[GroupIdentifier] = []
     network_interfaces: list[InstanceNetworkInterface] = []
     iam_instance_profile: IamInstanceProfile | None = None
+
+    @property
+    def is_gone(self) -> bool:
+        return self.state is not None and self.state.name in _GONE_STATES
 
     def _primary(self) -> InstanceNetworkInterface | None:
         for interface in self.network_interfaces:

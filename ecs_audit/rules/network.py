@@ -261,8 +261,7 @@ def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
         # Bridge and host mode tasks share their container instance's network interface.
         hosts, users = _host_network(s)
         if not users:
-            gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
-            return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+            return na(hosts.none_hosts())
         subnet_ids = sorted(users)
     subnets, missing = subnets_of(estate, subnet_ids)
     routes: dict[str, str] = {}
@@ -310,8 +309,7 @@ def _host_groups_closed(s: ServiceSubject) -> Verdict:
     instances its tasks use."""
     hosts = service_hosts(s)
     if not hosts.instances:
-        gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
-        return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+        return na(hosts.none_hosts())
     users: dict[str, list[str]] = {}
     for instance_id, instance in hosts.instances.items():
         for group_id in instance.primary_security_group_ids:
