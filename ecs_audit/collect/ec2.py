@@ -8,9 +8,10 @@
   of each VPC where a service names none (awsvpc tasks then get it);
 - the flow logs of the VPCs that run tasks (task subnets, and container instances' ecs.vpc-id);
 - the AMIs of container instances;
-- the EC2 container instances themselves (DescribeInstances: subnet, security groups and instance
-  profile of the primary network interface, which bridge and host mode tasks share), read first so
-  their subnets and groups join the calls below.
+- the EC2 container instances themselves (DescribeInstances: instance profile, state, and the subnets
+  and security groups of the interfaces bridge and host mode tasks are reached through: the primary
+  and user-attached secondary ones, Instance.host_interfaces), read first so their subnets and groups
+  join the calls below.
 
 Every call filters by the ids in question (filters, not id lists, so an id that no longer exists is
 simply not returned and recorded as missing rather than failing the whole call), with at most 200
@@ -61,14 +62,14 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     instance_ids = sorted({i.ec2_instance_id for i in instances if i.ec2_instance_id})
     hosts = _instances(ctx, instance_ids)
     # Bridge and host mode tasks use their instance's network: its subnet's routes and its groups.
-    task_subnets = sorted(set(task_subnets) | {s for h in hosts if (s := h.primary_subnet_id)})
+    task_subnets = sorted(set(task_subnets) | {s for h in hosts if not h.is_gone for s in h.host_subnet_ids})
     mount_targets = [mt for found in (region.efs.mount_targets.values() if region.efs else []) for mt in found]
     all_subnets = sorted(set(task_subnets) | {mt.subnet_id for mt in mount_targets if mt.subnet_id})
     groups = sorted(
         {g for s in services for p in service_placements(s) for g in p.security_groups}
         | {g for lb in (region.elbv2.load_balancers if region.elbv2 else []) for g in lb.security_groups}
         | {g for found in (region.efs.mount_target_security_groups.values() if region.efs else []) for g in found}
-        | {g for h in hosts for g in h.primary_security_group_ids}
+        | {g for h in hosts if not h.is_gone for g in h.host_security_group_ids}
     )
     images = sorted({i.ami_id for i in instances if i.ami_id})
 
