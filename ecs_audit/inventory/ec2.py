@@ -313,7 +313,8 @@ class Ec2Inventory(Record):
     instances: list[Instance] = []
     missing_instances: list[str] = []
 
-    # Indexes: checks look resources up once per service, over thousands of them.
+    # Indexes: checks look resources up once per service, over thousands of them (a model_copy drops
+    # them: Record.model_copy).
     @cached_property
     def _instances_by_id(self) -> dict[str, Instance]:
         return {i.instance_id: i for i in self.instances}
