@@ -2,11 +2,14 @@
 report is. Exit codes: 0 done; 1 findings at or above --fail-on; 2 usage or input error; 3 the audit
 could not run."""
 
+import functools
+import inspect
 import json
 import logging
 import os
 import sys
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -92,6 +95,55 @@ SkipChecksOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class ReportArgs:
+    """The report options scan, evaluate, demo and merge share, as given (None: not given)."""
+
+    formats: FormatOption = None
+    output_dir: OutputOption = None
+    save_snapshot: SnapshotOption = None
+    fail_on: FailOnOption = None
+    config: ConfigOption = None
+    waivers: WaiversOption = None
+    answers: AnswersOption = None
+    baseline: BaselineOption = None
+    checks: ChecksOption = None
+    skip_checks: SkipChecksOption = None
+    history: HistoryOption = None
+    notify: NotifyOption = None
+    notify_on: NotifyOnOption = None
+    min_severity: MinSeverityOption = None
+    status: StatusOption = None
+
+
+def report_options(*, snapshot: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A command's `report: ReportArgs` parameter becomes, in its place, the shared report options
+    (--save-snapshot only with `snapshot`): typer reads them from the signature, the command gets them
+    back as one ReportArgs."""
+    shared = [f for f in fields(ReportArgs) if snapshot or f.name != "save_snapshot"]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command)
+        parameters: list[inspect.Parameter] = []
+        for parameter in signature.parameters.values():
+            if parameter.name != "report":
+                parameters.append(parameter)
+                continue
+            kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+            parameters += [inspect.Parameter(f.name, kind, default=None, annotation=f.type) for f in shared]
+
+        @functools.wraps(command)
+        def run(**given: object) -> None:
+            report = ReportArgs(**{f.name: given.pop(f.name) for f in shared})  # type: ignore[arg-type]
+            command(report=report, **given)
+
+        run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+        return run
+
+    return decorate
+
+
 def _run_settings(config: Path | None) -> "tuple[Path | None, RunSettings]":
     """The settings file (--config, else ECS_AUDIT_CONFIG) and its run: section."""
     from ecs_audit.config import config_path, load_run_settings
@@ -100,25 +152,7 @@ def _run_settings(config: Path | None) -> "tuple[Path | None, RunSettings]":
     return path, load_run_settings(path)
 
 
-def _options(
-    formats: list[str] | None,
-    output_dir: Path | None,
-    fail_on: str | None,
-    config: Path | None,
-    snapshot: Path | None,
-    *,
-    run: "RunSettings | None" = None,
-    waivers: Path | None = None,
-    answers: Path | None = None,
-    baseline: Path | None = None,
-    checks: list[str] | None = None,
-    skip_checks: list[str] | None = None,
-    history: str | None = None,
-    notify: str | None = None,
-    notify_on: str | None = None,
-    min_severity: str | None = None,
-    status: list[str] | None = None,
-) -> "ReportOptions":
+def _options(given: ReportArgs, settings: "tuple[Path | None, RunSettings] | None" = None) -> "ReportOptions":
     """Every option checked and every input file read before any work starts (bad input: exit 2).
     Command-line values win over ECS_AUDIT_* variables, which win over the settings file's run: section."""
     from ecs_audit.answers import load_answers
@@ -134,9 +168,9 @@ def _options(
     from ecs_audit.settings import choose, file_location, file_path, fill_template
     from ecs_audit.waivers import load_waivers
 
-    if run is None:
-        config, run = _run_settings(config)
-    output = choose(str(output_dir) if output_dir is not None else None, "ECS_AUDIT_OUTPUT_DIR", file_location(config, run.output_dir), "ecs-audit-report")
+    config, run = settings or _run_settings(given.config)
+    snapshot = given.save_snapshot
+    output = choose(str(given.output_dir) if given.output_dir is not None else None, "ECS_AUDIT_OUTPUT_DIR", file_location(config, run.output_dir), "ecs-audit-report")
     output = fill_template(output, report_time())
     publish = None
     if output.startswith("s3:/"):
@@ -150,15 +184,15 @@ def _options(
         output_dir = Path(tempfile.mkdtemp(prefix="ecs-audit-publish-"))
     else:
         output_dir = Path(output)
-    formats = choose(formats, None, run.formats, None)
-    fail_on = choose(fail_on, "ECS_AUDIT_FAIL_ON", run.fail_on, "never")
-    waivers = waivers or file_path(config, run.waivers)
-    answers = answers or file_path(config, run.answers)
-    checks = choose(checks, None, run.checks, None)
-    skip_checks = choose(skip_checks, None, run.skip_checks, None)
-    history = choose(history, "ECS_AUDIT_HISTORY", file_location(config, run.history), None)
-    notify = choose(notify, "ECS_AUDIT_NOTIFY", run.notify, None)
-    notify_on = choose(notify_on, None, run.notify_on, "high")
+    formats = choose(given.formats, None, run.formats, None)
+    fail_on = choose(given.fail_on, "ECS_AUDIT_FAIL_ON", run.fail_on, "never")
+    waivers = given.waivers or file_path(config, run.waivers)
+    answers = given.answers or file_path(config, run.answers)
+    checks = choose(given.checks, None, run.checks, None)
+    skip_checks = choose(given.skip_checks, None, run.skip_checks, None)
+    history = choose(given.history, "ECS_AUDIT_HISTORY", file_location(config, run.history), None)
+    notify = choose(given.notify, "ECS_AUDIT_NOTIFY", run.notify, None)
+    notify_on = choose(given.notify_on, None, run.notify_on, "high")
     catalogue = load_catalogue() if waivers or answers or config or checks or skip_checks else None
     options = ReportOptions(
         output_dir=output_dir,
@@ -168,13 +202,13 @@ def _options(
         save_snapshot=snapshot,
         waivers=load_waivers(waivers, catalogue) if waivers and catalogue else None,
         answers=load_answers(answers, catalogue) if answers and catalogue else None,
-        baseline=load_baseline(baseline) if baseline else None,
+        baseline=load_baseline(given.baseline) if given.baseline else None,
         selection=parse_selection(checks, skip_checks, catalogue) if catalogue else None,
         history=_history_location(history),
         notify=check_url(notify) if notify else None,
         notify_on=_notify_on(notify_on),
         publish=publish,
-        view=parse_view(min_severity, status),
+        view=parse_view(given.min_severity, given.status),
     )
     if "pdf" in options.formats:
         from ecs_audit.report.pdf import chromium_binary
@@ -289,6 +323,7 @@ def _print_outcome(outcome: "Outcome", quiet: bool, fail_on: "Severity | None" =
 
 
 @app.command()
+@report_options()
 def scan(
     profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile (default: the standard credential chain).")] = None,
     region: Annotated[Optional[list[str]], typer.Option("--region", "-r", help="Region to audit; repeatable. Default: the profile's region.")] = None,
@@ -300,21 +335,7 @@ def scan(
     org_role_name: Annotated[Optional[str], typer.Option("--org-role-name", help="Audit every ACTIVE account of the organisation by assuming this role in each.")] = None,
     accounts: Annotated[Optional[str], typer.Option("--accounts", help="With --org-role-name: only these account ids (comma-separated).")] = None,
     exclude_accounts: Annotated[Optional[str], typer.Option("--exclude-accounts", help="With --org-role-name: skip these account ids (comma-separated).")] = None,
-    formats: FormatOption = None,
-    output_dir: OutputOption = None,
-    save_snapshot: SnapshotOption = None,
-    fail_on: FailOnOption = None,
-    config: ConfigOption = None,
-    waivers: WaiversOption = None,
-    answers: AnswersOption = None,
-    baseline: BaselineOption = None,
-    checks: ChecksOption = None,
-    skip_checks: SkipChecksOption = None,
-    history: HistoryOption = None,
-    notify: NotifyOption = None,
-    notify_on: NotifyOnOption = None,
-    min_severity: MinSeverityOption = None,
-    status: StatusOption = None,
+    report: ReportArgs = ReportArgs(),
     max_workers: Annotated[Optional[int], typer.Option("--max-workers", min=1, max=64, help="(account, region) pairs collected at once. Default: 8.")] = None,
     api_share: Annotated[
         float,
@@ -342,10 +363,9 @@ def scan(
     from ecs_audit.settings import choose
 
     _setup_logging(verbose)
-    config, run = _run_settings(config)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot, run=run, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
-                       min_severity=min_severity, status=status)
+    settings = _run_settings(report.config)  # its run: section also fills scan's own options
+    run = settings[1]
+    options = _options(report, settings)
     all_regions = all_regions or run.all_regions
     access = AccessOptions(
         regions=tuple(choose(region, None, run.regions, [])),
@@ -376,22 +396,10 @@ def scan(
 
 
 @app.command()
+@report_options(snapshot=False)
 def evaluate(
     snapshot: Annotated[Path, typer.Argument(help="A snapshot written by --save-snapshot.")],
-    formats: FormatOption = None,
-    output_dir: OutputOption = None,
-    fail_on: FailOnOption = None,
-    config: ConfigOption = None,
-    waivers: WaiversOption = None,
-    answers: AnswersOption = None,
-    baseline: BaselineOption = None,
-    checks: ChecksOption = None,
-    skip_checks: SkipChecksOption = None,
-    history: HistoryOption = None,
-    notify: NotifyOption = None,
-    notify_on: NotifyOnOption = None,
-    min_severity: MinSeverityOption = None,
-    status: StatusOption = None,
+    report: ReportArgs = ReportArgs(),
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -400,9 +408,7 @@ def evaluate(
     from ecs_audit.pipeline import finish
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, None, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
-                       min_severity=min_severity, status=status)
+    options = _options(report)
     outcome = finish(load_snapshot(snapshot), options)
     _print_outcome(outcome, quiet, options.fail_on)
     raise typer.Exit(outcome.exit_code)
@@ -424,23 +430,10 @@ def _run_manifest(access, profile: str | None) -> dict[str, object]:  # type: ig
 
 
 @app.command()
+@report_options()
 def merge(
     snapshots: Annotated[list[Path], typer.Argument(help="Snapshots of the shards (--save-snapshot of each `scan --shard`), or directories of them (*.json).")],
-    formats: FormatOption = None,
-    output_dir: OutputOption = None,
-    save_snapshot: SnapshotOption = None,
-    fail_on: FailOnOption = None,
-    config: ConfigOption = None,
-    waivers: WaiversOption = None,
-    answers: AnswersOption = None,
-    baseline: BaselineOption = None,
-    checks: ChecksOption = None,
-    skip_checks: SkipChecksOption = None,
-    history: HistoryOption = None,
-    notify: NotifyOption = None,
-    notify_on: NotifyOnOption = None,
-    min_severity: MinSeverityOption = None,
-    status: StatusOption = None,
+    report: ReportArgs = ReportArgs(),
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -450,9 +443,7 @@ def merge(
     from ecs_audit.pipeline import finish
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
-                       min_severity=min_severity, status=status)
+    options = _options(report)
     inventory = merge_inventories([(str(path), load_snapshot(path)) for path in snapshot_files(snapshots)])
     if options.save_snapshot is not None:
         write_snapshot(inventory, options.save_snapshot)
@@ -497,22 +488,9 @@ def review(
 
 
 @app.command()
+@report_options()
 def demo(
-    formats: FormatOption = None,
-    output_dir: OutputOption = None,
-    save_snapshot: SnapshotOption = None,
-    fail_on: FailOnOption = None,
-    config: ConfigOption = None,
-    waivers: WaiversOption = None,
-    answers: AnswersOption = None,
-    baseline: BaselineOption = None,
-    checks: ChecksOption = None,
-    skip_checks: SkipChecksOption = None,
-    history: HistoryOption = None,
-    notify: NotifyOption = None,
-    notify_on: NotifyOnOption = None,
-    min_severity: MinSeverityOption = None,
-    status: StatusOption = None,
+    report: ReportArgs = ReportArgs(),
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -520,9 +498,7 @@ def demo(
     from ecs_audit.demo.run import run_demo
 
     _setup_logging(verbose)
-    options = _options(formats, output_dir, fail_on, config, save_snapshot, waivers=waivers, answers=answers, baseline=baseline,
-                       checks=checks, skip_checks=skip_checks, history=history, notify=notify, notify_on=notify_on,
-                       min_severity=min_severity, status=status)
+    options = _options(report)
     outcome = run_demo(options)
     _print_outcome(outcome, quiet, options.fail_on)
     if not quiet:

@@ -27,7 +27,7 @@ from ecs_audit.progress import Progress
 from ecs_audit.selection import Selection
 from ecs_audit.session import AwsSession, partition_of
 from ecs_audit.waivers import WaiverFile, apply_waivers
-from ecs_audit.collect.accounts_regions import AccessOptions, resolve_targets
+from ecs_audit.collect.accounts_regions import AccessOptions, first_reachable, resolve_targets
 
 
 
@@ -128,10 +128,8 @@ def scan(
     interrupt.note_activity("identifying the caller and the accounts to audit")
     caller, targets = resolve_targets(session, access.validate())
     partition = partition_of(caller.arn)
-    empty_shard = access.shard is not None and not targets
-    if not empty_shard and not any(t.clients is not None for t in targets):
-        first = next((t.error for t in targets if t.error), None)
-        raise AuditFailed("the audit could not run: no account could be reached" + (f" ({first.describe()})" if first else ""))
+    if access.shard is None or targets:  # an empty shard audits nothing, and that is no failure
+        first_reachable(targets, "the audit could not run: no account could be reached")
     interrupt.note_activity("collecting")
     accounts = collect_targets(
         targets,

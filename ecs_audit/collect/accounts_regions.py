@@ -175,6 +175,15 @@ def resolve_targets(base: boto3.Session, access: AccessOptions) -> tuple[CallerI
     return caller, targets
 
 
+def first_reachable(targets: list[Target], failure: str) -> Target:
+    """The first target with clients; when there is none, AuditFailed(`failure`) naming the first error."""
+    target = next((t for t in targets if t.clients is not None), None)
+    if target is None:
+        first = next((t.error for t in targets if t.error), None)
+        raise AuditFailed(failure + (f" ({first.describe()})" if first else ""))
+    return target
+
+
 def _pacer(access: AccessOptions) -> Pacer:
     """Each set of credentials (one account) gets its own buckets."""
     return Pacer(access.api_share, check=interrupt.check)

@@ -6,9 +6,8 @@ per 50 distinct referenced groups. Groups named but not returned do not exist (r
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.logs import LogGroup, LogsInventory, awslogs_group, log_group_arn
@@ -54,10 +53,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
             failed.update(batch)
             continue
         for item in items:
-            try:
-                group = LogGroup.model_validate(item)
-            except ValidationError as exc:
-                ctx.record(SERVICE, "DescribeLogGroups", "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", arns)
+            group = validated(ctx, SERVICE, "DescribeLogGroups", LogGroup, item, arns)
+            if group is None:
                 failed.update(batch)
                 continue
             if group.log_group_name in batch:

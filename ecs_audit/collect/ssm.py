@@ -7,9 +7,8 @@ is not on the allowlist. Cost per region: one DescribeParameters per 50 distinct
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from ecs_audit.collect.base import CollectContext, batched
+from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.snapshot import RegionInventory
@@ -56,10 +55,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
             failed.update(batch)
             continue
         for item in items:
-            try:
-                parameter = Parameter.model_validate(item)
-            except ValidationError as exc:
-                ctx.record(SERVICE, "DescribeParameters", "MalformedResponse", f"unexpected response shape: {exc.errors()[0]['msg']}", [wanted[n] for n in batch])
+            parameter = validated(ctx, SERVICE, "DescribeParameters", Parameter, item, [wanted[n] for n in batch])
+            if parameter is None:
                 failed.update(batch)
                 continue
             if parameter.name in wanted:

@@ -181,17 +181,15 @@ class ContainerSubject(_SubjectDefaults):
 
     @cached_property
     def resource(self) -> ResourceRef:
-        td = self.task_definition
-        return ResourceRef(type=TASKDEF_TYPE, arn=td.task_definition_arn, name=td.family_revision)
+        return self.taskdef.resource
 
     @cached_property
     def ancestors(self) -> tuple[str, ...]:
-        arn = self.task_definition.task_definition_arn
-        return (arn, family_arn(arn))
+        return (self.task_definition.task_definition_arn, *self.taskdef.ancestors)
 
     @cached_property
     def cluster_name(self) -> str | None:
-        return TaskDefSubject(self.task_definition, self.estate).cluster_name
+        return self.taskdef.cluster_name
 
     @property
     def container_name(self) -> str | None:
@@ -199,9 +197,9 @@ class ContainerSubject(_SubjectDefaults):
 
     @property
     def tags(self) -> dict[str, str]:
-        return self.task_definition.tags
+        return self.taskdef.tags
 
-    @property
+    @cached_property
     def taskdef(self) -> TaskDefSubject:
         return TaskDefSubject(self.task_definition, self.estate)
 

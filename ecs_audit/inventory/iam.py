@@ -7,10 +7,10 @@ kept as parsed JSON (the API returns them URL-encoded; botocore usually decodes 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
-from pydantic import field_validator
+from pydantic import BeforeValidator
 
 from ecs_audit.inventory.base import Record
 from ecs_audit.inventory.pascal import PascalShape
@@ -49,15 +49,13 @@ def parse_policy_document(value: Any) -> Any:
     return value
 
 
+PolicyDocument = Annotated[dict[str, Any] | None, BeforeValidator(parse_policy_document)]
+
+
 class InlinePolicy(Record):
     name: str
     # None when GetRolePolicy failed (the failure is recorded against the role).
-    document: dict[str, Any] | None = None
-
-    @field_validator("document", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        return parse_policy_document(value)
+    document: PolicyDocument = None
 
 
 class ManagedPolicy(Record):
@@ -65,12 +63,7 @@ class ManagedPolicy(Record):
 
     policy: Policy
     # None when GetPolicy or GetPolicyVersion failed (recorded against the roles that attach it).
-    document: dict[str, Any] | None = None
-
-    @field_validator("document", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        return parse_policy_document(value)
+    document: PolicyDocument = None
 
 
 class IamRole(Record):

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from ecs_audit.collect.runner import collect_account_wide, collect_region
 from ecs_audit.config import AuditConfig
-from ecs_audit.errors import AuditFailed
 from ecs_audit.inventory.ecs import EcsInventory, Service, TaskDefinition
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
-from ecs_audit.collect.accounts_regions import AccessOptions, resolve_targets
+from ecs_audit.collect.accounts_regions import AccessOptions, first_reachable, resolve_targets
 from ecs_audit.session import AwsSession, partition_of
 
 
@@ -27,10 +26,7 @@ class LiveContext:
 def identify(session: AwsSession, access: AccessOptions) -> tuple[str, str, object]:
     """The caller's account and partition, and its guarded clients (the scan's own resolution)."""
     caller, targets = resolve_targets(session, access.validate())
-    target = next((t for t in targets if t.clients is not None), None)
-    if target is None:
-        first = next((t.error for t in targets if t.error), None)
-        raise AuditFailed("--live: the account could not be reached" + (f" ({first.describe()})" if first else ""))
+    target = first_reachable(targets, "--live: the account could not be reached")
     return target.account_id, partition_of(caller.arn), target.clients
 
 

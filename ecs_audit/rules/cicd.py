@@ -38,6 +38,16 @@ def _percentages(config: DeploymentConfiguration | None) -> tuple[int, int]:
     return minimum, maximum
 
 
+def _deployed_reference(s: ServiceSubject) -> str | Verdict:
+    """The task definition the service names, or N/A for an EXTERNAL controller (its task sets name them)."""
+    reference = s.service.task_definition
+    if reference:
+        return reference
+    if s.service.controller_type == "EXTERNAL":
+        return na("EXTERNAL deployment controller: its task sets name the task definitions")
+    raise EvidenceMissing("the service names no task definition")
+
+
 def _family_and_history(s: ServiceSubject, reference: str) -> tuple[str, int, FamilyHistory]:
     try:
         td = s.task_definition
@@ -242,11 +252,9 @@ def rolling_keeps_full_capacity(s: ServiceSubject) -> Verdict:
 
 @check("CICD-006")
 def rollback_target_exists(s: ServiceSubject) -> Verdict:
-    reference = s.service.task_definition
-    if not reference:
-        if s.service.controller_type == "EXTERNAL":
-            return na("EXTERNAL deployment controller: its task sets name the task definitions")
-        raise EvidenceMissing("the service names no task definition")
+    reference = _deployed_reference(s)
+    if isinstance(reference, Verdict):
+        return reference
     family, revision, history = _family_and_history(s, reference)
     if revision == 1:
         return na(f"the service runs {family}:1: there is no earlier revision to roll back to")
@@ -267,11 +275,9 @@ def rollback_target_exists(s: ServiceSubject) -> Verdict:
 
 @check("CICD-007")
 def runs_latest_revision(s: ServiceSubject) -> Verdict:
-    reference = s.service.task_definition
-    if not reference:
-        if s.service.controller_type == "EXTERNAL":
-            return na("EXTERNAL deployment controller: its task sets name the task definitions")
-        raise EvidenceMissing("the service names no task definition")
+    reference = _deployed_reference(s)
+    if isinstance(reference, Verdict):
+        return reference
     family, revision, history = _family_and_history(s, reference)
     latest = history.latest_active
     evidence = {"task_definition": f"{family}:{revision}", "latest_active_revision": latest}

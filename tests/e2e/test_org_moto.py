@@ -17,12 +17,10 @@ import pytest
 
 from tests.e2e.conftest import aws_env, run_cli
 from tests.support.moto_server import MotoServer
+from tests.support.org import REGIONS, ROLE, build_org
 from tests.support.proxy import FaultProxy, access_denied, delay, in_account
 
 pytestmark = pytest.mark.e2e
-
-ROLE = "Audit"
-REGIONS = ("us-east-1", "eu-west-1")
 
 
 @dataclass
@@ -35,50 +33,12 @@ class Org:
         return self.members[2]
 
 
-def _seed_account(session, account_id: str) -> None:
-    """A cluster with one service in each region, in `account_id` (through an assumed role)."""
-    sts = session.client("sts", region_name="us-east-1")
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE}", RoleSessionName="seed")["Credentials"]
-    for region in REGIONS:
-        ecs = session.client(
-            "ecs",
-            region_name=region,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
-        ecs.create_cluster(clusterName=f"apps-{region}", tags=[{"key": "Environment", "value": "prod"}])
-        ecs.register_task_definition(
-            family="api",
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            containerDefinitions=[{"name": "app", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 512, "privileged": True}],
-        )
-        ecs.create_service(cluster=f"apps-{region}", serviceName="api", taskDefinition="api", desiredCount=1, launchType="FARGATE")
-
-
 @pytest.fixture(scope="module")
 def org(moto_server: MotoServer) -> Iterator[Org]:
-    from moto import mock_aws
-
-    moto_server.reset()
-    mock = mock_aws()
-    mock.start(reset=False)
-    try:
-        session = moto_server.session()
-        organizations = session.client("organizations", region_name="us-east-1")
-        management = organizations.create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
-        members = []
-        for name in ("payments", "search", "locked"):
-            status = organizations.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
-            members.append(status["AccountId"])
-        for account_id in members[:2]:
-            _seed_account(session, account_id)
-    finally:
-        mock.stop(remove_data=False)
-    yield Org(management=management, members=members)
+    management, members = build_org(
+        moto_server, ("payments", "search", "locked"), cluster="apps-{region}", tags={"Environment": "prod"}, unseeded=("locked",)
+    )
+    yield Org(management=management, members=list(members))
 
 
 @pytest.fixture()

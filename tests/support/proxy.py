@@ -236,46 +236,42 @@ def _rest_route(service: str, method: str, raw_path: str) -> tuple[str, str, dic
     return (protocol, best[1], best[2]) if best else None
 
 
+def _operation_model(call: Call):  # type: ignore[no-untyped-def]
+    from moto.core.utils import get_service_model
+
+    return get_service_model(call.service).operation_model(call.operation)
+
+
+def _moto_request(call: Call, fields: dict[str, list[str]], url_params: dict[str, str]) -> dict[str, Any]:
+    """The request as moto's protocol parsers take it."""
+    from werkzeug.datastructures import MultiDict
+
+    return {
+        "method": call.method,
+        "values": MultiDict([(k, v) for k, values in fields.items() for v in values]),
+        "headers": call.headers,
+        "body": call.body,
+        "url_path": urlsplit(call.path).path,
+        "url_params": url_params,
+    }
+
+
 def api_params(call: Call) -> dict[str, Any]:
     """The request's parameters under their API (botocore) names."""
     if call.protocol == "rest-json":
         from moto.core.parse import RestJSONParser
-        from moto.core.utils import get_service_model
-        from werkzeug.datastructures import MultiDict
 
         route = _rest_route(call.service, call.method, call.path)
-        operation = get_service_model(call.service).operation_model(call.operation)
         query = parse_qs(urlsplit(call.path).query, keep_blank_values=True)
-        return RestJSONParser(operation).parse(
-            {
-                "method": call.method,
-                "values": MultiDict([(k, v) for k, values in query.items() for v in values]),
-                "headers": call.headers,
-                "body": call.body,
-                "url_path": urlsplit(call.path).path,
-                "url_params": route[2] if route else {},
-            }
-        )
+        return RestJSONParser(_operation_model(call)).parse(_moto_request(call, query, route[2] if route else {}))
     if call.protocol in ("query", "ec2"):
         from moto.core.parse import EC2QueryParser, QueryParser
-        from moto.core.utils import get_service_model
-        from werkzeug.datastructures import MultiDict
 
         fields = parse_qs(urlsplit(call.path).query, keep_blank_values=True)
         if call.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             fields.update(parse_qs(call.body.decode("utf-8", "replace"), keep_blank_values=True))
-        operation = get_service_model(call.service).operation_model(call.operation)
         parser = EC2QueryParser if call.protocol == "ec2" else QueryParser
-        return parser(operation).parse(
-            {
-                "method": call.method,
-                "values": MultiDict([(k, v) for k, values in fields.items() for v in values]),
-                "headers": call.headers,
-                "body": call.body,
-                "url_path": urlsplit(call.path).path,
-                "url_params": {},
-            }
-        )
+        return parser(_operation_model(call)).parse(_moto_request(call, fields, {}))
     return call.params()
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_audit.errors import UsageError
-from ecs_audit.collect.accounts_regions import AccessOptions, parse_account_list
+from ecs_audit.errors import AuditFailed, UsageError
+from ecs_audit.collect.accounts_regions import AccessOptions, Target, first_reachable, parse_account_list
+from ecs_audit.inventory.errors import ApiError
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,22 @@ def test_good_access_options_pass():
     )
     assert options.validate() is options
     assert options.accounts == {"111122223333", "444455556666"}
+
+
+def test_first_reachable_is_the_first_target_with_clients():
+    clients = object()
+    targets = [Target("111122223333", None), Target("444455556666", clients), Target("777788889999", object())]
+    assert first_reachable(targets, "unused") is targets[1]
+
+
+def test_no_reachable_target_fails_naming_the_first_error():
+    refused = ApiError(
+        account_id="111122223333", region="us-east-1", service="sts", operation="AssumeRole",
+        error_code="AccessDenied", message="not authorized",
+    )  # fmt: skip
+    with pytest.raises(AuditFailed) as raised:
+        first_reachable([Target("444455556666", None), Target("111122223333", None, error=refused)], "nothing reached")
+    assert str(raised.value) == f"nothing reached ({refused.describe()})"
+    with pytest.raises(AuditFailed) as raised:
+        first_reachable([], "nothing reached")
+    assert str(raised.value) == "nothing reached"

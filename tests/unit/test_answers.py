@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from ecs_audit.answers import AnswerEntry, AnswersFile, add_questionnaire, load_answers, questions
-from ecs_audit.catalogue import load_catalogue
 from ecs_audit.cli import main
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import Status
@@ -18,11 +17,6 @@ from ecs_audit.report.model import Report
 from ecs_audit.report.model import report_from_data, report_from_json  # noqa: F401
 from tests.support import golden_estate
 from tests.support.estate import ACCOUNT
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def _write(tmp_path: Path, content, name: str = "answers.yaml") -> Path:

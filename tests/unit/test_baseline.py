@@ -9,7 +9,6 @@ import pytest
 
 from ecs_audit.findings import finding_key, resource_key
 from ecs_audit.report.diff import compare, load_baseline, load_report
-from ecs_audit.catalogue import load_catalogue
 from ecs_audit.cli import main
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import ResourceRef, Status
@@ -22,11 +21,6 @@ from tests.support.sample_report import ACCOUNT, REGION, make_finding
 
 TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/"
 SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/"
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def _f(catalogue, check: str, status: Status, arn: str, container: str | None = None):

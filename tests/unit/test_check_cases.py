@@ -18,10 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.engine import evaluate
-from ecs_audit.rules.registry import load_registry
 from tests.support.estate import build_inventory, result_key
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
@@ -36,16 +34,6 @@ def _cases():
         doc = yaml.safe_load(path.read_text())
         for index, case in enumerate(doc["cases"]):
             yield pytest.param(doc["check"], case, id=f"{doc['check']}[{index}] {case['name']}")
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry()
 
 
 @pytest.mark.parametrize(("check_id", "case"), list(_cases()))

@@ -358,3 +358,20 @@ def test_nothing_referenced_means_no_calls():
     assert logs_collector.collect(ctx, AuditConfig(), region).log_groups == []
     assert iam_collector.collect(ctx, AuditConfig(), [region]).roles == []
     assert sum(api.calls.values()) == 0
+
+
+def test_a_malformed_parameter_or_log_group_is_recorded_against_its_batch_and_not_reported_missing():
+    api = FakeApi()
+    api.on("ssm.DescribeParameters", lambda p: {"Parameters": [{"Type": "String"}]})
+    api.on("logs.DescribeLogGroups", lambda p: {"logGroups": [{"retentionInDays": 7}]})
+    ctx = _context(api)
+    containers = [_container(secrets=[{"name": "A", "valueFrom": "/app/a"}],
+                             logConfiguration={"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/web"}})]
+    region = _region([{"family": "app", "containerDefinitions": containers}])
+    parameters = ssm_collector.collect(ctx, AuditConfig(), region)
+    groups = logs_collector.collect(ctx, AuditConfig(), region)
+    assert (parameters.parameters, parameters.missing, groups.log_groups, groups.missing) == ([], [], [], [])
+    assert [(e.action, e.error_code, e.resources) for e in ctx.errors] == [
+        ("ssm:DescribeParameters", "MalformedResponse", [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/app/a"]),
+        ("logs:DescribeLogGroups", "MalformedResponse", [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/web"]),
+    ]

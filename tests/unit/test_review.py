@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator
 
-from ecs_audit.catalogue import Severity, load_catalogue
+from ecs_audit.catalogue import Severity
 from ecs_audit.cli import main
 from ecs_audit.review.locate import Position, Unresolved, parse_json, parse_yaml
 from ecs_audit.review.render import MARKDOWN_LIMIT, render_json, render_markdown, render_sarif
@@ -18,11 +18,6 @@ from ecs_audit.review.run import Located, ReviewOptions, exit_code, read_all, re
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLES = DATA / "review"
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def _review(*paths: Path, **options) -> object:

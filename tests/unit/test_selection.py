@@ -9,18 +9,12 @@ import json
 
 import pytest
 
-from ecs_audit.catalogue import load_catalogue
 from ecs_audit.cli import main
 from ecs_audit.errors import UsageError
 from ecs_audit.inventory.snapshot import save_snapshot
 from ecs_audit.report.render import render_markdown
 from ecs_audit.selection import parse_selection
 from tests.support import golden_estate
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def _ids(catalogue, area: str) -> set[str]:

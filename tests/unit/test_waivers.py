@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecs_audit.catalogue import load_catalogue
 from ecs_audit.cli import main
 from ecs_audit.errors import UsageError
 from ecs_audit.findings import ResourceRef, Status
@@ -22,11 +21,6 @@ from tests.support.sample_report import ACCOUNT, REGION, build, make_finding
 
 TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/"
 TODAY = date(2026, 11, 1)
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
 
 
 def _write(tmp_path: Path, content, name: str = "waivers.yaml") -> Path:
