@@ -22,9 +22,10 @@ _SECRET_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Key names that are not secret material: public keys (JWT_PUBLIC_KEY, Stripe's publishable key) and
-# data keys (a DynamoDB partition or sort key, a cache or S3 object key, a message routing key).
+# data keys (a DynamoDB partition or sort key, an S3 object key). Not "primary", "cache" or "routing": Azure's
+# primary key and Redis cache key are access keys, a PagerDuty routing key sends alerts.
 _NOT_SECRET_KEY = re.compile(
-    r"(public|publishable|partition|sort|range|primary|cache|object|routing|shard|idempotency|dedup(lication)?)[_-]?key$",
+    r"(public|publishable|partition|sort|range|object|shard|idempotency|dedup(lication)?)[_-]?key$",
     re.IGNORECASE,
 )
 # Names that always count, whatever the heuristics below say.
@@ -55,12 +56,31 @@ _KNOWN_TOKEN = re.compile(
     r"[sr]k_live_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35})\b"
 )
 # An absolute file path: where a secret is kept (GOOGLE_APPLICATION_CREDENTIALS=/secrets/sa.json), not the secret.
-_FILE_PATH = re.compile(r"^(/[\w.@-]+){2,}/?$|^/[\w@-]+\.(json|pem|key|crt|p12|txt|conf|ini|ya?ml)$")
+# Slashes alone prove nothing (AWS secret keys contain them, "/p4ss/w0rd" is a password): a path must end in a
+# file extension or start at a directory where files live.
+_FILE_PATH = re.compile(r"^(/[\w.@-]+)+/?$")
+_FILE_EXTENSION = re.compile(r"/[\w@-][\w.@-]*\.[A-Za-z][A-Za-z0-9]{0,5}$")
+_FILE_DIRECTORY = re.compile(
+    r"^/(run|etc|var|opt|app|secrets?|mnt|tmp|usr|home|srv|root|data|config|certs?|vault)(/|$)"
+)
 _SECRET_REF = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):", re.IGNORECASE)
 _CLI_USER_PASSWORD = re.compile(r"((?:^|\s)(?:-u|--user)[ =])([^:\s]+):(\S+)")
+# `password=...` in commands and options. A quoted key ({"password": "a, b}"}) takes the whole quoted value
+# (or a bare JSON scalar); an unquoted key (--password=abc,def) takes everything up to whitespace, so that
+# no comma, quote or brace leaves part of the secret behind.
+_SECRET_KEY_WORD = r"(?:passw(?:or)?d|secret|token|api[_-]?key|apikey)"
 _INLINE_ASSIGNMENT = re.compile(
-    r"((?:passw(?:or)?d|secret|token|api[_-]?key|apikey)\"?\s*[=:]\s*\"?)([^\s\",}]+)", re.IGNORECASE
+    rf"(?P<qkey>{_SECRET_KEY_WORD}[\"']\s*[=:]\s*)(?P<qvalue>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,}}\]]+)"
+    rf"|(?P<key>{_SECRET_KEY_WORD}\s*[=:]\s*)(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+)",
+    re.IGNORECASE,
 )
+
+
+def _redact_assignment(match: re.Match[str]) -> str:
+    key = match.group("qkey") or match.group("key")
+    value = match.group("qvalue") or match.group("value")
+    quote = value[0] if len(value) >= 2 and value[0] in "\"'" and value[-1] == value[0] else ""
+    return f"{key}{quote}{REDACTED}{quote}"
 
 # Value flags stored in the inventory (the only trace a value leaves).
 FLAG_EMPTY = "empty"
@@ -96,6 +116,12 @@ def name_is_password(name: str) -> bool:
     return bool(_PASSWORD_NAME.search(name)) and name_looks_secret(name)
 
 
+def name_is_always_secret(name: str) -> bool:
+    """Names whose value is the secret itself whatever it looks like (AWS_SECRET_ACCESS_KEY, DB_PASSWORD):
+    a path there is no pointer. Pointer names say so (DB_PASSWORD_FILE) and do not look secret at all."""
+    return name.upper() in _ALWAYS_SECRET or name_is_password(name)
+
+
 def name_looks_secret(name: str) -> bool:
     """True when a variable or option name suggests it holds a secret value."""
     if name.upper() in _ALWAYS_SECRET:
@@ -126,8 +152,6 @@ def classify_value(value: str | None) -> list[str]:
         return [FLAG_DURATION]
     if _SECRET_REF.match(stripped):
         flags.append(FLAG_SECRET_REFERENCE)
-    if _FILE_PATH.match(stripped):
-        return [FLAG_FILE_PATH]
     if _AWS_ACCESS_KEY_ID.search(value):
         flags.append(FLAG_AWS_ACCESS_KEY_ID)
     # A 40-character base64 run is how an AWS secret access key looks; require mixed character
@@ -147,7 +171,13 @@ def classify_value(value: str | None) -> list[str]:
         flags.append(FLAG_INLINE_PASSWORD)
     if _KNOWN_TOKEN.search(value):
         flags.append(FLAG_KNOWN_TOKEN)
+    if not flags and _is_file_path(stripped):
+        flags.append(FLAG_FILE_PATH)
     return flags
+
+
+def _is_file_path(value: str) -> bool:
+    return bool(_FILE_PATH.match(value)) and bool(_FILE_EXTENSION.search(value) or _FILE_DIRECTORY.match(value))
 
 
 def value_is_secret(value: str | None) -> bool:
@@ -163,7 +193,7 @@ def scrub_text(text: str) -> str:
     text = _JWT.sub(REDACTED, text)
     text = _KNOWN_TOKEN.sub(REDACTED, text)
     text = _CLI_USER_PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}", text)
-    text = _INLINE_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _INLINE_ASSIGNMENT.sub(_redact_assignment, text)
     return text
 
 
@@ -177,4 +207,50 @@ def redact_options(options: dict[str, str] | None) -> dict[str, str]:
             out[key] = REDACTED
         else:
             out[key] = scrub_text(str(value))
+    return out
+
+
+# Docker volume driver options: only these keys are kept, and inside `o` only the option names. Mount
+# options carry credentials in many spellings (CIFS pass=, password=, user=bob%pw, credentials=...).
+_DRIVER_OPTS_KEPT = ("type", "device")
+_MOUNT_OPTION_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+# `type` (none, cifs, nfs...) and `device` (a host path, //server/share, server:/export) are what checks need.
+_DRIVER_TYPE = re.compile(r"^[a-z0-9_.-]{1,32}$", re.IGNORECASE)
+_DEVICE = re.compile(r"^[\w./:\\ -]{1,4096}$")
+
+
+def _mount_options(value: str) -> str:
+    """`o` of the local driver: option names kept (bind, rbind, ro, vers), every `k=v` value redacted,
+    and anything that does not look like an option name (a bare password) redacted whole."""
+    names: list[str] = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, _ = item.partition("=")
+        name = name.strip()
+        if not _MOUNT_OPTION_NAME.match(name):
+            names.append(REDACTED)
+        else:
+            names.append(f"{name}={REDACTED}" if sep else name)
+    return ",".join(names)
+
+
+def redact_driver_opts(options: dict[str, str] | None) -> dict[str, str]:
+    """Docker volume driver options: keep `type`, `device` and the option names in `o`; every other value
+    is redacted, since a driver option can be a secret whatever its key (CIFS user%password, pass=...)."""
+    if not options:
+        return {}
+    out: dict[str, str] = {}
+    for key, raw in options.items():
+        value = str(raw)
+        lower = key.lower()
+        if lower == "o":
+            out[key] = _mount_options(value)
+        elif lower == "type" and _DRIVER_TYPE.match(value):
+            out[key] = value
+        elif lower == "device" and _DEVICE.match(value) and "@" not in value and not value_is_secret(value):
+            out[key] = value
+        else:
+            out[key] = REDACTED
     return out

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from ecs_audit.inventory.base import AwsShape, Record, Tags
-from ecs_audit.redact import classify_value, redact_options, scrub_text
+from ecs_audit.redact import classify_value, redact_driver_opts, redact_options, scrub_text
 
 # Capacity providers that AWS manages: they mean Fargate, not EC2 instances.
 FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
@@ -396,23 +396,23 @@ class DockerVolumeConfiguration(AwsShape):
     scope: str | None = None
     autoprovision: bool | None = None
     driver: str | None = None
-    # Driver options (e.g. the local driver's type/o/device, which can bind a host path); values with
-    # secret-looking keys (a CIFS password) are redacted like log options.
+    # Driver options (e.g. the local driver's type/o/device, which can bind a host path): only type, device
+    # and the option names in `o` are kept; every other value is redacted (a CIFS password hides in many).
     driver_opts: dict[str, str] = {}
 
     @field_validator("driver_opts", mode="before")
     @classmethod
     def _redact(cls, value: Any) -> Any:
-        return redact_options(value) if isinstance(value, dict) else value
+        return redact_driver_opts(value) if isinstance(value, dict) else value
 
     @property
     def bound_host_path(self) -> str | None:
-        """The host path a `local` driver volume binds (driverOpts type none, o bind, device PATH): Docker's
-        way of bind-mounting through a named volume."""
+        """The host path a `local` driver volume binds (driverOpts type none, o bind or rbind, device PATH):
+        Docker's way of bind-mounting through a named volume."""
         if (self.driver or "local") != "local":
             return None
         options = {k.lower(): str(v) for k, v in self.driver_opts.items()}
-        if "bind" not in [o.strip().lower() for o in options.get("o", "").split(",")]:
+        if not {"bind", "rbind"} & {o.strip().lower() for o in options.get("o", "").split(",")}:
             return None
         return options.get("device") or None
 

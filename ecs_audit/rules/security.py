@@ -36,6 +36,7 @@ from ecs_audit.redact import (
     VALUE_FLAGS_NOT_SECRET,
     VALUE_FLAGS_THAT_ARE_SECRETS,
     name_allowed,
+    name_is_always_secret,
     name_is_password,
     name_looks_secret,
 )
@@ -58,6 +59,15 @@ def _is_runtime_security_agent(image: str, config: AuditConfig) -> bool:
     return any(fnmatchcase(image, pattern) for pattern in config.runtime_security_agents)
 
 
+def _excusing_flags(name: str) -> set[str]:
+    """Value flags that make a secret-looking name a pointer or a setting. A file path never excuses a name
+    whose value is the secret itself (AWS_SECRET_ACCESS_KEY, DB_PASSWORD): the value may just start with "/"."""
+    excusing = {FLAG_SECRET_REFERENCE, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}
+    if not name_is_always_secret(name):
+        excusing.add(FLAG_FILE_PATH)
+    return excusing
+
+
 def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[str]) -> dict[str, str]:
     """Secret-looking variables (name -> why), for SECURITY-006 and SECURITY-017. Never reads a value."""
     found: dict[str, str] = {}
@@ -70,7 +80,7 @@ def _secret_variables(environment: list[EnvironmentVariable], allowlist: list[st
             found[variable.name] = "value looks like " + ", ".join(secret_flags)
         # A secret-looking name holding an ARN, a file path or nothing is a pointer or a placeholder, and
         # one holding a switch, a number or a duration (TOKEN_TTL_SECONDS=3600) a setting, not a secret.
-        elif name_looks_secret(variable.name) and not flags & {FLAG_SECRET_REFERENCE, FLAG_FILE_PATH, FLAG_EMPTY, *VALUE_FLAGS_NOT_SECRET}:
+        elif name_looks_secret(variable.name) and not flags & _excusing_flags(variable.name):
             found[variable.name] = "name looks secret"
     return found
 
@@ -91,8 +101,14 @@ def _is_current_platform(version: str, latest: str) -> bool:
         return version == latest
 
 
+def _is_windows_device_path(path: str) -> bool:
+    """"//./pipe/docker_engine" is Docker's named pipe written with forward slashes (Docker accepts both):
+    a Windows device path, which posix normalisation would turn into the harmless-looking "/pipe/..."."""
+    return path.replace("\\", "/").startswith(("//./", "//?/"))
+
+
 def _normalise_host_path(path: str) -> str:
-    if not path.startswith("/"):
+    if not path.startswith("/") or _is_windows_device_path(path):
         return path  # e.g. a Windows path
     normalised = posixpath.normpath(path)
     return "/" + normalised.lstrip("/")
@@ -102,8 +118,10 @@ def _is_sensitive_windows_path(path: str) -> bool:
     """Windows hosts: a drive root (ECS mounts "D:\\" whole), the Windows directory, Docker's data root,
     the ECS agent's configuration, or a named pipe (\\\\.\\pipe\\docker_engine is Docker's socket)."""
     text = path.replace("/", "\\").lower()
-    if text.startswith("\\\\.\\pipe\\"):
+    if text.startswith(("\\\\.\\pipe\\", "\\\\?\\pipe\\")):
         return True
+    if text.startswith(("\\\\?\\", "\\\\.\\")):
+        text = text[4:]  # \\?\C:\Windows is C:\Windows
     if not re.match(r"^[a-z]:\\", text) and not re.match(r"^[a-z]:$", text):
         return False
     text = ntpath.normpath(text).rstrip("\\")
@@ -118,7 +136,7 @@ def _is_sensitive_windows_path(path: str) -> bool:
 def _is_sensitive_host_path(path: str) -> bool:
     """The host root, a sensitive directory or anything under it, a parent that contains one (/var
     holds /var/run and /var/lib/docker), or a socket (*.sock: docker, containerd, ...)."""
-    if not path.startswith("/"):
+    if not path.startswith("/") or _is_windows_device_path(path):
         return _is_sensitive_windows_path(path)
     if path == "/" or path.endswith(".sock"):
         return True

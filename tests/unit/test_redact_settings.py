@@ -92,3 +92,75 @@ def test_docker_volume_driver_options_keep_no_password():
     assert config.bound_host_path is None
     bound = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": {"type": "none", "o": "bind", "device": "/etc"}})
     assert bound.bound_host_path == "/etc"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"type": "cifs", "o": "username=bob,pass=S3cretPw!", "device": "//fs/share"},
+        {"type": "cifs", "o": "user=bob%S3cretPw!", "device": "//fs/share"},
+        {"type": "cifs", "o": "vers=3.0,S3cretPw!", "device": "//fs/share"},
+        {"type": "cifs", "o": "addr=10.0.0.1", "device": "//bob:S3cretPw!@fs/share"},
+        {"type": "cifs", "o": "ro", "device": "//fs/share", "extra": "S3cretPw!"},
+    ],
+)
+def test_docker_volume_driver_options_keep_only_option_names(options):
+    from ecs_audit.inventory.ecs import DockerVolumeConfiguration
+
+    config = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": options})
+    stored = config.model_dump_json()
+    assert "S3cretPw" not in stored and "bob" not in stored and "10.0.0.1" not in stored
+    assert config.driver_opts["type"] == "cifs"
+
+
+def test_docker_volume_driver_options_keep_what_checks_need():
+    from ecs_audit.redact import REDACTED, redact_driver_opts
+
+    kept = redact_driver_opts({"type": "none", "o": "rbind,ro,uid=1000", "device": "/var/run"})
+    assert kept == {"type": "none", "o": f"rbind,ro,uid={REDACTED}", "device": "/var/run"}
+
+
+@pytest.mark.parametrize("value", ["/JalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "/p4ss/w0rd", "/Zx9q/Tk4w"])
+def test_a_leading_slash_makes_no_file_path(value):
+    assert "file_path" not in classify_value(value)
+
+
+@pytest.mark.parametrize("value", ["/run/secrets/db", "/etc/ssl/certs/", "/keys/signing.pem", "/opt/app/config.yaml"])
+def test_paths_need_an_extension_or_a_known_directory(value):
+    assert classify_value(value) == ["file_path"]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("app --password=abc,def123 --verbose", "def123"),
+        ("PASSWORD=ab}cd", "cd"),
+        ('TOKEN="ab cd" next', "cd"),
+        ('{"username": "app", "password": "hun, ter}2"}', "ter}2"),
+        ("{'api_key': 'a,b9z'}", "b9z"),
+    ],
+)
+def test_scrub_text_redacts_the_whole_assigned_value(text, secret):
+    from ecs_audit.redact import REDACTED, scrub_text
+
+    scrubbed = scrub_text(text)
+    assert secret not in scrubbed and REDACTED in scrubbed
+
+
+def test_scrub_text_keeps_what_follows_a_quoted_value():
+    from ecs_audit.redact import scrub_text
+
+    assert scrub_text('{"password": "x,y", "user": "app"}') == '{"password": "<redacted>", "user": "app"}'
+    assert scrub_text("run --password=abc,def next") == "run --password=<redacted> next"
+
+
+@pytest.mark.parametrize("name", ["AZURE_COSMOS_PRIMARY_KEY", "STORAGE_PRIMARY_KEY", "AZURE_REDIS_CACHE_KEY", "PAGERDUTY_ROUTING_KEY"])
+def test_access_keys_named_for_their_role_are_secret(name):
+    assert name_looks_secret(name)
+
+
+def test_an_rbind_local_volume_binds_its_device():
+    from ecs_audit.inventory.ecs import DockerVolumeConfiguration
+
+    rbound = DockerVolumeConfiguration.model_validate({"driver": "local", "driverOpts": {"type": "none", "o": "rbind,ro", "device": "/var/run"}})
+    assert rbound.bound_host_path == "/var/run"
