@@ -139,8 +139,8 @@ class AuditConfig(BaseModel):
         default=100,
         ge=0,
         le=10000,
-        description="SECURITY-017: how many revisions older than the deployed one are read per in-use family, newest "
-        "first (revisions newer than the deployed one are always read).",
+        description="SECURITY-017: how many other revisions are read per in-use family: those newer than the deployed "
+        "one first, then older ones, each newest first; the rest are named unread.",
     )
     history_region_budget: int = Field(
         default=1000,

@@ -8,9 +8,10 @@
   of each VPC where a service names none (awsvpc tasks then get it);
 - the flow logs of the VPCs that run tasks (task subnets, and container instances' ecs.vpc-id);
 - the AMIs of container instances;
-- the EC2 container instances themselves (DescribeInstances: subnet, security groups and instance
-  profile of the primary network interface, which bridge and host mode tasks share), read first so
-  their subnets and groups join the calls below.
+- the EC2 container instances themselves (DescribeInstances: instance profile, state, and the subnets
+  and security groups of the interfaces bridge and host mode tasks are reached through: the primary
+  and user-attached secondary ones, Instance.host_interfaces), read first so their subnets and groups
+  join the calls below.
 
 Every call filters by the ids in question (filters, not id lists, so an id that no longer exists is
 simply not returned and recorded as missing rather than failing the whole call), with at most 200
@@ -24,7 +25,7 @@ DescribeInstances per 200 EC2 container instances (none without them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
@@ -61,14 +62,14 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     instance_ids = sorted({i.ec2_instance_id for i in instances if i.ec2_instance_id})
     hosts = _instances(ctx, instance_ids)
     # Bridge and host mode tasks use their instance's network: its subnet's routes and its groups.
-    task_subnets = sorted(set(task_subnets) | {s for h in hosts if (s := h.primary_subnet_id)})
+    task_subnets = sorted(set(task_subnets) | {s for h in hosts if not h.is_gone for s in h.host_subnet_ids})
     mount_targets = [mt for found in (region.efs.mount_targets.values() if region.efs else []) for mt in found]
     all_subnets = sorted(set(task_subnets) | {mt.subnet_id for mt in mount_targets if mt.subnet_id})
     groups = sorted(
         {g for s in services for p in service_placements(s) for g in p.security_groups}
         | {g for lb in (region.elbv2.load_balancers if region.elbv2 else []) for g in lb.security_groups}
         | {g for found in (region.efs.mount_target_security_groups.values() if region.efs else []) for g in found}
-        | {g for h in hosts for g in h.primary_security_group_ids}
+        | {g for h in hosts if not h.is_gone for g in h.host_security_group_ids}
     )
     images = sorted({i.ami_id for i in instances if i.ami_id})
 
@@ -129,6 +130,37 @@ def _arn(ctx: CollectContext, kind: str, resource_id: str) -> str:
     return ec2_arn(ctx.partition, ctx.region, ctx.account_id, kind, resource_id)
 
 
+def _batches(
+    ctx: CollectContext,
+    operation: str,
+    result_key: str,
+    filter_name: str,
+    values: list[str],
+    kind: str | Callable[[str], str],
+    *,
+    extra_filters: Iterable[dict[str, Any]] = (),
+    filter_parameter: str = "Filters",
+    **params: Any,
+) -> Iterator[tuple[list[str], list[str], list[Any] | None]]:
+    """Per batch of `values` that keeps the call within 200 filter values: the batch, the ARNs (of
+    `kind`, or of kind(value)) a failure is recorded against, and the items of every page (None after a
+    recorded failure)."""
+    extra = list(extra_filters)
+    size = FILTER_VALUES - sum(len(f["Values"]) for f in extra)
+    for batch in batched(values, size):
+        resources = [_arn(ctx, kind(value) if callable(kind) else kind, value) for value in batch]
+        items = ctx.paginate(
+            SERVICE,
+            operation,
+            result_key,
+            resources=resources,
+            PaginationConfig={"PageSize": PAGE_SIZE[operation]},
+            **{filter_parameter: [{"Name": filter_name, "Values": batch}, *extra]},
+            **params,
+        )
+        yield batch, resources, items
+
+
 def _describe(
     ctx: CollectContext,
     operation: str,
@@ -139,68 +171,39 @@ def _describe(
     kind: str,
     *,
     extra_filters: Iterable[dict[str, Any]] = (),
+    unnest: Callable[[Any], Iterable[Any]] | None = None,
     **params: Any,
 ) -> list[Any]:
     """Items whose `filter_name` is one of `values`, in batches that keep every call within 200 filter
-    values. A failed batch is recorded against the ARNs of its values (of `kind`)."""
-    extra = list(extra_filters)
-    size = FILTER_VALUES - sum(len(f["Values"]) for f in extra)
+    values. A failed batch is recorded against the ARNs of its values (of `kind`). `unnest` takes the
+    items out of a result that nests them (DescribeInstances' reservations)."""
     found: list[Any] = []
-    for batch in batched(values, size):
-        resources = [_arn(ctx, kind, value) for value in batch]
-        items = ctx.paginate(
-            SERVICE,
-            operation,
-            result_key,
-            resources=resources,
-            Filters=[{"Name": filter_name, "Values": batch}, *extra],
-            PaginationConfig={"PageSize": PAGE_SIZE[operation]},
-            **params,
-        )
+    for _, resources, items in _batches(ctx, operation, result_key, filter_name, values, kind, extra_filters=extra_filters, **params):
         for item in items or []:
-            model_item = validated(ctx, SERVICE, operation, model, item, resources)
-            if model_item is not None:
-                found.append(model_item)
+            for unnested in unnest(item) if unnest is not None else (item,):
+                model_item = validated(ctx, SERVICE, operation, model, unnested, resources)
+                if model_item is not None:
+                    found.append(model_item)
     return found
 
 
 def _instances(ctx: CollectContext, instance_ids: list[str]) -> list[Instance]:
-    """The instances among `instance_ids`, 200 ids a call (an instance-id filter: a terminated id is
-    simply not returned). DescribeInstances nests instances in reservations."""
-    found: list[Instance] = []
-    for batch in batched(instance_ids, FILTER_VALUES):
-        resources = [_arn(ctx, "instance", value) for value in batch]
-        reservations = ctx.paginate(
-            SERVICE,
-            "DescribeInstances",
-            "Reservations",
-            resources=resources,
-            Filters=[{"Name": "instance-id", "Values": batch}],
-            PaginationConfig={"PageSize": PAGE_SIZE["DescribeInstances"]},
-        )
-        for reservation in reservations or []:
-            for item in reservation.get("Instances", []) if isinstance(reservation, dict) else []:
-                instance = validated(ctx, SERVICE, "DescribeInstances", Instance, item, resources)
-                if instance is not None:
-                    found.append(instance)
-    return found
+    """The instances among `instance_ids` (an instance-id filter: a terminated id is simply not returned,
+    or returned for a while as terminated: Instance.is_gone)."""
+    return _describe(ctx, "DescribeInstances", "Reservations", Instance, "instance-id", instance_ids, "instance", unnest=_reservation_instances)
+
+
+def _reservation_instances(reservation: Any) -> list[Any]:
+    """DescribeInstances nests instances in reservations."""
+    return reservation.get("Instances", []) if isinstance(reservation, dict) else []
 
 
 def _flow_logs(ctx: CollectContext, vpcs: list[str]) -> tuple[list[FlowLog], list[str]]:
     """Flow logs of `vpcs`, and the VPCs whose flow logs were read (DescribeFlowLogs names its filter
-    parameter `Filter`)."""
+    parameter `Filter`). A batch counts as read only when every flow log of it validated."""
     logs: list[FlowLog] = []
     read: list[str] = []
-    for batch in batched(vpcs, FILTER_VALUES):
-        resources = [_arn(ctx, "subnet" if resource.startswith("subnet-") else "vpc", resource) for resource in batch]
-        items = ctx.paginate(
-            SERVICE,
-            "DescribeFlowLogs",
-            "FlowLogs",
-            resources=resources,
-            Filter=[{"Name": "resource-id", "Values": batch}],
-            PaginationConfig={"PageSize": PAGE_SIZE["DescribeFlowLogs"]},
-        )
+    for batch, resources, items in _batches(ctx, "DescribeFlowLogs", "FlowLogs", "resource-id", vpcs, _flow_log_kind, filter_parameter="Filter"):
         if items is None:
             continue
         models = [validated(ctx, SERVICE, "DescribeFlowLogs", FlowLog, item, resources) for item in items]
@@ -209,6 +212,10 @@ def _flow_logs(ctx: CollectContext, vpcs: list[str]) -> tuple[list[FlowLog], lis
         logs.extend(models)
         read.extend(batch)
     return logs, sorted(read)
+
+
+def _flow_log_kind(resource_id: str) -> str:
+    return "subnet" if resource_id.startswith("subnet-") else "vpc"
 
 
 def _failed(ctx: CollectContext, operation: str, kind: str, values: Iterable[str]) -> set[str]:

@@ -161,8 +161,9 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     if region.ecs is None:
         return None
     collected_at = datetime.now(timezone.utc)
-    if not region.ecs.clusters:
-        return EcrInventory(collected_at=collected_at)  # a region without ECS is not judged
+    if not region.ecs.clusters and not region.ecs.under_review:
+        # A region without ECS is not judged; `review --live` still reads what its definitions name.
+        return EcrInventory(collected_at=collected_at)
     wanted = wanted_images(region.ecs, ctx.account_id, ctx.region)
     in_use = set(wanted.in_use_repositories)
     # Independent calls overlap: the registry's scanning configuration with the repositories, then

@@ -6,8 +6,8 @@ paginated ListServices (100 a page) and DescribeServices per 10 services, a pagi
 DescribeTasks per 100 tasks; ListTaskDefinitions over the whole region, ACTIVE and INACTIVE, 100
 ARNs a page (it also names the ACTIVE families; see _other_families_and_history for when it falls
 back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
-other ACTIVE family (its latest revision) and once per other revision of an in-use family: every
-revision newer than the deployed one, older ones newest first up to `history_depth` per family and
+other ACTIVE family (its latest revision) and once per other revision of an in-use family: newer
+than the deployed one first, then older ones, each newest first, up to `history_depth` per family and
 `history_region_budget` in all (_history_to_read). Independent calls run concurrently (CollectContext.parallel).
 """
 
@@ -336,25 +336,25 @@ def _history_to_read(
     candidates: dict[str, list[tuple[int, str]]], deployed: dict[str, int], depth: int, region_budget: int
 ) -> tuple[list[tuple[str, int, str]], dict[str, str]]:
     """Which revisions to describe (family, revision, status), and per family the limit that left
-    some unread. Revisions newer than the deployed one are always read: they are few and the likeliest
-    to be deployed next. Older ones are read newest first, at most `depth` per family, and all
-    families together within `region_budget` DescribeTaskDefinition calls (newer ones included): the
-    budget is shared round-robin by rank (every family's newest older revision before any family's
-    second), so one long CI history cannot starve the other families."""
-    wanted: list[tuple[str, int, str]] = []
+    some unread. Each family's revisions are ranked: those newer than the deployed one first (newest
+    first: the likeliest to be deployed next), then the older ones, newest first. At most `depth` per
+    family are read, and all families together within `region_budget` DescribeTaskDefinition calls,
+    shared round-robin by rank (every family's first revision before any family's second), so one
+    long CI history cannot starve the other families. Newer revisions count like older ones: CI that
+    registers every build while deploys lag can leave thousands above the deployed one. What is
+    left over is named unread (SECURITY-017 WARNs naming it)."""
     ranked: list[tuple[int, str, int, str]] = []  # (rank, family, revision, status)
     limits: dict[str, list[str]] = {}
     for family, found in candidates.items():
-        newer = [(r, s) for r, s in found if r > deployed[family]]
-        older = [(r, s) for r, s in found if r <= deployed[family]]
-        wanted += [(family, r, s) for r, s in newer]
-        ranked += [(rank, family, r, s) for rank, (r, s) in enumerate(older[:depth])]
-        if len(older) > depth:
+        newer = sorted(((r, s) for r, s in found if r > deployed[family]), reverse=True)
+        older = sorted(((r, s) for r, s in found if r <= deployed[family]), reverse=True)
+        order = newer + older
+        ranked += [(rank, family, r, s) for rank, (r, s) in enumerate(order[:depth])]
+        if len(order) > depth:
             limits.setdefault(family, []).append(f"history_depth {depth}")
-    room = max(0, region_budget - len(wanted))
     ranked.sort(key=lambda item: (item[0], item[1]))
-    wanted += [(family, r, s) for _, family, r, s in ranked[:room]]
-    for _, family, _, _ in ranked[room:]:
+    wanted = [(family, r, s) for _, family, r, s in ranked[:region_budget]]
+    for _, family, _, _ in ranked[region_budget:]:
         if f"history_region_budget {region_budget}" not in limits.setdefault(family, []):
             limits[family].append(f"history_region_budget {region_budget}")
     return wanted, {family: ", ".join(found) for family, found in limits.items()}

@@ -183,7 +183,12 @@ class ServiceHosts:
 
     instances: dict[str, Instance]  # EC2 instance id -> DescribeInstances' answer
     basis: str  # "running tasks" or "cluster instances"
-    gone: list[str] = field(default_factory=list)  # instance ids that no longer exist
+    gone: list[str] = field(default_factory=list)  # instance ids that no longer exist or are terminated/terminating
+
+    def none_hosts(self) -> str:
+        """Why a bridge or host mode check does not apply when no instance is left."""
+        gone = f" (instances {', '.join(self.gone)} are terminated or no longer exist)" if self.gone else ""
+        return "the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone
 
 
 def service_hosts(s: ServiceSubject) -> ServiceHosts:
@@ -202,9 +207,9 @@ def service_hosts(s: ServiceSubject) -> ServiceHosts:
     ec2 = ec2_part(estate)
     for instance_id in ids:
         found = ec2.instance(instance_id)
-        if found is not None:
+        if found is not None and not found.is_gone:
             result.instances[instance_id] = found
-        elif instance_id in ec2.missing_instances:
+        elif found is not None or instance_id in ec2.missing_instances:
             result.gone.append(instance_id)
         else:
             estate.raise_if_failed("ec2:DescribeInstances", arn(estate, "instance", instance_id))

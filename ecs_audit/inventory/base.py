@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import cached_property
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -30,6 +32,18 @@ class Record(BaseModel):
     """A model of our own (not an AWS shape): snake_case everywhere, unknown fields rejected."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the cached indexes (cached_property values live in the instance's __dict__,
+        which pydantic copies): they would still describe the original's fields after `update`."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in _cached_properties(type(self)):
+            copied.__dict__.pop(name, None)
+        return copied
+
+
+def _cached_properties(cls: type) -> list[str]:
+    return [name for klass in cls.__mro__ for name, value in vars(klass).items() if isinstance(value, cached_property)]
 
 
 def _tags_to_dict(value: Any) -> Any:

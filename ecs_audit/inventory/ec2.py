@@ -8,6 +8,8 @@ collected.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cached_property
 
 from ecs_audit.inventory.base import Record
@@ -187,9 +189,27 @@ class InstanceNetworkInterface(PascalShape):
     network_interface_id: str | None = None
     subnet_id: str | None = None
     vpc_id: str | None = None
-    interface_type: str | None = None  # interface, trunk, branch, ...
+    interface_type: str | None = None  # interface, efa, efa-only, trunk, ...
+    # ECS names the task interfaces it attaches by their attachment ARN; users' interfaces, anything.
+    description: str | None = None
     attachment: InstanceNetworkInterfaceAttachment | None = None
     groups: list[GroupIdentifier] = []
+
+    @property
+    def is_primary(self) -> bool:
+        return self.attachment is not None and self.attachment.device_index == 0
+
+    @property
+    def carries_host_traffic(self) -> bool:
+        """Whether bridge and host mode tasks can be reached through it (see Instance.host_interfaces).
+        Not: a trunk (its traffic is the awsvpc tasks' branch interfaces', with their own groups), an
+        ECS task interface attached directly (awsvpc without trunking: the task's own groups), or an
+        efa-only interface (no IP address: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html).
+        Anything else counts, an unknown type included: leaving out a reachable interface would be a
+        false PASS, counting an unreachable one at worst a FAIL the user can explain."""
+        if (self.interface_type or "interface") in _NOT_HOST_INTERFACE_TYPES:
+            return False
+        return not _ECS_ATTACHMENT.match(self.description or "")
 
 
 class IamInstanceProfile(PascalShape):
@@ -197,8 +217,20 @@ class IamInstanceProfile(PascalShape):
     id: str | None = None
 
 
+# The interface types bridge and host mode tasks are not reached through (InstanceNetworkInterface.InterfaceType).
+_NOT_HOST_INTERFACE_TYPES = frozenset({"trunk", "branch", "efa-only"})
+# ECS's task interfaces: "arn:aws:ecs:<region>:<account>:attachment/<id>" (DescribeTasks attachments).
+_ECS_ATTACHMENT = re.compile(r"arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:attachment/", re.IGNORECASE)
+
+
 class InstanceState(PascalShape):
     name: str | None = None
+
+
+# For about an hour after termination DescribeInstances still returns an instance, without its subnet
+# or network interfaces (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-lifecycle.html):
+# it hosts no task any more, like an instance that is not returned at all.
+_GONE_STATES = frozenset({"shutting-down", "terminated"})
 
 
 class Instance(PascalShape):
@@ -212,25 +244,53 @@ class Instance(PascalShape):
     network_interfaces: list[InstanceNetworkInterface] = []
     iam_instance_profile: IamInstanceProfile | None = None
 
-    def _primary(self) -> InstanceNetworkInterface | None:
+    @property
+    def is_gone(self) -> bool:
+        return self.state is not None and self.state.name in _GONE_STATES
+
+    def host_interfaces(self) -> list[HostInterface]:
+        """The network interfaces bridge and host mode tasks are reached through: host mode ports, and
+        bridge mode's published ports, listen on every address of the instance
+        (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-networkmode-host.html),
+        so the primary interface and every secondary one a user attached count; trunk, ECS task and
+        efa-only interfaces do not (InstanceNetworkInterface.carries_host_traffic). The primary first;
+        without interface details, the instance's own subnet and groups."""
+        primary = next((i for i in self.network_interfaces if i.is_primary), None)
+        found = [
+            HostInterface(
+                None,
+                (primary.subnet_id if primary else None) or self.subnet_id,
+                _group_ids(primary.groups if primary is not None else self.security_groups),
+            )
+        ]
         for interface in self.network_interfaces:
-            if interface.attachment is not None and interface.attachment.device_index == 0:
-                return interface
-        return None
+            if interface is not primary and interface.carries_host_traffic:
+                found.append(HostInterface(interface.network_interface_id or "?", interface.subnet_id, _group_ids(interface.groups)))
+        return found
 
     @property
-    def primary_subnet_id(self) -> str | None:
-        """The subnet of its primary network interface, which bridge and host mode tasks share."""
-        primary = self._primary()
-        return (primary.subnet_id if primary else None) or self.subnet_id
+    def host_subnet_ids(self) -> list[str]:
+        return sorted({i.subnet_id for i in self.host_interfaces() if i.subnet_id})
 
     @property
-    def primary_security_group_ids(self) -> list[str]:
-        """The security groups of its primary network interface: bridge and host mode tasks are reached
-        through it. awsvpc tasks' and the trunk's interfaces (also attached) carry the tasks' own groups."""
-        primary = self._primary()
-        groups = primary.groups if primary is not None else self.security_groups
-        return sorted({g.group_id for g in groups if g.group_id})
+    def host_security_group_ids(self) -> list[str]:
+        return sorted({g for i in self.host_interfaces() for g in i.group_ids})
+
+
+@dataclass(frozen=True)
+class HostInterface:
+    """A network interface bridge and host mode tasks are reached through."""
+
+    secondary_id: str | None  # None for the primary interface, else its id
+    subnet_id: str | None
+    group_ids: list[str]
+
+    def label(self, instance_id: str) -> str:
+        return instance_id if self.secondary_id is None else f"{instance_id} ({self.secondary_id})"
+
+
+def _group_ids(groups: list[GroupIdentifier]) -> list[str]:
+    return sorted({g.group_id for g in groups if g.group_id})
 
 
 class Ec2Inventory(Record):
@@ -253,7 +313,8 @@ class Ec2Inventory(Record):
     instances: list[Instance] = []
     missing_instances: list[str] = []
 
-    # Indexes: checks look resources up once per service, over thousands of them.
+    # Indexes: checks look resources up once per service, over thousands of them (a model_copy drops
+    # them: Record.model_copy).
     @cached_property
     def _instances_by_id(self) -> dict[str, Instance]:
         return {i.instance_id: i for i in self.instances}

@@ -239,14 +239,15 @@ def _route_summary(subnet: Subnet, estate: RegionView) -> tuple[str, list[str]]:
 
 
 def _host_network(s: ServiceSubject) -> tuple[ServiceHosts, dict[str, list[str]]]:
-    """The instances a bridge or host mode service's tasks use, and subnet -> those instances in it."""
+    """The instances a bridge or host mode service's tasks use, and subnet -> those instances with an
+    interface in it (a secondary interface named after the instance: Instance.host_interfaces)."""
     hosts = service_hosts(s)
     subnets: dict[str, list[str]] = {}
     for instance_id, instance in hosts.instances.items():
-        subnet = instance.primary_subnet_id
-        if not subnet:
-            raise EvidenceMissing(f"DescribeInstances returned {instance_id} without its subnet")
-        subnets.setdefault(subnet, []).append(instance_id)
+        for interface in instance.host_interfaces():
+            if not interface.subnet_id:
+                raise EvidenceMissing(f"DescribeInstances returned {interface.label(instance_id)} without its subnet")
+            subnets.setdefault(interface.subnet_id, []).append(interface.label(instance_id))
     return hosts, subnets
 
 
@@ -261,8 +262,7 @@ def tasks_in_private_subnets(s: ServiceSubject) -> Verdict:
         # Bridge and host mode tasks share their container instance's network interface.
         hosts, users = _host_network(s)
         if not users:
-            gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
-            return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+            return na(hosts.none_hosts())
         subnet_ids = sorted(users)
     subnets, missing = subnets_of(estate, subnet_ids)
     routes: dict[str, str] = {}
@@ -306,16 +306,16 @@ def _open_rules(groups: dict[str, SecurityGroup]) -> list[str]:
 
 
 def _host_groups_closed(s: ServiceSubject) -> Verdict:
-    """Bridge and host mode: the security groups of the primary network interfaces of the container
-    instances its tasks use."""
+    """Bridge and host mode: the security groups of the container instances' interfaces its tasks are
+    reached through, the primary and those a user attached (Instance.host_interfaces)."""
     hosts = service_hosts(s)
     if not hosts.instances:
-        gone = f" (instances {', '.join(hosts.gone)} no longer exist)" if hosts.gone else ""
-        return na("the service has no awsvpc network configuration and no EC2 container instance in a VPC hosts its tasks" + gone)
+        return na(hosts.none_hosts())
     users: dict[str, list[str]] = {}
     for instance_id, instance in hosts.instances.items():
-        for group_id in instance.primary_security_group_ids:
-            users.setdefault(group_id, []).append(instance_id)
+        for interface in instance.host_interfaces():
+            for group_id in interface.group_ids:
+                users.setdefault(group_id, []).append(interface.label(instance_id))
     groups: dict[str, SecurityGroup] = {}
     missing: list[str] = []
     for group_id in sorted(users):

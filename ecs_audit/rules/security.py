@@ -929,6 +929,10 @@ def _history_not_fully_read(t: TaskDefSubject, history: FamilyHistory, read: int
     if not capped:  # a snapshot from before unread revisions were named
         return unknown(f"some revisions were not read (history_depth {t.estate.config.history_depth}); {clean}", evidence)
     limit = history.unread_limit or f"history_depth {t.estate.config.history_depth}"
+    newer = [r for r in capped if r > t.task_definition.revision]
+    if newer:  # registered after the deployed one (CI ahead of deploys): the likeliest to run next
+        evidence["newer_revisions_not_read"] = _ranges(newer)
+        limit += f"; {len(newer)} of them newer than this revision"
     return warn(
         f"revisions {_ranges(capped)} not read ({limit}); {clean}: raise the limit in the config file to read them, "
         "or delete the revisions no longer needed (DeleteTaskDefinitions)",

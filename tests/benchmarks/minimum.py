@@ -47,21 +47,18 @@ def audited_revisions(rp: RegionPlan) -> list[Revision]:
 
 def history_revisions(rp: RegionPlan) -> list[Revision]:
     """Older revisions of in-use families (SECURITY-017 reads their environment, CICD-006 the
-    rollback target's images): every revision newer than the deployed one, older ones newest first up
-    to the depth per family and within the region budget (collect/ecs.py _history_to_read)."""
+    rollback target's images): those newer than the deployed one first, then older ones, each newest
+    first, up to the depth per family and within the region budget (collect/ecs.py _history_to_read)."""
     running = {(s.family, s.revision) for s in rp.services}
-    newer: list[Revision] = []
     ranked: list[tuple[int, str, Revision]] = []
     for family in rp.families:
         if family.in_use:
             deployed = max(r for f, r in running if f == family.name)
             others = [r for r in reversed(family.revisions) if (family.name, r.revision) not in running]
-            newer += [r for r in others if r.revision > deployed]
-            older = [r for r in others if r.revision <= deployed]
-            ranked += [(rank, family.name, r) for rank, r in enumerate(older[:HISTORY_DEPTH])]
-    # AuditConfig.history_region_budget: newer revisions always, older ones round-robin within the budget
-    room = max(0, HISTORY_REGION_BUDGET - len(newer))
-    return newer + [r for _, _, r in sorted(ranked, key=lambda item: (item[0], item[1]))[:room]]
+            order = [r for r in others if r.revision > deployed] + [r for r in others if r.revision <= deployed]
+            ranked += [(rank, family.name, r) for rank, r in enumerate(order[:HISTORY_DEPTH])]
+    # AuditConfig.history_region_budget, shared round-robin by rank
+    return [r for _, _, r in sorted(ranked, key=lambda item: (item[0], item[1]))[:HISTORY_REGION_BUDGET]]
 
 
 def rollback_revisions(rp: RegionPlan) -> list[Revision]:

@@ -111,13 +111,17 @@ def test_review_of_a_file_equals_the_scan_of_the_registered_definition(moto_serv
     assert {f["format"] for f in json.loads(review_doc)["files"]} == {"describe-task-definition"}
 
 
-def test_live_review_reads_roles_and_log_groups_through_the_collectors(moto_server: MotoServer, tmp_path: Path) -> None:
+# Without a cluster the region runs nothing, yet the reviewed definition's images are still read
+# (review3 item 7: the ECR collector returned early and IMAGE-005 went UNKNOWN).
+@pytest.mark.parametrize("with_cluster", [True, False], ids=["cluster", "no-cluster"])
+def test_live_review_reads_roles_and_log_groups_through_the_collectors(moto_server: MotoServer, tmp_path: Path, with_cluster: bool) -> None:
     moto_server.reset()
     iam = moto_server.client("iam", HOME_REGION)
     trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
     role = iam.create_role(RoleName="review-admin", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     iam.attach_role_policy(RoleName="review-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    moto_server.client("ecs", HOME_REGION).create_cluster(clusterName="default")
+    if with_cluster:
+        moto_server.client("ecs", HOME_REGION).create_cluster(clusterName="default")
     moto_server.client("logs", HOME_REGION).create_log_group(logGroupName="/ecs/live")
     seeder = Seeder(moto_server.session(), home_region=HOME_REGION, endpoint_url=moto_server.url)
     moto_server.client("ecr", HOME_REGION).create_repository(

@@ -252,6 +252,23 @@ def test_a_region_without_clusters_costs_no_call():
     assert inventory.repositories == []
 
 
+def test_definitions_under_review_are_followed_in_a_region_without_clusters():
+    # `ecs-audit review --live` adds the reviewed definitions (review/live.py amend) to a region that
+    # may run nothing yet; their images and repositories are still read (review3 item 7).
+    fake = FakeEcr()
+    fake.add("app", {digest(1): ["1"]})
+    fake.add("other", {digest(2): ["2"]})
+    region = _estate([f"{REGISTRY}/app:1"], idle=True)
+    reviewed = [td.task_definition_arn for td in region.ecs.task_definitions]
+    region = region.model_copy(update={"ecs": region.ecs.model_copy(update={"clusters": [], "under_review": reviewed})})
+    api, ctx, inventory = _collect(fake, region)
+    assert ctx.errors == []
+    assert inventory.in_use_repositories == ["app"]
+    assert _image_ids(api) == [("app", "1")]
+    assert [i.image_digest for i in inventory.images] == [digest(1)]
+    assert sorted(inventory.repository_scanning or {}) == ["app"]
+
+
 def test_deleted_images_are_recorded_as_missing_not_as_errors():
     fake = FakeEcr()
     fake.add("app", {digest(i): [f"v{i}"] for i in range(10) if i not in (3, 7)})

@@ -212,17 +212,47 @@ def _history_reads(api: FakeApi, family: str) -> list[int]:
     return sorted(int(r.rsplit(":", 1)[1]) for r in refs if r.startswith(f"{family}:"))
 
 
-def test_newer_revisions_are_always_read_and_older_ones_newest_first_up_to_the_depth():
+def test_newer_revisions_are_read_first_newest_first_then_older_ones_within_the_depth():
     fake = FakeEcs([1])
     fake.extra_revisions["svc-0"] = 60
     fake.deployed["svc-0"] = 50
-    api, ctx, inventory = _collect(fake, history_depth=3)
+    api, ctx, inventory = _collect(fake, history_depth=13)
     (history,) = [h for h in inventory.families if h.family == "svc-0"]
-    # 51-60 are newer than the deployed 50: all read although the depth is 3; then 49, 48, 47
+    # 51-60 are newer than the deployed 50: read first; the depth's other 3 go to 49, 48, 47
     assert _history_reads(api, "svc-0") == [47, 48, 49, *range(51, 61)]
+    assert [r.revision for r in history.older_revisions] == [*range(60, 50, -1), 49, 48, 47]
     assert history.unread_revisions == list(range(1, 47))
-    assert history.failed_revisions == [] and history.unread_limit == "history_depth 3"
+    assert history.failed_revisions == [] and history.unread_limit == "history_depth 13"
     assert history.history_truncated
+
+
+def test_thousands_of_newer_revisions_are_bounded_by_the_depth_and_named_unread():
+    # CI registers every build while the service stays pinned at :5 (review3 item 5: the newer ones
+    # were all read, 1,995 calls here and 19,995 for a family of 20,000).
+    fake = FakeEcs([1])
+    fake.extra_revisions["svc-0"] = 2000
+    fake.deployed["svc-0"] = 5
+    api, ctx, inventory = _collect(fake, history_depth=100)
+    (history,) = [h for h in inventory.families if h.family == "svc-0"]
+    assert _history_reads(api, "svc-0") == list(range(1901, 2001))
+    assert history.unread_revisions == [*range(1, 5), *range(6, 1901)]
+    assert history.unread_limit == "history_depth 100" and history.history_truncated
+
+
+def test_the_region_budget_also_bounds_newer_revisions():
+    fake = FakeEcs([2])
+    fake.extra_revisions["svc-0"] = 500
+    fake.deployed["svc-0"] = 5
+    fake.extra_revisions["svc-1"] = 10
+    fake.deployed["svc-1"] = 10
+    api, ctx, inventory = _collect(fake, history_depth=1000, history_region_budget=20)
+    history = {h.family: h for h in inventory.families}
+    assert api.calls["ecs.DescribeTaskDefinition"] - len(inventory.task_definitions) == 20
+    assert _history_reads(api, "svc-1") == list(range(1, 10))  # not starved by svc-0's newer ones
+    assert _history_reads(api, "svc-0") == list(range(490, 501))
+    assert history["svc-0"].unread_limit == "history_region_budget 20"
+    assert history["svc-0"].unread_revisions == [*range(1, 5), *range(6, 490)]
+    assert history["svc-1"].unread_revisions == [] and not history["svc-1"].history_truncated
 
 
 def test_the_region_budget_is_shared_round_robin_so_no_family_starves():
@@ -233,11 +263,12 @@ def test_the_region_budget_is_shared_round_robin_so_no_family_starves():
     fake.extra_revisions["svc-0"] = 31  # one newer revision: read first, counted in the budget
     api, ctx, inventory = _collect(fake, history_region_budget=6)
     history = {h.family: h for h in inventory.families}
-    assert _history_reads(api, "svc-0") == [28, 29, 31]
+    assert _history_reads(api, "svc-0") == [29, 31]
     assert _history_reads(api, "svc-1") == [28, 29]
-    assert _history_reads(api, "svc-2") == [29]
-    assert history["svc-2"].unread_revisions == list(range(1, 29))
+    assert _history_reads(api, "svc-2") == [28, 29]
+    assert history["svc-2"].unread_revisions == list(range(1, 28))
     assert history["svc-2"].unread_limit == "history_region_budget 6"
+    assert history["svc-0"].unread_revisions == list(range(1, 29))
 
 
 def test_a_failed_read_is_named_apart_from_the_revisions_left_unread_by_a_limit():

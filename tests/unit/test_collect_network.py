@@ -442,14 +442,17 @@ def test_ec2_reads_groups_of_services_load_balancers_and_mount_targets_default_g
     assert inventory.missing_images == ["ami-2", "ami-deregistered"]
 
 
-def test_ec2_reads_each_container_instance_once_in_batches_and_joins_its_subnet_and_primary_groups():
+def test_ec2_reads_each_container_instance_once_in_batches_and_joins_the_subnets_and_groups_of_its_host_interfaces():
     fake = FakeEc2(5, groups=2)
     # i-0 .. i-239 exist (i-240 .. i-249 were terminated); each has a primary interface in subnet-3 with
     # sg-host, and i-0 a trunk interface whose group belongs to awsvpc tasks, not to the host.
     fake.instances = [
         {"InstanceId": f"i-{n}", "SubnetId": "subnet-3", "IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/ecs"},
          "NetworkInterfaces": [{"SubnetId": "subnet-3", "Attachment": {"DeviceIndex": 0}, "Groups": [{"GroupId": "sg-host"}]}]
-         + ([{"SubnetId": "subnet-3", "InterfaceType": "trunk", "Attachment": {"DeviceIndex": 1}, "Groups": [{"GroupId": "sg-trunk"}]}] if n == 0 else [])}
+         + ([{"SubnetId": "subnet-3", "InterfaceType": "trunk", "Attachment": {"DeviceIndex": 1}, "Groups": [{"GroupId": "sg-trunk"}]}] if n == 0 else [])
+         + ([{"SubnetId": "subnet-3", "InterfaceType": "interface", "Attachment": {"DeviceIndex": 1}, "Groups": [{"GroupId": "sg-user"}]},
+             {"SubnetId": "subnet-3", "InterfaceType": "interface", "Description": f"arn:aws:ecs:us-east-1:{ACCOUNT}:attachment/0f1e", "Attachment": {"DeviceIndex": 2}, "Groups": [{"GroupId": "sg-task"}]}]
+            if n == 1 else [])}
         for n in range(240)
     ]
     fake.groups.append({"GroupId": "sg-host", "GroupName": "hosts", "VpcId": "vpc-0", "IpPermissions": []})
@@ -463,7 +466,7 @@ def test_ec2_reads_each_container_instance_once_in_batches_and_joins_its_subnet_
     assert asked == sorted(f"i-{n}" for n in range(250))  # each distinct instance once
     assert len(inventory.instances) == 240
     assert inventory.missing_instances == sorted(f"i-{n}" for n in range(240, 250))
-    assert inventory.instance("i-0").primary_security_group_ids == ["sg-host"]
+    assert inventory.instance("i-0").host_security_group_ids == ["sg-host"]
     assert inventory.instance("i-7").iam_instance_profile.arn.endswith("instance-profile/ecs")
     # the instances' subnet is described and its route table read; their primary groups, not the trunk's
     assert _filter_values(api, "ec2.DescribeSubnets") == [2]  # subnet-3 and the task's subnet-gone
@@ -472,7 +475,9 @@ def test_ec2_reads_each_container_instance_once_in_batches_and_joins_its_subnet_
     assert assocs == ["subnet-3"]
     assert inventory.security_group("sg-host") is not None and inventory.security_group("sg-trunk") is None
     asked_groups = [v for k, p in api.requests if k == "ec2.DescribeSecurityGroups" and p["Filters"][0]["Name"] == "group-id" for v in p["Filters"][0]["Values"]]
-    assert asked_groups == ["sg-host"]
+    # i-1's user-attached secondary interface counts (host ports listen on it); its ECS task interface does not
+    assert inventory.instance("i-1").host_security_group_ids == ["sg-host", "sg-user"]
+    assert asked_groups == ["sg-host", "sg-user"]
 
 
 def test_without_ec2_container_instances_describe_instances_is_not_called():
