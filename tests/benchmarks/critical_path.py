@@ -87,9 +87,13 @@ def critical_path(exchanges: Iterable[Exchange]) -> list[Exchange]:
                 producer.setdefault(token, j)
             done += 1
         depth[i] = 1
-        for token in call.sent:
+        for token in sorted(call.sent):
             j = producer.get(token)
-            if j is not None and token not in known_before and depth[j] + 1 > depth[i]:
+            if j is None or token in known_before:
+                continue
+            # Between producers of equal depth, the one answered last is the one this call waited for
+            # (and the choice no longer depends on the order of a set).
+            if depth[j] + 1 > depth[i] or (parent[i] is not None and depth[j] + 1 == depth[i] and calls[j].end > calls[parent[i]].end):
                 depth[i], parent[i] = depth[j] + 1, j
     deepest = max(range(len(calls)), key=lambda i: (depth[i], -calls[i].end))
     chain = []
