@@ -24,7 +24,7 @@ from ecs_audit.report.model import Report, build_report
 from ecs_audit.report.render import DEFAULT_FORMATS, FILE_NAMES, ReportView, render_json, write_reports
 from ecs_audit.rules.registry import load_registry
 from ecs_audit.progress import Progress
-from ecs_audit.selection import Selection
+from ecs_audit.selection import Selection, needed_actions
 from ecs_audit.session import AwsSession, partition_of
 from ecs_audit.waivers import WaiverFile, apply_waivers
 from ecs_audit.collect.accounts_regions import AccessOptions, first_reachable, resolve_targets
@@ -139,6 +139,7 @@ def scan(
         max_in_flight=access.max_in_flight,
         progress=progress,
         checkpoint=checkpoint,
+        needed=needed_actions(options.selection, load_catalogue()),
     )
     inventory = Inventory(
         tool_version=__version__,

@@ -5,7 +5,8 @@ comma-separated. `--checks` keeps only what it names, `--skip-checks` then remov
 The MANUAL questionnaire stays in the report unless MANUAL questions are named: `--checks SECURITY`
 still lists the open questions; `--skip-checks MANUAL` (or `--checks MANUAL-004`) decides otherwise.
 Reports list the checks that were skipped, and a baseline's results for skipped checks are not
-counted as resolved.
+counted as resolved. Collection also leaves out the optional per-resource calls that only skipped
+checks need (`needed_actions`); the snapshot lists them as not collected.
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ class Selection:
 
     def __contains__(self, check_id: object) -> bool:
         return check_id in self.checks
+
+
+def needed_actions(selection: Selection | None, catalogue: Catalogue) -> frozenset[str] | None:
+    """The IAM actions the selected checks need (their catalogue `needs`): collection leaves out the
+    optional calls none of them needs. None when every check runs."""
+    if selection is None:
+        return None
+    return frozenset(action for entry in catalogue.checks if entry.id in selection for action in entry.needs)
 
 
 def parse_selection(checks: list[str] | None, skip: list[str] | None, catalogue: Catalogue) -> Selection | None:

@@ -15,7 +15,7 @@ from botocore.parsers import ResponseParserError
 
 from ecs_audit.errors import ReadOnlyViolation
 from ecs_audit.interrupt import worker_pool
-from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.errors import NOT_COLLECTED, NOT_SELECTED, ApiError
 from ecs_audit.session import ClientFactory
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class CollectContext:
         partition: str = "aws",
         max_workers: int = 8,
         max_in_flight: int = 16,
+        needed: frozenset[str] | None = None,
     ):
         self.clients = clients
         self.account_id = account_id
@@ -58,6 +59,10 @@ class CollectContext:
         self.partition = partition
         self.max_workers = max(1, max_workers)
         self.errors: list[ApiError] = []
+        # The IAM actions the selected checks need (None: every check runs), and the optional calls
+        # left out because no selected check needs them (`wants`, `not_collected`).
+        self.needed = needed
+        self.skipped: list[ApiError] = []
         self._lock = threading.Lock()
         # Caps this account and region's concurrent API calls, whatever the threads: the audited
         # teams' own deployments share the account's API rate limits.
@@ -76,6 +81,27 @@ class CollectContext:
     def arn(self, service: str, resource: str) -> str:
         """An ARN in this account and region, e.g. arn("ecs", "task-definition/web")."""
         return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def wants(self, action: str) -> bool:
+        """Whether some selected check needs IAM action `action` (service:Operation). Only calls that
+        enumerate nothing may be left out on this answer; when one is, say so with `not_collected`."""
+        return self.needed is None or action in self.needed
+
+    def not_collected(self, service: str, operation: str, context: str | None = None) -> None:
+        """Record that `operation` was left out in this region because no selected check needed it:
+        a check that needs it, evaluated later from the snapshot, is UNKNOWN, never PASS."""
+        error = ApiError(
+            context=context or NOT_SELECTED,
+            account_id=self.account_id,
+            region=self.region,
+            service=service,
+            operation=operation,
+            error_code=NOT_COLLECTED,
+            message="not collected in this run: no check selected for the scan needed it; scan again with this check selected",
+        )
+        with self._lock:
+            if error not in self.skipped:
+                self.skipped.append(error)
 
     def record(
         self,

@@ -22,6 +22,7 @@ from ecs_audit.collect.base import CollectContext, batched
 from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
+from ecs_audit.inventory.errors import NOT_SELECTED
 from ecs_audit.inventory.parts import CLUSTERS, LISTED, SERVICES, source_of
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns
@@ -301,7 +302,13 @@ def _other_families_and_history(
             reverse=True,
         )
         candidates[family] = [(r, status) for r, status in older if (family, r) not in in_use_revisions]
-    wanted, limits = _history_to_read(candidates, deployed, depth, region_budget)
+    if ctx.wants(f"{SERVICE}:ListTaskDefinitions") or ctx.wants(f"{SERVICE}:DescribeTaskDefinition"):
+        wanted, limits = _history_to_read(candidates, deployed, depth, region_budget)
+    else:
+        # No selected check reads older revisions (SECURITY-017, CICD-006/007 need the listing).
+        wanted, limits = [], {family: NOT_SELECTED for family, found in candidates.items() if found}
+        if limits:
+            ctx.not_collected(SERVICE, "DescribeTaskDefinition")
     latest_of_others, described = _run_all(
         ctx,
         lambda: _latest_of(ctx, other_families),

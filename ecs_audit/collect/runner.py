@@ -122,15 +122,17 @@ def collect_region(
     max_in_flight: int = 16,
     on_ecs: Callable[[RegionInventory], None] | None = None,
     amend_ecs: Callable[[Any], Any] | None = None,
+    needed: frozenset[str] | None = None,
 ) -> RegionInventory:
     """One account and region, as a graph: each collector starts as soon as what it reads is known
     (the step of ECS's collection and the other parts its declaration names), so the calls that wait
     for nothing else overlap ECS's own. `on_ecs` receives the inventory (with its errors so far) as
     soon as the ECS collection is done. `amend_ecs` may add to the ECS inventory before the
     collectors that read all of it run (`ecs-audit review --live`: the definitions under review, so
-    what they refer to is collected)."""
+    what they refer to is collected). `needed`: the IAM actions the selected checks need (None:
+    all); optional calls no selected check needs are left out and listed in `not_collected`."""
     ctx = CollectContext(
-        clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight
+        clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight, needed=needed
     )
     base = RegionInventory(account_id=account_id, region=region)
     known = _Known([*ECS_STEPS, *(c.field for c in REGION_COLLECTORS if c.field != "ecs")])
@@ -191,7 +193,8 @@ def collect_region(
     if inventory.ecs is None and not any(e.service == "ecs" for e in ctx.errors):
         ctx.record("ecs", "ListClusters", "CollectorError", "ECS data could not be collected")
     errors = sorted(ctx.errors, key=lambda e: (e.service, e.operation, e.error_code, e.resources, e.message))
-    return inventory.model_copy(update={"errors": errors})
+    skipped = sorted(ctx.skipped, key=lambda e: (e.service, e.operation))
+    return inventory.model_copy(update={"errors": errors, "not_collected": skipped})
 
 
 _SKIP = object()  # an input that will not come: its readers are not run
@@ -226,10 +229,12 @@ def collect_targets(
     max_in_flight: int = 16,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
+    needed: frozenset[str] | None = None,
 ) -> list[AccountInventory]:
     """Every reachable (account, region) pair on one bounded pool; each account's IAM on another, from
     the moment every region of the account has its ECS inventory (the roles to read come from it).
-    With `checkpoint`, finished parts are loaded from it instead of collected, and saved to it."""
+    With `checkpoint`, finished parts are loaded from it instead of collected, and saved to it.
+    `needed`: the IAM actions the selected checks need (collect_region); None: every check's."""
     progress = progress or NoProgress()
     pairs = [(t, region) for t in targets if t.clients is not None for region in t.regions]
     progress.start(len(pairs) + sum(1 for t in targets if t.clients is not None))
@@ -272,7 +277,7 @@ def collect_targets(
                 else:
                     result = collect_region(
                         target.clients, target.account_id, region, config, partition=partition, max_workers=max_workers,
-                        max_in_flight=max_in_flight, on_ecs=lambda inventory: ecs_done(target, inventory),
+                        max_in_flight=max_in_flight, on_ecs=lambda inventory: ecs_done(target, inventory), needed=needed,
                     )
                     if checkpoint:
                         checkpoint.save_region(result)

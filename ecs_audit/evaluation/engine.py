@@ -127,6 +127,8 @@ def _relevant_errors(scope: Scope, entry: CheckEntry, view: RegionView) -> list[
     needs = set(entry.needs)
     enumeration = set(spec.listed_by)
     errors = [e for e in view.errors if e.action in needs or (e.action in enumeration and e.context is None)]
+    # Calls left out of the scan because no check selected then needed them.
+    errors += [e for e in view.inventory.not_collected if e.action in needs]
     if not view.has_ecs and any(a.startswith("ecs:") for a in needs | enumeration):
         errors.append(_not_collected(view, "ecs", "ListClusters"))
     if spec.part and spec.part_listing and view.has_ecs and getattr(view.inventory, spec.part) is None:

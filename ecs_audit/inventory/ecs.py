@@ -623,7 +623,7 @@ class FamilyHistory(Record):
     unread_revisions: list[int] = []
     failed_revisions: list[int] = []
     # The configured limits that left revisions unread, e.g. "history_depth 100".
-    unread_limit: str = ""
+    unread_limit: str = ""  # or "not selected": no selected check needed the history (not read)
 
     @property
     def latest_active(self) -> int | None:

@@ -18,6 +18,10 @@ ACCESS_DENIED_CODES = frozenset(
     }
 )
 
+# A call left out on purpose (no selected check needed it): recorded in RegionInventory.not_collected.
+NOT_COLLECTED = "NotCollected"
+NOT_SELECTED = "not selected"
+
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action for a boto3 client name and API operation, e.g. elbv2/DescribeListeners."""
@@ -51,6 +55,8 @@ class ApiError(Record):
     def describe(self) -> str:
         """One line for a report: which call failed and why, with the missing permission if denied."""
         what = f"{self.action} failed ({self.error_code})"
+        if self.error_code == NOT_COLLECTED and self.context is not None:
+            what = f"{self.action} was not called"
         if self.is_access_denied:
             what = f"{self.action} was denied ({self.error_code}): grant {self.action} to the audit role"
         message = " ".join(self.message.split())

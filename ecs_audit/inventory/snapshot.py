@@ -63,6 +63,9 @@ class RegionInventory(Record):
     ssm: SsmInventory | None = None
     secretsmanager: SecretsInventory | None = None
     errors: list[ApiError] = []
+    # Optional calls left out because no check selected for the scan needed them (error code
+    # NotCollected): a check that needs one, evaluated from this snapshot, is UNKNOWN.
+    not_collected: list[ApiError] = []
 
     @property
     def is_empty(self) -> bool:

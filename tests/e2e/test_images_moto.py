@@ -24,6 +24,8 @@ import boto3
 import pytest
 import requests
 
+from tests.e2e.conftest import base_env, run_cli
+from tests.support.report_json import read_report
 from tests.support.deny import Scan, assert_denial_confined, denied_scans, scan_through_proxy
 from tests.support.moto_server import MotoServer
 from tests.support.proxy import Call, FaultProxy, api_reply, error_reply
@@ -241,11 +243,11 @@ def _realistic(proxy: FaultProxy, *, inspector_active: bool) -> None:
         proxy.rewrite_json("ecr.DescribeImages", scan_status)
 
 
-def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str, inspector_active: bool = False) -> Scan:
+def _scan(moto: MotoServer, estate: Estate, work: Path, *denied: str, inspector_active: bool = False, extra: tuple[str, ...] = ()) -> Scan:
     env = {"AWS_ACCESS_KEY_ID": estate.credentials["aws_access_key_id"], "AWS_SECRET_ACCESS_KEY": estate.credentials["aws_secret_access_key"],
            **({"AWS_SESSION_TOKEN": estate.credentials["aws_session_token"]} if "aws_session_token" in estate.credentials else {})}
     return scan_through_proxy(moto.url, estate.account_id, work, [REGION], denied,
-                              prepare=lambda proxy: _realistic(proxy, inspector_active=inspector_active), env=env)
+                              prepare=lambda proxy: _realistic(proxy, inspector_active=inspector_active), env=env, extra=extra)
 
 
 @pytest.fixture(scope="module")
@@ -440,3 +442,38 @@ def test_enhanced_scanning_with_inspector_passes_image_004_and_judges_image_005_
     hashes = sorted(f["value"] for f in listed[0].params()["filterCriteria"]["ecrImageHash"])
     assert hashes == sorted({estate.digests["vuln-app:1"], estate.digests["good-app:1.0"], estate.digests["good-app:2.0"]})
     assert [c.key for c in scan.calls if c.key == "ecr.DescribeImageScanFindings"] == []
+
+
+# --- selecting checks trims the calls ----------------------------------------------------------------
+
+POLICY_ACTIONS = {"ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy"}
+
+
+@pytest.fixture(scope="module")
+def image_001_only(moto_server: MotoServer, estate: Estate, tmp_path_factory: pytest.TempPathFactory) -> tuple[Scan, Path]:
+    work = tmp_path_factory.mktemp("image-001")
+    snapshot = work / "snap.json"
+    return _scan(moto_server, estate, work, extra=("--checks", "IMAGE-001", "--save-snapshot", str(snapshot))), snapshot
+
+
+def test_checks_image_001_reads_no_repository_policy(image_001_only: tuple[Scan, Path], scanned: Scan) -> None:
+    scan, _ = image_001_only
+    assert scan.run.returncode == 0, scan.run
+    assert not [c.action for c in scan.calls if c.action in POLICY_ACTIONS]
+    assert [c for c in scan.calls if c.action == "ecr:DescribeRepositories"]  # the repositories are still listed
+    # a full selection reads both policies of every repository
+    full = {c.action for c in scanned.calls}
+    assert POLICY_ACTIONS <= full
+    assert len([c for c in scanned.calls if c.action == "ecr:GetLifecyclePolicy"]) == len(REPOS)
+    assert len(scan.calls) < len(scanned.calls)
+
+
+def test_the_trimmed_snapshot_evaluated_with_the_policy_checks_is_unknown(image_001_only: tuple[Scan, Path], tmp_path: Path) -> None:
+    _, snapshot = image_001_only
+    out = tmp_path / "again"
+    run = run_cli(["evaluate", str(snapshot), "-o", str(out), "--checks", "IMAGE-008,IMAGE-009"], base_env(tmp_path / "home"), cwd=tmp_path)
+    assert run.returncode == 0, run
+    findings = [f for f in read_report(out / "report.json")["findings"] if f["check_id"] in ("IMAGE-008", "IMAGE-009")]
+    assert len(findings) >= 2 * len(REPOS)
+    assert {f["status"] for f in findings} == {"UNKNOWN"}
+    assert all("not collected in this run" in f["message"] for f in findings)

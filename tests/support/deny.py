@@ -8,7 +8,7 @@ a check allowed to read it, and the denial is recorded as an access error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,11 @@ def scan_through_proxy(
     prepare: Callable[[FaultProxy], None] | None = None,
     deny_first: bool = False,
     env: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
 ) -> Scan:
     """`ecs-audit scan` of `regions` through a fresh fault proxy in front of moto, with `denied` actions
     refused. `prepare` installs the file's own rewrites and stubs on the proxy, after the denials when
-    `deny_first` (the first fault that answers wins)."""
+    `deny_first` (the first fault that answers wins). `extra`: more scan arguments."""
     denied = tuple(denied)
     proxy = FaultProxy(moto_url, caller_arn=f"arn:aws:iam::{account_id}:user/ecs-audit-e2e").start()
     try:
@@ -54,7 +55,7 @@ def scan_through_proxy(
         if denied and not deny_first:
             proxy.deny(*denied)
         out = work / "report"
-        args = ["scan", *(arg for region in regions for arg in ("--region", region)), "-o", str(out), "-q"]
+        args = ["scan", *(arg for region in regions for arg in ("--region", region)), "-o", str(out), "-q", *extra]
         run = run_cli(args, aws_env(work / "home", proxy.url, **dict(env or {})), cwd=work)
         report = read_report(out / "report.json") if (out / "report.json").exists() else {}
         return Scan(run, report, list(proxy.calls))
