@@ -29,12 +29,13 @@ def test_a_small_estate_is_audited_with_close_to_the_fewest_calls(tmp_path: Path
         assert run.total <= MAX_CALL_RATIO * sum(minimum.values()), extra
         assert not set(run.calls) - set(minimum), "operations the model does not expect"
         assert run.max_rss_mb <= MAX_RSS_MB
-        # The critical path, derived from the recorded calls, runs at least from a call that needs
-        # nothing (the clusters, or the caller's account id that every ARN the audit builds carries)
-        # to the task definitions the services run.
+        # The critical path, derived from the recorded calls, runs from a call that needs nothing (the
+        # clusters, or the caller's account id that every ARN the audit builds carries) through the
+        # services to what they reference (task definitions, or load balancers and their groups:
+        # whichever chain the timing made longest).
         chain = [e.action for e in run.path]
         assert chain[0] in {"ecs:ListClusters", "sts:GetCallerIdentity"}, chain
-        assert "ecs:DescribeServices" in chain and "ecs:DescribeTaskDefinition" in chain and len(chain) >= 5, chain
+        assert "ecs:DescribeServices" in chain and len(chain) >= 5, chain
     summary = report_summary(runs[0].out)
     assert summary is not None
     findings, errors = summary
