@@ -70,36 +70,27 @@ def _skip_reason(f: Finding) -> str:
     return f"{f.status.value}: {f.message}"
 
 
+# What ElementTree escapes, in its order: element content, then a double-quoted attribute.
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIBUTE_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
+
+
+def _escaped(value: object, escapes: tuple[tuple[str, str], ...]) -> str:
+    text = xml_text(value)
+    for char, entity in escapes:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
+
+
 def _attr(value: object) -> str:
     """xml_text(value) escaped for a double-quoted attribute, as ElementTree writes it."""
-    text = xml_text(value)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#09;")
-    return text
+    return _escaped(value, _ATTRIBUTE_ESCAPES)
 
 
 def _text(value: object) -> str:
     """xml_text(value) escaped as element content."""
-    text = xml_text(value)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    return _escaped(value, _TEXT_ESCAPES)
 
 
 def _attrs(**attributes: object) -> str:
