@@ -15,7 +15,7 @@ from botocore.parsers import ResponseParserError
 
 from ecs_audit.errors import ReadOnlyViolation
 from ecs_audit.interrupt import worker_pool
-from ecs_audit.inventory.errors import NOT_COLLECTED, NOT_SELECTED, ApiError
+from ecs_audit.inventory.errors import NOT_COLLECTED, NOT_SELECTED, ApiError, iam_action
 from ecs_audit.session import ClientFactory
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,15 @@ class CollectContext:
         """Whether some selected check needs IAM action `action` (service:Operation). Only calls that
         enumerate nothing may be left out on this answer; when one is, say so with `not_collected`."""
         return self.needed is None or action in self.needed
+
+    def collects(self, service: str, *operations: str) -> bool:
+        """Whether some selected check needs any of `operations` (calls that together read one
+        optional fact); when none does, each is recorded with `not_collected` and False returned."""
+        if any(self.wants(iam_action(service, operation)) for operation in operations):
+            return True
+        for operation in operations:
+            self.not_collected(service, operation)
+        return False
 
     def not_collected(self, service: str, operation: str, context: str | None = None) -> None:
         """Record that `operation` was left out in this region because no selected check needed it:

@@ -58,9 +58,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     if not services:
         return MonitoringInventory()
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    batches = list(batched(services, SERVICES_PER_CALL)) if ctx.wants("cloudwatch:GetMetricData") else []
-    if not batches:
-        ctx.not_collected(SERVICE, "GetMetricData")
+    batches = list(batched(services, SERVICES_PER_CALL)) if ctx.collects(SERVICE, "GetMetricData") else []
     # The alarms and every batch of metric data are independent: all in flight at once.
     (metric_alarms, composite_alarms), *per_batch = ctx.parallel(
         lambda step: step(),

@@ -185,10 +185,7 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     in_use_existing = [r.repository_name for r in repositories if r.repository_name in in_use]
 
     # One call per repository and policy: left out when no selected check reads that policy.
-    for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy"):
-        if not ctx.wants(f"{SERVICE}:{operation}"):
-            ctx.not_collected(SERVICE, operation)
-    operations = [operation for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy") if ctx.wants(f"{SERVICE}:{operation}")]
+    operations = [operation for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy") if ctx.collects(SERVICE, operation)]
     policy_calls = [(operation, r) for r in repositories for operation in operations]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
     policies, described_images, kms_key_managers, repository_scanning = _run_all(

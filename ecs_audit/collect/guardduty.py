@@ -42,11 +42,8 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     inventory = GuardDutyInventory(detectors=detectors)
     enabled = [d for d in detectors if d.enabled]
     if enabled:
-        if ctx.wants(f"{SERVICE}:ListFindings") or ctx.wants(f"{SERVICE}:GetFindings"):
+        if ctx.collects(SERVICE, "ListFindings", "GetFindings"):
             inventory = inventory.model_copy(update={"findings": _findings(ctx, enabled[0].detector_id)})
-        else:
-            ctx.not_collected(SERVICE, "ListFindings")
-            ctx.not_collected(SERVICE, "GetFindings")
     covered = [d for d in detectors if d.runtime_monitoring_on]
     if not covered:
         return inventory
