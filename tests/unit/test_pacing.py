@@ -110,17 +110,7 @@ def test_every_request_of_a_guarded_client_waits_for_its_token():
     factory = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer)
     client = factory.client("ecs", "eu-west-1")
     sent: list[float] = []
-
-    class Body:
-        def stream(self, **_: Any):
-            yield b'{"clusterArns": []}'
-
-    def answer(**_: Any) -> AWSResponse:
-        sent.append(clock.now)
-        return AWSResponse("https://ecs.eu-west-1.amazonaws.com/", 200, {}, Body())
-
-    # Registered after the factory's own hooks: it stands where the network would be.
-    client.meta.events.register("before-send", answer)
+    _network(client, clock, sent)
     for _ in range(60):
         client.list_clusters()
     shared = ECS_READ.share(0.5)
