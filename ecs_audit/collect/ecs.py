@@ -232,8 +232,11 @@ def _family_of(reference: str) -> str:
     return reference.rsplit("/", 1)[-1].split(":", 1)[0]
 
 
-def _revision_of(arn: str) -> int:
-    return int(arn.rsplit(":", 1)[1])
+def _revision_of(reference: str) -> int | None:
+    """The revision of an ARN or family:revision reference; None for a bare family (AWS always answers
+    full ARNs, but an endpoint that echoes what it was given, such as moto after UpdateService, does not)."""
+    _, _, revision = reference.rsplit("/", 1)[-1].partition(":")
+    return int(revision) if revision.isdigit() else None
 
 
 def _describe_task_definition(
@@ -282,8 +285,9 @@ def _other_families_and_history(
         if isinstance(arns, list):
             by_family: dict[str, list[int]] = {family: [] for family in in_use_families}
             for arn in arns:
-                if _family_of(arn) in by_family:
-                    by_family[_family_of(arn)].append(_revision_of(arn))
+                revision = _revision_of(arn)
+                if _family_of(arn) in by_family and revision is not None:
+                    by_family[_family_of(arn)].append(revision)
             revisions[status] = {family: sorted(found) for family, found in by_family.items()}
         elif arns is None:
             missing.update(in_use_families)
@@ -299,8 +303,9 @@ def _other_families_and_history(
     families = sorted({_family_of(arn) for arn in active}) if isinstance(active, list) else _active_families(ctx)
     other_families = sorted(set(families or []) - set(in_use_families))
 
-    in_use_revisions = {(_family_of(arn), _revision_of(arn)) for arn in in_use}
-    deployed = {family: max(r for f, r in in_use_revisions if f == family) for family in in_use_families}
+    in_use_revisions = {(_family_of(arn), revision) for arn in in_use if (revision := _revision_of(arn)) is not None}
+    # A family referenced only without a revision counts as deployed at 0: all its revisions are newer.
+    deployed = {family: max((r for f, r in in_use_revisions if f == family), default=0) for family in in_use_families}
     candidates: dict[str, list[tuple[int, str]]] = {}
     for family in in_use_families:
         if family in missing:
@@ -429,7 +434,7 @@ def _list_family_revisions(ctx: CollectContext, family: str, status: str) -> lis
     if arns is None:
         return None
     # familyPrefix is documented as the full family name; filter anyway, ARNs are cheap to check.
-    return sorted(_revision_of(a) for a in arns if _family_of(a) == family)
+    return sorted(r for a in arns if _family_of(a) == family and (r := _revision_of(a)) is not None)
 
 
 def _revision_environment(ctx: CollectContext, family: str, revision: int, status: str) -> RevisionEnvironment | None:

@@ -525,3 +525,25 @@ def test_a_denied_daemon_listing_is_recorded_against_its_cluster():
     inventory = collect_ecs(ctx, AuditConfig())
     assert inventory.daemons == []
     assert [(e.operation, e.resources) for e in ctx.errors] == [("ListDaemons", [fake.clusters[0]])]
+
+
+def test_a_service_naming_its_task_definition_without_a_revision_does_not_stop_the_collection():
+    # AWS answers full ARNs; an endpoint that echoes a bare family (moto after UpdateService) must not
+    # crash the collector (a crash would lose the region's whole ECS inventory).
+    fake = FakeEcs([2])
+    original = fake.describe_services
+
+    def bare_family(p):
+        out = original(p)
+        out["services"][0]["taskDefinition"] = "svc-0"
+        out["services"][0]["deployments"][0]["taskDefinition"] = "svc-0"
+        return out
+
+    api = FakeApi()
+    fake.install(api)
+    api.on("ecs.DescribeServices", bare_family)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert ctx.errors == []
+    assert len(inventory.services) == 2
+    assert {f.family for f in inventory.families} >= {"svc-0", "svc-1"}
