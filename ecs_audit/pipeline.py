@@ -125,6 +125,22 @@ def scan(
     checkpoint: Checkpoint | None = None,
 ) -> Outcome:
     """Audit the accounts and regions `access` selects, with `session`'s credentials."""
+    inventory = collect_inventory(session, access, options, progress=progress, checkpoint=checkpoint)
+    if options.save_snapshot:
+        interrupt.note_activity("saving the snapshot")
+        save_snapshot(inventory, options.save_snapshot)
+    return finish(inventory, options)
+
+
+def collect_inventory(
+    session: AwsSession,
+    access: AccessOptions,
+    options: ReportOptions,
+    *,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> Inventory:
+    """The collection half of `scan`: the inventory of what `access` selects, refused when empty."""
     interrupt.note_activity("identifying the caller and the accounts to audit")
     caller, targets = resolve_targets(session, access.validate())
     partition = partition_of(caller.arn)
@@ -150,10 +166,7 @@ def scan(
         accounts=accounts,
     )
     _refuse_empty_audit(inventory)
-    if options.save_snapshot:
-        interrupt.note_activity("saving the snapshot")
-        save_snapshot(inventory, options.save_snapshot)
-    return finish(inventory, options)
+    return inventory
 
 
 def _refuse_empty_audit(inventory: Inventory) -> None:

@@ -1,30 +1,28 @@
 """`ecs-audit demo`: audit a simulated account, offline.
 
-The account is seeded into moto's in-process mock (ecs_audit.demo.account, from the data in ecs_audit/demo/data), the audit session gets
-hooks that fill the fields moto leaves out (ecs_audit.demo.hooks), and the ordinary pipeline scans it.
-Nothing leaves the process: no credentials, profile, config file or endpoint of the user's is read,
-and moto answers every AWS call.
+The account's AWS answers are a recording (ecs_audit.demo.cassette), made from the demo estate seeded
+into moto (ecs_audit.demo.live, by `python -m ecs_audit.demo.record`). The demo serves it to the audit's
+real clients at botocore's HTTP boundary, adds through hooks what AWS returns and moto does not
+(ecs_audit.demo.hooks), and the ordinary pipeline scans it. Nothing leaves the process: no
+credentials, profile, config file or endpoint of the user's is read, and moto is not even imported.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import os
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import botocore.session
 
+from ecs_audit import interrupt
 from ecs_audit.collect.accounts_regions import AccessOptions
 from ecs_audit.demo.account import DEMO_ACCOUNT_ID
-from ecs_audit.errors import UsageError
-from ecs_audit.pipeline import Outcome, ReportOptions, scan
-
-DEMO_EXTRA_MESSAGE = "the demo needs the demo extra: pip install 'ecs-audit[demo]'"
+from ecs_audit.errors import AuditFailed
+from ecs_audit.inventory.snapshot import Inventory, save_snapshot
+from ecs_audit.pipeline import Outcome, ReportOptions, collect_inventory, finish
 
 # Set for the duration of the demo; every other AWS_* and MOTO_* variable is removed meanwhile.
 _DEMO_ENVIRONMENT = {
@@ -58,175 +56,69 @@ def demo_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _sharing_models_with(session: boto3.Session) -> botocore.session.Session:
-    """A fresh botocore session (own credentials, events, clients) that reuses `session`'s loader: the
-    service models the seeding already parsed are not parsed again (about a second for the audit's
-    twenty-odd clients)."""
-    core = botocore.session.get_session()
-    core.register_component("data_loader", session._session.get_component("data_loader"))
-    return core
+def _sharing_models_with(core: botocore.session.Session) -> botocore.session.Session:
+    """A fresh botocore session (own credentials, events, clients) that reuses `core`'s loader: the
+    service models already parsed are not parsed again."""
+    fresh = botocore.session.get_session()
+    fresh.register_component("data_loader", core.get_component("data_loader"))
+    return fresh
 
 
-@contextmanager
-def _one_model_loader() -> Iterator[botocore.session.Session]:
-    """One botocore loader for moto and the demo's sessions.
+def demo_inventory(core: botocore.session.Session, attach: Callable[[botocore.session.Session], None], options: ReportOptions) -> Inventory:
+    """The demo's scan, as recorded and as replayed: the backstory's facts read from the account, the
+    audit role assumed, the hooks installed and the account collected. `attach` hooks the AWS side
+    (recorder or recording) onto each botocore session before it makes clients."""
+    from ecs_audit.demo.account import AUDIT_ROLE, DEMO_REGIONS, HOME_REGION, demo_backstory
+    from ecs_audit.demo.enrich import collect_facts
+    from ecs_audit.demo.hooks import install_demo_hooks
 
-    moto parses the botocore service models again for its own use (a new loader per model, and another
-    for the regions of each backend); the demo's sessions would parse them a third time. The JSON of
-    the EC2 model alone takes a quarter of a second to decode. Sharing one caching loader saves a
-    second or two of a demo run. moto ships no model extras, so its loader reads the same files."""
-    import moto.core.utils
-    from moto.core.base_backend import AccountSpecificBackend
+    attach(core)
+    seed_session = boto3.Session(aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION, botocore_session=core)
+    clients: dict[tuple[str, str], Any] = {}
 
-    shared = AccountSpecificBackend.get_session()._session  # moto's own (cached) session for regions
-    loader = shared.get_component("data_loader")
-    original = moto.core.utils.create_loader
-    moto.core.utils.create_loader = lambda: loader
-    try:
-        _import_ec2_models(loader)
-        core = botocore.session.get_session()
-        core.register_component("data_loader", loader)
-        yield core
-    finally:
-        moto.core.utils.create_loader = original
+    def client_for(service: str, region: str) -> Any:
+        if (service, region) not in clients:
+            clients[(service, region)] = seed_session.client(service, region_name=region)
+        return clients[(service, region)]
 
-
-@contextmanager
-def _quicker_moto() -> Iterator[None]:
-    """Spare moto work the demo never needs, for the demo's duration.
-
-    - moto lists a response class's methods (inspect.getmembers) on every request it answers, about a
-      millisecond each over a thousand-odd requests; the classes do not change meanwhile.
-    - every KMS key and ACM certificate gets a fresh 2048-bit RSA key (a tenth of a second each); the
-      demo never signs or decrypts with them, so one key serves them all.
-    - every region's EC2 backend builds moto's whole catalogue of public AMIs, each with a snapshot and
-      a volume (about 1,300 a region, a fifth of the seeding's CPU); only the AMIs the demo's data
-      names are kept (the audit asks about no other).
-    - GetMetricData walks every datapoint of the region for every period of every query (the audit
-      asks six queries per service over 336 hourly periods): each query is answered from the
-      datapoints of its own metric, picked out first with moto's own matching."""
-    import moto.core.responses
-    import moto.ec2.models.amis as amis
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from moto.cloudwatch.models import CloudWatchBackend
-
-    from ecs_audit.demo.account import account_data
-
-    methods, generate = moto.core.responses.method_names_from_class, rsa.generate_private_key
-    metric_data = CloudWatchBackend.get_metric_data
-    moto.core.responses.method_names_from_class = functools.cache(lambda clazz: frozenset(methods(clazz)))
-    rsa.generate_private_key = functools.cache(lambda public_exponent, key_size, backend=None: generate(public_exponent, key_size))
-    CloudWatchBackend.get_metric_data = _metric_data_per_query(metric_data)  # type: ignore[method-assign]
-    named = {str(v) for v in account_data()["variables"].values() if str(v).startswith("ami-")}
-    every_ami, load_resource = amis.AMIS, amis.load_resource
-    amis.AMIS = [ami for ami in every_ami if ami["ami_id"] in named]
-    amis.load_resource = lambda *args, **kwargs: [ami for ami in load_resource(*args, **kwargs) if ami["ami_id"] in named]
-    try:
-        yield
-    finally:
-        moto.core.responses.method_names_from_class, rsa.generate_private_key = methods, generate
-        CloudWatchBackend.get_metric_data = metric_data  # type: ignore[method-assign]
-        amis.AMIS, amis.load_resource = every_ami, load_resource
-
-
-def _metric_data_per_query(get_metric_data: Any) -> Any:
-    """moto's GetMetricData, run once per MetricStat query over the datapoints that query can match
-    (the same test moto applies: metric name and sorted dimensions, or namespace and metric name)."""
-    from moto.cloudwatch.models import Dimension
-
-    class Only:
-        def __init__(self, backend: Any, datapoints: list[Any]):
-            self.backend, self.datapoints = backend, datapoints
-
-        def get_all_metrics(self) -> list[Any]:
-            return self.datapoints
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.backend, name)
-
-    def per_query(self: Any, queries: list[dict[str, Any]], start_time: Any, end_time: Any, scan_by: str = "TimestampAscending") -> Any:
-        if not queries or any("MetricStat" not in q for q in queries):
-            return get_metric_data(self, queries, start_time, end_time, scan_by)
-        everything = self.get_all_metrics()
-        results = []
-        for query in queries:
-            metric = query["MetricStat"]["Metric"]
-            dimensions = sorted(Dimension(name=d["Name"], value=d["Value"]) for d in metric.get("Dimensions", []))
-            if dimensions:
-                matching = [md for md in everything if md.name == metric["MetricName"] and sorted(md.dimensions) == dimensions]
-            else:
-                matching = [md for md in everything if md.namespace == metric["Namespace"] and md.name == metric["MetricName"]]
-            results += get_metric_data(Only(self, matching), [query], start_time, end_time, scan_by)
-        return results
-
-    return per_query
-
-
-def _import_ec2_models(loader: Any) -> None:
-    """Import moto's EC2 models with `boto3.Session()` sharing `loader`: at import, moto lists the EC2
-    regions of three partitions, each through a new session that parses the EC2 model again."""
-    if "moto.ec2.models" in sys.modules:
-        return
-
-    class SharingSession(boto3.Session):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            if not args and not kwargs:
-                core = botocore.session.get_session()
-                core.register_component("data_loader", loader)
-                kwargs["botocore_session"] = core
-            super().__init__(*args, **kwargs)
-
-    original = boto3.Session
-    boto3.Session = SharingSession  # type: ignore[misc]
-    try:
-        importlib.import_module("moto.ec2.models")
-    finally:
-        boto3.Session = original  # type: ignore[misc]
-
-
-@contextmanager
-def _mocked(mock: Any) -> Iterator[None]:
-    """moto's mock, left without emptying its backends: resetting them (IAM reloads its managed
-    policies) costs most of a second, and the next mock resets them when it starts anyway."""
-    mock.start()
-    try:
-        yield
-    finally:
-        mock.stop(remove_data=False)
+    facts = collect_facts(client_for, list(DEMO_REGIONS), backstory=demo_backstory())
+    # The audit runs as the account's read-only audit role, with its own (static) credentials.
+    credentials = client_for("sts", HOME_REGION).assume_role(RoleArn=f"arn:aws:iam::{facts.account_id}:role/{AUDIT_ROLE}", RoleSessionName="ecs-audit-demo")["Credentials"]
+    audit_core = _sharing_models_with(core)
+    attach(audit_core)
+    audit_session = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=HOME_REGION,
+        botocore_session=audit_core,
+    )
+    install_demo_hooks(audit_session, facts)
+    # The demo account has no rate limits to keep to: unpaced, as with --no-pacing.
+    return collect_inventory(audit_session, AccessOptions(regions=tuple(DEMO_REGIONS), pacing=False), options)
 
 
 def run_demo(options: ReportOptions) -> Outcome:
-    try:
-        from moto import mock_aws
-    except ImportError:
-        raise UsageError(DEMO_EXTRA_MESSAGE) from None
+    from ecs_audit.demo.cassette import RECORD_COMMAND, Cassette, NotRecorded
 
-    from ecs_audit.demo.enrich import collect_facts
-    from ecs_audit.demo.account import AUDIT_ROLE, DEMO_REGIONS, HOME_REGION, demo_backstory, seed_estate
-    from ecs_audit.demo.hooks import install_demo_hooks
-
-    with demo_environment(), _one_model_loader() as core, _quicker_moto(), _mocked(mock_aws()):
-        seed_session = boto3.Session(
-            aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION, botocore_session=core
+    with demo_environment():
+        try:
+            cassette = Cassette.load()
+        except (OSError, ValueError, KeyError) as error:
+            raise AuditFailed(f"the demo's recording cannot be read ({error}); re-record it: {RECORD_COMMAND}") from None
+        try:
+            inventory: Inventory | None = demo_inventory(botocore.session.get_session(), cassette.attach, options)
+        except (NotRecorded, AuditFailed):
+            # A request the recording lacks fails where it is sent: what follows from it is no news.
+            if not cassette.misses:
+                raise
+            inventory = None
+    if cassette.misses or inventory is None:
+        raise AuditFailed(
+            f"the demo's recording has no answer for {cassette.misses[0]} ({len(cassette.misses)} unanswered in all): "
+            f"it is stale; re-record it: {RECORD_COMMAND}"
         )
-        seed_estate(seed_session)
-        clients: dict[tuple[str, str], Any] = {}
-
-        def client_for(service: str, region: str) -> Any:
-            if (service, region) not in clients:
-                clients[(service, region)] = seed_session.client(service, region_name=region)
-            return clients[(service, region)]
-
-        facts = collect_facts(client_for, list(DEMO_REGIONS), backstory=demo_backstory())
-        # The audit runs as the account's read-only audit role, with its own (static) credentials.
-        credentials = client_for("sts", HOME_REGION).assume_role(RoleArn=f"arn:aws:iam::{facts.account_id}:role/{AUDIT_ROLE}", RoleSessionName="ecs-audit-demo")["Credentials"]
-        audit_session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=HOME_REGION,
-            botocore_session=_sharing_models_with(seed_session),
-        )
-        install_demo_hooks(audit_session, facts)
-        # An in-process moto has no rate limits to keep to: unpaced, as with --no-pacing.
-        return scan(audit_session, AccessOptions(regions=tuple(DEMO_REGIONS), pacing=False), options)
+    if options.save_snapshot:
+        interrupt.note_activity("saving the snapshot")
+        save_snapshot(inventory, options.save_snapshot)
+    return finish(inventory, options)
