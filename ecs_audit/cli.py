@@ -503,7 +503,7 @@ def demo(
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Audit a built-in simulated account (no AWS account or network needed; needs the `demo` extra)."""
+    """Audit a built-in simulated account (no AWS account or network needed)."""
     from ecs_audit.demo.run import run_demo
 
     _setup_logging(verbose)
@@ -511,7 +511,7 @@ def demo(
     outcome = run_demo(options)
     _print_outcome(outcome, quiet, options.fail_on)
     if not quiet:
-        typer.echo("This was the built-in demo account (simulated with moto); no AWS account was contacted.")
+        typer.echo("This was the built-in demo account (recorded from a moto simulation); no AWS account was contacted.")
     raise typer.Exit(outcome.exit_code)
 
 

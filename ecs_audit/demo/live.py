@@ -21,7 +21,7 @@ import botocore.session
 
 from ecs_audit.errors import UsageError
 
-DEMO_EXTRA_MESSAGE = "recording the demo needs moto: pip install 'ecs-audit[test]'"
+MOTO_MESSAGE = "recording the demo account needs moto: pip install -e '.[test]'"
 
 
 @contextmanager
@@ -31,7 +31,7 @@ def moto_account() -> Iterator[tuple[botocore.session.Session, datetime]]:
     try:
         from moto import mock_aws
     except ImportError:
-        raise UsageError(DEMO_EXTRA_MESSAGE) from None
+        raise UsageError(MOTO_MESSAGE) from None
 
     from ecs_audit.demo.account import HOME_REGION, seed_estate
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -98,12 +99,13 @@ def demo_inventory(core: botocore.session.Session, attach: Callable[[botocore.se
     return collect_inventory(audit_session, AccessOptions(regions=tuple(DEMO_REGIONS), pacing=False), options)
 
 
-def run_demo(options: ReportOptions) -> Outcome:
+def run_demo(options: ReportOptions, *, recording: Path | None = None) -> Outcome:
+    """`recording`: another recording than the packaged one (tests)."""
     from ecs_audit.demo.cassette import RECORD_COMMAND, Cassette, NotRecorded
 
     with demo_environment():
         try:
-            cassette = Cassette.load()
+            cassette = Cassette.load(recording)
         except (OSError, ValueError, KeyError) as error:
             raise AuditFailed(f"the demo's recording cannot be read ({error}); re-record it: {RECORD_COMMAND}") from None
         try:
@@ -115,8 +117,9 @@ def run_demo(options: ReportOptions) -> Outcome:
             inventory = None
     if cassette.misses or inventory is None:
         raise AuditFailed(
-            f"the demo's recording has no answer for {cassette.misses[0]} ({len(cassette.misses)} unanswered in all): "
-            f"it is stale; re-record it: {RECORD_COMMAND}"
+            f"the demo's recording has no answer for {cassette.misses[0]} ({len(cassette.misses)} unanswered in all); "
+            "it answers a scan with the default collection settings (history_depth, history_region_budget): "
+            f"leave those unset for the demo, or, if the recording is stale, re-record it: {RECORD_COMMAND}"
         )
     if options.save_snapshot:
         interrupt.note_activity("saving the snapshot")
