@@ -40,7 +40,8 @@ def moto_account() -> Iterator[tuple[botocore.session.Session, datetime]]:
         seed_session = boto3.Session(
             aws_access_key_id="demo-seed", aws_secret_access_key="demo-seed", region_name=HOME_REGION, botocore_session=core
         )
-        seed_estate(seed_session)
+        # The estate's clock (the backstory's ages count from it) is the hour the recording names.
+        seed_estate(seed_session, now=started.replace(minute=0, second=0, microsecond=0))
         yield core, started
 
 
