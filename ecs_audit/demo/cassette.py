@@ -6,15 +6,17 @@ the guarded client factory, botocore's serialising, signing and parsing, and the
 (ecs_audit.demo.hooks) that add to the answers what AWS returns and moto does not.
 
 - A request is identified by the access key that signed it, its region, service, operation and
-  parameters as the client was given them (pagination tokens included); timestamps among the parameters (GetMetricData's window) are
-  left out, since they follow the clock.
+  parameters as the client was given them (pagination tokens included); timestamps among the
+  parameters (GetMetricData's window) are left out, since they follow the clock.
 - Recording keeps each answer's status, headers and body, less what changes from run to run and
   nothing reads (request ids, dates of the HTTP exchange).
 - Replaying moves every timestamp of an answer to the replay's clock: what moto stamped while the
   recording ran becomes the current hour (moto stamps resources when they are created), anything else
   (the backstory's "40 days ago", expiry times) moves by the whole hours between the recording and now.
 - A request the recording has no answer for is not guessed at: it fails the call, and the demo then
-  stops with one line naming it (the recording is stale: re-record it).
+  stops with one line naming it (the recording is stale: re-record it). The recording holds the
+  demo's fake planted secrets as moto returned them, as the demo data does; the audit drops them as
+  it would AWS's answers.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def _canonical(value: Any) -> Any:
         return "<time>"
     if isinstance(value, (bytes, bytearray)):
         return "b64:" + base64.b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"unexpected parameter type {type(value).__name__}")
+    return repr(value)
 
 
 def request_key(region: str, service: str, operation: str, params: Mapping[str, Any]) -> str:
