@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
+from ecs_audit.collector_pause import collector_paused
 from ecs_audit.errors import UsageError
 from ecs_audit.catalogue import Severity
 from ecs_audit.findings import Finding, Status
@@ -337,18 +338,19 @@ def write_reports(
     names = [FILE_NAMES[fmt] for fmt in formats]
     written: list[Path] = []
     try:
-        for fmt, name in zip(formats, names):
-            if fmt == "pdf":
-                continue
-            renderer = RENDERERS[fmt]
-            stream = STREAMED.get(renderer)
-            shown = human if fmt in HUMAN_FORMATS else report
-            extra = {"view_note": note} if fmt in HUMAN_FORMATS and note else {}
-            with (staging / name).open("w", encoding="utf-8") as out:
-                if stream is not None:
-                    stream(shown, catalogue, out, **extra)
-                else:
-                    out.write(renderer(shown, catalogue, **extra))
+        with collector_paused():
+            for fmt, name in zip(formats, names):
+                if fmt == "pdf":
+                    continue
+                renderer = RENDERERS[fmt]
+                stream = STREAMED.get(renderer)
+                shown = human if fmt in HUMAN_FORMATS else report
+                extra = {"view_note": note} if fmt in HUMAN_FORMATS and note else {}
+                with (staging / name).open("w", encoding="utf-8") as out:
+                    if stream is not None:
+                        stream(shown, catalogue, out, **extra)
+                    else:
+                        out.write(renderer(shown, catalogue, **extra))
         if browser is not None:
             source = staging / FILE_NAMES["html"]
             if "html" not in formats:
