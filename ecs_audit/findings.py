@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -240,6 +241,12 @@ def finding_key(finding: Finding) -> FindingKey:
 def finding_id(finding: Finding) -> str:
     """`CHECK-ID/` plus 16 hex digits of the SHA-256 of the rest of finding_key: the same for the same
     check and resource in every run (registering a new task-definition revision keeps it)."""
-    check, *rest = finding_key(finding)
-    digest = hashlib.sha256("\x1f".join(rest).encode("utf-8")).hexdigest()[:16]
-    return f"{check}/{digest}"
+    digest = _resource_digest(finding.account_id, finding.region, finding.resource.arn, finding.container or "")
+    return f"{finding.check_id}/{digest}"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _resource_digest(account_id: str, region: str, arn: str, container: str) -> str:
+    """16 hex digits of the SHA-256 of finding_key without the check: the same for each of a
+    resource's checks (a few dozen), so worked out once per resource."""
+    return hashlib.sha256("\x1f".join((account_id, region, resource_key(arn), container)).encode("utf-8")).hexdigest()[:16]
