@@ -139,8 +139,8 @@ def render_csv(report: Report, catalogue: Catalogue) -> str:
             )  # fmt: skip
         lines.append(
             f"{f.status.value},{f.severity.value},{cached(f.check_id)},{cached(f.title)},{cached(f.area)},{cached(f.account_id)},"
-            f"{cached(f.region)},{cached(f.cluster)},{cached(f.resource.type)},{quoted(cell(f.resource.name))},"
-            f"{quoted(cell(f.resource.arn))},{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},"
+            f"{cached(f.region)},{cached(f.cluster)},{cached(f.resource.type)},{cached(f.resource.name)},"
+            f"{cached(f.resource.arn)},{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},"
             f"{cached(f.remediation)}"
         )
     lines.append("")
