@@ -26,6 +26,7 @@ from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv
+from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.junit import render_junit
 from ecs_audit.report.model import Report
 from ecs_audit.report.ocsf import render_ocsf
@@ -146,7 +147,7 @@ def resource_table(report: Report) -> list[dict]:
     return [table[arn] for arn in sorted(table)]
 
 
-_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python).encode
+_encode = compact_encoder(default=to_jsonable_python)
 # A str as _encode writes it (ensure_ascii=False).
 _string = json.encoder.encode_basestring
 
@@ -159,6 +160,11 @@ class _Compactor:
         self.checks = check_table(report)
         self.resources = resource_table(report)
         self._resource_index = {entry["arn"]: (i, entry) for i, entry in enumerate(self.resources)}
+        # What a finding must have to share its resource's entry whole: name, type and RESOURCE_FIELDS.
+        self._resource_values = {
+            entry["arn"]: (i, (entry["name"], entry["type"], *(entry.get(name) for name in RESOURCE_FIELDS)))
+            for i, entry in enumerate(self.resources)
+        }
         self._check_values: dict[str, tuple] = {}
         for finding in [*report.findings, *(r.finding for r in report.resolved)]:
             if finding.check_id not in self._check_values:
@@ -180,16 +186,11 @@ class _Compactor:
         check's and its resource's values, no waiver or answer): keys in sorted order, strings
         through json's own string encoder."""
         ref = finding.resource
-        index, entry = self._resource_index[ref.arn]
+        index, shared = self._resource_values[ref.arn]
         if (
             finding.waiver is None
             and finding.answer is None
-            and entry["name"] == ref.name
-            and entry["type"] == ref.type
-            and finding.account_id == entry.get("account_id")
-            and finding.region == entry.get("region")
-            and finding.cluster == entry.get("cluster")
-            and finding.owner == entry.get("owner")
+            and (ref.name, ref.type, finding.account_id, finding.region, finding.cluster, finding.owner) == shared
             and _check_values(finding) == self._check_values.get(finding.check_id)
         ):
             parts = []

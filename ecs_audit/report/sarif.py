@@ -28,6 +28,7 @@ from urllib.parse import quote
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
 from ecs_audit.findings import Finding, Status, finding_key
 from ecs_audit.report.filters import clean
+from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.model import Report, WaiverNote
 
 SARIF_VERSION = "2.1.0"
@@ -324,7 +325,7 @@ def _clean(value: Any) -> Any:
 # Stands for the results while the rest of the document is encoded (no report contains it).
 _RESULTS_MARK = "\x00results\x00"
 _RESULT_INDENT = "\n        "  # runs[0].results' items, at indent=2
-_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_encode = compact_encoder()
 # A str as _encode writes it (ensure_ascii=False).
 _string = json.encoder.encode_basestring
 
