@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -181,6 +182,9 @@ class Finding(BaseModel):
 
 # Finding's _computed_once names (kept in __dict__ once computed).
 _CACHED = ("id", "sort_key")
+
+# The key of every sort of findings (worst first), without a lambda frame per finding.
+SORT_KEY = operator.attrgetter("sort_key")
 
 
 # (name, required, default) of Finding's fields, in declaration order.

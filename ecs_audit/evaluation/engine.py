@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -25,7 +24,7 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.scopes import CLUSTER_LISTING, SCOPES, subjects_for
 from ecs_audit.evaluation.subjects import ContainerSubject, Subject
 from ecs_audit.evaluation.view import RegionView
-from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict, finding_from_fields
+from ecs_audit.findings import SORT_KEY, EvidenceMissing, Finding, ResourceRef, Status, Verdict, finding_from_fields
 from ecs_audit.inventory.arns import account_resource, resource_from_arn
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.parts import clients_of_part
@@ -66,7 +65,7 @@ def _evaluate(
                 if selected is not None and entry.id not in selected:
                     continue
                 findings.extend(run_check(entry, registry[entry.id], view, subjects))
-    findings.sort(key=attrgetter("sort_key"))
+    findings.sort(key=SORT_KEY)
     return findings
 
 

@@ -18,7 +18,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import SORT_KEY, Finding, Status
 from ecs_audit.report.model import AreaScore, Report
 
 # Characters that start inline markup anywhere in a line; `@` and `://` would become mentions and autolinks.
@@ -75,7 +75,7 @@ def status_label(status: Status | str) -> str:
 
 def worst_first(findings: Iterable[Finding]) -> list[Finding]:
     """FAIL > WARN > UNKNOWN > MANUAL > WAIVED > PASS > NOT_APPLICABLE, then severity, then id."""
-    return sorted(findings, key=lambda f: f.sort_key)
+    return sorted(findings, key=SORT_KEY)
 
 
 def needing_attention(findings: Iterable[Finding], statuses: Iterable[str] = ("FAIL", "WARN", "UNKNOWN")) -> list[Finding]:

@@ -117,13 +117,21 @@ def _check_values(finding: Finding) -> tuple:
     return (finding.title, finding.area, finding.severity, finding.remediation, finding.references)
 
 
-def check_table(report: Report) -> dict[str, dict]:
-    """check id -> the CHECK_FIELDS of its first finding (findings and resolved ones)."""
-    table: dict[str, dict] = {}
+def _firsts(report: Report) -> tuple[dict[str, Finding], dict[str, Finding]]:
+    """The first finding (findings, then resolved ones) of each check id and of each resource ARN,
+    in one pass."""
+    by_check: dict[str, Finding] = {}
+    by_arn: dict[str, Finding] = {}
     for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-        if finding.check_id not in table:
-            table[finding.check_id] = finding.model_dump(mode="json", include=set(CHECK_FIELDS))
-    return table
+        by_check.setdefault(finding.check_id, finding)
+        by_arn.setdefault(finding.resource.arn, finding)
+    return by_check, by_arn
+
+
+def check_table(report: Report, firsts: dict[str, Finding] | None = None) -> dict[str, dict]:
+    """check id -> the CHECK_FIELDS of its first finding (findings and resolved ones)."""
+    firsts = _firsts(report)[0] if firsts is None else firsts
+    return {check_id: finding.model_dump(mode="json", include=set(CHECK_FIELDS)) for check_id, finding in firsts.items()}
 
 
 # Finding fields that belong to the resource: written once in "resources", left out of a finding
@@ -131,20 +139,21 @@ def check_table(report: Report) -> dict[str, dict]:
 RESOURCE_FIELDS = ("account_id", "region", "cluster", "owner")
 
 
-def resource_table(report: Report) -> list[dict]:
+def resource_table(report: Report, firsts: dict[str, Finding] | None = None) -> list[dict]:
     """Each resource once, sorted by ARN: arn, type, name and the RESOURCE_FIELDS of its first
     finding. Findings name their resource by its index in this list."""
-    table: dict[str, dict] = {}
-    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+    firsts = _firsts(report)[1] if firsts is None else firsts
+    table = []
+    for arn in sorted(firsts):
+        finding = firsts[arn]
         ref = finding.resource
-        if ref.arn not in table:
-            entry = {"arn": ref.arn, "name": ref.name, "type": ref.type}
-            for name in RESOURCE_FIELDS:
-                value = getattr(finding, name)
-                if value is not None:
-                    entry[name] = value
-            table[ref.arn] = entry
-    return [table[arn] for arn in sorted(table)]
+        entry = {"arn": ref.arn, "name": ref.name, "type": ref.type}
+        for name in RESOURCE_FIELDS:
+            value = getattr(finding, name)
+            if value is not None:
+                entry[name] = value
+        table.append(entry)
+    return table
 
 
 _encode = compact_encoder(default=to_jsonable_python)
@@ -157,18 +166,16 @@ class _Compactor:
     evidence tables between them."""
 
     def __init__(self, report: Report) -> None:
-        self.checks = check_table(report)
-        self.resources = resource_table(report)
+        by_check, by_arn = _firsts(report)
+        self.checks = check_table(report, by_check)
+        self.resources = resource_table(report, by_arn)
         self._resource_index = {entry["arn"]: (i, entry) for i, entry in enumerate(self.resources)}
         # What a finding must have to share its resource's entry whole: name, type and RESOURCE_FIELDS.
         self._resource_values = {
             entry["arn"]: (i, (entry["name"], entry["type"], *(entry.get(name) for name in RESOURCE_FIELDS)))
             for i, entry in enumerate(self.resources)
         }
-        self._check_values: dict[str, tuple] = {}
-        for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-            if finding.check_id not in self._check_values:
-                self._check_values[finding.check_id] = _check_values(finding)
+        self._check_values = {check_id: _check_values(finding) for check_id, finding in by_check.items()}
         # Each distinct evidence object once (as encoded JSON), in the order findings first use it.
         self.evidence: list[str] = []
         self._evidence_index: dict[str, int] = {}

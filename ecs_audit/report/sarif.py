@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import Finding, Status, finding_key
+from ecs_audit.findings import SORT_KEY, Finding, Status, finding_key
 from ecs_audit.report.filters import clean
 from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.model import Report, WaiverNote
@@ -244,7 +244,7 @@ def sarif_document(report: Report, catalogue: Catalogue, *, encoded: bool = Fals
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
     locations: dict[tuple, dict[str, Any]] = {}
-    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=lambda f: f.sort_key)
+    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=SORT_KEY)
     results: list[Any]
     if encoded:
         texts: dict[tuple, str] = {}
