@@ -124,5 +124,13 @@ class ScalingInventory(Record):
         return index
 
     def policies_for(self, cluster_arn: str, service_name: str) -> list[ScalingPolicy]:
-        resource_id = scaling_resource_id(cluster_arn, service_name)
-        return [p for p in self.policies if p.resource_id == resource_id and p.scalable_dimension in (None, ECS_DIMENSION)]
+        return list(self._policies_by_resource.get(scaling_resource_id(cluster_arn, service_name), ()))
+
+    @cached_property
+    def _policies_by_resource(self) -> dict[str, list[ScalingPolicy]]:
+        """The service-count policies of each resource id, in order."""
+        index: dict[str, list[ScalingPolicy]] = {}
+        for policy in self.policies:
+            if policy.scalable_dimension in (None, ECS_DIMENSION):
+                index.setdefault(policy.resource_id, []).append(policy)
+        return index
