@@ -123,8 +123,19 @@ def render_csv(report: Report, catalogue: Catalogue) -> str:
             text = cells[value] = quoted(cell(value))
         return text
 
+    # The cells from check_id to area, and from account_id to resource_arn, joined once per check
+    # and per resource (every resource has a few dozen checks' rows).
+    joined: dict[tuple, str] = {}
+
+    def run_of(values: tuple) -> str:
+        text = joined.get(values)
+        if text is None:
+            text = joined[values] = ",".join(map(cached, values))
+        return text
+
     lines = [",".join(map(quoted, COLUMNS))]
     for f in worst_first(report.findings):
+        ref = f.resource
         waiver = f.waiver
         answer = f.answer
         if waiver is None and answer is None:
@@ -138,10 +149,9 @@ def render_csv(report: Report, catalogue: Catalogue) -> str:
                 )
             )  # fmt: skip
         lines.append(
-            f"{f.status.value},{f.severity.value},{cached(f.check_id)},{cached(f.title)},{cached(f.area)},{cached(f.account_id)},"
-            f"{cached(f.region)},{cached(f.cluster)},{cached(f.resource.type)},{cached(f.resource.name)},"
-            f"{cached(f.resource.arn)},{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},"
-            f"{cached(f.remediation)}"
+            f"{f.status.value},{f.severity.value},{run_of((f.check_id, f.title, f.area))},"
+            f"{run_of((f.account_id, f.region, f.cluster, ref.type, ref.name, ref.arn))},"
+            f"{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},{cached(f.remediation)}"
         )
     lines.append("")
     return "\n".join(lines)
