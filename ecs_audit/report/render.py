@@ -25,12 +25,12 @@ from ecs_audit.catalogue import Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
-from ecs_audit.report.csv_format import render_csv
+from ecs_audit.report.csv_format import render_csv, write_csv
 from ecs_audit.report.json_text import compact_encoder
-from ecs_audit.report.junit import render_junit
+from ecs_audit.report.junit import render_junit, write_junit
 from ecs_audit.report.model import Report
 from ecs_audit.report.ocsf import render_ocsf
-from ecs_audit.report.sarif import render_sarif
+from ecs_audit.report.sarif import render_sarif, write_sarif
 from ecs_audit.package_data import data_dir
 
 FILE_NAMES = {
@@ -318,6 +318,9 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
 STREAMED: dict[Callable[[Report, Catalogue], str], Callable[[Report, Catalogue, TextIO], None]] = {
     render_json: write_json,
     render_html: write_html,
+    render_sarif: write_sarif,
+    render_junit: write_junit,
+    render_csv: write_csv,
 }
 
 
