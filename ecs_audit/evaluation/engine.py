@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -58,7 +58,7 @@ def _evaluate(
             if region.is_empty:
                 continue  # no ECS here: nothing to judge, and no account-level noise
             view = RegionView(region, config, inventory.partition, account, inventory.collected_at)
-            subjects: dict[Scope, list[tuple[Subject, str | None]]] = {}
+            subjects: dict[Scope, list[_Placed]] = {}
             for entry in catalogue.checks:
                 if not entry.automated or entry.deprecated or entry.id not in registry:
                     continue
@@ -69,14 +69,29 @@ def _evaluate(
     return findings
 
 
+class _Placed(NamedTuple):
+    """A subject with what each of its findings records about where it is (the same for every check)."""
+
+    subject: Subject
+    resource: ResourceRef
+    container: str | None
+    cluster: str | None
+    owner: str | None
+
+
+def _placed(subject: Subject, config: AuditConfig) -> _Placed:
+    return _Placed(subject, subject.resource, subject.container_name, subject.cluster_name, owner_of(subject, config))
+
+
 def run_check(
     entry: CheckEntry,
     registered: RegisteredCheck,
     view: RegionView,
-    subjects: dict[Scope, list[tuple[Subject, str | None]]] | None = None,
+    subjects: dict[Scope, list[_Placed]] | None = None,
 ) -> list[Finding]:
     """The check's findings in one region. `subjects` keeps each scope's subjects, with their
-    owners, for the region's other checks (made once, not once per check)."""
+    resource, container, cluster and owner, for the region's other checks (made once, not once per
+    check)."""
     subjects = {} if subjects is None else subjects
     results: dict[tuple[str, str | None], Finding] = {}
     for scope in entry.scope:
@@ -84,13 +99,12 @@ def run_check(
         relevant = _relevant_errors(scope, entry, view)
         unlisted = _clusters_unlisted(view) if scope is Scope.ACCOUNT else []
         if scope not in subjects:
-            subjects[scope] = [(subject, owner_of(subject, view.config)) for subject in subjects_for(scope, view)]
-        for subject, owner in subjects[scope]:
+            subjects[scope] = [_placed(subject, view.config) for subject in subjects_for(scope, view)]
+        for subject, resource, container, cluster, owner in subjects[scope]:
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             if unlisted and verdict.status in (Status.PASS, Status.NOT_APPLICABLE):
                 verdict = _unknown_from(unlisted)
-            finding = make_finding(entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict, owner)
-            results[(finding.resource.arn, finding.container)] = finding
+            results[(resource.arn, container)] = make_finding(entry, view, resource, container, cluster, verdict, owner)
         for finding in _gap_findings(entry, scope, view, relevant, results):
             key = (finding.resource.arn, finding.container)
             if key in results:
