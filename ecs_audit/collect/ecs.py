@@ -8,7 +8,9 @@ ARNs a page (it also names the ACTIVE families; see _other_families_and_history 
 back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
 other ACTIVE family (its latest revision) and once per other revision of an in-use family: newer
 than the deployed one first, then older ones, each newest first, up to `history_depth` per family and
-`history_region_budget` in all (_history_to_read). Independent calls run concurrently (CollectContext.parallel).
+`history_region_budget` in all (_history_to_read). Only in clusters with an ECS Managed Instances
+capacity provider: a paginated ListDaemons, DescribeDaemon per daemon and DescribeDaemonRevisions per
+20 current revisions (their images: SECURITY-011). Independent calls run concurrently (CollectContext.parallel).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
-from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
+from ecs_audit.collect.pages import BatchDescribe, describe_batches, pages, validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import NOT_SELECTED
@@ -28,10 +30,13 @@ from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns
 from ecs_audit.inventory.ecs import (
     FARGATE_PROVIDERS,
+    MANAGED_INSTANCES,
     AccountSetting,
     CapacityProvider,
     Cluster,
     ContainerInstance,
+    Daemon,
+    DaemonRevision,
     EcsInventory,
     FamilyHistory,
     RevisionEnvironment,
@@ -48,6 +53,7 @@ TASK_BATCH = 100  # DescribeTasks
 INSTANCE_BATCH = 100  # DescribeContainerInstances
 # DescribeCapacityProviders takes 100 names but returns 10 a page: 10 names keep it to one call.
 CAPACITY_PROVIDER_BATCH = 10
+DAEMON_REVISION_BATCH = 20  # DescribeDaemonRevisions daemonRevisionArns
 
 
 def collect_ecs(
@@ -117,12 +123,13 @@ def collect_ecs(
 
         in_use = _in_use_arns(services, tasks)
         in_use_families = sorted({_family_of(arn) for arn in in_use})
-        in_use_definitions, (latest_of_others, history) = _run_all(
+        in_use_definitions, (latest_of_others, history), daemons = _run_all(
             ctx,
             lambda: [td for td in (described[arn].result() for arn in in_use) if td],
             lambda: _other_families_and_history(
                 ctx, in_use, in_use_families, config.history_depth, config.history_region_budget
             ),
+            lambda: _managed_daemons(ctx, clusters, providers),
         )
 
     return EcsInventory(
@@ -134,6 +141,7 @@ def collect_ecs(
         capacity_providers=providers,
         account_settings=settings,
         families=history,
+        daemons=daemons,
     )
 
 
@@ -224,8 +232,11 @@ def _family_of(reference: str) -> str:
     return reference.rsplit("/", 1)[-1].split(":", 1)[0]
 
 
-def _revision_of(arn: str) -> int:
-    return int(arn.rsplit(":", 1)[1])
+def _revision_of(reference: str) -> int | None:
+    """The revision of an ARN or family:revision reference; None for a bare family (AWS always answers
+    full ARNs, but an endpoint that echoes what it was given, such as moto after UpdateService, does not)."""
+    _, _, revision = reference.rsplit("/", 1)[-1].partition(":")
+    return int(revision) if revision.isdigit() else None
 
 
 def _describe_task_definition(
@@ -274,8 +285,9 @@ def _other_families_and_history(
         if isinstance(arns, list):
             by_family: dict[str, list[int]] = {family: [] for family in in_use_families}
             for arn in arns:
-                if _family_of(arn) in by_family:
-                    by_family[_family_of(arn)].append(_revision_of(arn))
+                revision = _revision_of(arn)
+                if _family_of(arn) in by_family and revision is not None:
+                    by_family[_family_of(arn)].append(revision)
             revisions[status] = {family: sorted(found) for family, found in by_family.items()}
         elif arns is None:
             missing.update(in_use_families)
@@ -291,8 +303,9 @@ def _other_families_and_history(
     families = sorted({_family_of(arn) for arn in active}) if isinstance(active, list) else _active_families(ctx)
     other_families = sorted(set(families or []) - set(in_use_families))
 
-    in_use_revisions = {(_family_of(arn), _revision_of(arn)) for arn in in_use}
-    deployed = {family: max(r for f, r in in_use_revisions if f == family) for family in in_use_families}
+    in_use_revisions = {(_family_of(arn), revision) for arn in in_use if (revision := _revision_of(arn)) is not None}
+    # A family referenced only without a revision counts as deployed at 0: all its revisions are newer.
+    deployed = {family: max((r for f, r in in_use_revisions if f == family), default=0) for family in in_use_families}
     candidates: dict[str, list[tuple[int, str]]] = {}
     for family in in_use_families:
         if family in missing:
@@ -421,7 +434,7 @@ def _list_family_revisions(ctx: CollectContext, family: str, status: str) -> lis
     if arns is None:
         return None
     # familyPrefix is documented as the full family name; filter anyway, ARNs are cheap to check.
-    return sorted(_revision_of(a) for a in arns if _family_of(a) == family)
+    return sorted(r for a in arns if _family_of(a) == family and (r := _revision_of(a)) is not None)
 
 
 def _revision_environment(ctx: CollectContext, family: str, revision: int, status: str) -> RevisionEnvironment | None:
@@ -451,6 +464,62 @@ def _capacity_providers(ctx: CollectContext, clusters: list[Cluster]) -> list[Ca
             if provider is not None:
                 providers.append(provider)
     return providers
+
+
+def _managed_daemons(ctx: CollectContext, clusters: list[Cluster], providers: list[CapacityProvider]) -> list[Daemon]:
+    """The managed daemons of clusters with ECS Managed Instances capacity providers: GuardDuty Runtime
+    Monitoring does not watch those instances, so an agent there runs as a daemon or in the task
+    (SECURITY-011). No call for clusters without such a provider. A failure is recorded against the cluster."""
+    managed = {p.name for p in providers if p.type == MANAGED_INSTANCES}
+    managed |= {p.capacity_provider_arn for p in providers if p.type == MANAGED_INSTANCES and p.capacity_provider_arn}
+    targets = [c for c in clusters if managed.intersection(c.capacity_providers)]
+    if not targets or not ctx.collects(SERVICE, "ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions"):
+        return []
+
+    def of_cluster(cluster: Cluster) -> list[Daemon]:
+        summaries = pages(
+            ctx, SERVICE, "ListDaemons", "daemonSummariesList", input_token="nextToken", output_token="nextToken",
+            resources=[cluster.cluster_arn], clusterArn=cluster.cluster_arn,
+        )
+        arns = sorted({s["daemonArn"] for s in summaries or [] if isinstance(s, dict) and s.get("daemonArn")})
+        details = [d for d in ctx.parallel(lambda arn: _daemon_detail(ctx, cluster, arn), arns) if d is not None]
+        images = _revision_images(ctx, cluster, [r["arn"] for d in details for r in d.get("currentRevisions") or [] if r.get("arn")])
+        return [_daemon(detail, images) for detail in details]
+
+    return sorted((d for found in ctx.parallel(of_cluster, targets) for d in found), key=lambda d: d.daemon_arn)
+
+
+def _daemon_detail(ctx: CollectContext, cluster: Cluster, arn: str) -> dict[str, Any] | None:
+    response = ctx.call(SERVICE, "DescribeDaemon", resources=[cluster.cluster_arn], daemonArn=arn)
+    detail = response.get("daemon") if isinstance(response, dict) else None
+    return detail if isinstance(detail, dict) and detail.get("daemonArn") else None
+
+
+def _revision_images(ctx: CollectContext, cluster: Cluster, arns: list[str]) -> dict[str, list[str]]:
+    """Each daemon revision's container images, 20 revisions a call."""
+    images: dict[str, list[str]] = {}
+    for batch in batched(sorted(set(arns)), DAEMON_REVISION_BATCH):
+        response = ctx.call(SERVICE, "DescribeDaemonRevisions", resources=[cluster.cluster_arn], daemonRevisionArns=batch)
+        if not isinstance(response, dict):
+            continue
+        _record_failures(ctx, "DescribeDaemonRevisions", response)
+        for revision in response.get("daemonRevisions") or []:
+            found = [i.get("image") for i in revision.get("containerImages") or [] if i.get("image")]
+            images[revision.get("daemonRevisionArn", "")] = sorted(found)
+    return images
+
+
+def _daemon(detail: dict[str, Any], images: dict[str, list[str]]) -> Daemon:
+    revisions = [
+        DaemonRevision(
+            arn=r["arn"],
+            capacity_providers=sorted(p["arn"] for p in r.get("capacityProviders") or [] if p.get("arn")),
+            images=images.get(r["arn"], []),
+        )
+        for r in detail.get("currentRevisions") or []
+        if r.get("arn")
+    ]
+    return Daemon(daemon_arn=detail["daemonArn"], cluster_arn=detail.get("clusterArn"), status=detail.get("status"), revisions=revisions)
 
 
 def _account_settings(ctx: CollectContext) -> list[AccountSetting]:

@@ -54,6 +54,7 @@ SOURCES: tuple[PartSource, ...] = (
             "ListClusters", "DescribeClusters", "ListServices", "DescribeServices", "ListTasks", "DescribeTasks",
             "ListTaskDefinitionFamilies", "ListTaskDefinitions", "DescribeTaskDefinition", "ListContainerInstances",
             "DescribeContainerInstances", "DescribeCapacityProviders", "ListAccountSettings",
+            "ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions",
         ),
     ),
     PartSource(
