@@ -53,6 +53,9 @@ def test_denied_calls_raise_what_aws_would(moto_server: MotoServer, proxy: Fault
 
 
 def test_undenied_calls_reach_moto_and_are_recorded(moto_server: MotoServer, proxy: FaultProxy) -> None:
+    # The account must be empty: moto's backends are the process's, and an earlier module (the smoke
+    # benchmark seeds in-process) may have left clusters behind.
+    moto_server.reset()
     proxy.deny("ecs:ListTasks")
     assert _client(moto_server, proxy, "ecs").list_clusters()["clusterArns"] == []
     assert _client(moto_server, proxy, "ec2").describe_regions()["Regions"]
