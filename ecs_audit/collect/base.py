@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import botocore.exceptions
@@ -154,7 +155,7 @@ class CollectContext:
         try:
             if early is not None:
                 return early.result()
-            with self._in_flight:
+            with self.in_flight(service, operation):
                 return getattr(self.client(service), xform_name(operation))(**params)
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)
@@ -176,7 +177,7 @@ class CollectContext:
             early = self._early[key] = _Early()
 
         def send() -> Any:
-            with self._in_flight:
+            with self.in_flight(service, operation):
                 return getattr(self.client(service), xform_name(operation))(**params)
 
         thread = threading.Thread(target=early.run, args=(send,), name=f"prefetch {operation}", daemon=True)
@@ -207,7 +208,7 @@ class CollectContext:
         try:
             pages = iter(client.get_paginator(method).paginate(**params))
             while True:
-                with self._in_flight:
+                with self.in_flight(service, operation):
                     page = next(pages, None)
                 if page is None:
                     break
@@ -232,9 +233,14 @@ class CollectContext:
             self.record(service, operation, skipped[0], skipped[1], resources, context)
         return skipped is not None
 
-    def in_flight(self) -> threading.BoundedSemaphore:
-        """One of the in-flight slots, for a call a collector sends itself (`with ctx.in_flight():`)."""
-        return self._in_flight
+    @contextmanager
+    def in_flight(self, service: str, operation: str) -> Iterator[None]:
+        """One of the in-flight slots for one request of `operation` (`with ctx.in_flight(...)`, for a
+        call a collector sends itself). Its pacing token is taken first, outside the slot: a call
+        waiting for its bucket holds no slot, so the calls on other buckets are not held up behind it."""
+        ahead = getattr(self.clients, "ahead", None)
+        with ahead(service, self.region, operation) if ahead is not None else nullcontext(), self._in_flight:
+            yield
 
     def parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Apply `function` to every item on a bounded pool; results in input order. The pool has

@@ -19,7 +19,7 @@ Cost per region (no call at all in a region without ECS clusters: nothing there 
   names a deleted image is split in halves until the deleted ones are isolated.
 - DescribeImageScanFindings (1000 findings a page) only under BASIC scanning, and only for in-use
   digests whose DescribeImages entry has no scan summary or counts CRITICAL or HIGH findings (for the
-  top CVEs).
+  top CVEs); sent as soon as that repository's DescribeImages answers, not after every repository's.
 - kms DescribeKey once per distinct KMS key named by a repository (AWS-managed or customer-managed).
 """
 
@@ -188,23 +188,27 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     operations = [operation for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy") if ctx.collects(SERVICE, operation)]
     policy_calls = [(operation, r) for r in repositories for operation in operations]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
+    basic = scanning is not None and not scanning.is_enhanced
+
+    def images_of(name: str) -> tuple[list[ImageDetail], list[MissingImage], list[ScanFindings]]:
+        # A repository's scan findings follow its own DescribeImages answer, not every repository's.
+        found, gone = _describe_images(ctx, name, wanted.ids(name))
+        needing = _needing_scan_findings(wanted, found) if basic else []
+        return found, gone, [s for s in ctx.parallel(lambda image: _scan_findings(ctx, image), needing) if s is not None]
+
     policies, described_images, kms_key_managers, repository_scanning = _run_all(
         ctx,
         lambda: ctx.parallel(lambda call: _policy(ctx, *call), policy_calls),
-        lambda: ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets),
+        lambda: ctx.parallel(images_of, targets),
         lambda: _kms_key_managers(ctx, repositories),
         lambda: _repository_scanning(ctx, in_use_existing),
     )
     found_policies = [(operation, r.repository_name, p) for (operation, r), p in zip(policy_calls, policies) if p is not None]
     lifecycle = {name: p for operation, name, p in found_policies if operation == "GetLifecyclePolicy"}
     repository_policies = {name: p for operation, name, p in found_policies if operation == "GetRepositoryPolicy"}
-    images = [image for found, _ in described_images for image in found]
-    missing_images = [m for _, gone in described_images for m in gone]
-
-    scan_findings: list[ScanFindings] = []
-    if scanning is not None and not scanning.is_enhanced:
-        needing = _needing_scan_findings(wanted, images)
-        scan_findings = [s for s in ctx.parallel(lambda image: _scan_findings(ctx, image), needing) if s is not None]
+    images = [image for found, _, _ in described_images for image in found]
+    missing_images = [m for _, gone, _ in described_images for m in gone]
+    scan_findings = [s for _, _, found in described_images for s in found]
 
     return EcrInventory(
         collected_at=collected_at,
