@@ -207,9 +207,13 @@ class CollectContext:
         items: list[Any] = []
         try:
             pages = iter(client.get_paginator(method).paginate(**params))
+            first = True
             while True:
-                with self.in_flight(service, operation):
+                # The first page's token is paid ahead; a later page's in its slot (the before-send
+                # hook): the `next` after the last page sends nothing and must not take a token.
+                with self.in_flight(service, operation) if first else self._in_flight:
                     page = next(pages, None)
+                first = False
                 if page is None:
                     break
                 items.extend(page.get(result_key, []))

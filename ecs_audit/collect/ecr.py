@@ -36,6 +36,7 @@ from ecs_audit.collect.base import ABSENT, CollectContext, batched
 from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
+from ecs_audit.inventory.usage import rollback_revision
 from ecs_audit.semantics.image_in_use import ImageId, is_local_ecr, parse_or_none, referenced_id
 from ecs_audit.inventory.ecr import (
     NO_POLICY,
@@ -126,16 +127,11 @@ def rollback_images(ecs: EcsInventory) -> list[str]:
     by_revision = {(td.family, td.revision): td for td in ecs.task_definitions}
     images: set[str] = set()
     for service in ecs.services:
-        if service.status not in (None, "ACTIVE") or not service.task_definition:
+        target = rollback_revision(service, lambda family: families[family].active_revisions if family in families else None)
+        if target is None:
             continue
-        family, _, revision = service.task_definition.rsplit("/", 1)[-1].rpartition(":")
-        history = families.get(family)
-        if history is None or not revision.isdigit():
-            continue
-        previous = max((r for r in history.active_revisions if r < int(revision)), default=None)
-        if previous is None:
-            continue
-        older = next((o for o in history.older_revisions if o.revision == previous), None)
+        family, previous = target
+        older = next((o for o in families[family].older_revisions if o.revision == previous), None)
         if older is not None:
             images.update(older.images.values())
         elif (family, previous) in by_revision:

@@ -203,6 +203,8 @@ def test_a_collector_call_takes_its_token_before_its_slot_and_only_one():
     for _ in range(60):
         assert isinstance(ctx.call("ecs", "ListClusters"), dict)
     assert ctx.paginate("ecs", "ListServices", "serviceArns", cluster="c") == []
+    # One page, one token: the iteration's end sends nothing and takes none.
+    assert pacer.bucket("eu-west-1", "ecs", "ListServices")._tokens == pytest.approx(ECS_GROUPS["service read"][0].share(0.5).capacity - 1)
     shared = ECS_READ.share(0.5)
     times = [t for t, operation in sent if operation == "ListClusters"]
     assert len(times) == 60 and _most_in_a_window(times, shared) <= 1e-9
