@@ -22,7 +22,10 @@ that publish no per-action buckets, get a default per operation, the same as ECS
 definition reads (50, refilled at 20 a second): an assumption, not a published figure.
 
 Plain Python (no boto3); the guarded client factory (session.py) calls `Pacer.wait` from a botocore
-`before-send` hook, so every request of every client passes through it.
+`before-send` hook, so every request of every client passes through it. A collector's call pays its
+token ahead (`Pacer.ahead`, from CollectContext) before it takes one of the region's in-flight
+slots, so a call waiting for a drained bucket never holds a slot; the hook then takes nothing more
+for that request.
 """
 
 from __future__ import annotations

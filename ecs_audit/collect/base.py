@@ -75,6 +75,7 @@ class CollectContext:
         # Calls sent ahead of their collector (`prefetch`), by (service, operation, parameters).
         self._early: dict[str, _Early] = {}
         self._early_threads: list[threading.Thread] = []
+        self._ahead_threads: list[threading.Thread] = []
 
     def client(self, service: str) -> BaseClient:
         return self.clients.client(service, self.region)
@@ -184,8 +185,54 @@ class CollectContext:
         self._early_threads.append(thread)
         thread.start()
 
+    def sent_ahead(self, service: str, operation: str, **params: Any) -> Any:
+        """The answer to a call sent ahead (waiting for it), left for its collector to take; None if
+        no such call was sent ahead or it failed (its collector records the failure)."""
+        with self._lock:
+            early = self._early.get(_call_key(service, operation, params))
+        if early is None:
+            return None
+        try:
+            return early.result()
+        except BaseException:
+            return None
+
+    def was_sent_ahead(self, service: str, operation: str, **params: Any) -> bool:
+        """Whether this call was sent ahead and its answer is still to be taken."""
+        with self._lock:
+            return _call_key(service, operation, params) in self._early
+
+    @property
+    def paced(self) -> bool:
+        """Whether the calls are paced (a share of the account's rate buckets, pacing.py)."""
+        return getattr(self.clients, "pacer", None) is not None
+
+    def send_ahead(self, work: Callable[[], None], name: str) -> None:
+        """Run `work` (which sends calls ahead with `prefetch`, possibly after waiting for other
+        answers) in a thread of its own; `sent_all_ahead` waits until it is done."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # nothing is lost: the collector sends what was not sent ahead
+                log.debug("sending %s ahead stopped: %s: %s", name, type(exc).__name__, exc)
+
+        thread = threading.Thread(target=run, name=f"ahead {name}", daemon=True)
+        with self._lock:
+            self._ahead_threads.append(thread)
+        thread.start()
+
+    def sent_all_ahead(self) -> None:
+        """Wait for the work started with `send_ahead` (a collector then takes its answers, never
+        sending a call again that is still being sent ahead)."""
+        with self._lock:
+            threads = list(self._ahead_threads)
+        for thread in threads:
+            thread.join()
+
     def settle(self) -> None:
         """Wait for the calls sent ahead that nobody took (their answers are dropped)."""
+        self.sent_all_ahead()
         for thread in self._early_threads:
             thread.join()
 

@@ -16,7 +16,11 @@ Cost per region (no call at all in a region without ECS clusters: nothing there 
 - GetRegistryScanningConfiguration once, and BatchGetRepositoryScanningConfiguration per 25 existing
   in-use repositories (IMAGE-003: the effective setting of each), only when an image in use is here.
 - DescribeImages per repository per 100 image ids (by digest where known, else by tag); a batch that
-  names a deleted image is split in halves until the deleted ones are isolated.
+  names a deleted image is split in halves until the deleted ones are isolated. Paced, under BASIC
+  scanning, the images in use are described in a call of their own, sent as soon as every task
+  definition in use is known (prefetch_in_use_images), and the repository's other images (the
+  latest revisions of idle families, rollback targets) in a second one: at most one more call per
+  repository, so that the scan findings need not wait for every task definition.
 - DescribeImageScanFindings (1000 findings a page) only under BASIC scanning, and only for in-use
   digests whose DescribeImages entry has no scan summary or counts CRITICAL or HIGH findings (for the
   top CVEs); sent as soon as that repository's DescribeImages answers, not after every repository's.
@@ -153,6 +157,39 @@ def prefetch(ctx: CollectContext) -> None:
     ctx.prefetch(SERVICE, "GetRegistryScanningConfiguration")
 
 
+def prefetch_in_use_images(ctx: CollectContext, ecs: EcsInventory) -> None:
+    """Paced, under BASIC scanning: as soon as every task definition in use is described (ECS's
+    IN_USE step), send ahead the DescribeImages of the images in use, and the scan findings their
+    answers call for, while ECS is still reading the other families' and the rollback targets'
+    revisions (ECR's other images). The scan findings are the longest paced chain of ECR's; started
+    only once all task definitions are known, they would end well after ECS. The collector then
+    describes a repository's images in use in a call of their own when they were sent ahead, and its
+    other images in a second one: at most one more DescribeImages per repository."""
+    if not ctx.paced:
+        return
+    response = ctx.sent_ahead(SERVICE, "GetRegistryScanningConfiguration")
+    if not isinstance(response, dict):
+        return
+    scanning = RegistryScanningConfiguration.model_validate(response.get("scanningConfiguration") or {})
+    if scanning.is_enhanced:
+        return
+    wanted = wanted_images(ecs, ctx.account_id, ctx.region)
+
+    def one(repository: str) -> None:
+        ids = sorted(wanted.current[repository], key=lambda i: i.sort_key)
+        for batch in batched(ids, IMAGE_BATCH):
+            params = _images_params(repository, batch)
+            ctx.prefetch(SERVICE, "DescribeImages", **params)
+            answer = ctx.sent_ahead(SERVICE, "DescribeImages", **params)
+            if not isinstance(answer, dict):
+                continue
+            images = [ImageDetail.model_validate(item) for item in answer.get("imageDetails", [])]
+            for image in _needing_scan_findings(wanted, images):
+                ctx.prefetch(SERVICE, "DescribeImageScanFindings", **_scan_findings_params(image))
+
+    ctx.parallel(one, [name for name in wanted.in_use_repositories if valid_repository_name(name)])
+
+
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> EcrInventory | None:
     if region.ecs is None:
         return None
@@ -185,10 +222,23 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     policy_calls = [(operation, r) for r in repositories for operation in operations]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
     basic = scanning is not None and not scanning.is_enhanced
+    ctx.sent_all_ahead()
 
     def images_of(name: str) -> tuple[list[ImageDetail], list[MissingImage], list[ScanFindings]]:
         # A repository's scan findings follow its own DescribeImages answer, not every repository's.
-        found, gone = _describe_images(ctx, name, wanted.ids(name))
+        # Its images in use were described on their own if they were sent ahead (prefetch_in_use_images).
+        current = sorted(wanted.current.get(name, set()), key=lambda i: i.sort_key)
+        ahead = bool(current) and ctx.was_sent_ahead(SERVICE, "DescribeImages", **_images_params(name, current[:IMAGE_BATCH]))
+        first = current if ahead else []
+        rest = [i for i in wanted.ids(name) if i not in set(first)]
+        by_digest: dict[str, ImageDetail] = {}
+        gone: list[MissingImage] = []
+        for ids in (first, rest):
+            if ids:
+                described, absent = _describe_images(ctx, name, ids)
+                by_digest.update((image.image_digest, image) for image in described)
+                gone += absent
+        found = list(by_digest.values())
         needing = _needing_scan_findings(wanted, found) if basic else []
         return found, gone, [s for s in ctx.parallel(lambda image: _scan_findings(ctx, image), needing) if s is not None]
 
@@ -325,8 +375,7 @@ def _describe_images(ctx: CollectContext, repository: str, ids: list[ImageId]) -
             "DescribeImages",
             resources=[arn],
             absent_codes=("ImageNotFoundException", "RepositoryNotFoundException"),
-            repositoryName=repository,
-            imageIds=[i.api() for i in batch],
+            **_images_params(repository, batch),
         )
 
     images: dict[str, ImageDetail] = {}
@@ -374,11 +423,7 @@ def _scan_findings(ctx: CollectContext, image: ImageDetail) -> ScanFindings | No
     token: str | None = None
     seen_tokens: set[str] = set()
     while True:
-        params: dict[str, Any] = {
-            "repositoryName": image.repository_name,
-            "imageId": {"imageDigest": image.image_digest},
-            "maxResults": SCAN_FINDINGS_PAGE,
-        }
+        params = _scan_findings_params(image)
         if token:
             params["nextToken"] = token
         response = ctx.call(
@@ -413,6 +458,14 @@ def _scan_findings(ctx: CollectContext, image: ImageDetail) -> ScanFindings | No
         severity_counts={str(k): int(v) for k, v in counts.items()},
         top=top_vulnerabilities(vulnerabilities),
     )
+
+
+def _images_params(repository: str, batch: list[ImageId]) -> dict[str, Any]:
+    return {"repositoryName": repository, "imageIds": [i.api() for i in batch]}
+
+
+def _scan_findings_params(image: ImageDetail) -> dict[str, Any]:
+    return {"repositoryName": image.repository_name, "imageId": {"imageDigest": image.image_digest}, "maxResults": SCAN_FINDINGS_PAGE}
 
 
 def _package(finding: dict[str, Any]) -> str | None:

@@ -30,7 +30,7 @@ from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import NOT_SELECTED
-from ecs_audit.inventory.parts import CLUSTERS, DEFINITIONS, LISTED, SERVICES, source_of
+from ecs_audit.inventory.parts import CLUSTERS, DEFINITIONS, IN_USE, LISTED, SERVICES, source_of
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns, rollback_revision
 from ecs_audit.inventory.ecs import (
@@ -137,9 +137,19 @@ def collect_ecs(
             )
             return plan, latest, read
 
-        in_use_definitions, (plan, latest_of_others, environments) = _run_all(
-            ctx, lambda: [td for td in (described[arn].result() for arn in in_use) if td], first_reads
-        )
+        def in_use_described() -> list[TaskDefinition]:
+            found = [td for td in (described[arn].result() for arn in in_use) if td]
+            on_step(
+                IN_USE,
+                EcsInventory(
+                    clusters=clusters, services=services, tasks=tasks, container_instances=instances,
+                    capacity_providers=providers, account_settings=settings,
+                    task_definitions=sorted(found, key=lambda td: (td.family, td.revision)),
+                ),
+            )
+            return found
+
+        in_use_definitions, (plan, latest_of_others, environments) = _run_all(ctx, in_use_described, first_reads)
 
     known = EcsInventory(
         clusters=clusters,

@@ -48,7 +48,7 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.ecs import EcsInventory, TaskDefinition
-from ecs_audit.inventory.parts import DEFINITIONS, ECS_STEPS, LISTED, SOURCES, PartSource
+from ecs_audit.inventory.parts import DEFINITIONS, ECS_STEPS, IN_USE, LISTED, SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
 from ecs_audit.session import ClientFactory, partition_of
@@ -156,7 +156,10 @@ def collect_region(
         known.set(step, ecs_part if step == LISTED or worth_following(ecs_part) else _SKIP)
         if step == DEFINITIONS:
             tell(ecs_part)  # IAM needs no more than the task definitions
+        if step == IN_USE and "ecr" in followers and worth_following(ecs_part):
+            ctx.send_ahead(lambda: ecr.prefetch_in_use_images(ctx, ecs_part), "ECR images in use")
 
+    followers = {c.field for c in REGION_COLLECTORS}
     prefetch = [_PREFETCH[c.field] for c in REGION_COLLECTORS if c.field in _PREFETCH]
     prefetched = threading.Event()
 
@@ -173,8 +176,11 @@ def collect_region(
             if amend_ecs is not None and found is not None:
                 found = amend_ecs(found)
         finally:
+            # Steps not reached release their readers: DEFINITIONS's as the whole ECS inventory's (ECS
+            # ended early, e.g. no cluster but definitions under review), the earlier ones' unrun.
+            known.set(DEFINITIONS, found if worth_following(found) else _SKIP)
             for step in ECS_STEPS[:-1]:
-                known.set(step, _SKIP)  # steps not reached (ECS stopped early) release their readers
+                known.set(step, _SKIP)
             known.set("ecs", found if worth_following(found) else _SKIP)
         tell(found)
         return found

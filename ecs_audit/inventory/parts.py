@@ -19,17 +19,20 @@ from dataclasses import dataclass
 LISTED = "ecs.listed"  # the region has clusters (ListClusters named some); nothing of them is known yet
 CLUSTERS = "ecs.clusters"  # the region's described clusters
 SERVICES = "ecs.services"  # also its services, tasks, container instances, capacity providers, settings
+# Also the task definitions in use (every one described); nothing else of the task definitions yet.
+IN_USE = "ecs.in_use"
 # Also the task definitions (in use, and the latest revision of every other ACTIVE family) and the
 # in-use families' revision lists, with only their rollback targets' revisions described (the
 # previous ACTIVE revision of each service's: ECR describes their images); the rest of the history
 # is still being read.
 DEFINITIONS = "ecs.definitions"
-ECS_STEPS = (LISTED, CLUSTERS, SERVICES, DEFINITIONS, "ecs")
+ECS_STEPS = (LISTED, CLUSTERS, SERVICES, IN_USE, DEFINITIONS, "ecs")
 _SERVICES_FIELDS = ("clusters", "services", "tasks", "container_instances", "capacity_providers", "account_settings")
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
     LISTED: (),
     CLUSTERS: ("clusters",),
     SERVICES: _SERVICES_FIELDS,
+    IN_USE: (*_SERVICES_FIELDS, "task_definitions"),
     DEFINITIONS: (*_SERVICES_FIELDS, "task_definitions", "families", "under_review", "in_use_task_definition_arns"),
 }
 
