@@ -12,7 +12,8 @@ Amazon ECS publishes its buckets per category of actions ("Request throttling fo
 API", https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html, section
 "Request Token Bucket Sizes and Refill Rates", the same in every Region): `ECS_GROUPS` holds its
 read categories with the capacity and refill rate that table gives (every action of a category
-shares one bucket). Amazon ECR publishes a rate ("Rate of ... requests", per second, per Region, no
+shares one bucket); the managed-daemon reads (ListDaemons, DescribeDaemon, DescribeDaemonRevisions)
+are not in that table and get the default below. Amazon ECR publishes a rate ("Rate of ... requests", per second, per Region, no
 separate burst) only for its image push and pull actions ("Amazon ECR service quotas",
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html): `ECR_RATES` holds the
 read ones, with one second's worth as the bucket. None of them is an action the audit calls: its ECR

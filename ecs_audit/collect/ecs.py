@@ -8,13 +8,15 @@ ARNs a page (it also names the ACTIVE families; see _plan_history for when it fa
 back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
 other ACTIVE family (its latest revision) and once per other revision of an in-use family: newer
 than the deployed one first, then older ones, each newest first, up to `history_depth` per family and
-`history_region_budget` in all (_history_to_read). Independent calls run concurrently (CollectContext.parallel).
+`history_region_budget` in all (_history_to_read). Only in clusters with an ECS Managed Instances
+capacity provider: a paginated ListDaemons, DescribeDaemon per daemon and DescribeDaemonRevisions per
+20 current revisions (their images: SECURITY-011). Independent calls run concurrently (CollectContext.parallel).
 
 Order (the task-definition reads share one paced bucket, so the order decides who waits): the in-use
-revisions as each cluster's services and tasks are described; then the latest revision of the other
-families and each service's rollback target (the previous ACTIVE revision of its family), after which
-the other collectors get the DEFINITIONS step (ECR's images need no more); then the rest of the
-history. The calls are the same in any order.
+revisions as each cluster's services and tasks are described (then the IN_USE step); then the latest
+revision of the other families and each service's rollback target (the previous ACTIVE revision of
+its family), after which the other collectors get the DEFINITIONS step (ECR's images need no more);
+then the rest of the history. The calls are the same in any order.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
-from ecs_audit.collect.pages import BatchDescribe, describe_batches, validated
+from ecs_audit.collect.pages import BatchDescribe, describe_batches, pages, validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import NOT_SELECTED
@@ -35,10 +37,13 @@ from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns, rollback_revision
 from ecs_audit.inventory.ecs import (
     FARGATE_PROVIDERS,
+    MANAGED_INSTANCES,
     AccountSetting,
     CapacityProvider,
     Cluster,
     ContainerInstance,
+    Daemon,
+    DaemonRevision,
     EcsInventory,
     FamilyHistory,
     RevisionEnvironment,
@@ -55,6 +60,7 @@ TASK_BATCH = 100  # DescribeTasks
 INSTANCE_BATCH = 100  # DescribeContainerInstances
 # DescribeCapacityProviders takes 100 names but returns 10 a page: 10 names keep it to one call.
 CAPACITY_PROVIDER_BATCH = 10
+DAEMON_REVISION_BATCH = 20  # DescribeDaemonRevisions daemonRevisionArns
 
 
 def collect_ecs(
@@ -149,7 +155,9 @@ def collect_ecs(
             )
             return found
 
-        in_use_definitions, (plan, latest_of_others, environments) = _run_all(ctx, in_use_described, first_reads)
+        in_use_definitions, (plan, latest_of_others, environments), daemons = _run_all(
+            ctx, in_use_described, first_reads, lambda: _managed_daemons(ctx, clusters, providers)
+        )
 
     known = EcsInventory(
         clusters=clusters,
@@ -160,6 +168,7 @@ def collect_ecs(
         capacity_providers=providers,
         account_settings=settings,
         families=_histories(plan, environments),
+        daemons=daemons,
     )
     on_step(DEFINITIONS, known)
     environments.update(_read_revisions(ctx, [w for w in plan.wanted if (w[0], w[1]) not in environments]))
@@ -253,8 +262,11 @@ def _family_of(reference: str) -> str:
     return reference.rsplit("/", 1)[-1].split(":", 1)[0]
 
 
-def _revision_of(arn: str) -> int:
-    return int(arn.rsplit(":", 1)[1])
+def _revision_of(reference: str) -> int | None:
+    """The revision of an ARN or family:revision reference; None for a bare family (AWS always answers
+    full ARNs, but an endpoint that echoes what it was given, such as moto after UpdateService, does not)."""
+    _, _, revision = reference.rsplit("/", 1)[-1].partition(":")
+    return int(revision) if revision.isdigit() else None
 
 
 def _describe_task_definition(
@@ -314,8 +326,9 @@ def _plan_history(ctx: CollectContext, in_use: list[str], in_use_families: list[
         if isinstance(arns, list):
             by_family: dict[str, list[int]] = {family: [] for family in in_use_families}
             for arn in arns:
-                if _family_of(arn) in by_family:
-                    by_family[_family_of(arn)].append(_revision_of(arn))
+                revision = _revision_of(arn)
+                if _family_of(arn) in by_family and revision is not None:
+                    by_family[_family_of(arn)].append(revision)
             revisions[status] = {family: sorted(found) for family, found in by_family.items()}
         elif arns is None:
             missing.update(in_use_families)
@@ -331,8 +344,9 @@ def _plan_history(ctx: CollectContext, in_use: list[str], in_use_families: list[
     families = sorted({_family_of(arn) for arn in active}) if isinstance(active, list) else _active_families(ctx)
     other_families = sorted(set(families or []) - set(in_use_families))
 
-    in_use_revisions = {(_family_of(arn), _revision_of(arn)) for arn in in_use}
-    deployed = {family: max(r for f, r in in_use_revisions if f == family) for family in in_use_families}
+    in_use_revisions = {(_family_of(arn), revision) for arn in in_use if (revision := _revision_of(arn)) is not None}
+    # A family referenced only without a revision counts as deployed at 0: all its revisions are newer.
+    deployed = {family: max((r for f, r in in_use_revisions if f == family), default=0) for family in in_use_families}
     candidates: dict[str, list[tuple[int, str]]] = {}
     for family in in_use_families:
         if family in missing:
@@ -472,7 +486,7 @@ def _list_family_revisions(ctx: CollectContext, family: str, status: str) -> lis
     if arns is None:
         return None
     # familyPrefix is documented as the full family name; filter anyway, ARNs are cheap to check.
-    return sorted(_revision_of(a) for a in arns if _family_of(a) == family)
+    return sorted(r for a in arns if _family_of(a) == family and (r := _revision_of(a)) is not None)
 
 
 def _revision_environment(ctx: CollectContext, family: str, revision: int, status: str) -> RevisionEnvironment | None:
@@ -502,6 +516,62 @@ def _capacity_providers(ctx: CollectContext, clusters: list[Cluster]) -> list[Ca
             if provider is not None:
                 providers.append(provider)
     return providers
+
+
+def _managed_daemons(ctx: CollectContext, clusters: list[Cluster], providers: list[CapacityProvider]) -> list[Daemon]:
+    """The managed daemons of clusters with ECS Managed Instances capacity providers: GuardDuty Runtime
+    Monitoring does not watch those instances, so an agent there runs as a daemon or in the task
+    (SECURITY-011). No call for clusters without such a provider. A failure is recorded against the cluster."""
+    managed = {p.name for p in providers if p.type == MANAGED_INSTANCES}
+    managed |= {p.capacity_provider_arn for p in providers if p.type == MANAGED_INSTANCES and p.capacity_provider_arn}
+    targets = [c for c in clusters if managed.intersection(c.capacity_providers)]
+    if not targets or not ctx.collects(SERVICE, "ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions"):
+        return []
+
+    def of_cluster(cluster: Cluster) -> list[Daemon]:
+        summaries = pages(
+            ctx, SERVICE, "ListDaemons", "daemonSummariesList", input_token="nextToken", output_token="nextToken",
+            resources=[cluster.cluster_arn], clusterArn=cluster.cluster_arn,
+        )
+        arns = sorted({s["daemonArn"] for s in summaries or [] if isinstance(s, dict) and s.get("daemonArn")})
+        details = [d for d in ctx.parallel(lambda arn: _daemon_detail(ctx, cluster, arn), arns) if d is not None]
+        images = _revision_images(ctx, cluster, [r["arn"] for d in details for r in d.get("currentRevisions") or [] if r.get("arn")])
+        return [_daemon(detail, images) for detail in details]
+
+    return sorted((d for found in ctx.parallel(of_cluster, targets) for d in found), key=lambda d: d.daemon_arn)
+
+
+def _daemon_detail(ctx: CollectContext, cluster: Cluster, arn: str) -> dict[str, Any] | None:
+    response = ctx.call(SERVICE, "DescribeDaemon", resources=[cluster.cluster_arn], daemonArn=arn)
+    detail = response.get("daemon") if isinstance(response, dict) else None
+    return detail if isinstance(detail, dict) and detail.get("daemonArn") else None
+
+
+def _revision_images(ctx: CollectContext, cluster: Cluster, arns: list[str]) -> dict[str, list[str]]:
+    """Each daemon revision's container images, 20 revisions a call."""
+    images: dict[str, list[str]] = {}
+    for batch in batched(sorted(set(arns)), DAEMON_REVISION_BATCH):
+        response = ctx.call(SERVICE, "DescribeDaemonRevisions", resources=[cluster.cluster_arn], daemonRevisionArns=batch)
+        if not isinstance(response, dict):
+            continue
+        _record_failures(ctx, "DescribeDaemonRevisions", response)
+        for revision in response.get("daemonRevisions") or []:
+            found = [i.get("image") for i in revision.get("containerImages") or [] if i.get("image")]
+            images[revision.get("daemonRevisionArn", "")] = sorted(found)
+    return images
+
+
+def _daemon(detail: dict[str, Any], images: dict[str, list[str]]) -> Daemon:
+    revisions = [
+        DaemonRevision(
+            arn=r["arn"],
+            capacity_providers=sorted(p["arn"] for p in r.get("capacityProviders") or [] if p.get("arn")),
+            images=images.get(r["arn"], []),
+        )
+        for r in detail.get("currentRevisions") or []
+        if r.get("arn")
+    ]
+    return Daemon(daemon_arn=detail["daemonArn"], cluster_arn=detail.get("clusterArn"), status=detail.get("status"), revisions=revisions)
 
 
 def _account_settings(ctx: CollectContext) -> list[AccountSetting]:

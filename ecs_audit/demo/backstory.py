@@ -24,6 +24,16 @@ class Utilisation:
 
 
 @dataclass(frozen=True)
+class ManagedInstances:
+    """An ECS Managed Instances capacity provider, which moto cannot create: the cluster it serves, the
+    services placed on it by their capacity provider strategy, and its managed daemons (name -> images)."""
+
+    cluster: str
+    services: tuple[str, ...] = ()
+    daemons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Backstory:
     """`registrations` maps `family:revision` (or `region/family:revision`) to (principal, days ago);
     `services` maps `cluster/service` to (principal, days ago) of its creation; `utilisation` maps
@@ -31,12 +41,14 @@ class Backstory:
     Insights is on; Compute Optimizer's recommendations follow from it too). Anything not listed was
     done by the default principals, with ages derived from revision numbers, at a moderate utilisation.
     `deployment_groups` maps `application/group` to the CodeDeploy deployment-group fields moto keeps
-    but never returns (alarmConfiguration): the seeding sends them, the demo's answers return them."""
+    but never returns (alarmConfiguration): the seeding sends them, the demo's answers return them.
+    `managed_instances` maps `region/provider` to an ECS Managed Instances capacity provider (ManagedInstances)."""
 
     registrations: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     services: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     utilisation: Mapping[str, Utilisation] = field(default_factory=dict)
     deployment_groups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    managed_instances: Mapping[str, ManagedInstances] = field(default_factory=dict)
     default_registrar: str = CI_SESSION
     default_service_creator: str = IAC_ROLE_ARN
     default_utilisation: Utilisation = Utilisation(cpu=(0.35, 0.6), memory=(0.5, 0.65))
@@ -58,7 +70,11 @@ class Backstory:
         def use(value: Mapping[str, Any]) -> Utilisation:
             return Utilisation(cpu=tuple(value["cpu"]), memory=tuple(value["memory"]))  # type: ignore[arg-type]
 
-        known = {"registrations", "services", "utilisation", "deployment_groups", "ecs_agent_version", "docker_version"}
+        def provider(value: Mapping[str, Any]) -> ManagedInstances:
+            daemons = {name: tuple(images) for name, images in (value.get("daemons") or {}).items()}
+            return ManagedInstances(cluster=value["cluster"], services=tuple(value.get("services") or ()), daemons=daemons)
+
+        known = {"registrations", "services", "utilisation", "deployment_groups", "managed_instances", "ecs_agent_version", "docker_version"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown backstory fields: {sorted(unknown)}")
@@ -68,5 +84,6 @@ class Backstory:
             services=done(data.get("services", {})),
             utilisation={key: use(value) for key, value in data.get("utilisation", {}).items()},
             deployment_groups=dict(data.get("deployment_groups", {})),
+            managed_instances={key: provider(value) for key, value in data.get("managed_instances", {}).items()},
             **extra,
         )

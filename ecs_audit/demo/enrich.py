@@ -21,8 +21,14 @@ moto 5.2.5 leaves out fields the auditor reads (see /work/shared/MOTO-NOTES.md):
   whose subnets are all among them (or that have all of them); AWS keeps every table associated with
   any of them, so tables moto drops are added back.
 
+- ECS Managed Instances: moto cannot create their capacity providers (DescribeCapacityProviders
+  answers MISSING) and gives a service placed there by its capacity provider strategy the EC2 launch
+  type without the strategy (AWS omits launchType then); the backstory's `managed_instances` says
+  which providers, services and managed daemons there are.
+
 Some operations have no handler in moto at all (GuardDuty ListCoverage, Compute Optimizer
-GetECSServiceRecommendations, Inspector GetConfiguration, CodeDeploy BatchGetDeploymentGroups):
+GetECSServiceRecommendations, Inspector GetConfiguration, CodeDeploy BatchGetDeploymentGroups, ECS
+ListDaemons, DescribeDaemon and DescribeDaemonRevisions):
 `STUBS` answer them instead, from the same facts (deployment groups as moto's GetDeploymentGroup
 describes them, with what moto drops from the backstory).
 
@@ -45,7 +51,7 @@ from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ecs_audit.demo.backstory import Backstory
+from ecs_audit.demo.backstory import Backstory, ManagedInstances
 
 Timestamp = Callable[[datetime], Any]
 Enricher = Callable[[Mapping[str, Any], dict[str, Any], str, "EstateFacts", Timestamp], None]
@@ -409,6 +415,7 @@ def _task_container(task: dict[str, Any], container: Mapping[str, Any], rf: Regi
 def enrich_describe_services(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
     for service in response.get("services", []):
         if isinstance(service, dict) and service.get("serviceArn"):
+            _place_on_managed_instances(service, _region_of(service["serviceArn"], region), facts)
             _enrich_service(service, facts, ts)
 
 
@@ -457,6 +464,57 @@ def _enrich_service(service: dict[str, Any], facts: EstateFacts, ts: Timestamp) 
                               "createdAt": ts(steady + timedelta(minutes=5)),
                               "message": f"(service {name}) was unable to place a task because no container instance met all of its requirements."})
         service["events"] = events
+
+
+def _managed_instances_of(region: str, facts: EstateFacts) -> dict[str, ManagedInstances]:
+    """The region's ECS Managed Instances capacity providers by name (the backstory's `region/provider`)."""
+    prefix = f"{region}/"
+    return {key[len(prefix):]: value for key, value in facts.backstory.managed_instances.items() if key.startswith(prefix)}
+
+
+def _capacity_provider_arn(region: str, facts: EstateFacts, name: str) -> str:
+    return f"arn:aws:ecs:{region}:{facts.account_id}:capacity-provider/{name}"
+
+
+def enrich_describe_capacity_providers(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
+    """A Managed Instances provider moto reports MISSING, described as AWS describes it."""
+    managed = _managed_instances_of(region, facts)
+    if not managed:
+        return
+    found = response.setdefault("capacityProviders", [])
+    failures = []
+    for failure in response.get("failures", []):
+        name = (failure.get("arn") or "").rsplit("/", 1)[-1]
+        if failure.get("reason") != "MISSING" or name not in managed:
+            failures.append(failure)
+            continue
+        cluster = managed[name].cluster
+        found.append({
+            "capacityProviderArn": _capacity_provider_arn(region, facts, name),
+            "name": name,
+            "status": "ACTIVE",
+            "type": "MANAGED_INSTANCES",
+            "cluster": cluster,
+            "managedInstancesProvider": {
+                "infrastructureRoleArn": f"arn:aws:iam::{facts.account_id}:role/ecsInfrastructureRole",
+                "instanceLaunchTemplate": {"ec2InstanceProfileArn": f"arn:aws:iam::{facts.account_id}:instance-profile/ecsInstanceRole"},
+                "propagateTags": "CAPACITY_PROVIDER",
+            },
+            "tags": [],
+        })
+    response["failures"] = failures
+
+
+def _place_on_managed_instances(service: dict[str, Any], region: str, facts: EstateFacts) -> None:
+    """moto keeps launchType EC2 and drops the strategy of a service placed on Managed Instances."""
+    cluster = (service.get("clusterArn") or "").rsplit("/", 1)[-1]
+    for name, provider in _managed_instances_of(region, facts).items():
+        if provider.cluster == cluster and service.get("serviceName") in provider.services:
+            service.pop("launchType", None)
+            service["capacityProviderStrategy"] = [{"capacityProvider": name, "weight": 1, "base": 0}]
+            for deployment in service.get("deployments", []):
+                deployment.pop("launchType", None)
+                deployment["capacityProviderStrategy"] = service["capacityProviderStrategy"]
 
 
 def enrich_describe_clusters(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
@@ -562,6 +620,7 @@ ENRICHERS: dict[str, Enricher] = {
     "ecs.DescribeTasks": enrich_describe_tasks,
     "ecs.DescribeServices": enrich_describe_services,
     "ecs.DescribeClusters": enrich_describe_clusters,
+    "ecs.DescribeCapacityProviders": enrich_describe_capacity_providers,
     "ecs.DescribeContainerInstances": enrich_describe_container_instances,
     "ecs.ListAccountSettings": enrich_list_account_settings,
 }
@@ -830,7 +889,62 @@ def stub_guardduty_get_findings(params: Mapping[str, Any], region: str, facts: E
     return {"Findings": [f for f in _demo_findings(region, facts, ts) if f["Id"] in wanted]}
 
 
+def _daemons(region: str, facts: EstateFacts) -> dict[str, tuple[str, ManagedInstances, tuple[str, ...]]]:
+    """The region's managed daemons: ARN -> (capacity provider name, provider, images)."""
+    out = {}
+    for name, provider in _managed_instances_of(region, facts).items():
+        for daemon, images in provider.daemons.items():
+            out[f"arn:aws:ecs:{region}:{facts.account_id}:daemon/{provider.cluster}/{daemon}"] = (name, provider, images)
+    return out
+
+
+def stub_ecs_list_daemons(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    cluster = (params.get("clusterArn") or "default").rsplit("/", 1)[-1]
+    arns = sorted(arn for arn, (_, provider, _) in _daemons(region, facts).items() if provider.cluster == cluster)
+    return {"daemonSummariesList": [{"daemonArn": arn, "status": "ACTIVE", "createdAt": ts(facts.ago(20))} for arn in arns]}
+
+
+def stub_ecs_describe_daemon(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    arn = params.get("daemonArn") or ""
+    daemon = _daemons(region, facts).get(arn)
+    if daemon is None:
+        raise StubError("DaemonNotFoundException", f"The daemon {arn} was not found.")
+    name, provider, _ = daemon
+    return {"daemon": {
+        "daemonArn": arn,
+        "clusterArn": f"arn:aws:ecs:{region}:{facts.account_id}:cluster/{provider.cluster}",
+        "status": "ACTIVE",
+        "currentRevisions": [{"arn": f"{arn.replace(':daemon/', ':daemon-revision/')}/1",
+                              "capacityProviders": [{"arn": _capacity_provider_arn(region, facts, name), "runningCount": 2, "withoutDaemonCount": 0}],
+                              "totalRunningCount": 2, "totalWithoutDaemonCount": 0}],
+        "createdAt": ts(facts.ago(20)),
+        "updatedAt": ts(facts.ago(6)),
+    }}
+
+
+def stub_ecs_describe_daemon_revisions(params: Mapping[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> dict[str, Any]:
+    revisions, failures = [], []
+    daemons = _daemons(region, facts)
+    for arn in params.get("daemonRevisionArns") or []:
+        daemon_arn = arn.replace(":daemon-revision/", ":daemon/").rsplit("/", 1)[0]
+        if daemon_arn not in daemons:
+            failures.append({"arn": arn, "reason": "MISSING"})
+            continue
+        _, provider, images = daemons[daemon_arn]
+        revisions.append({
+            "daemonRevisionArn": arn,
+            "clusterArn": f"arn:aws:ecs:{region}:{facts.account_id}:cluster/{provider.cluster}",
+            "daemonArn": daemon_arn,
+            "createdAt": ts(facts.ago(6)),
+            "containerImages": [{"containerName": image.rsplit("/", 1)[-1].split(":", 1)[0], "image": image} for image in images],
+        })
+    return {"daemonRevisions": revisions, "failures": failures}
+
+
 STUBS: dict[str, Stub] = {
+    "ecs.ListDaemons": stub_ecs_list_daemons,
+    "ecs.DescribeDaemon": stub_ecs_describe_daemon,
+    "ecs.DescribeDaemonRevisions": stub_ecs_describe_daemon_revisions,
     "guardduty.ListFindings": stub_guardduty_list_findings,
     "guardduty.GetFindings": stub_guardduty_get_findings,
     "codedeploy.BatchGetDeploymentGroups": stub_codedeploy_batch_get_deployment_groups,

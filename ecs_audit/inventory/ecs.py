@@ -589,6 +589,31 @@ class CapacityProvider(AwsShape):
     tags: Tags = {}
 
 
+MANAGED_INSTANCES = "MANAGED_INSTANCES"  # launch type and capacity provider type of ECS Managed Instances
+
+
+class DaemonRevision(AwsShape):
+    """One current revision of a managed daemon: where it runs and what it runs (DescribeDaemon's
+    currentRevisions with DescribeDaemonRevisions' containerImages)."""
+
+    arn: str
+    capacity_providers: list[str] = []  # capacity provider ARNs it runs on
+    images: list[str] = []
+
+
+class Daemon(AwsShape):
+    """An ECS Managed Daemon: one task on every ECS Managed Instances instance of its capacity providers."""
+
+    daemon_arn: str
+    cluster_arn: str | None = None
+    status: str | None = None
+    revisions: list[DaemonRevision] = []
+
+    @property
+    def images(self) -> list[str]:
+        return sorted({image for revision in self.revisions for image in revision.images})
+
+
 class AccountSetting(AwsShape):
     name: str
     value: str | None = None
@@ -640,6 +665,8 @@ class EcsInventory(Record):
     capacity_providers: list[CapacityProvider] = []
     account_settings: list[AccountSetting] = []
     families: list[FamilyHistory] = []
+    # Managed daemons of the clusters with ECS Managed Instances capacity providers (SECURITY-011).
+    daemons: list[Daemon] = []
     # Task definitions that `ecs-audit review --live` is about to deploy: in use for what is collected
     # about them (their images' repositories and scans), though nothing runs them yet.
     under_review: list[str] = []

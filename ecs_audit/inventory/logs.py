@@ -74,7 +74,14 @@ def creates_group(container: ContainerDefinition) -> bool:
         return False
     if config.log_driver == "awslogs":
         return config.options.get("awslogs-create-group", "").strip().lower() == "true"
-    return is_firelens_cloudwatch(container) and _option(config.options, "auto_create_group").lower() in ("true", "on")
+    if not is_firelens_cloudwatch(container):
+        return False
+    # Each output parses the flag its own way: Fluent Bit's cloudwatch_logs as a config-map boolean
+    # (flb_utils_bool: true, on or yes, any case: fluent/fluent-bit src/flb_utils.c), the older Go
+    # plugin `cloudwatch` only "true" (getBoolParam in aws/amazon-cloudwatch-logs-for-fluent-bit,
+    # fluent-bit-cloudwatch.go); anything else leaves it at its default, false.
+    accepted = ("true", "on", "yes") if _option(config.options, "Name").lower() == "cloudwatch_logs" else ("true",)
+    return _option(config.options, "auto_create_group").lower() in accepted
 
 
 def retention_on_create(container: ContainerDefinition) -> int | None:

@@ -33,7 +33,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     CLUSTERS: ("clusters",),
     SERVICES: _SERVICES_FIELDS,
     IN_USE: (*_SERVICES_FIELDS, "task_definitions"),
-    DEFINITIONS: (*_SERVICES_FIELDS, "task_definitions", "families", "under_review", "in_use_task_definition_arns"),
+    DEFINITIONS: (*_SERVICES_FIELDS, "task_definitions", "families", "daemons", "under_review", "in_use_task_definition_arns"),
 }
 
 
@@ -64,6 +64,7 @@ SOURCES: tuple[PartSource, ...] = (
             "ListClusters", "DescribeClusters", "ListServices", "DescribeServices", "ListTasks", "DescribeTasks",
             "ListTaskDefinitionFamilies", "ListTaskDefinitions", "DescribeTaskDefinition", "ListContainerInstances",
             "DescribeContainerInstances", "DescribeCapacityProviders", "ListAccountSettings",
+            "ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions",
         ),
     ),
     PartSource(

@@ -32,7 +32,10 @@ from ecs_audit.inventory.ssm import SsmInventory
 from ecs_audit.inventory.usage import TaskDefinitionUsage, usage_of
 from ecs_audit.inventory.wafv2 import WafInventory
 
-SCHEMA_VERSION = 1
+# 2: regions list the calls left out because no selected check needed them (`not_collected`), and ECS
+# inventories the managed daemons (`daemons`). Version 1 snapshots still load (both default to empty);
+# an older ecs-audit refuses a version 2 snapshot with a one-line "upgrade" error.
+SCHEMA_VERSION = 2
 
 
 class CallerIdentity(Record):
@@ -141,6 +144,8 @@ def load_snapshot(path: Path) -> Inventory:
             f"({SCHEMA_VERSION}); upgrade ecs-audit"
         )
     try:
-        return Inventory.model_validate(data)
+        inventory = Inventory.model_validate(data)
     except ValidationError as exc:
         raise model_error(path, "snapshot", exc, "give a snapshot written by --save-snapshot") from None
+    # An older snapshot, once read, is one of this version (what it lacks has its default): saved again, it says so.
+    return inventory if inventory.schema_version == SCHEMA_VERSION else inventory.model_copy(update={"schema_version": SCHEMA_VERSION})

@@ -24,7 +24,7 @@ from ecs_audit.semantics.iam_policy import (
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
-from ecs_audit.inventory.ecs import EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory, effective_launch_type
+from ecs_audit.inventory.ecs import MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory, Service, Task, effective_launch_type
 from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
@@ -591,7 +591,8 @@ def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
 
 
 def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMissing]]:
-    """Cluster ARN -> "service (agent image)" for DAEMON services that run a recognised agent."""
+    """Cluster ARN -> "service (agent image)" for DAEMON services and ECS managed daemons that run a
+    recognised agent (one task on every instance of the cluster, or of its Managed Instances providers)."""
     found: dict[str, str] = {}
     unread: list[EvidenceMissing] = []
     for service in estate.services:
@@ -605,34 +606,76 @@ def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMis
         images = sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         if images:
             found.setdefault(service.cluster_arn, f"DAEMON service {service.service_name} ({images[0]})")
+    for daemon in estate.ecs.daemons if estate.has_ecs else []:
+        images = [image for image in daemon.images if _is_runtime_security_agent(image, estate.config)]
+        if images and daemon.cluster_arn and daemon.status in (None, "ACTIVE"):
+            found.setdefault(daemon.cluster_arn, f"managed daemon {name_from_arn(daemon.daemon_arn)} ({images[0]})")
     return found, unread
+
+
+# Where GuardDuty Runtime Monitoring does not watch tasks: ECS Anywhere hosts and ECS Managed Instances
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-guard-duty-integration.html,
+# https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_managed-instances.html).
+_UNWATCHED = {"EXTERNAL": "ECS Anywhere (External) instances", MANAGED_INSTANCES: "ECS Managed Instances"}
+_DAEMON_OPERATIONS = ("ecs:ListDaemons", "ecs:DescribeDaemon", "ecs:DescribeDaemonRevisions")
+
+
+def _runtime_kind(estate: RegionView, launch_type: str | None, providers: list[str], cluster_arn: str) -> str:
+    """FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES ("UNKNOWN"): a launch type, else the capacity provider
+    strategy (the cluster's default without one of its own). A strategy naming a Managed Instances
+    provider places tasks there."""
+    if launch_type:
+        return launch_type
+    if not providers:
+        cluster = estate.cluster(cluster_arn)
+        providers = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
+    if any((found := estate.capacity_provider(name)) is not None and found.type == MANAGED_INSTANCES for name in providers):
+        return MANAGED_INSTANCES
+    return effective_launch_type(None, providers) or "UNKNOWN"
+
+
+def _service_kind(estate: RegionView, service: Service) -> str:
+    return _runtime_kind(estate, service.launch_type, [p.capacity_provider for p in service.capacity_provider_strategy], service.cluster_arn)
+
+
+def _task_kind(estate: RegionView, task: Task) -> str:
+    if estate.task_launch_type(task) == "EXTERNAL":
+        return "EXTERNAL"
+    return _runtime_kind(estate, task.launch_type, [task.capacity_provider_name] if task.capacity_provider_name else [], task.cluster_arn or "")
 
 
 def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
     """(launch type, cluster ARN) for every service and task that runs the task definition."""
-    def kind(launch_type: str, cluster_arn: str) -> str:
-        if launch_type:
-            return launch_type
-        # No launch type or strategy of its own: the cluster's default capacity provider strategy applies.
-        cluster = estate.cluster(cluster_arn)
-        strategy = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
-        return effective_launch_type(None, strategy) or "UNKNOWN"
-
-    places = {(kind(service.effective_launch_type, service.cluster_arn), service.cluster_arn) for service in estate.services_using(td)}
-    places.update((kind(estate.task_launch_type(task), task.cluster_arn or ""), task.cluster_arn or "") for task in estate.tasks_using(td))
+    places = {(_service_kind(estate, service), service.cluster_arn) for service in estate.services_using(td)}
+    places.update((_task_kind(estate, task), task.cluster_arn or "") for task in estate.tasks_using(td))
     return places
 
 
-def _external_without_agent(estate: RegionView) -> list[str]:
-    """In-use task definitions with tasks on External instances and no agent in the task or as a DAEMON there."""
-    daemons, _ = _agent_daemons(estate)
-    out = []
+def _daemons_unread(estate: RegionView, cluster_arn: str) -> EvidenceMissing | None:
+    """Why the managed daemons of a cluster are not known (a failed or skipped call), if they are not."""
+    for action in _DAEMON_OPERATIONS:
+        error = estate.error_for(action, cluster_arn)
+        if error is not None:
+            return EvidenceMissing(f"the managed daemons of cluster {name_from_arn(cluster_arn)} could not be read: {error.describe()}", error.action, error.error_code)
+    return None
+
+
+def _unwatched_without_agent(estate: RegionView) -> tuple[list[str], set[str], list[EvidenceMissing]]:
+    """In-use task definitions with tasks where GuardDuty does not watch (External instances, Managed
+    Instances) and no recognised agent in the task or as a daemon there; the kinds of place found;
+    and the unread daemons that might have covered them."""
+    daemons, unread = _agent_daemons(estate)
+    out: list[str] = []
+    kinds: set[str] = set()
     for td in estate.task_definitions:
         if not estate.is_in_use(td) or any(_is_runtime_security_agent(c.image, estate.config) for c in td.container_definitions):
             continue
-        if any(kind == "EXTERNAL" and cluster not in daemons for kind, cluster in _where_it_runs(estate, td)):
+        gaps = [(kind, cluster) for kind, cluster in _where_it_runs(estate, td) if kind in _UNWATCHED and cluster not in daemons]
+        if gaps:
             out.append(td.family_revision)
-    return sorted(out)
+            kinds.update(kind for kind, _ in gaps)
+            unread += [m for _, cluster in gaps if (m := _daemons_unread(estate, cluster)) is not None]
+    return sorted(out), kinds, unread
 
 
 @check("SECURITY-011")
@@ -648,12 +691,15 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     evidence: dict[str, object] = _detector_evidence(detector) if unread is None else {}
     if detector is not None and detector.runtime_monitoring_on:
         # Runtime Monitoring watches Fargate tasks and EC2 container instances only: tasks on ECS Anywhere
-        # (External) instances need an agent of their own (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-guard-duty-integration.html).
-        outside = _external_without_agent(estate)
+        # (External) instances and ECS Managed Instances need an agent of their own (_UNWATCHED).
+        outside, kinds, unread_daemons = _unwatched_without_agent(estate)
         if outside:
-            evidence["external_without_runtime_agent"] = outside
+            if unread_daemons:
+                raise unread_daemons[0]  # a daemon that was not read might carry the agent
+            evidence["unwatched_without_runtime_agent"] = outside
+            where = " or ".join(_UNWATCHED[kind] for kind in sorted(kinds))
             return fail(
-                "GuardDuty runtime monitoring is on, but it does not watch tasks on ECS Anywhere (External) instances, "
+                f"GuardDuty runtime monitoring is on, but it does not watch tasks on {where}, "
                 "and no recognised runtime security agent runs with " + ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else ""),
                 evidence,
             )
@@ -667,14 +713,16 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         for td in described
     }
-    # A DAEMON service running an agent covers the EC2 and External tasks of its cluster (one agent per instance).
+    # A DAEMON service (or an ECS managed daemon) running an agent covers the instance-hosted tasks of its
+    # cluster: EC2, External and Managed Instances (one agent per instance).
     daemons, unread_daemons = _agent_daemons(estate)
     by_daemon: dict[str, list[str]] = {}
     for td in described:
-        if agents[td.family_revision] or not daemons:
+        if agents[td.family_revision]:
             continue
         places = _where_it_runs(estate, td)
-        if places and all(kind in ("EC2", "EXTERNAL") and cluster in daemons for kind, cluster in places):
+        unread_daemons += [m for kind, cluster in places if kind == MANAGED_INSTANCES and (m := _daemons_unread(estate, cluster))]
+        if places and all(kind in ("EC2", "EXTERNAL", MANAGED_INSTANCES) and cluster in daemons for kind, cluster in places):
             by_daemon[td.family_revision] = sorted({daemons[cluster] for _, cluster in places})
     without = sorted(name for name, images in agents.items() if not images and name not in by_daemon)
     evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
@@ -683,7 +731,7 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     evidence["without_runtime_agent"] = without
     if not without and not unreadable:
         images = sorted({image for found in agents.values() for image in found} | {d for found in by_daemon.values() for d in found})
-        how = "in every in-use task definition" if not by_daemon else "beside every in-use task definition (in the task, or as a DAEMON service on its EC2 cluster)"
+        how = "in every in-use task definition" if not by_daemon else "beside every in-use task definition (in the task, or as a daemon on its cluster's instances)"
         return ok(f"a recognised runtime security agent runs {how} ({', '.join(images)})", evidence)
     if unread_daemons and without:
         raise unread_daemons[0]  # an unread daemon service might carry the agent
@@ -702,11 +750,20 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     )
 
 
+def _runtime_kinds_in_use(estate: RegionView) -> set[str]:
+    """FARGATE, EC2, EXTERNAL and/or MANAGED_INSTANCES, from services and running tasks."""
+    kinds = {_service_kind(estate, s) for s in estate.services if s.status in (None, "ACTIVE")}
+    if estate.has_ecs:
+        kinds.update(_task_kind(estate, t) for t in estate.ecs.tasks)
+    kinds.discard("UNKNOWN")
+    return kinds
+
+
 def _clusters_running(estate: RegionView, kind: str) -> list[str]:
     """Cluster ARNs where services or tasks of this launch type run."""
-    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and s.effective_launch_type == kind}
+    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and _service_kind(estate, s) == kind}
     if estate.has_ecs:
-        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and estate.task_launch_type(t) == kind)
+        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and _task_kind(estate, t) == kind)
     return sorted(clusters)
 
 
@@ -735,7 +792,8 @@ def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> boo
 def guardduty_agent_management(a: AccountSubject) -> Verdict:
     estate = a.estate
     _workloads_complete(estate)
-    in_use = sorted(estate.launch_types_in_use() & {"FARGATE", "EC2"})
+    # ECS Managed Instances are EC2 instances, but GuardDuty's EC2 agent management does not cover them (_UNWATCHED).
+    in_use = sorted(_runtime_kinds_in_use(estate) & {"FARGATE", "EC2"})
     if not in_use:
         return na("neither the Fargate nor the EC2 launch type is in use in this region")
     detector = _guardduty_detector(estate)
@@ -781,9 +839,11 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     if running == 0:
         return na("no tasks run in the cluster: there is nothing for runtime monitoring to cover", {"running_tasks": 0})
     tasks = list(c.tasks)
-    if tasks and len(tasks) >= running and all(c.estate.task_launch_type(t) == "EXTERNAL" for t in tasks):
-        # GuardDuty Runtime Monitoring covers Fargate and EC2 only; SECURITY-011 reports External tasks' gap.
-        return na(f"all {running} running tasks are on ECS Anywhere (External) instances, which GuardDuty runtime coverage does not include (see SECURITY-011)", {"running_tasks": running})
+    kinds = {_task_kind(c.estate, t) for t in tasks}
+    if tasks and len(tasks) >= running and kinds <= _UNWATCHED.keys():
+        # GuardDuty Runtime Monitoring covers Fargate and EC2 only; SECURITY-011 reports the gap of the others.
+        where = " or ".join(_UNWATCHED[kind] for kind in sorted(kinds))
+        return na(f"all {running} running tasks are on {where}, which GuardDuty runtime coverage does not include (see SECURITY-011)", {"running_tasks": running})
     detector = _guardduty_detector(c.estate)
     evidence: dict[str, object] = {"running_tasks": running, **_detector_evidence(detector)}
     if detector is None or not detector.runtime_monitoring_on:

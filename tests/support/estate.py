@@ -95,6 +95,7 @@ def build_ecs(estate: dict[str, Any]) -> EcsInventory:
             "capacity_providers": estate.get("capacity_providers", []),
             "account_settings": estate.get("account_settings", []),
             "families": estate.get("families", []),
+            "daemons": estate.get("daemons", []),
         }
     )
 

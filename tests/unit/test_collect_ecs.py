@@ -463,3 +463,123 @@ def test_the_definitions_step_comes_with_the_rollback_targets_before_the_rest_of
     assert [r.revision for r in final["svc-0"].older_revisions] == [8, 7, 5, 4, 3, 2, 1]
     plain_api, _, plain = _collect(fake)
     assert inventory == plain and api.calls == plain_api.calls
+
+
+def _with_managed_instances(api: FakeApi, fake: FakeEcs, daemons: dict[str, list[str]]) -> None:
+    """Cluster c0 uses a Managed Instances capacity provider, c1 none; `daemons`: daemon name -> images."""
+    original = fake.describe_clusters
+
+    def describe_clusters(p):
+        out = original(p)
+        out["clusters"][0]["capacityProviders"] = ["mi-cp", "FARGATE"]
+        return out
+
+    provider_arn = f"{PREFIX}capacity-provider/mi-cp"
+    api.on("ecs.DescribeClusters", describe_clusters)
+    api.on(
+        "ecs.DescribeCapacityProviders",
+        lambda p: {"capacityProviders": [{"name": "mi-cp", "capacityProviderArn": provider_arn, "type": "MANAGED_INSTANCES"}], "failures": []},
+    )
+    arns = [f"{PREFIX}daemon/c0/{name}" for name in sorted(daemons)]
+
+    def list_daemons(p):
+        assert p["clusterArn"] == fake.clusters[0], "daemons are listed only where Managed Instances are"
+        return page([{"daemonArn": a, "status": "ACTIVE"} for a in arns], p, "daemonSummariesList", 1, 100)
+
+    api.on("ecs.ListDaemons", list_daemons)
+    api.on(
+        "ecs.DescribeDaemon",
+        lambda p: {
+            "daemon": {
+                "daemonArn": p["daemonArn"],
+                "clusterArn": fake.clusters[0],
+                "status": "ACTIVE",
+                "currentRevisions": [{"arn": p["daemonArn"] + "/rev/1", "capacityProviders": [{"arn": provider_arn, "runningCount": 2}]}],
+            }
+        },
+    )
+
+    def describe_revisions(p):
+        assert len(p["daemonRevisionArns"]) <= 20
+        return {
+            "daemonRevisions": [
+                {
+                    "daemonRevisionArn": arn,
+                    "containerImages": [{"containerName": "agent", "image": image} for image in daemons[arn.split("/")[-3]]],
+                }
+                for arn in p["daemonRevisionArns"]
+            ],
+            "failures": [],
+        }
+
+    api.on("ecs.DescribeDaemonRevisions", describe_revisions)
+
+
+def test_managed_daemons_are_read_only_in_clusters_with_managed_instances_providers():
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {"falcon": ["falcon-sensor:7.20"], "logs": ["fluent-bit:3", "sidecar:1"]})
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert ctx.errors == []
+    assert api.calls["ecs.ListDaemons"] == 2  # one daemon a page: the token is followed
+    assert api.calls["ecs.DescribeDaemon"] == 2
+    assert api.calls["ecs.DescribeDaemonRevisions"] == 1
+    assert [(d.daemon_arn.rsplit("/", 1)[1], d.images) for d in inventory.daemons] == [
+        ("falcon", ["falcon-sensor:7.20"]),
+        ("logs", ["fluent-bit:3", "sidecar:1"]),
+    ]
+    assert inventory.daemons[0].revisions[0].capacity_providers == [f"{PREFIX}capacity-provider/mi-cp"]
+
+
+def test_no_daemon_call_without_managed_instances_and_none_when_no_selected_check_needs_them():
+    api, ctx, inventory = _collect(FakeEcs([1]))
+    assert "ecs.ListDaemons" not in api.calls and inventory.daemons == []
+
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {"falcon": ["falcon-sensor:7.20"]})
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1", needed=frozenset({"ecs:DescribeServices"}))
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert "ecs.ListDaemons" not in api.calls and inventory.daemons == []
+    assert {(e.operation, e.error_code) for e in ctx.skipped} >= {("ListDaemons", "NotCollected")}
+
+
+def test_a_denied_daemon_listing_is_recorded_against_its_cluster():
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {})
+
+    def denied(p):
+        raise ApiFault("AccessDeniedException", "not authorized to perform ecs:ListDaemons")
+
+    api.on("ecs.ListDaemons", denied)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert inventory.daemons == []
+    assert [(e.operation, e.resources) for e in ctx.errors] == [("ListDaemons", [fake.clusters[0]])]
+
+
+def test_a_service_naming_its_task_definition_without_a_revision_does_not_stop_the_collection():
+    # AWS answers full ARNs; an endpoint that echoes a bare family (moto after UpdateService) must not
+    # crash the collector (a crash would lose the region's whole ECS inventory).
+    fake = FakeEcs([2])
+    original = fake.describe_services
+
+    def bare_family(p):
+        out = original(p)
+        out["services"][0]["taskDefinition"] = "svc-0"
+        out["services"][0]["deployments"][0]["taskDefinition"] = "svc-0"
+        return out
+
+    api = FakeApi()
+    fake.install(api)
+    api.on("ecs.DescribeServices", bare_family)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert ctx.errors == []
+    assert len(inventory.services) == 2
+    assert {f.family for f in inventory.families} >= {"svc-0", "svc-1"}

@@ -181,5 +181,5 @@ def test_mutated_valid_files(tmp_path_factory, valid, name: str, pick: int, acti
 def test_a_snapshot_from_a_newer_schema_says_so(tmp_path, valid) -> None:
     document = dict(valid["snapshot"][0], schema_version=99)
     path = _write(tmp_path, "snap.json", json.dumps(document))
-    with pytest.raises(UsageError, match=r"schema version 99 is newer than this ecs-audit understands \(1\); upgrade ecs-audit"):
+    with pytest.raises(UsageError, match=r"schema version 99 is newer than this ecs-audit understands \(2\); upgrade ecs-audit"):
         load_snapshot(path)
