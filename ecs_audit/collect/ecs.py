@@ -136,6 +136,10 @@ def collect_ecs(
             # of the other families and the services' rollback targets (their images are ECR's).
             plan = _plan_history(ctx, in_use, in_use_families, config.history_depth, config.history_region_budget)
             targets = _rollback_targets(plan, services)
+            # After the revisions in use, which share their bucket: IN_USE (ECR's images in use and
+            # their scan findings, sent ahead) comes as early as the bucket allows.
+            for arn in in_use:
+                described[arn].exception()
             latest, read = _run_all(
                 ctx,
                 lambda: _latest_of(ctx, plan.other_families),
