@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -131,8 +132,9 @@ class CheckEntry(BaseModel):
             raise ValueError(f"pass_needs {extra} are not among the check's needs")
         return self
 
-    @property
+    @cached_property
     def area(self) -> str:
+        """The id's prefix (asked for every result the check gives: worked out once)."""
         return self.id.split("-", 1)[0]
 
 

@@ -120,7 +120,11 @@ class ClientFactory:
             self.pacer = pacer if pacer is not None else Pacer(check=interrupt.check)
         self._config = client_config(max_pool_connections)
         self._clients: dict[tuple[str, str], BaseClient] = {}
-        self._lock = threading.Lock()
+        # Creating a client takes tens of milliseconds and is not safe from several threads at once
+        # (one botocore session): one creation at a time, under `_create_lock`. Calls with a client
+        # already made neither wait for it nor take it; counting them has a lock of its own.
+        self._create_lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self.calls: Counter[str] = Counter()
 
     @property
@@ -129,7 +133,10 @@ class ClientFactory:
 
     def client(self, service: str, region: str) -> BaseClient:
         key = (service, region)
-        with self._lock:
+        client = self._clients.get(key)
+        if client is not None:  # published only once its hooks are registered
+            return client
+        with self._create_lock:
             client = self._clients.get(key)
             if client is None:
                 client = self._session.client(service, region_name=region, config=self._config)
@@ -155,7 +162,7 @@ class ClientFactory:
 
     def _guard(self, service: str):
         def count(action: str) -> None:
-            with self._lock:
+            with self._count_lock:
                 self.calls[action] += 1
 
         return readonly_guard(service, self._allowed, count)

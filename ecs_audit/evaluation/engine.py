@@ -10,22 +10,21 @@ The engine owns the rules that make results trustworthy:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Scope
+from ecs_audit.collector_pause import collector_paused
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.scopes import CLUSTER_LISTING, SCOPES, subjects_for
 from ecs_audit.evaluation.subjects import ContainerSubject, Subject
 from ecs_audit.evaluation.view import RegionView
-from ecs_audit.findings import EvidenceMissing, Finding, ResourceRef, Status, Verdict, finding_from_fields
+from ecs_audit.findings import SORT_KEY, EvidenceMissing, Finding, ResourceRef, Status, Verdict, finding_from_fields
 from ecs_audit.inventory.arns import account_resource, resource_from_arn
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.parts import clients_of_part
@@ -42,23 +41,8 @@ def evaluate(
     selected: set[str] | None = None,
 ) -> list[Finding]:
     """Every registered, selected check over every account and region of the inventory."""
-    with _collector_paused():
+    with collector_paused(promote=True):
         return _evaluate(inventory, catalogue, registry, config, selected)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the findings are made: tens of thousands of new
-    objects set off collections that walk the whole inventory again and again (a third of the
-    evaluation's time on the benchmark estate), to find no cycles (findings hold none). Reference
-    counting still frees everything; the collector runs again as before afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _evaluate(
@@ -74,22 +58,40 @@ def _evaluate(
             if region.is_empty:
                 continue  # no ECS here: nothing to judge, and no account-level noise
             view = RegionView(region, config, inventory.partition, account, inventory.collected_at)
-            subjects: dict[Scope, list[Subject]] = {}
+            subjects: dict[Scope, list[_Placed]] = {}
             for entry in catalogue.checks:
                 if not entry.automated or entry.deprecated or entry.id not in registry:
                     continue
                 if selected is not None and entry.id not in selected:
                     continue
                 findings.extend(run_check(entry, registry[entry.id], view, subjects))
-    findings.sort(key=lambda f: f.sort_key)
+    findings.sort(key=SORT_KEY)
     return findings
 
 
+class _Placed(NamedTuple):
+    """A subject with what each of its findings records about where it is (the same for every check)."""
+
+    subject: Subject
+    resource: ResourceRef
+    container: str | None
+    cluster: str | None
+    owner: str | None
+
+
+def _placed(subject: Subject, config: AuditConfig) -> _Placed:
+    return _Placed(subject, subject.resource, subject.container_name, subject.cluster_name, owner_of(subject, config))
+
+
 def run_check(
-    entry: CheckEntry, registered: RegisteredCheck, view: RegionView, subjects: dict[Scope, list[Subject]] | None = None
+    entry: CheckEntry,
+    registered: RegisteredCheck,
+    view: RegionView,
+    subjects: dict[Scope, list[_Placed]] | None = None,
 ) -> list[Finding]:
-    """The check's findings in one region. `subjects` keeps each scope's subjects for the region's
-    other checks (made once, not once per check)."""
+    """The check's findings in one region. `subjects` keeps each scope's subjects, with their
+    resource, container, cluster and owner, for the region's other checks (made once, not once per
+    check)."""
     subjects = {} if subjects is None else subjects
     results: dict[tuple[str, str | None], Finding] = {}
     for scope in entry.scope:
@@ -97,15 +99,12 @@ def run_check(
         relevant = _relevant_errors(scope, entry, view)
         unlisted = _clusters_unlisted(view) if scope is Scope.ACCOUNT else []
         if scope not in subjects:
-            subjects[scope] = list(subjects_for(scope, view))
-        for subject in subjects[scope]:
+            subjects[scope] = [_placed(subject, view.config) for subject in subjects_for(scope, view)]
+        for subject, resource, container, cluster, owner in subjects[scope]:
             verdict = _verdict_for(entry, registered, subject, relevant, view)
             if unlisted and verdict.status in (Status.PASS, Status.NOT_APPLICABLE):
                 verdict = _unknown_from(unlisted)
-            finding = make_finding(
-                entry, view, subject.resource, subject.container_name, subject.cluster_name, verdict, owner_of(subject, view.config)
-            )
-            results[(finding.resource.arn, finding.container)] = finding
+            results[(resource.arn, container)] = make_finding(entry, view, resource, container, cluster, verdict, owner)
         for finding in _gap_findings(entry, scope, view, relevant, results):
             key = (finding.resource.arn, finding.container)
             if key in results:
@@ -154,10 +153,12 @@ def _verdict_for(
     relevant: list[ApiError],
     view: RegionView,
 ) -> Verdict:
-    covering = [e for e in relevant if _covers(e, subject)]
-    pass_only = [e for e in covering if e.action in entry.pass_needs and e.context is None]
-    if len(pass_only) < len(covering):
-        return _unknown_from(covering)
+    pass_only: list[ApiError] = []
+    if relevant:
+        covering = [e for e in relevant if _covers(e, subject)]
+        pass_only = [e for e in covering if e.action in entry.pass_needs and e.context is None]
+        if len(pass_only) < len(covering):
+            return _unknown_from(covering)
     if isinstance(subject, ContainerSubject):
         excuse = view.config.sidecar_excuse(subject.container.image, entry.id)
         if excuse is not None:
@@ -280,7 +281,7 @@ def make_finding(
             "container": container,
             "cluster": cluster,
             "message": verdict.message,
-            "evidence": to_jsonable(verdict.evidence or {}),
+            "evidence": to_jsonable(verdict.evidence) if verdict.evidence else {},
             "remediation": entry.remediation,
             "references": list(entry.references),
             "waiver": None,
@@ -316,6 +317,7 @@ def owner_of(subject: Subject, config: AuditConfig) -> str | None:
 
 # Values to_jsonable returns as they are (exact types: str and int subclasses such as enums are not).
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_STR_ONLY = frozenset({str})
 
 
 def to_jsonable(value: Any) -> Any:
@@ -323,8 +325,8 @@ def to_jsonable(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is dict and all(type(k) is str for k in value):
-        # The common case, sorted by key as below without a key function (keys are distinct, so
+    if kind is dict and set(map(type, value)) <= _STR_ONLY:
+        # The common case (every key a str), sorted by key as below without a key function (keys are distinct, so
         # the values are never compared).
         return {k: v if type(v) in _PLAIN else to_jsonable(v) for k, v in sorted(value.items())}
     if kind is list:

@@ -218,12 +218,15 @@ class RegionView:
         return kinds
 
     def family(self, name: str) -> FamilyHistory | None:
-        if not self.has_ecs:
-            return None
-        for history in self.ecs.families:
-            if history.family == name:
-                return history
-        return None
+        return self._families.get(name)
+
+    @cached_property
+    def _families(self) -> dict[str, FamilyHistory]:
+        index: dict[str, FamilyHistory] = {}
+        if self.has_ecs:
+            for history in self.ecs.families:
+                index.setdefault(history.family, history)
+        return index
 
     def family_history(self, td: TaskDefinition) -> FamilyHistory:
         """The revision history of a family; EvidenceMissing if it was not (fully) read."""

@@ -4,6 +4,8 @@ The boto3 shapes are PascalCase (`MinCapacity`, `PolicyARN`, ...)."""
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import Field
 
 from ecs_audit.inventory.base import Record
@@ -110,12 +112,25 @@ class ScalingInventory(Record):
     policies: list[ScalingPolicy] = []
 
     def target_for(self, cluster_arn: str, service_name: str) -> ScalableTarget | None:
-        resource_id = scaling_resource_id(cluster_arn, service_name)
+        return self._targets_by_resource.get(scaling_resource_id(cluster_arn, service_name))
+
+    @cached_property
+    def _targets_by_resource(self) -> dict[str, ScalableTarget]:
+        """The first service-count target of each resource id (every service is looked up, by several checks)."""
+        index: dict[str, ScalableTarget] = {}
         for target in self.scalable_targets:
-            if target.resource_id == resource_id and target.scalable_dimension in (None, ECS_DIMENSION):
-                return target
-        return None
+            if target.scalable_dimension in (None, ECS_DIMENSION):
+                index.setdefault(target.resource_id, target)
+        return index
 
     def policies_for(self, cluster_arn: str, service_name: str) -> list[ScalingPolicy]:
-        resource_id = scaling_resource_id(cluster_arn, service_name)
-        return [p for p in self.policies if p.resource_id == resource_id and p.scalable_dimension in (None, ECS_DIMENSION)]
+        return list(self._policies_by_resource.get(scaling_resource_id(cluster_arn, service_name), ()))
+
+    @cached_property
+    def _policies_by_resource(self) -> dict[str, list[ScalingPolicy]]:
+        """The service-count policies of each resource id, in order."""
+        index: dict[str, list[ScalingPolicy]] = {}
+        for policy in self.policies:
+            if policy.scalable_dimension in (None, ECS_DIMENSION):
+                index.setdefault(policy.resource_id, []).append(policy)
+        return index

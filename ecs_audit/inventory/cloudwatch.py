@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cached_property
 
 from pydantic import Field
 
@@ -168,10 +169,15 @@ class MonitoringInventory(Record):
     period_seconds: int = 3600
 
     def utilisation_of(self, service_arn: str) -> ServiceUtilisation | None:
+        return self._utilisation_by_service.get(service_arn)
+
+    @cached_property
+    def _utilisation_by_service(self) -> dict[str, ServiceUtilisation]:
+        """The first figures of each service (every service is looked up, by several checks)."""
+        index: dict[str, ServiceUtilisation] = {}
         for item in self.utilisation:
-            if item.service_arn == service_arn:
-                return item
-        return None
+            index.setdefault(item.service_arn, item)
+        return index
 
     def alarms_for(
         self, cluster_name: str, service_name: str, target_groups: set[str], load_balancers: set[str]

@@ -9,6 +9,7 @@ read" (the failure is in the errors), and NO_POLICY means the API said there is 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from fnmatch import fnmatchcase
 
 from ecs_audit.inventory.base import AwsShape, Record
@@ -213,15 +214,22 @@ class EcrInventory(Record):
 
     def find_image(self, repository: str, *, tag: str | None = None, digest: str | None = None) -> ImageDetail | None:
         """The described image with this digest (or, without a digest, carrying this tag)."""
-        for image in self.images:
-            if image.repository_name != repository:
-                continue
-            if digest is not None:
-                if image.image_digest == digest:
-                    return image
-            elif tag is not None and tag in image.image_tags:
-                return image
+        if digest is not None:
+            return self._images_by_reference.get((repository, "digest", digest))
+        if tag is not None:
+            return self._images_by_reference.get((repository, "tag", tag))
         return None
+
+    @cached_property
+    def _images_by_reference(self) -> dict[tuple[str, str, str], ImageDetail]:
+        """The first described image of each (repository, "digest", digest) and (repository, "tag",
+        tag): every in-use container's image is looked up, by several checks."""
+        index: dict[tuple[str, str, str], ImageDetail] = {}
+        for image in self.images:
+            index.setdefault((image.repository_name, "digest", image.image_digest), image)
+            for tag in image.image_tags:
+                index.setdefault((image.repository_name, "tag", tag), image)
+        return index
 
     def is_missing(self, repository: str, *, tag: str | None = None, digest: str | None = None) -> bool:
         """True when the repository, or this image in it, is known not to exist."""

@@ -9,11 +9,14 @@ removed and line breaks become spaces, so every finding is one line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TextIO
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.findings import Finding
 from ecs_audit.report.filters import worst_first
 from ecs_audit.report.model import Report
+from ecs_audit.report.text_output import write_joined
 
 COLUMNS = (
     "status",
@@ -115,6 +118,16 @@ def render_csv(report: Report, catalogue: Catalogue) -> str:
     """The rows as csv.writer(quoting=QUOTE_MINIMAL, lineterminator="\\n") writes them, joined here:
     the cells of values that repeat (a check's title and remediation, the bulk of the file) are
     made and quoted once rather than on every row."""
+    return "\n".join(_lines(report))
+
+
+def write_csv(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+    """render_csv's text, written a batch of rows at a time."""
+    write_joined(out, _lines(report))
+
+
+def _lines(report: Report) -> Iterator[str]:
+    """The header, each finding's row, and "" (the text ends with a line break)."""
     cells: dict[object, str] = {}
 
     def cached(value: object) -> str:
@@ -123,8 +136,19 @@ def render_csv(report: Report, catalogue: Catalogue) -> str:
             text = cells[value] = quoted(cell(value))
         return text
 
-    lines = [",".join(map(quoted, COLUMNS))]
+    # The cells from check_id to area, and from account_id to resource_arn, joined once per check
+    # and per resource (every resource has a few dozen checks' rows).
+    joined: dict[tuple, str] = {}
+
+    def run_of(values: tuple) -> str:
+        text = joined.get(values)
+        if text is None:
+            text = joined[values] = ",".join(map(cached, values))
+        return text
+
+    yield ",".join(map(quoted, COLUMNS))
     for f in worst_first(report.findings):
+        ref = f.resource
         waiver = f.waiver
         answer = f.answer
         if waiver is None and answer is None:
@@ -137,11 +161,9 @@ def render_csv(report: Report, catalogue: Catalogue) -> str:
                     answer.note if answer else None,
                 )
             )  # fmt: skip
-        lines.append(
-            f"{f.status.value},{f.severity.value},{cached(f.check_id)},{cached(f.title)},{cached(f.area)},{cached(f.account_id)},"
-            f"{cached(f.region)},{cached(f.cluster)},{cached(f.resource.type)},{quoted(cell(f.resource.name))},"
-            f"{quoted(cell(f.resource.arn))},{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},"
-            f"{cached(f.remediation)}"
+        yield (
+            f"{f.status.value},{f.severity.value},{run_of((f.check_id, f.title, f.area))},"
+            f"{run_of((f.account_id, f.region, f.cluster, ref.type, ref.name, ref.arn))},"
+            f"{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},{cached(f.remediation)}"
         )
-    lines.append("")
-    return "\n".join(lines)
+    yield ""

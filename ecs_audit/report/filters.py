@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,7 +19,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import SORT_KEY, Finding, Status
 from ecs_audit.report.model import AreaScore, Report
 
 # Characters that start inline markup anywhere in a line; `@` and `://` would become mentions and autolinks.
@@ -75,7 +76,7 @@ def status_label(status: Status | str) -> str:
 
 def worst_first(findings: Iterable[Finding]) -> list[Finding]:
     """FAIL > WARN > UNKNOWN > MANUAL > WAIVED > PASS > NOT_APPLICABLE, then severity, then id."""
-    return sorted(findings, key=lambda f: f.sort_key)
+    return sorted(findings, key=SORT_KEY)
 
 
 def needing_attention(findings: Iterable[Finding], statuses: Iterable[str] = ("FAIL", "WARN", "UNKNOWN")) -> list[Finding]:
@@ -176,12 +177,13 @@ class CheckRollup:
     def worst(self) -> Status:
         return self.listed[0].status if self.listed else (Status.PASS if self.passed else Status.NOT_APPLICABLE)
 
-    @property
+    # worst_severity and new are asked for several times per roll-up (sorting, templates): counted once.
+    @cached_property
     def worst_severity(self) -> Severity:
-        open_ = [f.severity for f in self.listed if f.status in (Status.FAIL, Status.WARN)]
+        open_ = {f.severity for f in self.listed if f.status in (Status.FAIL, Status.WARN)}
         return max(open_, key=lambda s: s.rank) if open_ else self.severity
 
-    @property
+    @cached_property
     def new(self) -> int:
         return sum(1 for f in self.listed if f.change == "new")
 

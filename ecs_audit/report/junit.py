@@ -17,12 +17,16 @@ bidirectional overrides are removed.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterator
 from datetime import timezone
+from typing import TextIO
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report.filters import clean
 from ecs_audit.report.model import Report
+from ecs_audit.report.text_output import write_joined
 
 # Not allowed in XML 1.0 documents (besides what `clean` removes): C0 controls but tab, LF, CR;
 # surrogates; U+FFFE and U+FFFF.
@@ -37,7 +41,9 @@ def xml_text(value: object) -> str:
 
 
 def _case_order(finding: Finding) -> tuple:
-    return (finding.check_id, finding.account_id, finding.region, finding.resource.arn, finding.container or "")
+    """(check, account, region, resource ARN, container): the finding's sort key after its status
+    and severity (kept on the finding, where a new tuple would be made for each)."""
+    return finding.sort_key[2:]
 
 
 def _case_name(f: Finding) -> str:
@@ -114,12 +120,9 @@ def _testcase(f: Finding, classname: str) -> str:
     return head + " />"
 
 
-def _counts(findings: list[Finding]) -> dict[str, str]:
-    by_status: dict[Status, int] = {}
-    for f in findings:
-        by_status[f.status] = by_status.get(f.status, 0) + 1
+def _counts_of(by_status: Counter[Status]) -> dict[str, str]:
     return {
-        "tests": str(len(findings)),
+        "tests": str(by_status.total()),
         "failures": str(by_status.get(Status.FAIL, 0)),
         "errors": str(by_status.get(Status.UNKNOWN, 0)),
         "skipped": str(sum(by_status.get(s, 0) for s in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL))),
@@ -128,36 +131,54 @@ def _counts(findings: list[Finding]) -> dict[str, str]:
 
 
 def render_junit(report: Report, catalogue: Catalogue) -> str:
+    return "\n".join(_lines(report, catalogue))
+
+
+def write_junit(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+    """render_junit's text, written a batch of lines at a time."""
+    write_joined(out, _lines(report, catalogue))
+
+
+def _lines(report: Report, catalogue: Catalogue) -> Iterator[str]:
+    """The document's lines (the last one ends with a line break)."""
     generated = report.generated_at
     if generated.tzinfo is not None:
         generated = generated.astimezone(timezone.utc).replace(tzinfo=None)
     timestamp = generated.isoformat(timespec="seconds")
-    root = "<testsuites" + _attrs(name=f"{report.tool.name} {report.tool.version}", **_counts(report.findings), timestamp=timestamp)
+    # One pass: the findings by area, and how many of each status each area has.
     by_area: dict[str, list[Finding]] = {}
+    statuses: dict[str, Counter[Status]] = {}
     for finding in report.findings:
-        by_area.setdefault(finding.area, []).append(finding)
+        area = finding.area
+        mine = by_area.get(area)
+        if mine is None:
+            mine = by_area[area] = []
+            statuses[area] = Counter()
+        mine.append(finding)
+        statuses[area][finding.status] += 1
+    root = "<testsuites" + _attrs(name=f"{report.tool.name} {report.tool.version}", **_counts_of(sum(statuses.values(), Counter())), timestamp=timestamp)
     if not by_area:
-        return f'<?xml version="1.0" encoding="UTF-8"?>\n{root} />\n'
+        yield f'<?xml version="1.0" encoding="UTF-8"?>\n{root} />\n'
+        return
     order = [a for a in catalogue.area_names if a in by_area] + sorted(set(by_area) - set(catalogue.area_names))
     titles = {a.area: a.title for a in catalogue.areas}
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n' + root + ">"]
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + root + ">"
     for area in order:
         findings = sorted(by_area[area], key=_case_order)
-        parts.append("  <testsuite" + _attrs(name=f"ecs-audit.{area}", **_counts(findings), timestamp=timestamp) + ">")
-        parts.append("    <properties>")
+        yield "  <testsuite" + _attrs(name=f"ecs-audit.{area}", **_counts_of(statuses[area]), timestamp=timestamp) + ">"
+        yield "    <properties>"
         for name, value in (
             ("area", titles.get(area, area)),
             ("accounts", ", ".join(report.scope.accounts)),
             ("regions", ", ".join(report.scope.regions)),
         ):
-            parts.append(f'      <property name="{name}" value="{_attr(value)}" />')
-        parts.append("    </properties>")
+            yield f'      <property name="{name}" value="{_attr(value)}" />'
+        yield "    </properties>"
         classnames: dict[str, str] = {}
         for f in findings:
             classname = classnames.get(f.check_id)
             if classname is None:
                 classname = classnames[f.check_id] = _attr(f"ecs-audit.{f.area}.{f.check_id}")
-            parts.append(_testcase(f, classname))
-        parts.append("  </testsuite>")
-    parts.append("</testsuites>\n")
-    return "\n".join(parts)
+            yield _testcase(f, classname)
+        yield "  </testsuite>"
+    yield "</testsuites>\n"

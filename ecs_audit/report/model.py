@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from ecs_audit.catalogue import Catalogue, Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import SORT_KEY, Finding, Status
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.report.trend import HistorySection
 
@@ -397,7 +397,7 @@ def build_report(
         generated_at=generated_at,
         scope=AuditScope(accounts=sorted(accounts), regions=sorted(regions), caller_arn=caller_arn, account_names=names, skipped_checks=list(skipped_checks or [])),
         summary=summary,
-        findings=sorted(findings, key=lambda f: f.sort_key),
+        findings=sorted(findings, key=SORT_KEY),
         errors=report_errors,
         baseline=baseline,
         resolved=resolved,

@@ -19,16 +19,18 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ecs_audit import interrupt
 from ecs_audit.catalogue import Catalogue
+from ecs_audit.collector_pause import collector_paused
 from ecs_audit.errors import UsageError
 from ecs_audit.catalogue import Severity
 from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
-from ecs_audit.report.csv_format import render_csv
-from ecs_audit.report.junit import render_junit
+from ecs_audit.report.csv_format import render_csv, write_csv
+from ecs_audit.report.json_text import compact_encoder
+from ecs_audit.report.junit import render_junit, write_junit
 from ecs_audit.report.model import Report
 from ecs_audit.report.ocsf import render_ocsf
-from ecs_audit.report.sarif import render_sarif
+from ecs_audit.report.sarif import render_sarif, write_sarif
 from ecs_audit.package_data import data_dir
 
 FILE_NAMES = {
@@ -115,13 +117,21 @@ def _check_values(finding: Finding) -> tuple:
     return (finding.title, finding.area, finding.severity, finding.remediation, finding.references)
 
 
-def check_table(report: Report) -> dict[str, dict]:
-    """check id -> the CHECK_FIELDS of its first finding (findings and resolved ones)."""
-    table: dict[str, dict] = {}
+def _firsts(report: Report) -> tuple[dict[str, Finding], dict[str, Finding]]:
+    """The first finding (findings, then resolved ones) of each check id and of each resource ARN,
+    in one pass."""
+    by_check: dict[str, Finding] = {}
+    by_arn: dict[str, Finding] = {}
     for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-        if finding.check_id not in table:
-            table[finding.check_id] = finding.model_dump(mode="json", include=set(CHECK_FIELDS))
-    return table
+        by_check.setdefault(finding.check_id, finding)
+        by_arn.setdefault(finding.resource.arn, finding)
+    return by_check, by_arn
+
+
+def check_table(report: Report, firsts: dict[str, Finding] | None = None) -> dict[str, dict]:
+    """check id -> the CHECK_FIELDS of its first finding (findings and resolved ones)."""
+    firsts = _firsts(report)[0] if firsts is None else firsts
+    return {check_id: finding.model_dump(mode="json", include=set(CHECK_FIELDS)) for check_id, finding in firsts.items()}
 
 
 # Finding fields that belong to the resource: written once in "resources", left out of a finding
@@ -129,23 +139,24 @@ def check_table(report: Report) -> dict[str, dict]:
 RESOURCE_FIELDS = ("account_id", "region", "cluster", "owner")
 
 
-def resource_table(report: Report) -> list[dict]:
+def resource_table(report: Report, firsts: dict[str, Finding] | None = None) -> list[dict]:
     """Each resource once, sorted by ARN: arn, type, name and the RESOURCE_FIELDS of its first
     finding. Findings name their resource by its index in this list."""
-    table: dict[str, dict] = {}
-    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
+    firsts = _firsts(report)[1] if firsts is None else firsts
+    table = []
+    for arn in sorted(firsts):
+        finding = firsts[arn]
         ref = finding.resource
-        if ref.arn not in table:
-            entry = {"arn": ref.arn, "name": ref.name, "type": ref.type}
-            for name in RESOURCE_FIELDS:
-                value = getattr(finding, name)
-                if value is not None:
-                    entry[name] = value
-            table[ref.arn] = entry
-    return [table[arn] for arn in sorted(table)]
+        entry = {"arn": ref.arn, "name": ref.name, "type": ref.type}
+        for name in RESOURCE_FIELDS:
+            value = getattr(finding, name)
+            if value is not None:
+                entry[name] = value
+        table.append(entry)
+    return table
 
 
-_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=to_jsonable_python).encode
+_encode = compact_encoder(default=to_jsonable_python)
 # A str as _encode writes it (ensure_ascii=False).
 _string = json.encoder.encode_basestring
 
@@ -155,13 +166,16 @@ class _Compactor:
     evidence tables between them."""
 
     def __init__(self, report: Report) -> None:
-        self.checks = check_table(report)
-        self.resources = resource_table(report)
+        by_check, by_arn = _firsts(report)
+        self.checks = check_table(report, by_check)
+        self.resources = resource_table(report, by_arn)
         self._resource_index = {entry["arn"]: (i, entry) for i, entry in enumerate(self.resources)}
-        self._check_values: dict[str, tuple] = {}
-        for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-            if finding.check_id not in self._check_values:
-                self._check_values[finding.check_id] = _check_values(finding)
+        # What a finding must have to share its resource's entry whole: name, type and RESOURCE_FIELDS.
+        self._resource_values = {
+            entry["arn"]: (i, (entry["name"], entry["type"], *(entry.get(name) for name in RESOURCE_FIELDS)))
+            for i, entry in enumerate(self.resources)
+        }
+        self._check_values = {check_id: _check_values(finding) for check_id, finding in by_check.items()}
         # Each distinct evidence object once (as encoded JSON), in the order findings first use it.
         self.evidence: list[str] = []
         self._evidence_index: dict[str, int] = {}
@@ -179,16 +193,11 @@ class _Compactor:
         check's and its resource's values, no waiver or answer): keys in sorted order, strings
         through json's own string encoder."""
         ref = finding.resource
-        index, entry = self._resource_index[ref.arn]
+        index, shared = self._resource_values[ref.arn]
         if (
             finding.waiver is None
             and finding.answer is None
-            and entry["name"] == ref.name
-            and entry["type"] == ref.type
-            and finding.account_id == entry.get("account_id")
-            and finding.region == entry.get("region")
-            and finding.cluster == entry.get("cluster")
-            and finding.owner == entry.get("owner")
+            and (ref.name, ref.type, finding.account_id, finding.region, finding.cluster, finding.owner) == shared
             and _check_values(finding) == self._check_values.get(finding.check_id)
         ):
             parts = []
@@ -309,6 +318,9 @@ RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
 STREAMED: dict[Callable[[Report, Catalogue], str], Callable[[Report, Catalogue, TextIO], None]] = {
     render_json: write_json,
     render_html: write_html,
+    render_sarif: write_sarif,
+    render_junit: write_junit,
+    render_csv: write_csv,
 }
 
 
@@ -337,18 +349,19 @@ def write_reports(
     names = [FILE_NAMES[fmt] for fmt in formats]
     written: list[Path] = []
     try:
-        for fmt, name in zip(formats, names):
-            if fmt == "pdf":
-                continue
-            renderer = RENDERERS[fmt]
-            stream = STREAMED.get(renderer)
-            shown = human if fmt in HUMAN_FORMATS else report
-            extra = {"view_note": note} if fmt in HUMAN_FORMATS and note else {}
-            with (staging / name).open("w", encoding="utf-8") as out:
-                if stream is not None:
-                    stream(shown, catalogue, out, **extra)
-                else:
-                    out.write(renderer(shown, catalogue, **extra))
+        with collector_paused():
+            for fmt, name in zip(formats, names):
+                if fmt == "pdf":
+                    continue
+                renderer = RENDERERS[fmt]
+                stream = STREAMED.get(renderer)
+                shown = human if fmt in HUMAN_FORMATS else report
+                extra = {"view_note": note} if fmt in HUMAN_FORMATS and note else {}
+                with (staging / name).open("w", encoding="utf-8") as out:
+                    if stream is not None:
+                        stream(shown, catalogue, out, **extra)
+                    else:
+                        out.write(renderer(shown, catalogue, **extra))
         if browser is not None:
             source = staging / FILE_NAMES["html"]
             if "html" not in formats:

@@ -19,16 +19,19 @@ Strings are plain text (SARIF `text`, never `markdown`) without control characte
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import Finding, Status, finding_key
+from ecs_audit.findings import SORT_KEY, Finding, Status, finding_key
 from ecs_audit.report.filters import clean
+from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.model import Report, WaiverNote
+from ecs_audit.report.text_output import write_joined
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -243,7 +246,7 @@ def sarif_document(report: Report, catalogue: Catalogue, *, encoded: bool = Fals
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
     locations: dict[tuple, dict[str, Any]] = {}
-    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=lambda f: f.sort_key)
+    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=SORT_KEY)
     results: list[Any]
     if encoded:
         texts: dict[tuple, str] = {}
@@ -324,7 +327,7 @@ def _clean(value: Any) -> Any:
 # Stands for the results while the rest of the document is encoded (no report contains it).
 _RESULTS_MARK = "\x00results\x00"
 _RESULT_INDENT = "\n        "  # runs[0].results' items, at indent=2
-_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_encode = compact_encoder()
 # A str as _encode writes it (ensure_ascii=False).
 _string = json.encoder.encode_basestring
 
@@ -343,14 +346,24 @@ def _encode_clean(result: dict[str, Any]) -> str:
 def render_sarif(report: Report, catalogue: Catalogue) -> str:
     """The document indented (indent=2, sorted keys), with one result a line: a large run's
     thousands of results stay readable and diffable, and are encoded by json's C encoder."""
+    out = io.StringIO()
+    write_sarif(report, catalogue, out)
+    return out.getvalue()
+
+
+def write_sarif(report: Report, catalogue: Catalogue, out: TextIO) -> None:
+    """render_sarif's text, the results written a batch at a time."""
     document = sarif_document(report, catalogue, encoded=True)
     results = document["runs"][0]["results"]
     document["runs"][0]["results"] = []
     document = _clean(document)
     document["runs"][0]["results"] = _RESULTS_MARK
-    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+    before, after = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False).split(json.dumps(_RESULTS_MARK), 1)
+    out.write(before)
     if results:
-        listing = "[" + ",".join(_RESULT_INDENT + r for r in results) + "\n      ]"
+        out.write("[")
+        write_joined(out, (_RESULT_INDENT + r for r in results), ",")
+        out.write("\n      ]")
     else:
-        listing = "[]"
-    return text.replace(json.dumps(_RESULTS_MARK), listing, 1) + "\n"
+        out.write("[]")
+    out.write(after + "\n")

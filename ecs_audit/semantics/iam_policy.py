@@ -10,6 +10,7 @@ evaluated: a broad grant under a condition is still reported.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -217,15 +218,19 @@ def admin_actions(grant: BroadGrant) -> list[str]:
     sts:AssumeRole, ...). NotAction counts as broad."""
     if grant.not_action:
         return ["NotAction"]
-    found = []
-    for action in grant.actions:
-        if any(covers_service(action, service) for service in ADMIN_SERVICES):
-            found.append(action)
-            continue
-        escalations = [e for e in ESCALATION_ACTIONS if allows_action([action], e)]
-        if escalations:
-            found.append(action if _normal(action) == escalations[0].lower() else f"{action} ({', '.join(escalations)})")
-    return found
+    return [shown for shown in map(_admin_pattern, grant.actions) if shown is not None]
+
+
+@functools.lru_cache(maxsize=4096)
+def _admin_pattern(action: str) -> str | None:
+    """admin_actions' entry for one pattern, or None when it is not admin-like (the same patterns
+    recur in the policies of every role)."""
+    if any(covers_service(action, service) for service in ADMIN_SERVICES):
+        return action
+    escalations = [e for e in ESCALATION_ACTIONS if allows_action([action], e)]
+    if escalations:
+        return action if _normal(action) == escalations[0].lower() else f"{action} ({', '.join(escalations)})"
+    return None
 
 
 def escalation_combinations(grants: list[BroadGrant]) -> list[str]:

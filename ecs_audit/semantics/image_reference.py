@@ -8,6 +8,7 @@ provenance, and to join container images to ECR repositories.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -56,8 +57,10 @@ class ImageRef:
         return f"{self.registry}/{self.repository}"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_image_ref(text: str) -> ImageRef:
-    """Parse an image reference; ImageRefError if it is not one."""
+    """Parse an image reference; ImageRefError if it is not one. (Kept for reuse: each container's
+    image is parsed by several checks, and an ImageRef is immutable.)"""
     reference = text.strip()
     if not reference:
         raise ImageRefError("empty image reference")

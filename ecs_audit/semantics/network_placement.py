@@ -32,7 +32,19 @@ def _placement(where: str, network: NetworkConfiguration | None) -> Placement | 
 
 def service_placements(service: Service) -> list[Placement]:
     """The service's awsvpc configurations, without repeats (the primary deployment's usually equals
-    the service's own). Empty for bridge and host network modes."""
+    the service's own). Empty for bridge and host network modes.
+
+    Worked out once per service (about eight checks ask) and kept beside its fields, which
+    serialization and equality ignore (as MonitoringInventory.alarm_index is); a copy of the
+    service with other network settings works out its own."""
+    sources = (service.network_configuration, service.deployments, service.task_sets)
+    kept = service.__dict__.get("_placements")
+    if kept is None or any(a is not b for a, b in zip(kept[0], sources)):
+        kept = service.__dict__["_placements"] = (sources, _placements_of(service))
+    return list(kept[1])
+
+
+def _placements_of(service: Service) -> list[Placement]:
     candidates = [_placement("service", service.network_configuration)]
     for deployment in service.deployments:
         if deployment.status in _LIVE_DEPLOYMENTS:

@@ -206,6 +206,12 @@ class RunResult:
     keys: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (region, client, operation) -> calls
     throttled: int | None = None  # throttled answers, in the rate-limited mode
     path: list[Exchange] = field(default_factory=list)  # the critical path (critical_path.py)
+    cpu: float | None = None  # the CLI's CPU time, user + system, in seconds
+
+    @property
+    def after_last_answer(self) -> float:
+        """Seconds from the last answer to the CLI's exit: evaluation, rendering, saving."""
+        return self.wall - max((e for _, e, _ in self.spans), default=0.0)
 
     @property
     def first_call(self) -> float:
@@ -368,8 +374,10 @@ def audit(
         keys = Counter((c.region, c.service, c.operation) for c in proxy.calls if c.injected != "throttled")
         path = critical_path(_exchange(s - started, e - started, c, r) for s, e, c, r in proxy.exchanges) if buckets is None else []
     max_rss_mb = int(rss_path.read_text()) / 1024
+    cpu_path = rss_path.with_name(rss_path.name + ".cpu")
+    cpu = float(cpu_path.read_text()) if cpu_path.exists() else None
     throttled = sum(buckets.throttled.values()) if buckets is not None else None
-    return RunResult(latency_ms, wall, done.returncode, max_rss_mb, calls, statuses, out, stderr_path.read_text(), spans, keys, throttled, path)
+    return RunResult(latency_ms, wall, done.returncode, max_rss_mb, calls, statuses, out, stderr_path.read_text(), spans, keys, throttled, path, cpu)
 
 
 def _exchange(start: float, end: float, call: Call, reply: Reply | None) -> Exchange:
@@ -388,7 +396,7 @@ def _exchange(start: float, end: float, call: Call, reply: Reply | None) -> Exch
 # Peak RSS of the CLI: Linux carries a process's high-water mark across fork and exec, so a child of
 # this process (hundreds of MB of moto) would report at least this process's size. A small launcher
 # forks the CLI instead and reports its ru_maxrss (kB), which then includes at most the launcher's
-# few MB.
+# few MB; and its CPU time (user + system seconds) beside it, in <file>.cpu.
 _LAUNCHER = """
 import os, sys
 pid = os.fork()
@@ -396,6 +404,7 @@ if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
 _, status, usage = os.wait4(pid, 0)
 open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+open(sys.argv[1] + ".cpu", "w").write(str(usage.ru_utime + usage.ru_stime))
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -468,6 +477,9 @@ def report(
             f"calls made over {run.collecting:5.2f} s ({run.in_flight:4.1f} in flight), peak RSS {run.max_rss_mb:5.1f} MB, exit {run.returncode}"
             + (f", HTTP errors {errors}" if errors else "")
         )
+        if run.cpu is not None:
+            print(f"  CLI CPU (user + system) {run.cpu:.2f} s, {run.cpu / max(1, run.total) * 1000:.2f} ms a call; "
+                  f"{run.after_last_answer:.2f} s from the last answer to the exit")
         print("  calls in flight, second by second: " + " ".join(f"{n:.1f}" for n in run.in_flight_per_second()))
         if run.path:
             print(f"  critical path: {len(run.path)} round trips, from {run.path[0].start:.2f} s to {run.path[-1].end:.2f} s: "

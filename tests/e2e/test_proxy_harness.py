@@ -53,6 +53,9 @@ def test_denied_calls_raise_what_aws_would(moto_server: MotoServer, proxy: Fault
 
 
 def test_undenied_calls_reach_moto_and_are_recorded(moto_server: MotoServer, proxy: FaultProxy) -> None:
+    # The account must be empty: moto's backends are the process's, and an earlier module (the smoke
+    # benchmark seeds in-process) may have left clusters behind.
+    moto_server.reset()
     proxy.deny("ecs:ListTasks")
     assert _client(moto_server, proxy, "ecs").list_clusters()["clusterArns"] == []
     assert _client(moto_server, proxy, "ec2").describe_regions()["Regions"]
@@ -74,3 +77,25 @@ def test_json_rewriters_edit_answers(moto_server: MotoServer, proxy: FaultProxy)
     proxy.rewrite_json("ecs.ListClusters", lambda call, body: body.update(clusterArns=["arn:aws:ecs:eu-west-1:123456789012:cluster/made-up"]))
     assert _client(moto_server, proxy, "ecs").list_clusters()["clusterArns"] == ["arn:aws:ecs:eu-west-1:123456789012:cluster/made-up"]
     assert proxy.calls[0].rewritten
+
+
+def test_answers_are_sent_without_waiting_for_the_clients_ack(moto_server: MotoServer, proxy: FaultProxy, monkeypatch) -> None:
+    """An answer leaves in two writes (headers, body): with Nagle's algorithm on, the body waits for
+    the ACK of the headers, which a keep-alive client delays by up to 40 ms, and every call through
+    the proxy would take that much longer than the latency a test or the benchmark sets."""
+    import socket
+
+    from tests.support import proxy as proxy_module
+
+    nodelay: list[int] = []
+    setup = proxy_module._Handler.setup
+
+    def recording_setup(handler) -> None:
+        setup(handler)
+        nodelay.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(proxy_module._Handler, "setup", recording_setup)
+    client = _client(moto_server, proxy, "ecs")
+    client.list_clusters()
+    client.list_clusters()  # the same kept-alive connection
+    assert nodelay and all(nodelay)
