@@ -23,14 +23,18 @@ that publish no per-action buckets, get a default per operation, the same as ECS
 definition reads (50, refilled at 20 a second): an assumption, not a published figure.
 
 Plain Python (no boto3); the guarded client factory (session.py) calls `Pacer.wait` from a botocore
-`before-send` hook, so every request of every client passes through it.
+`before-send` hook, so every request of every client passes through it. A collector's call pays its
+token ahead (`Pacer.ahead`, from CollectContext) before it takes one of the region's in-flight
+slots, so a call waiting for a drained bucket never holds a slot; the hook then takes nothing more
+for that request.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 DEFAULT_SHARE = 0.5
@@ -141,6 +145,7 @@ class Pacer:
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
         self.waited = 0.0  # seconds spent waiting, all callers together
+        self._ahead = threading.local()  # per thread: the request whose token `ahead` took
 
     def bucket(self, region: str, client: str, operation: str) -> TokenBucket:
         group, limit = limit_of(client, operation)
@@ -151,8 +156,24 @@ class Pacer:
                 found = self._buckets[key] = TokenBucket(limit.share(self.share), self._clock)
             return found
 
+    @contextmanager
+    def ahead(self, region: str, client: str, operation: str) -> Iterator[None]:
+        """Take the token of this thread's next request of `operation` now, sleeping for it here: the
+        caller waits for its bucket before it takes one of its in-flight slots (CollectContext), so a
+        call waiting for one bucket never holds a slot a call on another bucket could use. That
+        request's own `wait` (the before-send hook) then takes nothing; its retries take their own."""
+        self.wait(region, client, operation)
+        self._ahead.paid = (region, client, operation)
+        try:
+            yield
+        finally:
+            self._ahead.paid = None  # a request that was never sent leaves its token unused
+
     def wait(self, region: str, client: str, operation: str) -> float:
         """Take a token for one request, sleeping until it may be sent; the seconds waited."""
+        if getattr(self._ahead, "paid", None) == (region, client, operation):
+            self._ahead.paid = None  # paid by `ahead`
+            return 0.0
         delay = self.bucket(region, client, operation).reserve()
         if delay > 0:
             with self._lock:

@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +146,10 @@ class ClientFactory:
                 install_safeguards(client, self._session.get_credentials())
                 self._clients[key] = client
             return client
+
+    def ahead(self, service: str, region: str, operation: str) -> AbstractContextManager[None]:
+        """Pay the next request's token now (Pacer.ahead); nothing to pay when not paced."""
+        return self.pacer.ahead(region, service, operation) if self.pacer is not None else nullcontext()
 
     @staticmethod
     def _pace(pacer: Pacer, service: str, region: str):

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import botocore.exceptions
@@ -74,6 +75,7 @@ class CollectContext:
         # Calls sent ahead of their collector (`prefetch`), by (service, operation, parameters).
         self._early: dict[str, _Early] = {}
         self._early_threads: list[threading.Thread] = []
+        self._ahead_threads: list[threading.Thread] = []
 
     def client(self, service: str) -> BaseClient:
         return self.clients.client(service, self.region)
@@ -154,7 +156,7 @@ class CollectContext:
         try:
             if early is not None:
                 return early.result()
-            with self._in_flight:
+            with self.in_flight(service, operation):
                 return getattr(self.client(service), xform_name(operation))(**params)
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)
@@ -176,15 +178,61 @@ class CollectContext:
             early = self._early[key] = _Early()
 
         def send() -> Any:
-            with self._in_flight:
+            with self.in_flight(service, operation):
                 return getattr(self.client(service), xform_name(operation))(**params)
 
         thread = threading.Thread(target=early.run, args=(send,), name=f"prefetch {operation}", daemon=True)
         self._early_threads.append(thread)
         thread.start()
 
+    def sent_ahead(self, service: str, operation: str, **params: Any) -> Any:
+        """The answer to a call sent ahead (waiting for it), left for its collector to take; None if
+        no such call was sent ahead or it failed (its collector records the failure)."""
+        with self._lock:
+            early = self._early.get(_call_key(service, operation, params))
+        if early is None:
+            return None
+        try:
+            return early.result()
+        except BaseException:
+            return None
+
+    def was_sent_ahead(self, service: str, operation: str, **params: Any) -> bool:
+        """Whether this call was sent ahead and its answer is still to be taken."""
+        with self._lock:
+            return _call_key(service, operation, params) in self._early
+
+    @property
+    def paced(self) -> bool:
+        """Whether the calls are paced (a share of the account's rate buckets, pacing.py)."""
+        return getattr(self.clients, "pacer", None) is not None
+
+    def send_ahead(self, work: Callable[[], None], name: str) -> None:
+        """Run `work` (which sends calls ahead with `prefetch`, possibly after waiting for other
+        answers) in a thread of its own; `sent_all_ahead` waits until it is done."""
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # nothing is lost: the collector sends what was not sent ahead
+                log.debug("sending %s ahead stopped: %s: %s", name, type(exc).__name__, exc)
+
+        thread = threading.Thread(target=run, name=f"ahead {name}", daemon=True)
+        with self._lock:
+            self._ahead_threads.append(thread)
+        thread.start()
+
+    def sent_all_ahead(self) -> None:
+        """Wait for the work started with `send_ahead` (a collector then takes its answers, never
+        sending a call again that is still being sent ahead)."""
+        with self._lock:
+            threads = list(self._ahead_threads)
+        for thread in threads:
+            thread.join()
+
     def settle(self) -> None:
         """Wait for the calls sent ahead that nobody took (their answers are dropped)."""
+        self.sent_all_ahead()
         for thread in self._early_threads:
             thread.join()
 
@@ -206,9 +254,13 @@ class CollectContext:
         items: list[Any] = []
         try:
             pages = iter(client.get_paginator(method).paginate(**params))
+            first = True
             while True:
-                with self._in_flight:
+                # The first page's token is paid ahead; a later page's in its slot (the before-send
+                # hook): the `next` after the last page sends nothing and must not take a token.
+                with self.in_flight(service, operation) if first else self._in_flight:
                     page = next(pages, None)
+                first = False
                 if page is None:
                     break
                 items.extend(page.get(result_key, []))
@@ -232,9 +284,14 @@ class CollectContext:
             self.record(service, operation, skipped[0], skipped[1], resources, context)
         return skipped is not None
 
-    def in_flight(self) -> threading.BoundedSemaphore:
-        """One of the in-flight slots, for a call a collector sends itself (`with ctx.in_flight():`)."""
-        return self._in_flight
+    @contextmanager
+    def in_flight(self, service: str, operation: str) -> Iterator[None]:
+        """One of the in-flight slots for one request of `operation` (`with ctx.in_flight(...)`, for a
+        call a collector sends itself). Its pacing token is taken first, outside the slot: a call
+        waiting for its bucket holds no slot, so the calls on other buckets are not held up behind it."""
+        ahead = getattr(self.clients, "ahead", None)
+        with ahead(service, self.region, operation) if ahead is not None else nullcontext(), self._in_flight:
+            yield
 
     def parallel(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Apply `function` to every item on a bounded pool; results in input order. The pool has

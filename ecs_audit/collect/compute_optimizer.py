@@ -71,7 +71,7 @@ def _pages(ctx: CollectContext, batch: list[str]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     while True:
         try:
-            with ctx.in_flight():
+            with ctx.in_flight(SERVICE, OPERATION):
                 page = getattr(client, xform_name(OPERATION))(**params)
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)

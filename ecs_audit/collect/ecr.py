@@ -16,10 +16,14 @@ Cost per region (no call at all in a region without ECS clusters: nothing there 
 - GetRegistryScanningConfiguration once, and BatchGetRepositoryScanningConfiguration per 25 existing
   in-use repositories (IMAGE-003: the effective setting of each), only when an image in use is here.
 - DescribeImages per repository per 100 image ids (by digest where known, else by tag); a batch that
-  names a deleted image is split in halves until the deleted ones are isolated.
+  names a deleted image is split in halves until the deleted ones are isolated. Paced, under BASIC
+  scanning, the images in use are described in a call of their own, sent as soon as every task
+  definition in use is known (prefetch_in_use_images), and the repository's other images (the
+  latest revisions of idle families, rollback targets) in a second one: at most one more call per
+  repository, so that the scan findings need not wait for every task definition.
 - DescribeImageScanFindings (1000 findings a page) only under BASIC scanning, and only for in-use
   digests whose DescribeImages entry has no scan summary or counts CRITICAL or HIGH findings (for the
-  top CVEs).
+  top CVEs); sent as soon as that repository's DescribeImages answers, not after every repository's.
 - kms DescribeKey once per distinct KMS key named by a repository (AWS-managed or customer-managed).
 """
 
@@ -36,6 +40,7 @@ from ecs_audit.collect.base import ABSENT, CollectContext, batched
 from ecs_audit.collect.pages import validated
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
+from ecs_audit.inventory.usage import rollback_revision
 from ecs_audit.semantics.image_in_use import ImageId, is_local_ecr, parse_or_none, referenced_id
 from ecs_audit.inventory.ecr import (
     NO_POLICY,
@@ -126,16 +131,11 @@ def rollback_images(ecs: EcsInventory) -> list[str]:
     by_revision = {(td.family, td.revision): td for td in ecs.task_definitions}
     images: set[str] = set()
     for service in ecs.services:
-        if service.status not in (None, "ACTIVE") or not service.task_definition:
+        target = rollback_revision(service, lambda family: families[family].active_revisions if family in families else None)
+        if target is None:
             continue
-        family, _, revision = service.task_definition.rsplit("/", 1)[-1].rpartition(":")
-        history = families.get(family)
-        if history is None or not revision.isdigit():
-            continue
-        previous = max((r for r in history.active_revisions if r < int(revision)), default=None)
-        if previous is None:
-            continue
-        older = next((o for o in history.older_revisions if o.revision == previous), None)
+        family, previous = target
+        older = next((o for o in families[family].older_revisions if o.revision == previous), None)
         if older is not None:
             images.update(older.images.values())
         elif (family, previous) in by_revision:
@@ -155,6 +155,39 @@ def uses_local_image(td: TaskDefinition, account_id: str, region: str) -> bool:
 def prefetch(ctx: CollectContext) -> None:
     """The registry-wide call that depends on no repository, sent before ECS is done."""
     ctx.prefetch(SERVICE, "GetRegistryScanningConfiguration")
+
+
+def prefetch_in_use_images(ctx: CollectContext, ecs: EcsInventory) -> None:
+    """Paced, under BASIC scanning: as soon as every task definition in use is described (ECS's
+    IN_USE step), send ahead the DescribeImages of the images in use, and the scan findings their
+    answers call for, while ECS is still reading the other families' and the rollback targets'
+    revisions (ECR's other images). The scan findings are the longest paced chain of ECR's; started
+    only once all task definitions are known, they would end well after ECS. The collector then
+    describes a repository's images in use in a call of their own when they were sent ahead, and its
+    other images in a second one: at most one more DescribeImages per repository."""
+    if not ctx.paced:
+        return
+    response = ctx.sent_ahead(SERVICE, "GetRegistryScanningConfiguration")
+    if not isinstance(response, dict):
+        return
+    scanning = RegistryScanningConfiguration.model_validate(response.get("scanningConfiguration") or {})
+    if scanning.is_enhanced:
+        return
+    wanted = wanted_images(ecs, ctx.account_id, ctx.region)
+
+    def one(repository: str) -> None:
+        ids = sorted(wanted.current[repository], key=lambda i: i.sort_key)
+        for batch in batched(ids, IMAGE_BATCH):
+            params = _images_params(repository, batch)
+            ctx.prefetch(SERVICE, "DescribeImages", **params)
+            answer = ctx.sent_ahead(SERVICE, "DescribeImages", **params)
+            if not isinstance(answer, dict):
+                continue
+            images = [ImageDetail.model_validate(item) for item in answer.get("imageDetails", [])]
+            for image in _needing_scan_findings(wanted, images):
+                ctx.prefetch(SERVICE, "DescribeImageScanFindings", **_scan_findings_params(image))
+
+    ctx.parallel(one, [name for name in wanted.in_use_repositories if valid_repository_name(name)])
 
 
 def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -> EcrInventory | None:
@@ -188,23 +221,40 @@ def collect(ctx: CollectContext, config: AuditConfig, region: RegionInventory) -
     operations = [operation for operation in ("GetLifecyclePolicy", "GetRepositoryPolicy") if ctx.collects(SERVICE, operation)]
     policy_calls = [(operation, r) for r in repositories for operation in operations]
     targets = [name for name in wanted.repositories if name not in missing_repositories]
+    basic = scanning is not None and not scanning.is_enhanced
+    ctx.sent_all_ahead()
+
+    def images_of(name: str) -> tuple[list[ImageDetail], list[MissingImage], list[ScanFindings]]:
+        # A repository's scan findings follow its own DescribeImages answer, not every repository's.
+        # Its images in use were described on their own if they were sent ahead (prefetch_in_use_images).
+        current = sorted(wanted.current.get(name, set()), key=lambda i: i.sort_key)
+        ahead = bool(current) and ctx.was_sent_ahead(SERVICE, "DescribeImages", **_images_params(name, current[:IMAGE_BATCH]))
+        first = current if ahead else []
+        rest = [i for i in wanted.ids(name) if i not in set(first)]
+        by_digest: dict[str, ImageDetail] = {}
+        gone: list[MissingImage] = []
+        for ids in (first, rest):
+            if ids:
+                described, absent = _describe_images(ctx, name, ids)
+                by_digest.update((image.image_digest, image) for image in described)
+                gone += absent
+        found = list(by_digest.values())
+        needing = _needing_scan_findings(wanted, found) if basic else []
+        return found, gone, [s for s in ctx.parallel(lambda image: _scan_findings(ctx, image), needing) if s is not None]
+
     policies, described_images, kms_key_managers, repository_scanning = _run_all(
         ctx,
         lambda: ctx.parallel(lambda call: _policy(ctx, *call), policy_calls),
-        lambda: ctx.parallel(lambda name: _describe_images(ctx, name, wanted.ids(name)), targets),
+        lambda: ctx.parallel(images_of, targets),
         lambda: _kms_key_managers(ctx, repositories),
         lambda: _repository_scanning(ctx, in_use_existing),
     )
     found_policies = [(operation, r.repository_name, p) for (operation, r), p in zip(policy_calls, policies) if p is not None]
     lifecycle = {name: p for operation, name, p in found_policies if operation == "GetLifecyclePolicy"}
     repository_policies = {name: p for operation, name, p in found_policies if operation == "GetRepositoryPolicy"}
-    images = [image for found, _ in described_images for image in found]
-    missing_images = [m for _, gone in described_images for m in gone]
-
-    scan_findings: list[ScanFindings] = []
-    if scanning is not None and not scanning.is_enhanced:
-        needing = _needing_scan_findings(wanted, images)
-        scan_findings = [s for s in ctx.parallel(lambda image: _scan_findings(ctx, image), needing) if s is not None]
+    images = [image for found, _, _ in described_images for image in found]
+    missing_images = [m for _, gone, _ in described_images for m in gone]
+    scan_findings = [s for _, _, found in described_images for s in found]
 
     return EcrInventory(
         collected_at=collected_at,
@@ -325,8 +375,7 @@ def _describe_images(ctx: CollectContext, repository: str, ids: list[ImageId]) -
             "DescribeImages",
             resources=[arn],
             absent_codes=("ImageNotFoundException", "RepositoryNotFoundException"),
-            repositoryName=repository,
-            imageIds=[i.api() for i in batch],
+            **_images_params(repository, batch),
         )
 
     images: dict[str, ImageDetail] = {}
@@ -374,11 +423,7 @@ def _scan_findings(ctx: CollectContext, image: ImageDetail) -> ScanFindings | No
     token: str | None = None
     seen_tokens: set[str] = set()
     while True:
-        params: dict[str, Any] = {
-            "repositoryName": image.repository_name,
-            "imageId": {"imageDigest": image.image_digest},
-            "maxResults": SCAN_FINDINGS_PAGE,
-        }
+        params = _scan_findings_params(image)
         if token:
             params["nextToken"] = token
         response = ctx.call(
@@ -413,6 +458,14 @@ def _scan_findings(ctx: CollectContext, image: ImageDetail) -> ScanFindings | No
         severity_counts={str(k): int(v) for k, v in counts.items()},
         top=top_vulnerabilities(vulnerabilities),
     )
+
+
+def _images_params(repository: str, batch: list[ImageId]) -> dict[str, Any]:
+    return {"repositoryName": repository, "imageIds": [i.api() for i in batch]}
+
+
+def _scan_findings_params(image: ImageDetail) -> dict[str, Any]:
+    return {"repositoryName": image.repository_name, "imageId": {"imageDigest": image.image_digest}, "maxResults": SCAN_FINDINGS_PAGE}
 
 
 def _package(finding: dict[str, Any]) -> str | None:

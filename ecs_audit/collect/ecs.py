@@ -4,13 +4,19 @@ capacity providers and account settings.
 Cost per region: one paginated ListClusters, DescribeClusters per 100 clusters, per cluster a
 paginated ListServices (100 a page) and DescribeServices per 10 services, a paginated ListTasks and
 DescribeTasks per 100 tasks; ListTaskDefinitions over the whole region, ACTIVE and INACTIVE, 100
-ARNs a page (it also names the ACTIVE families; see _other_families_and_history for when it falls
+ARNs a page (it also names the ACTIVE families; see _plan_history for when it falls
 back to listing per family); DescribeTaskDefinition once per distinct in-use revision, once per
 other ACTIVE family (its latest revision) and once per other revision of an in-use family: newer
 than the deployed one first, then older ones, each newest first, up to `history_depth` per family and
 `history_region_budget` in all (_history_to_read). Only in clusters with an ECS Managed Instances
 capacity provider: a paginated ListDaemons, DescribeDaemon per daemon and DescribeDaemonRevisions per
 20 current revisions (their images: SECURITY-011). Independent calls run concurrently (CollectContext.parallel).
+
+Order (the task-definition reads share one paced bucket, so the order decides who waits): the in-use
+revisions as each cluster's services and tasks are described (then the IN_USE step); then the latest
+revision of the other families and each service's rollback target (the previous ACTIVE revision of
+its family), after which the other collectors get the DEFINITIONS step (ECR's images need no more);
+then the rest of the history. The calls are the same in any order.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
@@ -25,9 +32,9 @@ from ecs_audit.collect.pages import BatchDescribe, describe_batches, pages, vali
 from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import NOT_SELECTED
-from ecs_audit.inventory.parts import CLUSTERS, LISTED, SERVICES, source_of
+from ecs_audit.inventory.parts import CLUSTERS, DEFINITIONS, IN_USE, LISTED, SERVICES, source_of
 from ecs_audit.inventory.arns import family_arn
-from ecs_audit.inventory.usage import in_use_arns
+from ecs_audit.inventory.usage import in_use_arns, rollback_revision
 from ecs_audit.inventory.ecs import (
     FARGATE_PROVIDERS,
     MANAGED_INSTANCES,
@@ -123,16 +130,40 @@ def collect_ecs(
 
         in_use = _in_use_arns(services, tasks)
         in_use_families = sorted({_family_of(arn) for arn in in_use})
-        in_use_definitions, (latest_of_others, history), daemons = _run_all(
-            ctx,
-            lambda: [td for td in (described[arn].result() for arn in in_use) if td],
-            lambda: _other_families_and_history(
-                ctx, in_use, in_use_families, config.history_depth, config.history_region_budget
-            ),
-            lambda: _managed_daemons(ctx, clusters, providers),
+
+        def first_reads() -> tuple[_HistoryPlan, list[TaskDefinition], dict[tuple[str, int], RevisionEnvironment | None]]:
+            # What the other collectors read comes before the rest of the history: the latest revision
+            # of the other families and the services' rollback targets (their images are ECR's).
+            plan = _plan_history(ctx, in_use, in_use_families, config.history_depth, config.history_region_budget)
+            targets = _rollback_targets(plan, services)
+            # After the revisions in use, which share their bucket: IN_USE (ECR's images in use and
+            # their scan findings, sent ahead) comes as early as the bucket allows.
+            for arn in in_use:
+                described[arn].exception()
+            latest, read = _run_all(
+                ctx,
+                lambda: _latest_of(ctx, plan.other_families),
+                lambda: _read_revisions(ctx, [w for w in plan.wanted if (w[0], w[1]) in targets]),
+            )
+            return plan, latest, read
+
+        def in_use_described() -> list[TaskDefinition]:
+            found = [td for td in (described[arn].result() for arn in in_use) if td]
+            on_step(
+                IN_USE,
+                EcsInventory(
+                    clusters=clusters, services=services, tasks=tasks, container_instances=instances,
+                    capacity_providers=providers, account_settings=settings,
+                    task_definitions=sorted(found, key=lambda td: (td.family, td.revision)),
+                ),
+            )
+            return found
+
+        in_use_definitions, (plan, latest_of_others, environments), daemons = _run_all(
+            ctx, in_use_described, first_reads, lambda: _managed_daemons(ctx, clusters, providers)
         )
 
-    return EcsInventory(
+    known = EcsInventory(
         clusters=clusters,
         services=services,
         task_definitions=sorted(in_use_definitions + latest_of_others, key=lambda td: (td.family, td.revision)),
@@ -140,9 +171,12 @@ def collect_ecs(
         container_instances=instances,
         capacity_providers=providers,
         account_settings=settings,
-        families=history,
+        families=_histories(plan, environments),
         daemons=daemons,
     )
+    on_step(DEFINITIONS, known)
+    environments.update(_read_revisions(ctx, [w for w in plan.wanted if (w[0], w[1]) not in environments]))
+    return known.model_copy(update={"families": _histories(plan, environments)})
 
 
 def _run_all(ctx: CollectContext, *steps: Callable[[], Any]) -> list[Any]:
@@ -261,11 +295,22 @@ _INCOMPLETE = object()
 STATUSES = ("ACTIVE", "INACTIVE")
 
 
-def _other_families_and_history(
-    ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int, region_budget: int
-) -> tuple[list[TaskDefinition], list[FamilyHistory]]:
-    """The latest revision of every ACTIVE family that runs nowhere, and the revision history of the
-    families in use (their other revisions described: see _history_to_read for which).
+@dataclass
+class _HistoryPlan:
+    """What the region-wide listing found: the other ACTIVE families (their latest revision is read),
+    the in-use families' revisions, and which of those to describe (`wanted`, with the limits that
+    left others unread)."""
+
+    other_families: list[str]
+    revisions: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # status -> family -> revisions
+    candidates: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # family -> (revision, status)
+    wanted: list[tuple[str, int, str]] = field(default_factory=list)  # (family, revision, status)
+    limits: dict[str, str] = field(default_factory=dict)
+
+
+def _plan_history(ctx: CollectContext, in_use: list[str], in_use_families: list[str], depth: int, region_budget: int) -> _HistoryPlan:
+    """The latest revision of every ACTIVE family that runs nowhere is to be read, and the revision
+    history of the families in use (their other revisions described: see _history_to_read for which).
 
     The revisions are listed for the whole region (ListTaskDefinitions without familyPrefix, ACTIVE
     and INACTIVE side by side, 100 ARNs a page); the ACTIVE list also names every ACTIVE family. For
@@ -274,7 +319,7 @@ def _other_families_and_history(
     way would cost; a region with more (long histories of families that run nowhere) is listed per
     family after that, so the listing never costs much more than about twice the per-family way."""
     if not in_use_families:
-        return _latest_of(ctx, _active_families(ctx)), []
+        return _HistoryPlan(other_families=_active_families(ctx) or [])
     scope = [ctx.arn(SERVICE, f"task-definition/{family}") for family in in_use_families]
     budgets = {"ACTIVE": len(in_use_families) + 1, "INACTIVE": len(in_use_families)}
     listed = dict(zip(STATUSES, _run_all(ctx, *(lambda s=status: _list_revisions(ctx, s, budgets[s], scope) for status in STATUSES))))
@@ -322,34 +367,45 @@ def _other_families_and_history(
         wanted, limits = [], {family: NOT_SELECTED for family, found in candidates.items() if found}
         if limits:
             ctx.not_collected(SERVICE, "DescribeTaskDefinition")
-    latest_of_others, described = _run_all(
-        ctx,
-        lambda: _latest_of(ctx, other_families),
-        lambda: ctx.parallel(lambda item: _revision_environment(ctx, *item), wanted),
-    )
-    environments: dict[str, list[RevisionEnvironment | None]] = {family: [] for family in candidates}
-    failed: dict[str, list[int]] = {family: [] for family in candidates}
-    for (family, revision, _), environment in zip(wanted, described):
-        environments[family].append(environment)
-        if environment is None:
-            failed[family].append(revision)
-    read = {(family, r) for family, r, _ in wanted}
+    return _HistoryPlan(other_families, revisions, candidates, wanted, limits)
+
+
+def _rollback_targets(plan: _HistoryPlan, services: list[Service]) -> set[tuple[str, int]]:
+    """The (family, revision) rollback targets of the services (inventory/usage.py), as ECR finds them
+    in the families' histories."""
+    active = plan.revisions.get("ACTIVE", {})
+    found = (rollback_revision(s, lambda family: active.get(family) if family in plan.candidates else None) for s in services)
+    return {target for target in found if target is not None}
+
+
+def _read_revisions(ctx: CollectContext, items: list[tuple[str, int, str]]) -> dict[tuple[str, int], RevisionEnvironment | None]:
+    """Describe these older revisions: (family, revision) -> what was read (None: failed, recorded)."""
+    read = ctx.parallel(lambda item: _revision_environment(ctx, *item), items)
+    return {(family, revision): environment for (family, revision, _), environment in zip(items, read)}
+
+
+def _histories(plan: _HistoryPlan, environments: dict[tuple[str, int], RevisionEnvironment | None]) -> list[FamilyHistory]:
+    """Each in-use family's history from the revisions read so far (`environments`); a wanted
+    revision not read yet is neither described nor failed."""
     history = []
-    for family, found in candidates.items():
-        skipped = [r for r, _ in found if (family, r) not in read]
+    wanted = {(family, r) for family, r, _ in plan.wanted}
+    for family, found in plan.candidates.items():
+        mine = [(f, r) for f, r, _ in plan.wanted if f == family and (f, r) in environments]
+        failed = [r for f, r in mine if environments[(f, r)] is None]
+        skipped = [r for r, _ in found if (family, r) not in wanted]
         history.append(
             FamilyHistory(
                 family=family,
-                active_revisions=revisions["ACTIVE"][family],
-                inactive_revisions=revisions["INACTIVE"][family],
-                older_revisions=[e for e in environments[family] if e is not None],
-                history_truncated=bool(skipped or failed[family]),
-                unread_revisions=sorted(failed[family] + skipped),
-                failed_revisions=sorted(failed[family]),
-                unread_limit=limits.get(family, ""),
+                active_revisions=plan.revisions["ACTIVE"][family],
+                inactive_revisions=plan.revisions["INACTIVE"][family],
+                older_revisions=[e for e in (environments[key] for key in mine) if e is not None],
+                history_truncated=bool(skipped or failed),
+                unread_revisions=sorted(failed + skipped),
+                failed_revisions=sorted(failed),
+                unread_limit=plan.limits.get(family, ""),
             )
         )
-    return latest_of_others, history
+    return history
 
 
 def _history_to_read(

@@ -4,12 +4,13 @@ Per region, a graph rather than stages: every collector starts as soon as what i
 (inventory/parts.py) says it reads is known. ECS reads in steps and hands on what it knows after each:
 that the region has clusters (GuardDuty needs no more), the described clusters, then services, tasks
 and instances (load balancing, scaling, CodeDeploy, Compute Optimizer, then WAF and CloudWatch once
-the load balancers are read), then what is in use (ECR, EFS, logs, parameters, secrets, then
-Inspector after ECR's digests and EC2 after the load balancers and mount targets). Calls that depend
+the load balancers are read), then the task definitions (in use, the latest of other families, and the services' rollback
+targets: ECR, EFS, logs, parameters, secrets, then Inspector after ECR's digests and EC2 after the
+load balancers and mount targets) while the rest of the revision history is still being read. Calls that depend
 on nothing a collector waits for are sent ahead (`CollectContext.prefetch`): the ECR registry's
 scanning configuration and Inspector's account status and configuration, as soon as a task
 definition in use names an image of this account's registry here (then both collectors will ask). IAM is global: it runs once per account, as soon as every
-region's ECS collection is done (it needs their task definitions' roles).
+region's task definitions are known (it needs their roles).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.ecs import EcsInventory, TaskDefinition
-from ecs_audit.inventory.parts import ECS_STEPS, LISTED, SOURCES, PartSource
+from ecs_audit.inventory.parts import DEFINITIONS, ECS_STEPS, IN_USE, LISTED, SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
 from ecs_audit.session import ClientFactory, partition_of
@@ -127,8 +128,8 @@ def collect_region(
     """One account and region, as a graph: each collector starts as soon as what it reads is known
     (the step of ECS's collection and the other parts its declaration names), so the calls that wait
     for nothing else overlap ECS's own. `on_ecs` receives the inventory (with its errors so far) as
-    soon as the ECS collection is done. `amend_ecs` may add to the ECS inventory before the
-    collectors that read all of it run (`ecs-audit review --live`: the definitions under review, so
+    soon as its task definitions are known (ECS's DEFINITIONS step, else when ECS is done). `amend_ecs`
+    may add to the ECS inventory before the collectors that read its task definitions run (`ecs-audit review --live`: the definitions under review, so
     what they refer to is collected). `needed`: the IAM actions the selected checks need (None:
     all); optional calls no selected check needs are left out and listed in `not_collected`."""
     ctx = CollectContext(
@@ -141,10 +142,24 @@ def collect_region(
         # Nothing is in use here (or ECS failed, which is recorded): nothing to follow up.
         return ecs_part is not None and bool(ecs_part.clusters or ctx.errors or amend_ecs is not None)
 
+    told = threading.Event()  # on_ecs has been called
+
+    def tell(ecs_part: EcsInventory | None) -> None:
+        if on_ecs is not None and not told.is_set():
+            told.set()
+            on_ecs(base.model_copy(update={"ecs": ecs_part, "errors": list(ctx.errors)}))
+
     def step_known(step: str, ecs_part: EcsInventory) -> None:
+        if step == DEFINITIONS and amend_ecs is not None:
+            ecs_part = amend_ecs(ecs_part)
         # LISTED is handed on only where ListClusters named clusters: always worth following.
         known.set(step, ecs_part if step == LISTED or worth_following(ecs_part) else _SKIP)
+        if step == DEFINITIONS:
+            tell(ecs_part)  # IAM needs no more than the task definitions
+        if step == IN_USE and "ecr" in followers and worth_following(ecs_part):
+            ctx.send_ahead(lambda: ecr.prefetch_in_use_images(ctx, ecs_part), "ECR images in use")
 
+    followers = {c.field for c in REGION_COLLECTORS}
     prefetch = [_PREFETCH[c.field] for c in REGION_COLLECTORS if c.field in _PREFETCH]
     prefetched = threading.Event()
 
@@ -161,11 +176,13 @@ def collect_region(
             if amend_ecs is not None and found is not None:
                 found = amend_ecs(found)
         finally:
+            # Steps not reached release their readers: DEFINITIONS's as the whole ECS inventory's (ECS
+            # ended early, e.g. no cluster but definitions under review), the earlier ones' unrun.
+            known.set(DEFINITIONS, found if worth_following(found) else _SKIP)
             for step in ECS_STEPS[:-1]:
-                known.set(step, _SKIP)  # steps not reached (ECS stopped early) release their readers
+                known.set(step, _SKIP)
             known.set("ecs", found if worth_following(found) else _SKIP)
-        if on_ecs is not None:
-            on_ecs(base.model_copy(update={"ecs": found, "errors": list(ctx.errors)}))
+        tell(found)
         return found
 
     def run(collector: RegionCollector) -> Any:

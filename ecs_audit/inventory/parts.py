@@ -19,11 +19,21 @@ from dataclasses import dataclass
 LISTED = "ecs.listed"  # the region has clusters (ListClusters named some); nothing of them is known yet
 CLUSTERS = "ecs.clusters"  # the region's described clusters
 SERVICES = "ecs.services"  # also its services, tasks, container instances, capacity providers, settings
-ECS_STEPS = (LISTED, CLUSTERS, SERVICES, "ecs")
+# Also the task definitions in use (every one described); nothing else of the task definitions yet.
+IN_USE = "ecs.in_use"
+# Also the task definitions (in use, and the latest revision of every other ACTIVE family) and the
+# in-use families' revision lists, with only their rollback targets' revisions described (the
+# previous ACTIVE revision of each service's: ECR describes their images); the rest of the history
+# is still being read.
+DEFINITIONS = "ecs.definitions"
+ECS_STEPS = (LISTED, CLUSTERS, SERVICES, IN_USE, DEFINITIONS, "ecs")
+_SERVICES_FIELDS = ("clusters", "services", "tasks", "container_instances", "capacity_providers", "account_settings")
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
     LISTED: (),
     CLUSTERS: ("clusters",),
-    SERVICES: ("clusters", "services", "tasks", "container_instances", "capacity_providers", "account_settings"),
+    SERVICES: _SERVICES_FIELDS,
+    IN_USE: (*_SERVICES_FIELDS, "task_definitions"),
+    DEFINITIONS: (*_SERVICES_FIELDS, "task_definitions", "families", "daemons", "under_review", "in_use_task_definition_arns"),
 }
 
 
@@ -63,7 +73,7 @@ SOURCES: tuple[PartSource, ...] = (
             "DescribeRepositories", "GetRegistryScanningConfiguration", "BatchGetRepositoryScanningConfiguration",
             "GetLifecyclePolicy", "GetRepositoryPolicy", "DescribeImages", "DescribeImageScanFindings",
         ),
-        reads=("ecs",),
+        reads=(DEFINITIONS,),
         other_actions=("kms:DescribeKey",),  # the customer managed keys repositories are encrypted with
     ),
     PartSource(
@@ -71,7 +81,7 @@ SOURCES: tuple[PartSource, ...] = (
         ("DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeLoadBalancers", "DescribeListeners"),
         reads=(SERVICES,),  # the services' target groups
     ),
-    PartSource("efs", "efs", "elasticfilesystem", ("DescribeMountTargets", "DescribeMountTargetSecurityGroups"), reads=("ecs",)),
+    PartSource("efs", "efs", "elasticfilesystem", ("DescribeMountTargets", "DescribeMountTargetSecurityGroups"), reads=(DEFINITIONS,)),
     PartSource(
         "autoscaling", "application-autoscaling", "application-autoscaling",
         ("DescribeScalableTargets", "DescribeScalingPolicies"),
@@ -84,12 +94,12 @@ SOURCES: tuple[PartSource, ...] = (
     ),
     PartSource("guardduty", "guardduty", "guardduty", ("ListDetectors", "GetDetector", "ListCoverage", "ListFindings", "GetFindings"), reads=(LISTED,)),
     PartSource("compute_optimizer", "compute-optimizer", "compute-optimizer", ("GetECSServiceRecommendations",), reads=(SERVICES,)),
-    PartSource("logs", "logs", "logs", ("DescribeLogGroups",), reads=("ecs",)),
-    PartSource("ssm", "ssm", "ssm", ("DescribeParameters",), reads=("ecs",)),
-    PartSource("secretsmanager", "secretsmanager", "secretsmanager", ("DescribeSecret",), reads=("ecs",)),
+    PartSource("logs", "logs", "logs", ("DescribeLogGroups",), reads=(DEFINITIONS,)),
+    PartSource("ssm", "ssm", "ssm", ("DescribeParameters",), reads=(DEFINITIONS,)),
+    PartSource("secretsmanager", "secretsmanager", "secretsmanager", ("DescribeSecret",), reads=(DEFINITIONS,)),
     PartSource(
         "inspector", "inspector2", "inspector2", ("BatchGetAccountStatus", "GetConfiguration", "ListFindings"),
-        reads=("ecs", "ecr"),
+        reads=(DEFINITIONS, "ecr"),
     ),
     PartSource(
         "wafv2", "wafv2", "wafv2", ("GetWebACLForResource",),
@@ -101,13 +111,13 @@ SOURCES: tuple[PartSource, ...] = (
     PartSource(
         "ec2", "ec2", "ec2",
         ("DescribeSubnets", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeFlowLogs", "DescribeImages", "DescribeInstances"),
-        reads=("ecs", "elbv2", "efs"),
+        reads=(DEFINITIONS, "elbv2", "efs"),
     ),
     PartSource("cloudwatch", "cloudwatch", "cloudwatch", ("DescribeAlarms", "GetMetricData"), reads=(SERVICES, "elbv2")),
     PartSource(
         "iam", "iam", "iam",
         ("GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy", "GetPolicy", "GetPolicyVersion"),
-        reads=("ecs",),  # of every region of the account: the roles its task definitions name
+        reads=(DEFINITIONS,),  # of every region of the account: the roles its task definitions name
         account_wide=True,
     ),
 )

@@ -9,7 +9,7 @@ join here when they are collected.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ecs_audit.inventory.ecs import EcsInventory, Service, Task, TaskDefinition
@@ -37,6 +37,20 @@ def in_use_arns(services: Iterable[Service], tasks: Iterable[Task]) -> frozenset
             arns.update(service_task_definition_arns(service))
     arns.update(t.task_definition_arn for t in tasks if t.task_definition_arn)
     return frozenset(arns)
+
+
+def rollback_revision(service: Service, active_revisions: Callable[[str], Iterable[int] | None]) -> tuple[str, int] | None:
+    """(family, revision) of an ACTIVE service's rollback target: the previous ACTIVE revision of its
+    task definition's family (`active_revisions(family)`: None when the family's revisions are not
+    known). The ECS collector reads these first; ECR describes their images (CICD-006)."""
+    if service.status not in (None, "ACTIVE") or not service.task_definition:
+        return None
+    family, _, revision = service.task_definition.rsplit("/", 1)[-1].rpartition(":")
+    active = active_revisions(family)
+    if active is None or not revision.isdigit():
+        return None
+    previous = max((r for r in active if r < int(revision)), default=None)
+    return None if previous is None else (family, previous)
 
 
 @dataclass(frozen=True)

@@ -503,12 +503,25 @@ def report(
             f"  bucket-bound lower limit {bound:.2f} s ({bucket}); the audit's own pacing at --api-share {share} "
             f"bounds it at {paced:.2f} s ({group}); the unlimited scan took {unlimited:.2f} s"
         )
+        if timeline:
+            print("\n".join(run.timeline()))
+            print("  per service, first call to last answer:")
+            print("\n".join(run.services()))
         checks.append(("rate-limited: no throttled response", run.throttled == 0, f"{run.throttled} throttled"))
-        checks.append((
-            "rate-limited: wall <= 1.2 x the pacing bound + the unlimited scan",
-            run.wall <= 1.2 * paced + unlimited,
-            f"{run.wall:.2f} s vs {1.2 * paced + unlimited:.2f} s",
-        ))
+        if runs:
+            checks.append((
+                "rate-limited: wall <= 1.2 x the pacing bound + the unlimited scan",
+                run.wall <= 1.2 * paced + unlimited,
+                f"{run.wall:.2f} s vs {1.2 * paced + unlimited:.2f} s",
+            ))
+        if evaluate_seconds is not None:
+            # Issue 13's target: the pacing bound with 20% slack, plus start-up and rendering.
+            target = 1.2 * paced + run.first_call + evaluate_seconds
+            print(
+                f"  issue 13's model: 1.2 x {paced:.2f} s + start-up (first call at {run.first_call:.2f} s) + evaluation and "
+                f"rendering ({evaluate_seconds:.2f} s) = {target:.2f} s; last answer at {max(e for _, e, _ in run.spans):.2f} s"
+            )
+            checks.append(("rate-limited: wall <= 1.2 x the pacing bound + start-up + rendering", run.wall <= target, f"{run.wall:.2f} s vs {target:.2f} s"))
     ok = ratio <= MAX_CALL_RATIO and all(r.returncode == 0 for r in runs + limited)
     checks.insert(0, (f"API calls <= {MAX_CALL_RATIO} x minimum", ratio <= MAX_CALL_RATIO, f"{ratio:.3f} x"))
     summary = report_summary(base.out)
@@ -541,7 +554,7 @@ def report(
                 slow.wall <= CRITICAL_PATH_SLACK * model,
                 f"{slow.wall:.2f} s vs {CRITICAL_PATH_SLACK * model:.2f} s",
             ))
-    peak = max(r.max_rss_mb for r in runs)
+    peak = max(r.max_rss_mb for r in runs + limited)
     checks.append((f"peak RSS <= {MAX_RSS_MB} MB", peak <= MAX_RSS_MB, f"{peak:.0f} MB"))
     if evaluate_seconds is not None:
         print(f"evaluation + rendering (html, md, json) of the saved snapshot: {evaluate_seconds:.2f} s")
@@ -569,6 +582,7 @@ def run_benchmark(
     timeline: bool = False,
     rate_limited: bool = True,
     rate_share: float | None = None,
+    unlimited: bool = True,
 ) -> tuple[bool, EstatePlan, list[RunResult]]:
     """The scans at each latency (unlimited, `--no-pacing`), then one against token buckets, with `--api-share
     rate_share` when given: a small estate never fills AWS-sized buckets, so the smoke run asks the
@@ -590,8 +604,10 @@ def run_benchmark(
             print(f"  warm-up scan in {first.wall:.1f} s ({len(tape)} answers recorded)", file=sys.stderr)
         # The fastest of `repeat` scans per latency, taken in turn: other work on the machine only
         # ever slows a scan down.
+        if not unlimited:
+            latencies = []
         tries: dict[int, list[RunResult]] = {latency: [] for latency in latencies}
-        for _ in range(max(1, repeat)):
+        for _ in range(max(1, repeat) if latencies else 0):
             for latency in latencies:
                 tries[latency].append(audit(server, plan, latency, work, unpaced, tape, replay))
                 print(f"  scanned at {latency} ms latency in {tries[latency][-1].wall:.1f} s", file=sys.stderr)
@@ -631,6 +647,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-replay", action="store_true", help="measured scans ask moto too, instead of replaying the first scan's answers")
     parser.add_argument("--timeline", action="store_true", help="print calls in flight second by second, with the operations sent")
     parser.add_argument("--no-rate-limited", action="store_true", help="skip the scan against AWS-style token buckets")
+    parser.add_argument(
+        "--no-unlimited", action="store_true",
+        help="only the rate-limited scan (with --no-warm-up, moto answers it directly; else it replays the warm-up's answers)",
+    )
     parser.add_argument("--keep", type=Path, help="write reports and snapshots here instead of a temporary directory")
     parser.add_argument("cli_args", nargs="*", help="extra arguments for `ecs-audit scan` (after --)")
     args = parser.parse_args(argv)
@@ -639,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"ecs-audit benchmark: {describe(shape)}", file=sys.stderr)
     try:
-        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up), repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, timeline=args.timeline, rate_limited=not args.no_rate_limited, rate_share=SMOKE_SHARE if args.smoke else None)
+        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up), repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, unlimited=not args.no_unlimited, timeline=args.timeline, rate_limited=not args.no_rate_limited, rate_share=SMOKE_SHARE if args.smoke else None)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -419,3 +419,67 @@ def test_idle_families_images_are_described_but_their_repositories_are_not_in_us
     assert inventory.in_use_repositories == ["busy"]
     assert [r.repository_name for r in inventory.repositories] == ["busy", "idle"]  # every repository is listed
     assert {i.repository_name for i in inventory.images} == {"busy", "idle"}
+
+
+def test_paced_under_basic_scanning_the_images_in_use_are_sent_ahead_with_their_scan_findings():
+    # ECS's IN_USE step (every task definition in use described) comes long before the other
+    # families' and the rollback targets' revisions are read: the images in use and the scan findings
+    # they call for are sent then, and the collector takes those answers; the repository's other
+    # images (here the rollback target) take a second DescribeImages. The inventory is the same.
+    from ecs_audit.pacing import Pacer
+
+    fake = FakeEcr()
+    fake.add("app", {digest(1): ["1"], digest(2): ["2"]})
+    fake.summaries[digest(2)] = {"findingSeverityCounts": {"HIGH": 1}}
+    fake.scans[digest(2)] = [{"name": "CVE-1", "severity": "HIGH"}]
+    region = _estate(
+        [],
+        task_definitions=[{"family": "app", "revision": 2, "containerDefinitions": [{"name": "web", "image": f"{REGISTRY}/app:2"}]}],
+        services=[{"serviceName": "web", "cluster": "c1", "taskDefinition": "app:2"}],
+        families=[{
+            "family": "app", "active_revisions": [1, 2],
+            "older_revisions": [{
+                "task_definition_arn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/app:1", "revision": 1,
+                "status": "ACTIVE", "images": {"web": f"{REGISTRY}/app:1"},
+            }],
+        }],
+    )
+    plain_api, _, plain = _collect(fake, region)  # nothing sent ahead: one call for both images
+    assert plain_api.calls["ecr.DescribeImages"] == 1
+
+    api = FakeApi()
+    fake.install(api)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS, pacer=Pacer(1.0)), ACCOUNT, "us-east-1", max_workers=8)
+    assert ctx.paced
+    ctx.prefetch("ecr", "GetRegistryScanningConfiguration")  # as the runner does on the first definition
+    in_use_view = region.ecs.model_copy(update={"families": []})  # IN_USE: no history read yet
+    ecr.prefetch_in_use_images(ctx, in_use_view)
+    ctx.sent_all_ahead()
+    assert _image_ids(api) == [("app", "2")]
+    assert api.calls["ecr.DescribeImageScanFindings"] == 1
+    inventory = ecr.collect(ctx, AuditConfig(), region)
+    ctx.settle()
+    assert ctx.errors == []
+    assert _image_ids(api) == [("app", "2"), ("app", "1")]  # one more call, for the rollback target
+    assert api.calls["ecr.DescribeImageScanFindings"] == 1 and api.calls["ecr.GetRegistryScanningConfiguration"] == 1
+    assert inventory.model_copy(update={"collected_at": plain.collected_at}) == plain
+    assert [s.top[0].id for s in inventory.scan_findings] == ["CVE-1"]
+
+
+def test_unpaced_or_enhanced_nothing_is_sent_ahead_and_each_repository_takes_one_call():
+    from ecs_audit.pacing import Pacer
+
+    fake = FakeEcr()
+    fake.add("app", {digest(2): ["2"]})
+    region = _estate([f"{REGISTRY}/app:2"])
+    for paced, scan_type in ((False, "BASIC"), (True, "ENHANCED")):
+        fake.scanning = {"scanType": scan_type, "rules": []}
+        api = FakeApi()
+        fake.install(api)
+        ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS, pacer=Pacer(1.0), paced=paced), ACCOUNT, "us-east-1")
+        ctx.prefetch("ecr", "GetRegistryScanningConfiguration")
+        ecr.prefetch_in_use_images(ctx, region.ecs)
+        ctx.sent_all_ahead()
+        assert api.calls["ecr.DescribeImages"] == 0, (paced, scan_type)
+        ecr.collect(ctx, AuditConfig(), region)
+        assert api.calls["ecr.DescribeImages"] == 1

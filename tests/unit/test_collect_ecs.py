@@ -429,6 +429,42 @@ def test_a_clusters_task_definitions_are_described_before_the_other_clusters_ser
     assert inventory == plain and api.calls == plain_api.calls
 
 
+def test_the_definitions_step_comes_with_the_rollback_targets_before_the_rest_of_the_history():
+    # The other collectors start on the DEFINITIONS step: every task definition they read is known,
+    # and of the history only the rollback targets (ECR describes their images); the rest of the
+    # history is read after it. The inventory and the calls are the same as ever.
+    from ecs_audit.collect.ecr import rollback_images, wanted_images
+    from ecs_audit.inventory.parts import DEFINITIONS
+
+    fake = FakeEcs([2])
+    fake.extra_revisions["svc-0"] = 8
+    fake.deployed["svc-0"] = 6
+    api = FakeApi()
+    fake.install(api)
+    steps: dict[str, Any] = {}
+    asked_before: list[str] = []
+
+    def on_step(step: str, known: Any) -> None:
+        steps[step] = known
+        if step == DEFINITIONS:
+            asked_before.extend(p["taskDefinition"] for key, p in api.requests if key == "ecs.DescribeTaskDefinition")
+
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1", max_workers=8)
+    inventory = collect_ecs(ctx, AuditConfig(), on_step=on_step)
+    view = steps[DEFINITIONS]
+    assert view.task_definitions == inventory.task_definitions and view.services == inventory.services
+    # svc-0 runs :6; its rollback target is :5, read before the step; 8, 7, 4, 3, 2, 1 after it.
+    assert "svc-0:5" in asked_before and not {"svc-0:8", "svc-0:7", "svc-0:4"} & set(asked_before)
+    history = {h.family: h for h in view.families}
+    assert [r.revision for r in history["svc-0"].older_revisions] == [5]
+    assert rollback_images(view) == rollback_images(inventory) != []
+    assert vars(wanted_images(view, ACCOUNT, "us-east-1")) == vars(wanted_images(inventory, ACCOUNT, "us-east-1"))
+    final = {h.family: h for h in inventory.families}
+    assert [r.revision for r in final["svc-0"].older_revisions] == [8, 7, 5, 4, 3, 2, 1]
+    plain_api, _, plain = _collect(fake)
+    assert inventory == plain and api.calls == plain_api.calls
+
+
 def _with_managed_instances(api: FakeApi, fake: FakeEcs, daemons: dict[str, list[str]]) -> None:
     """Cluster c0 uses a Managed Instances capacity provider, c1 none; `daemons`: daemon name -> images."""
     original = fake.describe_clusters

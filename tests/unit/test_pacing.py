@@ -176,3 +176,72 @@ def test_pacing_off_removes_the_hook_and_every_wait_pacing_on_is_unchanged(paced
     # The read-only guard stays either way.
     with pytest.raises(Exception, match="(?i)read-only|not allowed|refus"):
         client.delete_cluster(cluster="x")
+
+
+def _context(pacer: Pacer, clock: FakeClock, sent: list[tuple[float, str]], max_in_flight: int) -> Any:
+    from ecs_audit.collect.base import CollectContext
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1")
+    factory = ClientFactory(session, ALLOWED_ACTIONS, pacer=pacer)
+    client = factory.client("ecs", "eu-west-1")
+
+    class Body:
+        def stream(self, **_: Any):
+            yield b"{}"
+
+    def answer(event_name: str = "", **_: Any) -> AWSResponse:
+        sent.append((clock.now, event_name.rsplit(".", 1)[-1]))
+        return AWSResponse("https://ecs.eu-west-1.amazonaws.com/", 200, {}, Body())
+
+    client.meta.events.register("before-send", answer)
+    return CollectContext(factory, "123456789012", "eu-west-1", max_in_flight=max_in_flight)
+
+
+def test_a_collector_call_takes_its_token_before_its_slot_and_only_one():
+    # CollectContext pays the token ahead (outside its in-flight slot); the before-send hook then
+    # takes none for that request: 60 calls take 60 tokens, never more than the bucket allows.
+    clock = FakeClock()
+    pacer = Pacer(0.5, clock=clock, sleep=clock.sleep)
+    sent: list[tuple[float, str]] = []
+    ctx = _context(pacer, clock, sent, max_in_flight=4)
+    for _ in range(60):
+        assert isinstance(ctx.call("ecs", "ListClusters"), dict)
+    assert ctx.paginate("ecs", "ListServices", "serviceArns", cluster="c") == []
+    # One page, one token: the iteration's end sends nothing and takes none.
+    assert pacer.bucket("eu-west-1", "ecs", "ListServices")._tokens == pytest.approx(ECS_GROUPS["service read"][0].share(0.5).capacity - 1)
+    shared = ECS_READ.share(0.5)
+    times = [t for t, operation in sent if operation == "ListClusters"]
+    assert len(times) == 60 and _most_in_a_window(times, shared) <= 1e-9
+    assert times[-1] - times[0] == pytest.approx((60 - shared.capacity) / shared.refill)
+    # The next request of the thread pays for itself again: nothing is left prepaid.
+    bucket = pacer.bucket("eu-west-1", "ecs", "ListClusters")
+    reserved: list[float] = []
+    reserve = bucket.reserve
+    bucket.reserve = lambda: reserved.append(clock.now) or reserve()  # type: ignore[method-assign]
+    with pacer.ahead("eu-west-1", "ecs", "ListClusters"):
+        pass  # a request never sent: its token is spent, and the next request pays its own
+    pacer.wait("eu-west-1", "ecs", "ListClusters")
+    assert len(reserved) == 2
+
+
+def test_a_call_waiting_for_its_bucket_holds_no_in_flight_slot():
+    import threading
+
+    clock = FakeClock()
+    gate = threading.Event()
+    pacer = Pacer(0.5, clock=clock, sleep=lambda seconds: gate.wait(5))
+    sent: list[tuple[float, str]] = []
+    ctx = _context(pacer, clock, sent, max_in_flight=1)  # one slot
+    bucket = pacer.bucket("eu-west-1", "ecs", "DescribeTaskDefinition")
+    while bucket.reserve() <= 0:  # the task-definition bucket is empty
+        pass
+    waiting = threading.Thread(target=lambda: ctx.call("ecs", "DescribeTaskDefinition", taskDefinition="web:1"))
+    waiting.start()
+    try:
+        # Another bucket's call gets the only slot while that one waits for its token.
+        assert isinstance(ctx.call("ecs", "ListClusters"), dict)
+        assert [operation for _, operation in sent] == ["ListClusters"]
+    finally:
+        gate.set()
+        waiting.join(5)
+    assert [operation for _, operation in sent] == ["ListClusters", "DescribeTaskDefinition"]
