@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -31,6 +31,7 @@ from ecs_audit.report.junit import render_junit, write_junit
 from ecs_audit.report.model import Report
 from ecs_audit.report.ocsf import render_ocsf
 from ecs_audit.report.sarif import render_sarif, write_sarif
+from ecs_audit.report.text_output import write_joined
 from ecs_audit.package_data import data_dir
 
 FILE_NAMES = {
@@ -275,12 +276,9 @@ def write_json(report: Report, catalogue: Catalogue, out: TextIO, **_: object) -
     out.write(rest + "\n")
 
 
-def _write_items(out: TextIO, items) -> None:  # type: ignore[no-untyped-def]
-    first = True
-    for item in items:
-        out.write(("[" if first else ",") + _ITEM_INDENT + item)
-        first = False
-    out.write("[]" if first else "\n  ]")
+def _write_items(out: TextIO, items: Iterable[str]) -> None:
+    out.write("[")
+    out.write("\n  ]" if write_joined(out, (_ITEM_INDENT + item for item in items), ",") else "]")
 
 
 def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -> str:

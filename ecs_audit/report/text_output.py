@@ -10,8 +10,8 @@ from typing import TextIO
 BATCH = 1000
 
 
-def write_joined(out: TextIO, parts: Iterable[str], separator: str = "\n") -> None:
-    """out.write(separator.join(parts)), a batch of parts at a time."""
+def write_joined(out: TextIO, parts: Iterable[str], separator: str = "\n") -> bool:
+    """out.write(separator.join(parts)), a batch of parts at a time; whether there was any part."""
     batch: list[str] = []
     started = False
     for part in parts:
@@ -22,3 +22,4 @@ def write_joined(out: TextIO, parts: Iterable[str], separator: str = "\n") -> No
             batch = []
     if batch:
         out.write((separator if started else "") + separator.join(batch))
+    return started or bool(batch)
