@@ -44,6 +44,7 @@ from ecs_audit.inventory.ecs import (
     ContainerInstance,
     Daemon,
     DaemonRevision,
+    DaemonRevisionImages,
     EcsInventory,
     FamilyHistory,
     RevisionEnvironment,
@@ -551,18 +552,16 @@ def _daemon_detail(ctx: CollectContext, cluster: Cluster, arn: str) -> dict[str,
     return detail if isinstance(detail, dict) and detail.get("daemonArn") else None
 
 
+DESCRIBE_DAEMON_REVISIONS = BatchDescribe(
+    SERVICE, "DescribeDaemonRevisions", DAEMON_REVISION_BATCH, "daemonRevisionArns", "daemonRevisions", DaemonRevisionImages,
+    on_response=_record_failures,
+)
+
+
 def _revision_images(ctx: CollectContext, cluster: Cluster, arns: list[str]) -> dict[str, list[str]]:
-    """Each daemon revision's container images, 20 revisions a call."""
-    images: dict[str, list[str]] = {}
-    for batch in batched(sorted(set(arns)), DAEMON_REVISION_BATCH):
-        response = ctx.call(SERVICE, "DescribeDaemonRevisions", resources=[cluster.cluster_arn], daemonRevisionArns=batch)
-        if not isinstance(response, dict):
-            continue
-        _record_failures(ctx, "DescribeDaemonRevisions", response)
-        for revision in response.get("daemonRevisions") or []:
-            found = [i.get("image") for i in revision.get("containerImages") or [] if i.get("image")]
-            images[revision.get("daemonRevisionArn", "")] = sorted(found)
-    return images
+    """Each daemon revision's container images, 20 revisions a call (failures against the cluster)."""
+    found = describe_batches(ctx, DESCRIBE_DAEMON_REVISIONS, set(arns), parent=cluster.cluster_arn)
+    return {revision.daemon_revision_arn: sorted(i.image for i in revision.container_images if i.image) for revision in found}
 
 
 def _daemon(detail: dict[str, Any], images: dict[str, list[str]]) -> Daemon:

@@ -601,6 +601,18 @@ class DaemonRevision(AwsShape):
     images: list[str] = []
 
 
+class DaemonContainerImage(AwsShape):
+    container_name: str | None = None
+    image: str | None = None
+
+
+class DaemonRevisionImages(AwsShape):
+    """A DescribeDaemonRevisions item, as far as it is read: its container images."""
+
+    daemon_revision_arn: str
+    container_images: list[DaemonContainerImage] = []
+
+
 class Daemon(AwsShape):
     """An ECS Managed Daemon: one task on every ECS Managed Instances instance of its capacity providers."""
 
