@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +22,7 @@ from markupsafe import Markup, escape
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
 from ecs_audit.findings import SORT_KEY, Finding, Status
+from ecs_audit.report.finding_index import FindingIndex
 from ecs_audit.report.model import AreaScore, Report
 
 # Characters that start inline markup anywhere in a line; `@` and `://` would become mentions and autolinks.
@@ -198,24 +201,25 @@ class CheckRollup:
 def rollups(findings: Iterable[Finding], catalogue: Catalogue | None = None) -> list[CheckRollup]:
     """Each check once, worst first: by its worst status, then worst FAIL/WARN severity, then the number
     of resources affected; its FAIL/WARN/UNKNOWN/WAIVED/MANUAL results listed worst first, PASS apart."""
-    entries = catalogue_index(catalogue) if catalogue is not None else {}
     by_id: dict[str, list[Finding]] = {}
     for finding in findings:
         by_id.setdefault(finding.check_id, []).append(finding)
+    return check_rollups(by_id, catalogue)
+
+
+_STATUS_OF = attrgetter("status")
+_LISTED = frozenset(LISTED)
+
+
+def check_rollups(by_check: dict[str, list[Finding]], catalogue: Catalogue | None = None) -> list[CheckRollup]:
+    """rollups() of findings already grouped by check (each group in the findings' order)."""
+    entries = catalogue_index(catalogue) if catalogue is not None else {}
     out = []
-    for check_id, mine in by_id.items():
-        by_status: dict[Status, int] = dict.fromkeys(Status, 0)
-        listed = []
-        passed = []
-        for f in mine:
-            status = f.status
-            by_status[status] += 1
-            if status is Status.PASS:
-                passed.append(f)
-            elif status in LISTED:
-                listed.append(f)
-        counts = {status.value: n for status, n in by_status.items()}
-        listed = worst_first(listed)
+    for check_id, mine in by_check.items():
+        tally = Counter(map(_STATUS_OF, mine))
+        counts = {status.value: tally.get(status, 0) for status in Status}
+        listed = worst_first(f for f in mine if f.status in _LISTED)
+        passed = [f for f in mine if f.status is Status.PASS]
         passed.sort(key=lambda f: (f.resource.name, f.container or "", f.account_id, f.region))
         entry = entries.get(check_id)
         first = mine[0]
@@ -369,11 +373,10 @@ def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
     return {entry.id: entry for entry in catalogue.checks}
 
 
-def questionnaire(findings: Iterable[Finding], catalogue: Catalogue) -> list[Finding]:
+def questionnaire(index: FindingIndex, catalogue: Catalogue) -> list[Finding]:
     """The MANUAL questionnaire's results (checks with `automated: false`), in catalogue order."""
     order = {entry.id: i for i, entry in enumerate(catalogue.checks) if not entry.automated}
-    chosen = [f for f in findings if f.check_id in order]
-    return sorted(chosen, key=lambda f: (order[f.check_id], f.account_id, f.region))
+    return sorted(index.of_checks(order), key=lambda f: (order[f.check_id], f.account_id, f.region))
 
 
 def with_change(findings: Iterable[Finding], change: str) -> list[Finding]:
@@ -381,37 +384,16 @@ def with_change(findings: Iterable[Finding], change: str) -> list[Finding]:
     return worst_first(f for f in findings if f.change == change)
 
 
-def filter_options(findings: Iterable[Finding]) -> dict[str, list[tuple[str, str]]]:
+def filter_options(index: FindingIndex) -> dict[str, list[tuple[str, str]]]:
     """(value, label) pairs for the HTML filter controls, only for values that occur."""
-    statuses: set[Status] = set()
-    severities: set[Severity] = set()
-    clusters: dict[str, str] = {}
-    accounts: set[str] = set()
-    services: set[str] = set()
-    owners: set[str] = set()
-    regions: set[str] = set()
-    for f in findings:  # one pass: a large report has tens of thousands of results
-        statuses.add(f.status)
-        severities.add(f.severity)
-        cluster = f.cluster
-        if cluster is None:
-            clusters[ACCOUNT_KEY] = ACCOUNT_LEVEL
-        else:
-            clusters[cluster] = cluster
-        accounts.add(f.account_id)
-        regions.add(f.region)
-        if f.resource.type == "AWS::ECS::Service":
-            services.add(f.resource.name)
-        if f.owner:
-            owners.add(f.owner)
-    services.discard("")
+    clusters = {ACCOUNT_KEY if c is None else c: ACCOUNT_LEVEL if c is None else c for c in index.clusters}
     return {
-        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in statuses],
-        "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in severities],
-        "account": [(a, a) for a in sorted(accounts)],
-        "service": [(v, v) for v in sorted(services)],
-        "owner": [(v, v) for v in sorted(owners)],
-        "region": [(r, r) for r in sorted(regions)],
+        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in index.statuses],
+        "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in index.severities],
+        "account": [(a, a) for a in sorted(index.accounts)],
+        "service": [(v, v) for v in sorted(index.services)],
+        "owner": [(v, v) for v in sorted(index.owners)],
+        "region": [(r, r) for r in sorted(index.regions)],
         "cluster": sorted(clusters.items(), key=lambda kv: (kv[0] != ACCOUNT_KEY, kv[0])),
     }
 
@@ -472,6 +454,7 @@ def install(env: Environment) -> None:
         with_change=with_change,
         chart=chart,
         rollups=rollups,
+        check_rollups=check_rollups,
         rollup_rows=rollup_rows,
         pass_names=pass_names,
         top_risks=top_risks,

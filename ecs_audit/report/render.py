@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -26,6 +26,7 @@ from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv, write_csv
+from ecs_audit.report.finding_index import index_findings
 from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.junit import render_junit, write_junit
 from ecs_audit.report.model import Report
@@ -282,7 +283,7 @@ def _write_items(out: TextIO, items: Iterable[str]) -> None:
 
 
 def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
-    text = template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue, view_note=view_note)
+    text = template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue, view_note=view_note, index=index_findings(report.findings))
     if len(text) < MARKDOWN_LIMIT:
         return text
     # The template keeps to its budget; a report whose fixed parts alone are too long is cut here.
@@ -292,12 +293,17 @@ def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -
 
 
 def render_html(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
-    return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue, view_note=view_note)
+    return "".join(_html_parts(report, catalogue, view_note))
 
 
 def write_html(report: Report, catalogue: Catalogue, out: TextIO, view_note: str = "") -> None:
     """render_html's text, written as the template produces it."""
-    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue, view_note=view_note))
+    out.writelines(_html_parts(report, catalogue, view_note))
+
+
+def _html_parts(report: Report, catalogue: Catalogue, view_note: str) -> Iterator[str]:
+    template = template_environment().get_template("report.html.j2")
+    return template.generate(report=report, catalogue=catalogue, view_note=view_note, index=index_findings(report.findings))
 
 
 RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
