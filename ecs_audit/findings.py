@@ -108,7 +108,7 @@ class Answer(BaseModel):
     note: str = ""
 
 
-class _computed_once:  # noqa: N801 (used as a decorator, like functools.cached_property)
+class computed_once:  # noqa: N801 (used as a decorator, like functools.cached_property)
     """functools.cached_property without its lock (Python 3.11 takes one on every first access,
     and a report asks tens of thousands of findings for their ids): the value is computed on first
     access and kept in the instance's __dict__, where later lookups find it before this descriptor.
@@ -127,7 +127,7 @@ class _computed_once:  # noqa: N801 (used as a decorator, like functools.cached_
 
 
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(_computed_once,))
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(computed_once,))
 
     check_id: str
     title: str
@@ -152,16 +152,16 @@ class Finding(BaseModel):
     # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
     change: Literal["new", "unchanged"] | None = None
 
-    # id and sort_key are worked out once per finding (_computed_once keeps them in __dict__, beside
+    # id and sort_key are worked out once per finding (computed_once keeps them in __dict__, beside
     # the fields; pydantic neither dumps nor compares them): the evaluation and every report format
     # sort the same findings and name them by id. model_copy drops them, since an update may change
     # what they are made of.
-    @_computed_once
+    @computed_once
     def id(self) -> str:
         """Stable across runs: see finding_id."""
         return finding_id(self)
 
-    @_computed_once
+    @computed_once
     def sort_key(self) -> tuple:
         return (
             -_STATUS_RANK[self.status],
@@ -180,7 +180,7 @@ class Finding(BaseModel):
         return copied
 
 
-# Finding's _computed_once names (kept in __dict__ once computed).
+# Finding's computed_once names (kept in __dict__ once computed).
 _CACHED = ("id", "sort_key")
 
 # The key of every sort of findings (worst first), without a lambda frame per finding.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ecs_audit.catalogue import Catalogue, Severity
-from ecs_audit.findings import SORT_KEY, Finding, Status
+from ecs_audit.findings import SORT_KEY, Finding, Status, computed_once
 from ecs_audit.inventory.errors import ApiError
+from ecs_audit.report.finding_index import FindingIndex, index_findings
 from ecs_audit.report.trend import HistorySection
 
 REPORT_SCHEMA_VERSION = 3
@@ -144,6 +147,8 @@ class WaiverNote(_Model):
 
 
 class Report(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(computed_once,))
+
     schema_version: int = REPORT_SCHEMA_VERSION
     tool: Tool
     generated_at: datetime
@@ -157,6 +162,17 @@ class Report(_Model):
     stale_waivers: list[WaiverNote] = []
     # With --history: trend, regressions, ages of open findings, time to fix.
     history: HistorySection | None = None
+
+    @computed_once
+    def index(self) -> FindingIndex:
+        """The findings grouped for the HTML and Markdown templates, once for every format rendered
+        (kept in __dict__ like Finding.id; model_copy drops it, since an update may change the findings)."""
+        return index_findings(self.findings)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Report:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("index", None)
+        return copied
 
 
 def grade_for(score: int | None) -> str:

@@ -26,7 +26,6 @@ from ecs_audit.findings import Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv, write_csv
-from ecs_audit.report.finding_index import index_findings
 from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.junit import render_junit, write_junit
 from ecs_audit.report.model import Report
@@ -283,7 +282,7 @@ def _write_items(out: TextIO, items: Iterable[str]) -> None:
 
 
 def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
-    text = template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue, view_note=view_note, index=index_findings(report.findings))
+    text = template_environment().get_template("report.md.j2").render(report=report, catalogue=catalogue, view_note=view_note)
     if len(text) < MARKDOWN_LIMIT:
         return text
     # The template keeps to its budget; a report whose fixed parts alone are too long is cut here.
@@ -303,7 +302,7 @@ def write_html(report: Report, catalogue: Catalogue, out: TextIO, view_note: str
 
 def _html_parts(report: Report, catalogue: Catalogue, view_note: str) -> Iterator[str]:
     template = template_environment().get_template("report.html.j2")
-    return template.generate(report=report, catalogue=catalogue, view_note=view_note, index=index_findings(report.findings))
+    return template.generate(report=report, catalogue=catalogue, view_note=view_note)
 
 
 RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {
