@@ -119,13 +119,13 @@ def _check_values(finding: Finding) -> tuple:
 
 
 def _firsts(report: Report) -> tuple[dict[str, Finding], dict[str, Finding]]:
-    """The first finding (findings, then resolved ones) of each check id and of each resource ARN,
-    in one pass."""
-    by_check: dict[str, Finding] = {}
-    by_arn: dict[str, Finding] = {}
-    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-        by_check.setdefault(finding.check_id, finding)
-        by_arn.setdefault(finding.resource.arn, finding)
+    """The first finding (findings, then resolved ones) of each check id and of each resource ARN."""
+    index = report.index
+    by_check = {check_id: group[0] for check_id, group in index.by_check.items()}
+    by_arn = dict(index.first_by_arn)
+    for resolved in report.resolved:
+        by_check.setdefault(resolved.finding.check_id, resolved.finding)
+        by_arn.setdefault(resolved.finding.resource.arn, resolved.finding)
     return by_check, by_arn
 
 

@@ -239,14 +239,16 @@ def sarif_document(report: Report, catalogue: Catalogue, *, encoded: bool = Fals
     entries = catalogue.checks
     known = {e.id for e in entries}
     # Results of checks missing from the catalogue still get a rule.
-    extra = sorted({f.check_id for f in report.findings if f.check_id not in known})
+    extra = sorted(check_id for check_id in report.index.by_check if check_id not in known)
     rules = [_rule(e) for e in entries] + [
         {"id": check_id, "shortDescription": {"text": check_id}, "properties": {"tags": ["ecs"]}} for check_id in extra
     ]
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
     locations: dict[tuple, dict[str, Any]] = {}
-    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=SORT_KEY)
+    # Status by status, then worst first: the same order as sorting the findings with these statuses
+    # (findings with equal sort keys have the same status, and keep their order).
+    chosen = sorted(report.index.of_statuses(RESULT_STATUSES), key=SORT_KEY)
     results: list[Any]
     if encoded:
         texts: dict[tuple, str] = {}
