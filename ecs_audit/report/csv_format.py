@@ -14,7 +14,6 @@ from typing import TextIO
 
 from ecs_audit.catalogue import Catalogue
 from ecs_audit.findings import Finding
-from ecs_audit.report.filters import worst_first
 from ecs_audit.report.model import Report
 from ecs_audit.report.text_output import write_joined
 
@@ -147,7 +146,7 @@ def _lines(report: Report) -> Iterator[str]:
         return text
 
     yield ",".join(map(quoted, COLUMNS))
-    for f in worst_first(report.findings):
+    for f in report.index.worst_first(report.findings):
         ref = f.resource
         waiver = f.waiver
         answer = f.answer

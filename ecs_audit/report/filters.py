@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -80,11 +80,6 @@ def status_label(status: Status | str) -> str:
 def worst_first(findings: Iterable[Finding]) -> list[Finding]:
     """FAIL > WARN > UNKNOWN > MANUAL > WAIVED > PASS > NOT_APPLICABLE, then severity, then id."""
     return sorted(findings, key=SORT_KEY)
-
-
-def needing_attention(findings: Iterable[Finding], statuses: Iterable[str] = ("FAIL", "WARN", "UNKNOWN")) -> list[Finding]:
-    wanted = {Status(s) for s in statuses}
-    return worst_first(f for f in findings if f.status in wanted)
 
 
 def by_check(findings: Iterable[Finding]) -> list[list[Finding]]:
@@ -204,21 +199,29 @@ def rollups(findings: Iterable[Finding], catalogue: Catalogue | None = None) -> 
     by_id: dict[str, list[Finding]] = {}
     for finding in findings:
         by_id.setdefault(finding.check_id, []).append(finding)
-    return check_rollups(by_id, catalogue)
+    return _rollups(by_id, catalogue, worst_first)
+
+
+def check_rollups(index: FindingIndex, catalogue: Catalogue | None = None) -> list[CheckRollup]:
+    """rollups() of the indexed findings."""
+    return _rollups(index.by_check, catalogue, index.worst_first)
 
 
 _STATUS_OF = attrgetter("status")
 _LISTED = frozenset(LISTED)
 
 
-def check_rollups(by_check: dict[str, list[Finding]], catalogue: Catalogue | None = None) -> list[CheckRollup]:
-    """rollups() of findings already grouped by check (each group in the findings' order)."""
+def _rollups(
+    by_check: dict[str, list[Finding]], catalogue: Catalogue | None, order: Callable[[list[Finding]], list[Finding]]
+) -> list[CheckRollup]:
+    """The roll-ups of findings grouped by check (each group in the findings' order); `order` sorts a
+    group's listed findings worst first."""
     entries = catalogue_index(catalogue) if catalogue is not None else {}
     out = []
     for check_id, mine in by_check.items():
         tally = Counter(map(_STATUS_OF, mine))
         counts = {status.value: tally.get(status, 0) for status in Status}
-        listed = worst_first(f for f in mine if f.status in _LISTED)
+        listed = order([f for f in mine if f.status in _LISTED])
         passed = [f for f in mine if f.status is Status.PASS]
         passed.sort(key=lambda f: (f.resource.name, f.container or "", f.account_id, f.region))
         entry = entries.get(check_id)
@@ -388,7 +391,7 @@ def filter_options(index: FindingIndex) -> dict[str, list[tuple[str, str]]]:
     """(value, label) pairs for the HTML filter controls, only for values that occur."""
     clusters = {ACCOUNT_KEY if c is None else c: ACCOUNT_LEVEL if c is None else c for c in index.clusters}
     return {
-        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in index.statuses],
+        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in index.by_status],
         "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in index.severities],
         "account": [(a, a) for a in sorted(index.accounts)],
         "service": [(v, v) for v in sorted(index.services)],
@@ -447,7 +450,6 @@ def install(env: Environment) -> None:
     env.tests["open"] = is_open
     env.globals.update(
         group_findings=group_findings,
-        needing_attention=needing_attention,
         catalogue_index=catalogue_index,
         filter_options=filter_options,
         questionnaire=questionnaire,

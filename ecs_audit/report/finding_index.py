@@ -5,10 +5,10 @@ every finding again."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ecs_audit.catalogue import Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import SORT_KEY, Finding, Status
 
 # FAIL, WARN and UNKNOWN: the results a reader has to look at.
 _ATTENTION = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN})
@@ -23,16 +23,18 @@ class FindingIndex:
     by_status: dict[Status, list[Finding]]
     attention: list[Finding]
     changed: list[Finding]
+    # Whether the findings are worst first already (as build_report leaves them): sorting them, or any
+    # of these groups, would keep their order.
+    ordered: bool
     # The first finding of each resource ARN (report.json's resource table).
-    first_by_arn: dict[str, Finding] = field(default_factory=dict)
+    first_by_arn: dict[str, Finding]
     # The values the HTML filters offer (those that occur): the cluster None for account-level results.
-    statuses: set[Status] = field(default_factory=set)
-    severities: set[Severity] = field(default_factory=set)
-    clusters: set[str | None] = field(default_factory=set)
-    accounts: set[str] = field(default_factory=set)
-    regions: set[str] = field(default_factory=set)
-    services: set[str] = field(default_factory=set)
-    owners: set[str] = field(default_factory=set)
+    severities: set[Severity]
+    clusters: set[str | None]
+    accounts: set[str]
+    regions: set[str]
+    services: set[str]
+    owners: set[str]
 
     @property
     def failing(self) -> list[Finding]:
@@ -46,11 +48,25 @@ class FindingIndex:
         """The findings of these checks, check by check."""
         return [f for check_id in check_ids for f in self.by_check.get(check_id, ())]
 
+    def worst_first(self, findings: list[Finding]) -> list[Finding]:
+        """findings (some of the indexed ones, in their order) sorted worst first."""
+        return findings if self.ordered else sorted(findings, key=SORT_KEY)
+
 
 def index_findings(findings: Iterable[Finding]) -> FindingIndex:
-    index = FindingIndex({}, {}, [], [])
-    by_check = index.by_check
-    by_status = index.by_status
+    by_check: dict[str, list[Finding]] = {}
+    by_status: dict[Status, list[Finding]] = {}
+    attention: list[Finding] = []
+    changed: list[Finding] = []
+    ordered = True
+    previous: tuple | None = None
+    first_by_arn: dict[str, Finding] = {}
+    severities: set[Severity] = set()
+    clusters: set[str | None] = set()
+    accounts: set[str] = set()
+    regions: set[str] = set()
+    services: set[str] = set()
+    owners: set[str] = set()
     for finding in findings:
         mine = by_check.get(finding.check_id)
         if mine is None:
@@ -62,19 +78,23 @@ def index_findings(findings: Iterable[Finding]) -> FindingIndex:
             mine = by_status[status] = []
         mine.append(finding)
         if status in _ATTENTION:
-            index.attention.append(finding)
+            attention.append(finding)
         if finding.change is not None:
-            index.changed.append(finding)
-        index.statuses.add(status)
-        index.severities.add(finding.severity)
-        index.clusters.add(finding.cluster)
-        index.accounts.add(finding.account_id)
-        index.regions.add(finding.region)
+            changed.append(finding)
+        if ordered:
+            key = finding.sort_key
+            if previous is not None and key < previous:
+                ordered = False
+            previous = key
         resource = finding.resource
-        if resource.arn not in index.first_by_arn:
-            index.first_by_arn[resource.arn] = finding
+        if resource.arn not in first_by_arn:
+            first_by_arn[resource.arn] = finding
+        severities.add(finding.severity)
+        clusters.add(finding.cluster)
+        accounts.add(finding.account_id)
+        regions.add(finding.region)
         if resource.type == "AWS::ECS::Service" and resource.name:
-            index.services.add(resource.name)
+            services.add(resource.name)
         if finding.owner:
-            index.owners.add(finding.owner)
-    return index
+            owners.add(finding.owner)
+    return FindingIndex(by_check, by_status, attention, changed, ordered, first_by_arn, severities, clusters, accounts, regions, services, owners)

@@ -35,7 +35,7 @@ from ecs_audit.report.text_output import write_joined
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-RESULT_STATUSES = (Status.FAIL, Status.WARN, Status.WAIVED)
+RESULT_STATUSES = (Status.FAIL, Status.WARN, Status.WAIVED)  # worst first
 
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -246,9 +246,12 @@ def sarif_document(report: Report, catalogue: Catalogue, *, encoded: bool = Fals
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
     locations: dict[tuple, dict[str, Any]] = {}
-    # Status by status, then worst first: the same order as sorting the findings with these statuses
-    # (findings with equal sort keys have the same status, and keep their order).
-    chosen = sorted(report.index.of_statuses(RESULT_STATUSES), key=SORT_KEY)
+    # Status by status (RESULT_STATUSES is worst first), each in the findings' order: worst first
+    # already when the findings are. Sorted otherwise: the same order as sorting the findings with
+    # these statuses (findings with equal sort keys have the same status, and keep their order).
+    chosen = report.index.of_statuses(RESULT_STATUSES)
+    if not report.index.ordered:
+        chosen.sort(key=SORT_KEY)
     results: list[Any]
     if encoded:
         texts: dict[tuple, str] = {}
