@@ -210,12 +210,17 @@ def trusted_finding(**values: Any) -> Finding:
 def finding_from_fields(data: dict[str, Any], fields_set: set[str]) -> Finding:
     """A Finding whose __dict__ is `data`: every field, in declaration order, of its type (the
     caller's promise: nothing is checked); `fields_set` as model_fields_set."""
-    finding = Finding.__new__(Finding)
-    object.__setattr__(finding, "__dict__", data)
-    object.__setattr__(finding, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(finding, "__pydantic_extra__", None)
-    object.__setattr__(finding, "__pydantic_private__", None)
+    finding = _new_finding(Finding)
+    _set_attribute(finding, "__dict__", data)
+    _set_attribute(finding, "__pydantic_fields_set__", fields_set)
+    _set_attribute(finding, "__pydantic_extra__", None)
+    _set_attribute(finding, "__pydantic_private__", None)
     return finding
+
+
+# Looked up once: finding_from_fields runs once per result, tens of thousands of times in an audit.
+_new_finding = Finding.__new__
+_set_attribute = object.__setattr__
 
 
 # Enum properties cost a lookup chain each; sorting tens of thousands of findings uses these.
