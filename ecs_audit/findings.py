@@ -226,6 +226,10 @@ _set_attribute = object.__setattr__
 # Enum properties cost a lookup chain each; sorting tens of thousands of findings uses these.
 _STATUS_RANK = {status: status.rank for status in Status}
 _SEVERITY_RANK = {severity: severity.rank for severity in Severity}
+# Each status's and severity's value: Enum.value is a property (a Python call), and the report
+# formats write it on every result's line.
+STATUS_VALUES: dict[Status, str] = {status: status.value for status in Status}
+SEVERITY_VALUES: dict[Severity, str] = {severity: severity.value for severity in Severity}
 
 # arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
 _TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")

@@ -21,7 +21,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import SORT_KEY, Finding, Status
+from ecs_audit.findings import SEVERITY_VALUES, SORT_KEY, STATUS_VALUES, Finding, Status
 from ecs_audit.report.finding_index import FindingIndex
 from ecs_audit.report.model import AreaScore, Report
 
@@ -326,10 +326,10 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
         return done
 
     for f in r.listed:
-        status = f.status.value
+        status = STATUS_VALUES[f.status]
         attrs = [f'data-s="{status}"']
         if f.severity is not r.severity:
-            attrs.append(f'data-v="{f.severity.value}"')
+            attrs.append(f'data-v="{SEVERITY_VALUES[f.severity]}"')
         if multi_account:
             attrs.append(f'data-a="{text_of(f.account_id)}"')
         if multi_region:
@@ -344,7 +344,7 @@ def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Ma
             attrs.append(f'data-ch="{f.change}"')
         badge = _STATUS_LABELS.get(f.status, status)  # status_label
         if f.severity is not r.severity:
-            badge += f" · {f.severity.value}"
+            badge += f" · {SEVERITY_VALUES[f.severity]}"
         if f.change == "new":
             badge += ' <b class="new">new</b>'
         name = _escape_text(clean(f.resource.name)) + (" › " + text_of(f.container) if f.container else "")

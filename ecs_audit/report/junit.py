@@ -23,7 +23,7 @@ from datetime import timezone
 from typing import TextIO
 
 from ecs_audit.catalogue import Catalogue
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import SEVERITY_VALUES, STATUS_VALUES, Finding, Status
 from ecs_audit.report.filters import clean
 from ecs_audit.report.model import Report
 from ecs_audit.report.text_output import write_joined
@@ -55,7 +55,7 @@ def _detail_lines(f: Finding) -> list[str]:
     """A failure's, error's or warning's details, line by line."""
     lines = [
         f"{f.check_id}: {f.title}",
-        f"status: {f.status.value}, severity: {f.severity.value}",
+        f"status: {STATUS_VALUES[f.status]}, severity: {SEVERITY_VALUES[f.severity]}",
         f"resource: {f.resource.type} {f.resource.arn}" + (f" container {f.container}" if f.container else ""),
     ]
     if f.cluster is not None:
@@ -74,7 +74,7 @@ def _skip_reason(f: Finding) -> str:
         return f"WAIVED until {f.waiver.expires} by {f.waiver.owner}: {f.waiver.reason}"
     if f.status is Status.MANUAL:
         return f"MANUAL: open question: {f.title}"
-    return f"{f.status.value}: {f.message}"
+    return f"{STATUS_VALUES[f.status]}: {f.message}"
 
 
 # What ElementTree escapes, in its order: element content, then a double-quoted attribute.
@@ -136,7 +136,7 @@ class _Cases:
             return f'{head}>\n      <skipped message="{_attr(_skip_reason(f))}" />\n    </testcase>'
         if status is Status.WARN:
             # _text(f"WARN ({severity}): {message}\n\n{details}"), line by line.
-            text = _text(f"WARN ({f.severity.value}): {f.message}") + "\n\n" + self._details(f)
+            text = _text(f"WARN ({SEVERITY_VALUES[f.severity]}): {f.message}") + "\n\n" + self._details(f)
             return f"{head}>\n      <system-out>{text}</system-out>\n    </testcase>"
         return head + " />"
 

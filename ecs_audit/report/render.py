@@ -22,7 +22,7 @@ from ecs_audit.catalogue import Catalogue
 from ecs_audit.collector_pause import collector_paused
 from ecs_audit.errors import UsageError
 from ecs_audit.catalogue import Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import STATUS_VALUES, Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv, write_csv
@@ -118,10 +118,6 @@ def _check_values(finding: Finding) -> tuple:
     return (finding.title, finding.area, finding.severity, finding.remediation, finding.references)
 
 
-# Status.value goes through a property (a Python call) on every line; a dict lookup does not.
-_STATUS_VALUES = {status: status.value for status in Status}
-
-
 def _firsts(report: Report) -> tuple[dict[str, Finding], dict[str, Finding]]:
     """The first finding (findings, then resolved ones) of each check id and of each resource ARN."""
     index = report.index
@@ -212,7 +208,7 @@ class _Compactor:
                 text += '"container":' + _string(finding.container) + ","
             if evidence is not None:
                 text += f'"evidence":{evidence},'
-            return f'{text}"id":{_string(finding.id)},"message":{_string(finding.message)},"resource":{index},"status":"{_STATUS_VALUES[finding.status]}"}}'
+            return f'{text}"id":{_string(finding.id)},"message":{_string(finding.message)},"resource":{index},"status":"{STATUS_VALUES[finding.status]}"}}'
         return _encode(self.finding(finding, evidence))
 
     def finding(self, finding: Finding, evidence: int | None) -> dict:

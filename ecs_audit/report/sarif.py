@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import SORT_KEY, Finding, Status, finding_key
+from ecs_audit.findings import SEVERITY_VALUES, SORT_KEY, STATUS_VALUES, Finding, Status, finding_key
 from ecs_audit.report.filters import clean
 from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.model import Report, WaiverNote
@@ -208,7 +208,7 @@ def _result_line(
         properties.append('"evidence":' + _encode(finding.evidence))
     properties.append(
         f'"findingId":{_string(finding.id)},"region":{_string(finding.region)},"resourceArn":{_string(ref.arn)},'
-        f'"resourceType":{_string(ref.type)},"severity":{_string(finding.severity.value)},"status":{_string(finding.status.value)}'
+        f'"resourceType":{_string(ref.type)},"severity":{_string(SEVERITY_VALUES[finding.severity])},"status":{_string(STATUS_VALUES[finding.status])}'
     )
     message = _string(f"{finding.message} ({ref.type} {ref.name})")
     text = (
