@@ -295,6 +295,9 @@ class RegionView:
             return [CapacityPlacement(EXTERNAL, cluster)]
         instance = self._instances_by_arn.get(task.container_instance_arn or "")
         provider = self._managed_provider(instance) if instance is not None else None
+        named = self.capacity_provider(task.capacity_provider_name) if task.capacity_provider_name else None
+        if provider is None and named is not None and named.type == MANAGED_INSTANCES:
+            provider = named
         if provider is not None:
             return [CapacityPlacement(MANAGED_INSTANCES, cluster, (provider.name,))]
         if task.launch_type == MANAGED_INSTANCES and task.capacity_provider_name:

@@ -29,6 +29,9 @@ ESTATE = {
         {"cluster": "mixed", "service": "mi", "taskDefinition": "app:1", "launchType": "MANAGED_INSTANCES", "capacityProviderName": "mi-cp"},
         {"cluster": "mixed", "service": "asg", "taskDefinition": "app:1", "capacityProviderName": "asg-cp"},
     ],
+    "container_instances": {
+        "mixed": [{"containerInstanceArn": "arn:aws:ecs:us-east-1:123456789012:container-instance/mixed/m1", "ec2InstanceId": "i-m1", "capacityProviderName": "mi-cp"}],
+    },
     "errors": [{"service": "ecs", "operation": "DescribeCapacityProviders", "error_code": "AccessDeniedException", "resources": ["cluster/mixed"]}],
 }
 
@@ -73,3 +76,14 @@ def test_an_undescribed_provider_is_unknown_or_raises(denied: RegionView) -> Non
     # Described providers and Fargate keep their answer.
     assert denied.service_launch_type(_service(denied, "mi")) == "MANAGED_INSTANCES"
     assert denied.service_launch_type(_service(denied, "fargate")) == "FARGATE"
+
+
+def test_a_task_on_a_managed_instances_provider_is_there_whatever_its_launch_type_says(view: RegionView) -> None:
+    from ecs_audit.inventory.ecs import Task
+
+    arn = "arn:aws:ecs:us-east-1:123456789012:"
+    by_provider = Task.model_validate({"taskArn": f"{arn}task/mixed/1", "clusterArn": f"{arn}cluster/mixed", "launchType": "EC2", "capacityProviderName": "mi-cp"})
+    by_instance = Task.model_validate({"taskArn": f"{arn}task/mixed/2", "clusterArn": f"{arn}cluster/mixed", "containerInstanceArn": f"{arn}container-instance/mixed/m1"})
+    assert [p.kind for p in view.task_placements(by_provider)] == ["MANAGED_INSTANCES"]
+    assert view.task_placements(by_instance)[0].providers == ("mi-cp",)
+    assert view.is_managed_instance(view.ecs.container_instances[f"{arn}cluster/mixed"][0])
