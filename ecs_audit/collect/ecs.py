@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ecs_audit.collect.base import CollectContext, batched
@@ -554,13 +554,21 @@ def _daemon_detail(ctx: CollectContext, cluster: Cluster, arn: str) -> dict[str,
 
 DESCRIBE_DAEMON_REVISIONS = BatchDescribe(
     SERVICE, "DescribeDaemonRevisions", DAEMON_REVISION_BATCH, "daemonRevisionArns", "daemonRevisions", DaemonRevisionImages,
-    on_response=_record_failures,
 )
 
 
 def _revision_images(ctx: CollectContext, cluster: Cluster, arns: list[str]) -> dict[str, list[str]]:
-    """Each daemon revision's container images, 20 revisions a call (failures against the cluster)."""
-    found = describe_batches(ctx, DESCRIBE_DAEMON_REVISIONS, set(arns), parent=cluster.cluster_arn)
+    """Each daemon revision's container images, 20 revisions a call. A revision not described (a failed
+    call, a reported failure, even MISSING) is recorded against the cluster: its images are unknown, so
+    the cluster's daemons are not fully known (the rules ask by cluster)."""
+
+    def against_cluster(ctx: CollectContext, operation: str, response: dict[str, Any]) -> None:
+        for failure in response.get("failures") or []:
+            detail = f"daemon revision {failure.get('arn') or '?'}: {failure.get('detail') or failure.get('reason') or 'not described'}"
+            ctx.record(SERVICE, operation, f"Failure:{failure.get('reason', 'unknown')}", detail, [cluster.cluster_arn])
+
+    spec = replace(DESCRIBE_DAEMON_REVISIONS, on_response=against_cluster)
+    found = describe_batches(ctx, spec, set(arns), parent=cluster.cluster_arn)
     return {revision.daemon_revision_arn: sorted(i.image for i in revision.container_images if i.image) for revision in found}
 
 

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from ecs_audit.catalogue import Severity
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
-from ecs_audit.evaluation.view import RegionView
+from ecs_audit.evaluation.view import CapacityPlacement, RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.semantics.iam_policy import (
     admin_actions,
@@ -24,7 +24,7 @@ from ecs_audit.semantics.iam_policy import (
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
-from ecs_audit.inventory.ecs import MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory, Service, Task, effective_launch_type
+from ecs_audit.inventory.ecs import MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory
 from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
@@ -590,10 +590,27 @@ def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
     return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
 
 
-def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMissing]]:
-    """Cluster ARN -> "service (agent image)" for DAEMON services and ECS managed daemons that run a
-    recognised agent (one task on every instance of the cluster, or of its Managed Instances providers)."""
-    found: dict[str, str] = {}
+@dataclass
+class _AgentDaemons:
+    """Recognised runtime agents that run on every instance of a kind of capacity: DAEMON services on a
+    cluster's EC2 or External container instances (by the service's launch type), ECS managed daemons on
+    the instances of the Managed Instances capacity providers their revisions name
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-daemons.html). A DAEMON service
+    is placed by launch type and takes no capacity provider strategy, so it does not reach Managed
+    Instances; a managed daemon reaches only its own providers' instances."""
+
+    by_place: dict[tuple[str, str, str], str]  # (cluster, kind, Managed Instances provider or "") -> what runs it
+    unread: list[EvidenceMissing]
+
+    def covering(self, place: CapacityPlacement) -> list[str]:
+        """What runs an agent on every instance the placement's tasks may land on ([] if not all are covered)."""
+        keys = [(place.cluster, place.kind, provider) for provider in place.providers] if place.kind == MANAGED_INSTANCES else [(place.cluster, place.kind, "")]
+        found = [self.by_place.get(key) for key in keys]
+        return sorted({f for f in found if f}) if keys and all(found) else []
+
+
+def _agent_daemons(estate: RegionView) -> _AgentDaemons:
+    found: dict[tuple[str, str, str], str] = {}
     unread: list[EvidenceMissing] = []
     for service in estate.services:
         if service.scheduling_strategy != "DAEMON" or service.status not in (None, "ACTIVE") or not service.task_definition:
@@ -605,12 +622,16 @@ def _agent_daemons(estate: RegionView) -> tuple[dict[str, str], list[EvidenceMis
             continue
         images = sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         if images:
-            found.setdefault(service.cluster_arn, f"DAEMON service {service.service_name} ({images[0]})")
+            found.setdefault((service.cluster_arn, service.launch_type or "EC2", ""), f"DAEMON service {service.service_name} ({images[0]})")
     for daemon in estate.ecs.daemons if estate.has_ecs else []:
-        images = [image for image in daemon.images if _is_runtime_security_agent(image, estate.config)]
-        if images and daemon.cluster_arn and daemon.status in (None, "ACTIVE"):
-            found.setdefault(daemon.cluster_arn, f"managed daemon {name_from_arn(daemon.daemon_arn)} ({images[0]})")
-    return found, unread
+        if not daemon.cluster_arn or daemon.status not in (None, "ACTIVE"):
+            continue
+        for revision in daemon.revisions:
+            images = [image for image in revision.images if _is_runtime_security_agent(image, estate.config)]
+            for provider in revision.capacity_providers if images else []:
+                key = (daemon.cluster_arn, MANAGED_INSTANCES, name_from_arn(provider))
+                found.setdefault(key, f"managed daemon {name_from_arn(daemon.daemon_arn)} ({images[0]})")
+    return _AgentDaemons(found, unread)
 
 
 # Where GuardDuty Runtime Monitoring does not watch tasks: ECS Anywhere hosts and ECS Managed Instances
@@ -620,34 +641,10 @@ _UNWATCHED = {"EXTERNAL": "ECS Anywhere (External) instances", MANAGED_INSTANCES
 _DAEMON_OPERATIONS = ("ecs:ListDaemons", "ecs:DescribeDaemon", "ecs:DescribeDaemonRevisions")
 
 
-def _runtime_kind(estate: RegionView, launch_type: str | None, providers: list[str], cluster_arn: str) -> str:
-    """FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES ("UNKNOWN"): a launch type, else the capacity provider
-    strategy (the cluster's default without one of its own). A strategy naming a Managed Instances
-    provider places tasks there."""
-    if launch_type:
-        return launch_type
-    if not providers:
-        cluster = estate.cluster(cluster_arn)
-        providers = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
-    if any((found := estate.capacity_provider(name)) is not None and found.type == MANAGED_INSTANCES for name in providers):
-        return MANAGED_INSTANCES
-    return effective_launch_type(None, providers) or "UNKNOWN"
-
-
-def _service_kind(estate: RegionView, service: Service) -> str:
-    return _runtime_kind(estate, service.launch_type, [p.capacity_provider for p in service.capacity_provider_strategy], service.cluster_arn)
-
-
-def _task_kind(estate: RegionView, task: Task) -> str:
-    if estate.task_launch_type(task) == "EXTERNAL":
-        return "EXTERNAL"
-    return _runtime_kind(estate, task.launch_type, [task.capacity_provider_name] if task.capacity_provider_name else [], task.cluster_arn or "")
-
-
-def _where_it_runs(estate: RegionView, td) -> set[tuple[str, str]]:
-    """(launch type, cluster ARN) for every service and task that runs the task definition."""
-    places = {(_service_kind(estate, service), service.cluster_arn) for service in estate.services_using(td)}
-    places.update((_task_kind(estate, task), task.cluster_arn or "") for task in estate.tasks_using(td))
+def _where_it_runs(estate: RegionView, td) -> set[CapacityPlacement]:
+    """Every placement of the services and tasks that run the task definition."""
+    places = {place for service in estate.services_using(td) for place in estate.service_placements(service)}
+    places.update(place for task in estate.tasks_using(td) for place in estate.task_placements(task))
     return places
 
 
@@ -660,21 +657,29 @@ def _daemons_unread(estate: RegionView, cluster_arn: str) -> EvidenceMissing | N
     return None
 
 
+def _uncovered_unread(estate: RegionView, daemons: _AgentDaemons, places: list[CapacityPlacement]) -> list[EvidenceMissing]:
+    """For placements no agent daemon covers: the unread daemons (managed daemons, or DAEMON services'
+    task definitions) that might have covered them."""
+    unread = [m for place in places if place.kind == MANAGED_INSTANCES and (m := _daemons_unread(estate, place.cluster)) is not None]
+    return unread + (daemons.unread if any(place.kind in ("EC2", "EXTERNAL") for place in places) else [])
+
+
 def _unwatched_without_agent(estate: RegionView) -> tuple[list[str], set[str], list[EvidenceMissing]]:
     """In-use task definitions with tasks where GuardDuty does not watch (External instances, Managed
     Instances) and no recognised agent in the task or as a daemon there; the kinds of place found;
     and the unread daemons that might have covered them."""
-    daemons, unread = _agent_daemons(estate)
+    daemons = _agent_daemons(estate)
     out: list[str] = []
     kinds: set[str] = set()
+    unread: list[EvidenceMissing] = []
     for td in estate.task_definitions:
         if not estate.is_in_use(td) or any(_is_runtime_security_agent(c.image, estate.config) for c in td.container_definitions):
             continue
-        gaps = [(kind, cluster) for kind, cluster in _where_it_runs(estate, td) if kind in _UNWATCHED and cluster not in daemons]
+        gaps = [place for place in _where_it_runs(estate, td) if place.kind in _UNWATCHED and not daemons.covering(place)]
         if gaps:
             out.append(td.family_revision)
-            kinds.update(kind for kind, _ in gaps)
-            unread += [m for _, cluster in gaps if (m := _daemons_unread(estate, cluster)) is not None]
+            kinds.update(place.kind for place in gaps)
+            unread += _uncovered_unread(estate, daemons, gaps)
     return sorted(out), kinds, unread
 
 
@@ -713,17 +718,20 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
         td.family_revision: sorted(c.image for c in td.container_definitions if _is_runtime_security_agent(c.image, estate.config))
         for td in described
     }
-    # A DAEMON service (or an ECS managed daemon) running an agent covers the instance-hosted tasks of its
-    # cluster: EC2, External and Managed Instances (one agent per instance).
-    daemons, unread_daemons = _agent_daemons(estate)
+    # An agent daemon covers the instance-hosted tasks it reaches (one agent per instance): a DAEMON
+    # service its cluster's EC2 or External instances, a managed daemon its Managed Instances providers'.
+    daemons = _agent_daemons(estate)
+    unread_daemons: list[EvidenceMissing] = []
     by_daemon: dict[str, list[str]] = {}
     for td in described:
         if agents[td.family_revision]:
             continue
         places = _where_it_runs(estate, td)
-        unread_daemons += [m for kind, cluster in places if kind == MANAGED_INSTANCES and (m := _daemons_unread(estate, cluster))]
-        if places and all(kind in ("EC2", "EXTERNAL", MANAGED_INSTANCES) and cluster in daemons for kind, cluster in places):
-            by_daemon[td.family_revision] = sorted({daemons[cluster] for _, cluster in places})
+        covering = {place: daemons.covering(place) for place in places}
+        if places and all(covering.values()):
+            by_daemon[td.family_revision] = sorted({d for found in covering.values() for d in found})
+        else:
+            unread_daemons += _uncovered_unread(estate, daemons, [place for place, found in covering.items() if not found])
     without = sorted(name for name, images in agents.items() if not images and name not in by_daemon)
     evidence["runtime_agents"] = {name: images for name, images in agents.items() if images}
     if by_daemon:
@@ -752,19 +760,12 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
 
 def _runtime_kinds_in_use(estate: RegionView) -> set[str]:
     """FARGATE, EC2, EXTERNAL and/or MANAGED_INSTANCES, from services and running tasks."""
-    kinds = {_service_kind(estate, s) for s in estate.services if s.status in (None, "ACTIVE")}
-    if estate.has_ecs:
-        kinds.update(_task_kind(estate, t) for t in estate.ecs.tasks)
-    kinds.discard("UNKNOWN")
-    return kinds
+    return {place.kind for place in estate.placements_in_use()} - {"", "UNKNOWN"}
 
 
 def _clusters_running(estate: RegionView, kind: str) -> list[str]:
     """Cluster ARNs where services or tasks of this launch type run."""
-    clusters = {s.cluster_arn for s in estate.services if s.status in (None, "ACTIVE") and _service_kind(estate, s) == kind}
-    if estate.has_ecs:
-        clusters.update(t.cluster_arn for t in estate.ecs.tasks if t.cluster_arn and _task_kind(estate, t) == kind)
-    return sorted(clusters)
+    return sorted({place.cluster for place in estate.placements_in_use() if place.kind == kind and place.cluster})
 
 
 def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> bool:
@@ -839,7 +840,7 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     if running == 0:
         return na("no tasks run in the cluster: there is nothing for runtime monitoring to cover", {"running_tasks": 0})
     tasks = list(c.tasks)
-    kinds = {_task_kind(c.estate, t) for t in tasks}
+    kinds = {place.kind for t in tasks for place in c.estate.task_placements(t)}
     if tasks and len(tasks) >= running and kinds <= _UNWATCHED.keys():
         # GuardDuty Runtime Monitoring covers Fargate and EC2 only; SECURITY-011 reports the gap of the others.
         where = " or ".join(_UNWATCHED[kind] for kind in sorted(kinds))

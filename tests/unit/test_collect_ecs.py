@@ -563,6 +563,24 @@ def test_a_denied_daemon_listing_is_recorded_against_its_cluster():
     assert [(e.operation, e.resources) for e in ctx.errors] == [("ListDaemons", [fake.clusters[0]])]
 
 
+def test_a_daemon_revision_not_described_is_recorded_against_its_cluster():
+    # SECURITY-011 asks whether a cluster's daemons are known by cluster: a revision AWS reports as a
+    # failure (even MISSING, unlike other ECS describes) leaves that daemon's images unknown.
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {"falcon": ["falcon-sensor:7.20"]})
+    api.on(
+        "ecs.DescribeDaemonRevisions",
+        lambda p: {"daemonRevisions": [], "failures": [{"arn": arn, "reason": "MISSING"} for arn in p["daemonRevisionArns"]]},
+    )
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert [d.images for d in inventory.daemons] == [[]]
+    assert [(e.operation, e.error_code, e.resources) for e in ctx.errors] == [("DescribeDaemonRevisions", "Failure:MISSING", [fake.clusters[0]])]
+    assert "falcon/rev/1" in ctx.errors[0].message
+
+
 def test_a_service_naming_its_task_definition_without_a_revision_does_not_stop_the_collection():
     # AWS answers full ARNs; an endpoint that echoes a bare family (moto after UpdateService) must not
     # crash the collector (a crash would lose the region's whole ECS inventory).
