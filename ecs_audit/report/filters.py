@@ -307,63 +307,83 @@ def _escape_text(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
 
 
-def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Markup:
-    """The rows of a roll-up's resource table, built here rather than in the template: at tens of
+class RollupRows:
+    """The rows of one report's roll-up tables, built here rather than in the template: at tens of
     thousands of rows a template macro per row costs seconds. Every value is escaped; data-*
     attributes (status s, severity v, account a, region r, cluster c, service sv, owner o, change ch)
-    are written only where they say something (absent means empty, or the check's severity)."""
-    multi_account = len(report.scope.accounts) > 1
-    multi_region = len(report.scope.regions) > 1
-    names = report.scope.account_names
-    out: list[str] = []
-    seen: dict[str, str] = {}
+    are written only where they say something (absent means empty, or the check's severity). A
+    resource's cells (its filter values, name and place) are made once for all its checks' rows."""
 
-    def text_of(value: str) -> str:
+    def __init__(self, report: Report, evidence_limit: int = 120) -> None:
+        self._multi_account = len(report.scope.accounts) > 1
+        self._multi_region = len(report.scope.regions) > 1
+        self._names = report.scope.account_names
+        self._evidence_limit = evidence_limit
+        self._texts: dict[str, str] = {}
+        self._resources: dict[tuple, tuple[str, str, str]] = {}
+
+    def _text_of(self, value: str) -> str:
         """escape(clean(value)) as text, made once per distinct value (clusters, accounts repeat)."""
-        done = seen.get(value)
+        done = self._texts.get(value)
         if done is None:
-            done = seen[value] = _escape_text(clean(value))
+            done = self._texts[value] = _escape_text(clean(value))
         return done
 
-    for f in r.listed:
-        status = STATUS_VALUES[f.status]
-        attrs = [f'data-s="{status}"']
-        if f.severity is not r.severity:
-            attrs.append(f'data-v="{SEVERITY_VALUES[f.severity]}"')
-        if multi_account:
-            attrs.append(f'data-a="{text_of(f.account_id)}"')
-        if multi_region:
-            attrs.append(f'data-r="{text_of(f.region)}"')
-        attrs.append(f'data-c="{text_of(f.cluster if f.cluster is not None else ACCOUNT_KEY)}"')
-        service = f.resource.name if f.resource.type == "AWS::ECS::Service" else ""  # service_key(f)
-        if service:
-            attrs.append(f'data-sv="{text_of(service)}"')
+    def _resource_cells(self, f: Finding) -> tuple[str, str, str]:
+        """The data-* attributes a, r, c, sv and o (each after a space), the name cell and the place cell."""
+        ref = f.resource
+        key = (ref.type, ref.name, f.container, f.cluster, f.owner, f.account_id, f.region)
+        cells = self._resources.get(key)
+        if cells is not None:
+            return cells
+        text_of = self._text_of
+        attrs = ""
+        if self._multi_account:
+            attrs += f' data-a="{text_of(f.account_id)}"'
+        if self._multi_region:
+            attrs += f' data-r="{text_of(f.region)}"'
+        attrs += f' data-c="{text_of(f.cluster if f.cluster is not None else ACCOUNT_KEY)}"'
+        if ref.type == "AWS::ECS::Service" and ref.name:  # service_key(f)
+            attrs += f' data-sv="{text_of(ref.name)}"'
         if f.owner:
-            attrs.append(f'data-o="{text_of(f.owner)}"')
-        if f.change:
-            attrs.append(f'data-ch="{f.change}"')
-        badge = _STATUS_LABELS.get(f.status, status)  # status_label
-        if f.severity is not r.severity:
-            badge += f" · {SEVERITY_VALUES[f.severity]}"
-        if f.change == "new":
-            badge += ' <b class="new">new</b>'
-        name = _escape_text(clean(f.resource.name)) + (" › " + text_of(f.container) if f.container else "")
+            attrs += f' data-o="{text_of(f.owner)}"'
+        name = text_of(ref.name) + (" › " + text_of(f.container) if f.container else "")
         where = [text_of(f.cluster if f.cluster is not None else ACCOUNT_LEVEL)]  # cluster_label
-        if multi_account or names:
-            where.append(text_of(account_label(f.account_id, names)))
-        if multi_region:
+        if self._multi_account or self._names:
+            where.append(text_of(account_label(f.account_id, self._names)))
+        if self._multi_region:
             where.append(text_of(f.region))
-        text = [_escape_text(clean(f.message))]
-        if f.waiver is not None:
-            w = f.waiver
-            text.append(f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>')
-        if f.answer is not None:
-            a = f.answer
-            text.append(f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>')
-        if f.evidence:
-            text.append(f'<small class="ev">{_escape_text(_evidence_text(f.evidence, evidence_limit))}</small>')
-        out.append(f'<tr {" ".join(attrs)}><td>{badge}</td><td>{name}</td><td>{" · ".join(where)}</td><td>{"".join(text)}</td></tr>')
-    return Markup("\n".join(out))
+        cells = self._resources[key] = (attrs, name, " · ".join(where))
+        return cells
+
+    def __call__(self, r: CheckRollup) -> Markup:
+        """The rows of a roll-up's resource table."""
+        out: list[str] = []
+        for f in r.listed:
+            status = STATUS_VALUES[f.status]
+            attrs, name, where = self._resource_cells(f)
+            head = f'data-s="{status}"'
+            badge = _STATUS_LABELS.get(f.status, status)  # status_label
+            if f.severity is not r.severity:
+                severity = SEVERITY_VALUES[f.severity]
+                head += f' data-v="{severity}"'
+                badge += f" · {severity}"
+            head += attrs
+            if f.change:
+                head += f' data-ch="{f.change}"'
+            if f.change == "new":
+                badge += ' <b class="new">new</b>'
+            text = _escape_text(clean(f.message))
+            if f.waiver is not None:
+                w = f.waiver
+                text += f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>'
+            if f.answer is not None:
+                a = f.answer
+                text += f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>'
+            if f.evidence:
+                text += f'<small class="ev">{_escape_text(_evidence_text(f.evidence, self._evidence_limit))}</small>'
+            out.append(f"<tr {head}><td>{badge}</td><td>{name}</td><td>{where}</td><td>{text}</td></tr>")
+        return Markup("\n".join(out))
 
 
 def pass_names(r: CheckRollup, limit: int = 200) -> Markup:
@@ -457,7 +477,7 @@ def install(env: Environment) -> None:
         chart=chart,
         rollups=rollups,
         check_rollups=check_rollups,
-        rollup_rows=rollup_rows,
+        RollupRows=RollupRows,
         pass_names=pass_names,
         top_risks=top_risks,
         owner_groups=owner_groups,
