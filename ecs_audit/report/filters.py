@@ -262,9 +262,10 @@ def owner_groups(findings: Iterable[Finding]) -> list[OwnerGroup]:
         by_severity = {sev.value: 0 for sev in SEVERITY_ORDER}
         per_check: dict[str, tuple[str, int]] = {}
         for f in mine:
-            counts[f.status.value] += 1
-            if f.status in (Status.FAIL, Status.WARN):
-                by_severity[f.severity.value] += 1
+            status = f.status
+            counts[STATUS_VALUES[status]] += 1
+            if status in (Status.FAIL, Status.WARN):
+                by_severity[SEVERITY_VALUES[f.severity]] += 1
                 title, n = per_check.get(f.check_id, (f.title, 0))
                 per_check[f.check_id] = (title, n + 1)
         checks = sorted(((cid, t, n) for cid, (t, n) in per_check.items()), key=lambda c: (-c[2], c[0]))
