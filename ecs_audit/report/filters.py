@@ -308,12 +308,13 @@ def _escape_text(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
 
 
-class RollupRows:
-    """The rows of one report's roll-up tables, built here rather than in the template: at tens of
-    thousands of rows a template macro per row costs seconds. Every value is escaped; data-*
-    attributes (status s, severity v, account a, region r, cluster c, service sv, owner o, change ch)
-    are written only where they say something (absent means empty, or the check's severity). A
-    resource's cells (its filter values, name and place) are made once for all its checks' rows."""
+class RollupTables:
+    """One report's roll-up tables (the rows of listed results, the PASS names), built here rather
+    than in the template: at tens of thousands of rows a template macro per row costs seconds. Every
+    value is escaped; data-* attributes (status s, severity v, account a, region r, cluster c,
+    service sv, owner o, change ch) are written only where they say something (absent means empty,
+    or the check's severity). A resource's cells (its filter values, name and place) are made once
+    for all its checks' rows."""
 
     def __init__(self, report: Report, evidence_limit: int = 120) -> None:
         self._multi_account = len(report.scope.accounts) > 1
@@ -357,7 +358,7 @@ class RollupRows:
         cells = self._resources[key] = (attrs, name, " · ".join(where))
         return cells
 
-    def __call__(self, r: CheckRollup) -> Markup:
+    def rows(self, r: CheckRollup) -> Markup:
         """The rows of a roll-up's resource table."""
         out: list[str] = []
         for f in r.listed:
@@ -386,11 +387,14 @@ class RollupRows:
             out.append(f"<tr {head}><td>{badge}</td><td>{name}</td><td>{where}</td><td>{text}</td></tr>")
         return Markup("\n".join(out))
 
+    def pass_names(self, r: CheckRollup, limit: int = 200) -> Markup:
+        """The names of a roll-up's PASS resources (the first `limit`), escaped once per name for all checks."""
+        text_of = self._text_of
+        names = [text_of(f.resource.name) + (" › " + text_of(f.container) if f.container else "") for f in r.passed[:limit]]
+        more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
+        return Markup(" · ".join(names) + more)
 
-def pass_names(r: CheckRollup, limit: int = 200) -> Markup:
-    names = [_escape_text(clean(f.resource.name)) + (" › " + _escape_text(clean(f.container)) if f.container else "") for f in r.passed[:limit]]
-    more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
-    return Markup(" · ".join(names) + more)
+
 
 
 def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
@@ -478,8 +482,7 @@ def install(env: Environment) -> None:
         chart=chart,
         rollups=rollups,
         check_rollups=check_rollups,
-        RollupRows=RollupRows,
-        pass_names=pass_names,
+        RollupTables=RollupTables,
         top_risks=top_risks,
         owner_groups=owner_groups,
         account_label=account_label,
