@@ -125,9 +125,11 @@ class ServiceSubject(_SubjectDefaults):
     def tasks(self) -> list[Task]:
         return self.estate.tasks_of(self.service)
 
-    @property
+    @cached_property
     def launch_type(self) -> str:
-        return self.service.effective_launch_type
+        """FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES ("" if unknown, UNKNOWN when a capacity provider of
+        its strategy could not be described): RegionView.service_launch_type."""
+        return self.estate.service_launch_type(self.service)
 
 
 @dataclass(frozen=True)
@@ -168,9 +170,7 @@ class TaskDefSubject(_SubjectDefaults):
     @property
     def launch_types(self) -> set[str]:
         """Where this definition actually runs (services and tasks), else what it requires."""
-        kinds = {s.effective_launch_type for s in self.services} | {t.effective_launch_type for t in self.tasks}
-        kinds.discard("")
-        return kinds or set(self.task_definition.requires_compatibilities)
+        return self.estate.launch_types_of(self.task_definition) or set(self.task_definition.requires_compatibilities)
 
 
 @dataclass(frozen=True)

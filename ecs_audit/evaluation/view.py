@@ -10,6 +10,7 @@ needs it becomes UNKNOWN instead of passing on an empty list.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -18,6 +19,8 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.findings import EvidenceMissing, ResourceRef
 from ecs_audit.inventory.arns import account_resource, family_arn, name_from_arn
 from ecs_audit.inventory.ecs import (
+    FARGATE_PROVIDERS,
+    MANAGED_INSTANCES,
     AccountSetting,
     CapacityProvider,
     Cluster,
@@ -27,13 +30,31 @@ from ecs_audit.inventory.ecs import (
     Service,
     Task,
     TaskDefinition,
+    effective_launch_type,
 )
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.iam import IamInventory
 from ecs_audit.inventory.parts import clients_of_part
 from ecs_audit.inventory.snapshot import AccountInventory, RegionInventory
 from ecs_audit.inventory.usage import TaskDefinitionUsage
-from ecs_audit.semantics.platform import OsDecision, decide_os, task_launch_type
+from ecs_audit.semantics.platform import EXTERNAL, OsDecision, decide_os, task_launch_type
+
+UNKNOWN = "UNKNOWN"  # a placement whose capacity provider could not be described
+_DESCRIBE_PROVIDERS = "ecs:DescribeCapacityProviders"
+
+
+@dataclass(frozen=True)
+class CapacityPlacement:
+    """Where tasks may run: a kind of capacity (FARGATE, EC2, EXTERNAL, MANAGED_INSTANCES, or UNKNOWN when
+    a capacity provider could not be described), a cluster and, on ECS Managed Instances, the names of the
+    capacity providers they may land on. A capacity provider strategy names providers, not launch types:
+    a provider whose DescribeCapacityProviders type is MANAGED_INSTANCES places tasks on ECS Managed
+    Instances, AWS-managed EC2 instances (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ManagedInstances.html),
+    which differ from self-managed EC2 capacity in what the customer controls."""
+
+    kind: str
+    cluster: str
+    providers: tuple[str, ...] = ()
 
 
 class RegionView:
@@ -207,15 +228,119 @@ class RegionView:
         return decide_os(td, self.tasks_using(td), self._instances_by_arn)
 
     def task_launch_type(self, task: Task) -> str:
-        """FARGATE, EC2 or EXTERNAL ("" if unknown): a task on an ECS Anywhere (mi-) instance is EXTERNAL."""
-        return task_launch_type(task, self._instances_by_arn)
+        """FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES ("" if unknown, UNKNOWN when its capacity provider
+        could not be described): a task on an ECS Anywhere (mi-) instance is EXTERNAL."""
+        return self.launch_type_of(self.task_placements(task, strict=False))
 
     def launch_types_of(self, td: TaskDefinition) -> set[str]:
-        """FARGATE, EC2 and/or EXTERNAL where the task definition runs (services and tasks)."""
-        kinds = {service.effective_launch_type for service in self.services_using(td)}
-        kinds.update(self.task_launch_type(task) for task in self.tasks_using(td))
-        kinds.discard("")
-        return kinds
+        """FARGATE, EC2, EXTERNAL, MANAGED_INSTANCES and/or UNKNOWN where the task definition runs
+        (services and tasks)."""
+        places = [p for service in self.services_using(td) for p in self.service_placements(service, strict=False)]
+        places += [p for task in self.tasks_using(td) for p in self.task_placements(task, strict=False)]
+        return {p.kind for p in places} - {""}
+
+    # --- where tasks run (capacity) --------------------------------------------------------
+
+    def provider_unread(self, name: str, cluster_arn: str) -> EvidenceMissing | None:
+        """Why a capacity provider's type is not known (its DescribeCapacityProviders failed), if it is not."""
+        for error in self.errors:
+            if error.action == _DESCRIBE_PROVIDERS and (
+                not error.resources or any(r in (cluster_arn, name) or name_from_arn(r) == name for r in error.resources)
+            ):
+                return EvidenceMissing(
+                    f"capacity provider {name} of cluster {name_from_arn(cluster_arn)} was not described, so where its tasks run is not known: {error.describe()}",
+                    error.action,
+                    error.error_code,
+                )
+        return None
+
+    def placements(self, launch_type: str | None, providers: list[str], cluster_arn: str, strict: bool = True) -> list[CapacityPlacement]:
+        """Where tasks of a launch type, else of a capacity provider strategy (the cluster's default without
+        one of its own), may run. A strategy may name Managed Instances providers beside others. A provider
+        that could not be described raises EvidenceMissing, or with strict=False gives an UNKNOWN placement;
+        one that is not in the inventory without a recorded failure counts as EC2 (Auto Scaling group)."""
+        if launch_type:
+            return [CapacityPlacement(launch_type, cluster_arn)]
+        if not providers:
+            cluster = self.cluster(cluster_arn)
+            providers = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
+        managed: list[str] = []
+        others: list[str] = []
+        unread = False
+        for name in providers:
+            found = self.capacity_provider(name) if name not in FARGATE_PROVIDERS else None
+            if found is None and name not in FARGATE_PROVIDERS and (missing := self.provider_unread(name, cluster_arn)) is not None:
+                if strict:
+                    raise missing
+                unread = True
+            elif found is not None and found.type == MANAGED_INSTANCES:
+                managed.append(found.name)
+            else:
+                others.append(name)
+        places = [CapacityPlacement(MANAGED_INSTANCES, cluster_arn, tuple(sorted(set(managed))))] if managed else []
+        if unread:
+            places.append(CapacityPlacement(UNKNOWN, cluster_arn))
+        if others or not (managed or unread):
+            places.append(CapacityPlacement(effective_launch_type(None, others) or "", cluster_arn))
+        return places
+
+    def service_placements(self, service: Service, strict: bool = True) -> list[CapacityPlacement]:
+        return self.placements(service.launch_type, [p.capacity_provider for p in service.capacity_provider_strategy], service.cluster_arn, strict)
+
+    def task_placements(self, task: Task, strict: bool = True) -> list[CapacityPlacement]:
+        """A task on an ECS Anywhere (mi-) instance is EXTERNAL; one on a container instance of a Managed
+        Instances capacity provider is on Managed Instances, whatever else it reports."""
+        cluster = task.cluster_arn or ""
+        if task_launch_type(task, self._instances_by_arn) == EXTERNAL:
+            return [CapacityPlacement(EXTERNAL, cluster)]
+        instance = self._instances_by_arn.get(task.container_instance_arn or "")
+        provider = self._managed_provider(instance) if instance is not None else None
+        named = self.capacity_provider(task.capacity_provider_name) if task.capacity_provider_name else None
+        if provider is None and named is not None and named.type == MANAGED_INSTANCES:
+            provider = named
+        if provider is not None:
+            return [CapacityPlacement(MANAGED_INSTANCES, cluster, (provider.name,))]
+        if task.launch_type == MANAGED_INSTANCES and task.capacity_provider_name:
+            return [CapacityPlacement(MANAGED_INSTANCES, cluster, (name_from_arn(task.capacity_provider_name),))]
+        return self.placements(task.launch_type, [task.capacity_provider_name] if task.capacity_provider_name else [], cluster, strict)
+
+    def _managed_provider(self, instance: ContainerInstance) -> CapacityProvider | None:
+        found = self.capacity_provider(instance.capacity_provider_name) if instance.capacity_provider_name else None
+        return found if found is not None and found.type == MANAGED_INSTANCES else None
+
+    def is_managed_instance(self, instance: ContainerInstance) -> bool:
+        """A container instance of an ECS Managed Instances capacity provider (AWS launches, patches and
+        replaces it: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instances-patching.html)."""
+        return self._managed_provider(instance) is not None
+
+    def instance_provider_unread(self, instance: ContainerInstance, cluster_arn: str) -> EvidenceMissing | None:
+        """Why it is not known whether a container instance is an ECS Managed Instance (its capacity
+        provider could not be described), if it is not."""
+        name = instance.capacity_provider_name
+        if not name or name in FARGATE_PROVIDERS or self.capacity_provider(name) is not None:
+            return None
+        return self.provider_unread(name, cluster_arn)
+
+    @staticmethod
+    def launch_type_of(places: list[CapacityPlacement]) -> str:
+        """One launch type for a set of placements: their kind when they agree, UNKNOWN when any is unknown,
+        else the kinds joined with "+" ("" without any)."""
+        kinds = sorted({p.kind for p in places} - {""})
+        if UNKNOWN in kinds:
+            return UNKNOWN
+        return "+".join(kinds)
+
+    def service_launch_type(self, service: Service) -> str:
+        """FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES for a service ("" if unknown; UNKNOWN when a capacity
+        provider of its strategy could not be described)."""
+        return self.launch_type_of(self.service_placements(service, strict=False))
+
+    def placements_in_use(self) -> set[CapacityPlacement]:
+        """The placements of active services and running tasks (raises EvidenceMissing for an undescribed provider)."""
+        places = {place for s in self.services if s.status in (None, "ACTIVE") for place in self.service_placements(s)}
+        if self.has_ecs:
+            places.update(place for t in self.ecs.tasks for place in self.task_placements(t))
+        return places
 
     def family(self, name: str) -> FamilyHistory | None:
         return self._families.get(name)
@@ -269,10 +394,8 @@ class RegionView:
         return None
 
     def launch_types_in_use(self) -> set[str]:
-        """FARGATE and/or EC2 (EXTERNAL too), from services and running tasks."""
-        kinds: set[str] = set()
-        kinds.update(service.effective_launch_type for service in self.services)
+        """FARGATE, EC2, EXTERNAL, MANAGED_INSTANCES and/or UNKNOWN, from services and running tasks."""
+        places = [place for service in self.services for place in self.service_placements(service, strict=False)]
         if self.has_ecs:
-            kinds.update(self.task_launch_type(task) for task in self.ecs.tasks)
-        kinds.discard("")
-        return kinds
+            places += [place for task in self.ecs.tasks for place in self.task_placements(task, strict=False)]
+        return {place.kind for place in places} - {""}

@@ -21,7 +21,10 @@ FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 
 
 def effective_launch_type(launch_type: str | None, capacity_providers: list[str]) -> str:
-    """FARGATE, EC2 or EXTERNAL, from a launch type or a capacity provider strategy ("" if neither)."""
+    """FARGATE, EC2 or EXTERNAL, from a launch type or a capacity provider strategy ("" if neither).
+
+    From names alone every non-Fargate provider is "EC2": only the provider's described type tells ECS
+    Managed Instances (MANAGED_INSTANCES) from an Auto Scaling group, so checks ask RegionView.placements."""
     if launch_type:
         return launch_type
     if capacity_providers:

@@ -14,7 +14,7 @@ from ecs_audit.inventory.ec2 import ec2_arn
 from ecs_audit.inventory.ecs import ContainerInstance
 from ecs_audit.semantics.network_placement import is_external_instance
 from ecs_audit.evaluation.network_evidence import cluster_instances
-from ecs_audit.inventory.ecs import FARGATE_PROVIDERS
+from ecs_audit.inventory.ecs import FARGATE_PROVIDERS, MANAGED_INSTANCES
 
 ENVIRONMENT_TAG = "environment"
 
@@ -61,23 +61,46 @@ def _ecs_optimized(estate: RegionView, ami: str) -> tuple[bool, str]:
 @check("CLUSTER-001")
 def ec2_capacity_uses_capacity_providers(c: ClusterSubject) -> Verdict:
     cluster = c.cluster
+    estate = c.estate
     instances = cluster.registered_container_instances_count
-    ec2_providers = [p for p in cluster.capacity_providers if p not in FARGATE_PROVIDERS]
+    # An ECS Managed Instances capacity provider launches and manages only its own instances
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ManagedInstances.html): it is not a
+    # capacity provider for self-managed EC2 instances.
+    named = [p for p in cluster.capacity_providers if p not in FARGATE_PROVIDERS]
+    managed_providers = [p for p in named if (found := estate.capacity_provider(p)) is not None and found.type == MANAGED_INSTANCES]
+    ec2_providers = [p for p in named if p not in managed_providers]
     evidence: dict[str, object] = {"registered_container_instances": instances, "capacity_providers": cluster.capacity_providers}
-    described = c.estate.ecs.container_instances.get(cluster.cluster_arn)
+    described = estate.ecs.container_instances.get(cluster.cluster_arn)
     if described:
-        # ECS Anywhere (mi-) instances are registered too, but are not EC2 capacity an Auto Scaling group could manage.
+        # ECS Anywhere (mi-) instances are registered too, but are not EC2 capacity an Auto Scaling group
+        # could manage; ECS Managed Instances are managed by their own capacity provider.
         external = [i for i in described if is_external_instance(i)]
+        managed = [i for i in described if not is_external_instance(i) and estate.is_managed_instance(i)]
         if external:
             evidence["external_instances"] = len(external)
-            instances = max(0, instances - len(external)) if instances >= len(described) else len(described) - len(external)
+        if managed:
+            evidence["managed_instances"] = len(managed)
+        if external or managed:
+            others = len(external) + len(managed)
+            instances = max(0, instances - others) if instances >= len(described) else len(described) - others
             evidence["ec2_instances"] = instances
             if instances == 0:
-                return na(f"only ECS Anywhere (External) instances are registered ({len(external)}): there is no EC2 capacity", evidence)
+                only = " and ".join(
+                    what for what, found in (("ECS Anywhere (External) instances", external), ("ECS Managed Instances", managed)) if found
+                )
+                return na(f"only {only} are registered ({others}): there is no self-managed EC2 capacity", evidence)
+    elif instances and managed_providers and not ec2_providers:
+        raise EvidenceMissing(
+            f"the cluster's {instances} container instances were not read, so whether they are its ECS Managed Instances "
+            f"({', '.join(managed_providers)}) is not known"
+        )
     if instances == 0:
         return na("no EC2 container instances are registered")
     if not ec2_providers:
         return fail(f"{instances} container instances are registered but the cluster has no Auto Scaling group capacity provider", evidence)
+    unread = [m for p in ec2_providers if estate.capacity_provider(p) is None and (m := estate.provider_unread(p, cluster.cluster_arn))]
+    if unread and len(unread) == len(ec2_providers):
+        raise unread[0]  # an undescribed provider may be a Managed Instances one, which does not manage these instances
     return ok(f"{instances} container instances, with capacity providers {', '.join(ec2_providers)}", evidence)
 
 
@@ -90,9 +113,18 @@ def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
     disconnected = [_label(i) for i in instances if i.agent_connected is False]
     users: dict[str, list[str]] = {}
     unread: list[EvidenceMissing] = []
+    # ECS Managed Instances run an AMI that AWS chooses and patches (instances are replaced within 14-21
+    # days): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instances-patching.html
+    managed: list[str] = []
+    maybe_managed: dict[str, EvidenceMissing] = {}  # label -> why its capacity provider's type is unknown
     for instance in instances:
         if is_external_instance(instance):
             continue  # ECS Anywhere: no AMI
+        if estate.is_managed_instance(instance):
+            managed.append(_label(instance))
+            continue
+        if (missing := estate.instance_provider_unread(instance, c.cluster.cluster_arn)) is not None:
+            maybe_managed[_label(instance)] = missing
         if not instance.ami_id:
             unread.append(EvidenceMissing(f"container instance {_label(instance)} reports no ecs.ami-id"))
             continue
@@ -107,11 +139,17 @@ def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
             continue
         names[ami] = name
         if not optimized:
-            other.append(f"{ami} ({name}) on {', '.join(sorted(labels))}")
-    evidence = {
+            # An instance whose capacity provider was not described may be a Managed Instance (AMI not its owner's choice).
+            unread += [maybe_managed[label] for label in labels if label in maybe_managed]
+            labels = [label for label in labels if label not in maybe_managed]
+            if labels:
+                other.append(f"{ami} ({name}) on {', '.join(sorted(labels))}")
+    evidence: dict[str, object] = {
         "instances": {_label(i): {"agent_connected": i.agent_connected, "ami": i.ami_id, "status": i.status} for i in instances},
         "amis": names,
     }
+    if managed:
+        evidence["managed_instances"] = sorted(managed)
     if disconnected:
         extra = f"; other AMIs: {'; '.join(other)}" if other else ""
         return fail(f"the container agent is disconnected on {', '.join(sorted(disconnected))}{extra}", evidence)
@@ -119,7 +157,10 @@ def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
         raise unread[0]
     if other:
         return warn("container instances run AMIs that are not ECS-optimised: " + "; ".join(other), evidence)
-    shown = ", ".join(sorted(set(names.values()))) or "no AMI (ECS Anywhere)"
+    kinds = [", ".join(sorted(set(names.values())))] if names else []
+    if managed:
+        kinds.append("AMIs AWS manages (ECS Managed Instances)")
+    shown = " and ".join(kinds) or "no AMI (ECS Anywhere)"
     counted = "1 container instance" if len(instances) == 1 else f"{len(instances)} container instances"
     return ok(f"{counted} with connected agents, on {shown}", evidence)
 

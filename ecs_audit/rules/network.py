@@ -10,7 +10,7 @@ from ecs_audit.evaluation.subjects import AccountSubject, LoadBalancerSubject, S
 from ecs_audit.evaluation.view import RegionView
 from ecs_audit.inventory.arns import name_from_arn
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
-from ecs_audit.inventory.ecs import NetworkConfiguration
+from ecs_audit.inventory.ecs import MANAGED_INSTANCES, NetworkConfiguration, Service, Task
 from ecs_audit.inventory.ec2 import SecurityGroup, Subnet
 from ecs_audit.inventory.elbv2 import Listener, LoadBalancerV2
 from ecs_audit.semantics.network_placement import instance_attribute, is_active, is_external_instance, service_placements, task_subnet_ids
@@ -49,24 +49,26 @@ _WORKLOAD_LISTING = ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServic
 
 
 def _ec2_awsvpc_workloads(estate: RegionView) -> dict[str, set[str]]:
-    """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on EC2, by
-    the cluster they run in."""
-    references = [
-        (service.cluster_arn, service.task_definition)
-        for service in estate.services
-        if service.status in (None, "ACTIVE")
-        and service.task_definition
-        and service.effective_launch_type == "EC2"
-    ]
-    if estate.has_ecs:
-        references += [
-            (task.cluster_arn, task.task_definition_arn)
-            for task in estate.ecs.tasks
-            if task.task_definition_arn
-            and task.effective_launch_type == "EC2"
-        ]
-    found: dict[str, set[str]] = {}
+    """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on self-managed
+    EC2, by the cluster they run in. ECS Managed Instances are left out: they get a trunk network interface
+    at launch whenever the instance type supports it, without the awsvpcTrunking setting
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instances-awsvpc-mode.html). A
+    service or task whose capacity provider could not be described counts as unread, like an unread
+    task definition."""
+    workloads: list[Service | Task] = [s for s in estate.services if s.status in (None, "ACTIVE") and s.task_definition]
+    workloads += [t for t in (estate.ecs.tasks if estate.has_ecs else []) if t.task_definition_arn]
+    references: list[tuple[str | None, str]] = []
     unreadable: list[EvidenceMissing] = []
+    for workload in workloads:
+        try:
+            places = estate.service_placements(workload) if isinstance(workload, Service) else estate.task_placements(workload)
+        except EvidenceMissing as missing:
+            unreadable.append(missing)
+            continue
+        if any(place.kind == "EC2" for place in places):
+            reference = workload.task_definition if isinstance(workload, Service) else workload.task_definition_arn
+            references.append((workload.cluster_arn, reference or ""))
+    found: dict[str, set[str]] = {}
     for cluster, reference in references:
         try:
             td = estate.task_definition(reference)
@@ -557,26 +559,32 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
     not read: ListAccountSettings with another principal's principalArn is for that principal or the
     root user only (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListAccountSettings.html)."""
     estate = a.estate
-    workloads = _ec2_awsvpc_workloads(estate) if "EC2" in estate.launch_types_in_use() else {}
+    # UNKNOWN: a capacity provider that could not be described may be an EC2 one.
+    workloads = _ec2_awsvpc_workloads(estate) if {"EC2", "UNKNOWN"} & estate.launch_types_in_use() else {}
     if not workloads:
         # A cluster whose services or tasks could not be listed may hide EC2 awsvpc tasks.
         for action in _WORKLOAD_LISTING:
             error = estate.error_for(action)
             if error is not None:
                 raise EvidenceMissing(f"some services or tasks could not be read: {error.describe()}", error.action, error.error_code)
-        if "EC2" not in estate.launch_types_in_use():
-            return na("no EC2 launch type is in use")
-        return na("no awsvpc tasks run on the EC2 launch type")
+        kinds = estate.launch_types_in_use()
+        managed = " (ECS Managed Instances get a trunk network interface from AWS)" if MANAGED_INSTANCES in kinds else ""
+        if "EC2" not in kinds:
+            return na("no EC2 launch type is in use" + managed)
+        return na("no awsvpc tasks run on the EC2 launch type" + managed)
     awsvpc = sorted({td for tds in workloads.values() for td in tds})
     trunked: list[str] = []
     untrunked: dict[str, list[str]] = {}  # principal (instance profile) -> instances without a trunk
+    unsure: list[EvidenceMissing] = []  # instances without a trunk that may be ECS Managed Instances
     for cluster in sorted(workloads):
         for instance in cluster_instances(estate, cluster):
-            if is_external_instance(instance):
-                continue
+            if is_external_instance(instance) or estate.is_managed_instance(instance):
+                continue  # ECS Anywhere has no ENIs to trunk; ECS Managed Instances get their trunk from AWS
             instance_id = instance.ec2_instance_id or name_from_arn(instance.container_instance_arn)
             if instance_attribute(instance, TRUNK_ATTRIBUTE) is not None:
                 trunked.append(instance_id)
+            elif (missing := estate.instance_provider_unread(instance, cluster)) is not None:
+                unsure.append(missing)
             else:
                 untrunked.setdefault(_instance_principal(estate, instance_id), []).append(instance_id)
     evidence: dict[str, object] = {
@@ -594,6 +602,8 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
             evidence,
             severity=Severity.LOW,
         )
+    if unsure:
+        raise unsure[0]
     if trunked:
         return ok(f"every container instance running awsvpc tasks has a trunk network interface ({TRUNK_ATTRIBUTE}): {', '.join(sorted(trunked))}", evidence)
     # No EC2 instance is registered now (e.g. an Auto Scaling group at zero): the effective setting read

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from ecs_audit.catalogue import Severity
 from ecs_audit.config import AuditConfig
 from ecs_audit.evaluation.subjects import AccountSubject, ClusterSubject, ContainerSubject, ServiceSubject, TaskDefSubject
-from ecs_audit.evaluation.view import RegionView
+from ecs_audit.evaluation.view import CapacityPlacement, RegionView
 from ecs_audit.findings import EvidenceMissing, Verdict, fail, na, ok, unknown, warn
 from ecs_audit.semantics.iam_policy import (
     admin_actions,
@@ -24,7 +24,7 @@ from ecs_audit.semantics.iam_policy import (
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
-from ecs_audit.inventory.ecs import FARGATE_PROVIDERS, MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory, Service, Task, effective_launch_type
+from ecs_audit.inventory.ecs import MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory
 from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
@@ -590,16 +590,6 @@ def execution_role_is_limited(t: TaskDefSubject) -> Verdict:
     return ok(f"the execution role {name} holds no admin-like grants and no secret reads on every resource", evidence)
 
 
-@dataclass(frozen=True)
-class _Placement:
-    """Where tasks may run: a launch type (FARGATE, EC2, EXTERNAL, MANAGED_INSTANCES or UNKNOWN), a
-    cluster and, on Managed Instances, the names of the capacity providers they may land on."""
-
-    kind: str
-    cluster: str
-    providers: tuple[str, ...] = ()
-
-
 @dataclass
 class _AgentDaemons:
     """Recognised runtime agents that run on every instance of a kind of capacity: DAEMON services on a
@@ -612,7 +602,7 @@ class _AgentDaemons:
     by_place: dict[tuple[str, str, str], str]  # (cluster, kind, Managed Instances provider or "") -> what runs it
     unread: list[EvidenceMissing]
 
-    def covering(self, place: _Placement) -> list[str]:
+    def covering(self, place: CapacityPlacement) -> list[str]:
         """What runs an agent on every instance the placement's tasks may land on ([] if not all are covered)."""
         keys = [(place.cluster, place.kind, provider) for provider in place.providers] if place.kind == MANAGED_INSTANCES else [(place.cluster, place.kind, "")]
         found = [self.by_place.get(key) for key in keys]
@@ -649,59 +639,12 @@ def _agent_daemons(estate: RegionView) -> _AgentDaemons:
 # https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_managed-instances.html).
 _UNWATCHED = {"EXTERNAL": "ECS Anywhere (External) instances", MANAGED_INSTANCES: "ECS Managed Instances"}
 _DAEMON_OPERATIONS = ("ecs:ListDaemons", "ecs:DescribeDaemon", "ecs:DescribeDaemonRevisions")
-_DESCRIBE_PROVIDERS = "ecs:DescribeCapacityProviders"
 
 
-def _provider_unread(estate: RegionView, name: str, cluster_arn: str) -> EvidenceMissing | None:
-    """Why a capacity provider's type is not known (its DescribeCapacityProviders failed), if it is not."""
-    for error in estate.errors:
-        if error.action == _DESCRIBE_PROVIDERS and (not error.resources or any(r in (cluster_arn, name) or name_from_arn(r) == name for r in error.resources)):
-            return EvidenceMissing(
-                f"capacity provider {name} of cluster {name_from_arn(cluster_arn)} was not described, so where its tasks run is not known: {error.describe()}",
-                error.action, error.error_code,
-            )
-    return None
-
-
-def _placements(estate: RegionView, launch_type: str | None, providers: list[str], cluster_arn: str) -> list[_Placement]:
-    """Where tasks of a launch type, else of a capacity provider strategy (the cluster's default without
-    one of its own), may run. A strategy may name Managed Instances providers beside others. Raises
-    EvidenceMissing when a provider it names could not be described."""
-    if launch_type:
-        return [_Placement(launch_type, cluster_arn)]
-    if not providers:
-        cluster = estate.cluster(cluster_arn)
-        providers = [p.capacity_provider for p in cluster.default_capacity_provider_strategy] if cluster else []
-    managed: list[str] = []
-    others: list[str] = []
-    for name in providers:
-        found = estate.capacity_provider(name) if name not in FARGATE_PROVIDERS else None
-        if found is None and name not in FARGATE_PROVIDERS and (missing := _provider_unread(estate, name, cluster_arn)) is not None:
-            raise missing
-        if found is not None and found.type == MANAGED_INSTANCES:
-            managed.append(found.name)
-        else:
-            others.append(name)
-    places = [_Placement(MANAGED_INSTANCES, cluster_arn, tuple(sorted(set(managed))))] if managed else []
-    if others or not managed:
-        places.append(_Placement(effective_launch_type(None, others) or "UNKNOWN", cluster_arn))
-    return places
-
-
-def _service_placements(estate: RegionView, service: Service) -> list[_Placement]:
-    return _placements(estate, service.launch_type, [p.capacity_provider for p in service.capacity_provider_strategy], service.cluster_arn)
-
-
-def _task_placements(estate: RegionView, task: Task) -> list[_Placement]:
-    if estate.task_launch_type(task) == "EXTERNAL":
-        return [_Placement("EXTERNAL", task.cluster_arn or "")]
-    return _placements(estate, task.launch_type, [task.capacity_provider_name] if task.capacity_provider_name else [], task.cluster_arn or "")
-
-
-def _where_it_runs(estate: RegionView, td) -> set[_Placement]:
+def _where_it_runs(estate: RegionView, td) -> set[CapacityPlacement]:
     """Every placement of the services and tasks that run the task definition."""
-    places = {place for service in estate.services_using(td) for place in _service_placements(estate, service)}
-    places.update(place for task in estate.tasks_using(td) for place in _task_placements(estate, task))
+    places = {place for service in estate.services_using(td) for place in estate.service_placements(service)}
+    places.update(place for task in estate.tasks_using(td) for place in estate.task_placements(task))
     return places
 
 
@@ -714,7 +657,7 @@ def _daemons_unread(estate: RegionView, cluster_arn: str) -> EvidenceMissing | N
     return None
 
 
-def _uncovered_unread(estate: RegionView, daemons: _AgentDaemons, places: list[_Placement]) -> list[EvidenceMissing]:
+def _uncovered_unread(estate: RegionView, daemons: _AgentDaemons, places: list[CapacityPlacement]) -> list[EvidenceMissing]:
     """For placements no agent daemon covers: the unread daemons (managed daemons, or DAEMON services'
     task definitions) that might have covered them."""
     unread = [m for place in places if place.kind == MANAGED_INSTANCES and (m := _daemons_unread(estate, place.cluster)) is not None]
@@ -815,22 +758,14 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     )
 
 
-def _placements_in_use(estate: RegionView) -> set[_Placement]:
-    """The placements of active services and running tasks."""
-    places = {place for s in estate.services if s.status in (None, "ACTIVE") for place in _service_placements(estate, s)}
-    if estate.has_ecs:
-        places.update(place for t in estate.ecs.tasks for place in _task_placements(estate, t))
-    return places
-
-
 def _runtime_kinds_in_use(estate: RegionView) -> set[str]:
     """FARGATE, EC2, EXTERNAL and/or MANAGED_INSTANCES, from services and running tasks."""
-    return {place.kind for place in _placements_in_use(estate)} - {"UNKNOWN"}
+    return {place.kind for place in estate.placements_in_use()} - {"", "UNKNOWN"}
 
 
 def _clusters_running(estate: RegionView, kind: str) -> list[str]:
     """Cluster ARNs where services or tasks of this launch type run."""
-    return sorted({place.cluster for place in _placements_in_use(estate) if place.kind == kind and place.cluster})
+    return sorted({place.cluster for place in estate.placements_in_use() if place.kind == kind and place.cluster})
 
 
 def _selectively_covered(estate: RegionView, cluster_arn: str, kind: str) -> bool:
@@ -905,7 +840,7 @@ def guardduty_cluster_coverage(c: ClusterSubject) -> Verdict:
     if running == 0:
         return na("no tasks run in the cluster: there is nothing for runtime monitoring to cover", {"running_tasks": 0})
     tasks = list(c.tasks)
-    kinds = {place.kind for t in tasks for place in _task_placements(c.estate, t)}
+    kinds = {place.kind for t in tasks for place in c.estate.task_placements(t)}
     if tasks and len(tasks) >= running and kinds <= _UNWATCHED.keys():
         # GuardDuty Runtime Monitoring covers Fargate and EC2 only; SECURITY-011 reports the gap of the others.
         where = " or ".join(_UNWATCHED[kind] for kind in sorted(kinds))

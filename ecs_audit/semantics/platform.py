@@ -4,7 +4,9 @@ Task definitions for EC2 Windows usually leave runtimePlatform unset, so the ope
 decided from the best evidence available, in this order: the task definition's runtimePlatform, the
 platformFamily its tasks report, the `ecs.os-type` attribute of the container instances its tasks
 run on, and Windows base images (mcr.microsoft.com/windows/..., nanoserver/servercore variants).
-ECS Anywhere instances (managed-instance ids `mi-...`, launch type EXTERNAL) are not EC2.
+ECS Anywhere instances (managed-instance ids `mi-...`, launch type EXTERNAL) are not EC2. ECS Managed
+Instances (capacity providers of type MANAGED_INSTANCES, with `i-` instances) are told apart by
+RegionView.placements, which knows the capacity providers' types.
 """
 
 from __future__ import annotations
