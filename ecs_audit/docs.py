@@ -192,7 +192,8 @@ its snapshot then holds no account. The snapshot records its shard (`"shard": "1
 `--checkpoint-dir DIR` writes every finished (account, region) pair, and every account's IAM part,
 to DIR as soon as it is complete (atomically; a pair cut short by SIGTERM or Ctrl-C is never
 written). The same command with `--resume` loads them and collects only what is missing; resuming
-with other options (regions, shard, accounts, role) is refused rather than mixing two runs.
+with other options (regions, shard, accounts, role), or checkpoints written by another version of
+ecs-audit, is refused rather than mixing two runs.
 
 `ecs-audit merge SNAPSHOT_OR_DIR...` combines shard snapshots into the report a single run over all
 their accounts writes (the same findings, roll-up and errors; accounts in id order), offline. It

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
+import botocore
 import botocore.exceptions
 from botocore import xform_name
 from botocore.client import BaseClient
@@ -156,8 +157,9 @@ class CollectContext:
         try:
             if early is not None:
                 return early.result()
+            method = operation_method(self.client(service), service, operation)
             with self.in_flight(service, operation):
-                return getattr(self.client(service), xform_name(operation))(**params)
+                return method(**params)
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)
             if code in set(absent_codes):
@@ -178,8 +180,9 @@ class CollectContext:
             early = self._early[key] = _Early()
 
         def send() -> Any:
+            method = operation_method(self.client(service), service, operation)
             with self.in_flight(service, operation):
-                return getattr(self.client(service), xform_name(operation))(**params)
+                return method(**params)
 
         thread = threading.Thread(target=early.run, args=(send,), name=f"prefetch {operation}", daemon=True)
         self._early_threads.append(thread)
@@ -253,6 +256,7 @@ class CollectContext:
         method = xform_name(operation)
         items: list[Any] = []
         try:
+            operation_method(client, service, operation)
             pages = iter(client.get_paginator(method).paginate(**params))
             first = True
             while True:
@@ -324,6 +328,21 @@ class _Early:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+class UnknownOperation(botocore.exceptions.BotoCoreError):
+    """The installed botocore has no model of the operation (older than pyproject.toml asks for, or
+    the operation newer than it): a failed call, recorded, never a crash that loses the region."""
+
+    fmt = "the installed botocore {version} does not know {service}:{operation}; upgrade boto3 and botocore"
+
+
+def operation_method(client: BaseClient, service: str, operation: str) -> Callable[..., Any]:
+    """The client's method for API operation `operation`; UnknownOperation if its botocore lacks it."""
+    try:
+        return getattr(client, xform_name(operation))
+    except AttributeError:
+        raise UnknownOperation(version=botocore.__version__, service=service, operation=operation) from None
 
 
 def _call_key(service: str, operation: str, params: dict[str, Any]) -> str:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore import xform_name
 from pydantic import ValidationError
 
-from ecs_audit.collect.base import _CALL_ERRORS, CollectContext, _describe_exception, batched
+from ecs_audit.collect.base import _CALL_ERRORS, CollectContext, _describe_exception, batched, operation_method
 from ecs_audit.config import AuditConfig
 from ecs_audit.inventory.parts import source_of
 from ecs_audit.inventory.compute_optimizer import NOT_ASKED, NOT_OPTED_IN, OPTED_IN, ComputeOptimizerInventory, EcsServiceRecommendation
@@ -71,8 +70,9 @@ def _pages(ctx: CollectContext, batch: list[str]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     while True:
         try:
+            method = operation_method(client, SERVICE, OPERATION)
             with ctx.in_flight(SERVICE, OPERATION):
-                page = getattr(client, xform_name(OPERATION))(**params)
+                page = method(**params)
         except _CALL_ERRORS as exc:
             code, message = _describe_exception(exc)
             if code == "OptInRequiredException" or "opted in" in message.lower() or "opt in" in message.lower():

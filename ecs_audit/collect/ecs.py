@@ -36,8 +36,8 @@ from ecs_audit.inventory.parts import CLUSTERS, DEFINITIONS, IN_USE, LISTED, SER
 from ecs_audit.inventory.arns import family_arn
 from ecs_audit.inventory.usage import in_use_arns, rollback_revision
 from ecs_audit.inventory.ecs import (
+    DAEMON_OPERATIONS,
     FARGATE_PROVIDERS,
-    MANAGED_INSTANCES,
     AccountSetting,
     CapacityProvider,
     Cluster,
@@ -51,6 +51,7 @@ from ecs_audit.inventory.ecs import (
     Service,
     Task,
     TaskDefinition,
+    managed_instances_clusters,
 )
 
 SOURCE = source_of("ecs")
@@ -527,10 +528,8 @@ def _managed_daemons(ctx: CollectContext, clusters: list[Cluster], providers: li
     """The managed daemons of clusters with ECS Managed Instances capacity providers: GuardDuty Runtime
     Monitoring does not watch those instances, so an agent there runs as a daemon or in the task
     (SECURITY-011). No call for clusters without such a provider. A failure is recorded against the cluster."""
-    managed = {p.name for p in providers if p.type == MANAGED_INSTANCES}
-    managed |= {p.capacity_provider_arn for p in providers if p.type == MANAGED_INSTANCES and p.capacity_provider_arn}
-    targets = [c for c in clusters if managed.intersection(c.capacity_providers)]
-    if not targets or not ctx.collects(SERVICE, "ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions"):
+    targets = managed_instances_clusters(clusters, providers)
+    if not targets or not ctx.collects(SERVICE, *DAEMON_OPERATIONS):
         return []
 
     def of_cluster(cluster: Cluster) -> list[Daemon]:

@@ -129,8 +129,8 @@ def collect_region(
     (the step of ECS's collection and the other parts its declaration names), so the calls that wait
     for nothing else overlap ECS's own. `on_ecs` receives the inventory (with its errors so far) as
     soon as its task definitions are known (ECS's DEFINITIONS step, else when ECS is done). `amend_ecs`
-    may add to the ECS inventory before the collectors that read its task definitions run (`ecs-audit review --live`: the definitions under review, so
-    what they refer to is collected). `needed`: the IAM actions the selected checks need (None:
+    may add to the ECS inventory from the step its task definitions in use are known (IN_USE) on
+    (`ecs-audit review --live`: the definitions under review, so what they refer to is collected). `needed`: the IAM actions the selected checks need (None:
     all); optional calls no selected check needs are left out and listed in `not_collected`."""
     ctx = CollectContext(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight, needed=needed
@@ -150,16 +150,20 @@ def collect_region(
             on_ecs(base.model_copy(update={"ecs": ecs_part, "errors": list(ctx.errors)}))
 
     def step_known(step: str, ecs_part: EcsInventory) -> None:
-        if step == DEFINITIONS and amend_ecs is not None:
+        if step in (IN_USE, DEFINITIONS) and amend_ecs is not None:
+            # The definitions under review are in use from IN_USE on: ECR's images in use, sent ahead
+            # then, include theirs (else the collector, seeing other batches, describes them all again).
             ecs_part = amend_ecs(ecs_part)
+            for td in ecs_part.task_definitions if step == IN_USE else []:
+                if td.task_definition_arn in ecs_part.under_review:
+                    definition_known(td)
         # LISTED is handed on only where ListClusters named clusters: always worth following.
         known.set(step, ecs_part if step == LISTED or worth_following(ecs_part) else _SKIP)
         if step == DEFINITIONS:
             tell(ecs_part)  # IAM needs no more than the task definitions
-        if step == IN_USE and "ecr" in followers and worth_following(ecs_part):
+        if step == IN_USE and worth_following(ecs_part):
             ctx.send_ahead(lambda: ecr.prefetch_in_use_images(ctx, ecs_part), "ECR images in use")
 
-    followers = {c.field for c in REGION_COLLECTORS}
     prefetch = [_PREFETCH[c.field] for c in REGION_COLLECTORS if c.field in _PREFETCH]
     prefetched = threading.Event()
 

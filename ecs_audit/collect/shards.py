@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from ecs_audit import interrupt
 from ecs_audit.errors import UsageError
-from ecs_audit.inventory.snapshot import AccountInventory, Inventory, RegionInventory
+from ecs_audit.inventory.snapshot import SCHEMA_VERSION, AccountInventory, Inventory, RegionInventory
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _MANIFEST = "run.json"
@@ -74,11 +74,19 @@ class Checkpoint:
         what is collected). Resuming a different run is a usage error, never a silent mix."""
         checkpoint = cls(root)
         manifest = root / _MANIFEST
+        # The parts are saved in the snapshot's schema: a checkpoint of another schema (one from before
+        # ECS managed daemons were read has none, and no record that they were not) is not resumed.
+        run = {**run, "schema_version": SCHEMA_VERSION}
         try:
             if resume and manifest.is_file():
                 saved = json.loads(manifest.read_text(encoding="utf-8"))
                 if saved != run:
                     changed = sorted(k for k in set(saved) | set(run) if saved.get(k) != run.get(k))
+                    if {"schema_version", "tool_version"} & set(changed):
+                        raise UsageError(
+                            f"--resume: the checkpoints in {root} were written by another version of ecs-audit "
+                            f"(differs in: {', '.join(changed)}); run without --resume"
+                        )
                     raise UsageError(
                         f"--resume: the checkpoints in {root} are of another run (differs in: {', '.join(changed)}); "
                         "run with the same options or without --resume"

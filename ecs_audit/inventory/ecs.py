@@ -595,6 +595,18 @@ class CapacityProvider(AwsShape):
 MANAGED_INSTANCES = "MANAGED_INSTANCES"  # launch type and capacity provider type of ECS Managed Instances
 
 
+# The ECS calls that read a cluster's managed daemons (collect/ecs.py).
+DAEMON_OPERATIONS = ("ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions")
+
+
+def managed_instances_clusters(clusters: list[Cluster], providers: list[CapacityProvider]) -> list[Cluster]:
+    """The clusters with an ECS Managed Instances capacity provider (by name or ARN), as described:
+    only there can ECS managed daemons run, and only there are they read."""
+    managed = {p.name for p in providers if p.type == MANAGED_INSTANCES}
+    managed |= {p.capacity_provider_arn for p in providers if p.type == MANAGED_INSTANCES and p.capacity_provider_arn}
+    return [c for c in clusters if managed.intersection(c.capacity_providers)]
+
+
 class DaemonRevision(AwsShape):
     """One current revision of a managed daemon: where it runs and what it runs (DescribeDaemon's
     currentRevisions with DescribeDaemonRevisions' containerImages)."""

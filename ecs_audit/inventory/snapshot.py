@@ -19,10 +19,10 @@ from ecs_audit.inventory.codedeploy import CodeDeployInventory
 from ecs_audit.inventory.compute_optimizer import ComputeOptimizerInventory
 from ecs_audit.inventory.ec2 import Ec2Inventory
 from ecs_audit.inventory.ecr import EcrInventory
-from ecs_audit.inventory.ecs import EcsInventory
+from ecs_audit.inventory.ecs import DAEMON_OPERATIONS, EcsInventory, managed_instances_clusters
 from ecs_audit.inventory.efs import EfsInventory
 from ecs_audit.inventory.elbv2 import LoadBalancingInventory
-from ecs_audit.inventory.errors import ApiError
+from ecs_audit.inventory.errors import NOT_COLLECTED, ApiError
 from ecs_audit.inventory.guardduty import GuardDutyInventory
 from ecs_audit.inventory.iam import IamInventory
 from ecs_audit.inventory.inspector import InspectorInventory
@@ -33,9 +33,12 @@ from ecs_audit.inventory.usage import TaskDefinitionUsage, usage_of
 from ecs_audit.inventory.wafv2 import WafInventory
 
 # 2: regions list the calls left out because no selected check needed them (`not_collected`), and ECS
-# inventories the managed daemons (`daemons`). Version 1 snapshots still load (both default to empty);
+# inventories the managed daemons (`daemons`). Version 1 snapshots still load: their managed daemons
+# were never read, so they load as not collected where they would have been (`_daemons_not_read`);
 # an older ecs-audit refuses a version 2 snapshot with a one-line "upgrade" error.
 SCHEMA_VERSION = 2
+# What a version 1 snapshot's regions lack, as the context of their not_collected entries.
+BEFORE_DAEMONS = "snapshot schema version 1"
 
 
 class CallerIdentity(Record):
@@ -147,5 +150,30 @@ def load_snapshot(path: Path) -> Inventory:
         inventory = Inventory.model_validate(data)
     except ValidationError as exc:
         raise model_error(path, "snapshot", exc, "give a snapshot written by --save-snapshot") from None
-    # An older snapshot, once read, is one of this version (what it lacks has its default): saved again, it says so.
-    return inventory if inventory.schema_version == SCHEMA_VERSION else inventory.model_copy(update={"schema_version": SCHEMA_VERSION})
+    if inventory.schema_version == SCHEMA_VERSION:
+        return inventory
+    # An older snapshot, once read, is one of this version (what it lacks is recorded as not collected,
+    # or has its default): saved again, it says so.
+    accounts = [a.model_copy(update={"regions": [_daemons_not_read(r) for r in a.regions]}) for a in inventory.accounts]
+    return inventory.model_copy(update={"schema_version": SCHEMA_VERSION, "accounts": accounts})
+
+
+def _daemons_not_read(region: RegionInventory) -> RegionInventory:
+    """A version 1 region: its ECS managed daemons were never read (daemons=[] means unknown, not
+    none). Where they would be read today (clusters with Managed Instances capacity providers), the
+    daemon calls are not collected, so the checks that need them (SECURITY-011) are UNKNOWN there."""
+    if region.ecs is None or not managed_instances_clusters(region.ecs.clusters, region.ecs.capacity_providers):
+        return region
+    skipped = [
+        ApiError(
+            context=BEFORE_DAEMONS,
+            account_id=region.account_id,
+            region=region.region,
+            service="ecs",
+            operation=operation,
+            error_code=NOT_COLLECTED,
+            message="the snapshot (schema version 1) predates ecs-audit reading ECS managed daemons; scan again",
+        )
+        for operation in DAEMON_OPERATIONS
+    ]
+    return region.model_copy(update={"not_collected": [*region.not_collected, *(e for e in skipped if e not in region.not_collected)]})

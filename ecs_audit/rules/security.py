@@ -24,7 +24,7 @@ from ecs_audit.semantics.iam_policy import (
     service_wildcards,
 )
 from ecs_audit.inventory.arns import name_from_arn
-from ecs_audit.inventory.ecs import MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory
+from ecs_audit.inventory.ecs import DAEMON_OPERATIONS, MANAGED_INSTANCES, EnvironmentVariable, ExecuteCommandConfiguration, FamilyHistory
 from ecs_audit.inventory.iam import role_account, role_arn, role_name
 from ecs_audit.inventory.guardduty import EC2_AGENT_MANAGEMENT, FARGATE_AGENT_MANAGEMENT, CoverageResource, Detector, GuardDutyInventory
 from ecs_audit.inventory.guardduty import Finding as GuardDutyFinding
@@ -638,7 +638,6 @@ def _agent_daemons(estate: RegionView) -> _AgentDaemons:
 # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-guard-duty-integration.html,
 # https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_managed-instances.html).
 _UNWATCHED = {"EXTERNAL": "ECS Anywhere (External) instances", MANAGED_INSTANCES: "ECS Managed Instances"}
-_DAEMON_OPERATIONS = ("ecs:ListDaemons", "ecs:DescribeDaemon", "ecs:DescribeDaemonRevisions")
 
 
 def _where_it_runs(estate: RegionView, td) -> set[CapacityPlacement]:
@@ -650,8 +649,8 @@ def _where_it_runs(estate: RegionView, td) -> set[CapacityPlacement]:
 
 def _daemons_unread(estate: RegionView, cluster_arn: str) -> EvidenceMissing | None:
     """Why the managed daemons of a cluster are not known (a failed or skipped call), if they are not."""
-    for action in _DAEMON_OPERATIONS:
-        error = estate.error_for(action, cluster_arn)
+    for operation in DAEMON_OPERATIONS:
+        error = estate.error_for(f"ecs:{operation}", cluster_arn)
         if error is not None:
             return EvidenceMissing(f"the managed daemons of cluster {name_from_arn(cluster_arn)} could not be read: {error.describe()}", error.action, error.error_code)
     return None

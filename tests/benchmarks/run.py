@@ -57,6 +57,11 @@ CRITICAL_PATH_SLACK = 1.2
 MAX_IN_FLIGHT = 16
 # The smoke estate's busiest bucket takes about 15 calls: at this share the audit's pacing still waits.
 SMOKE_SHARE = 0.1
+# Why --smoke prints the wall-time targets without judging them.
+SMOKE_WALL = (
+    "wall-time targets are the full estate's (docs/performance.md): a smoke-size scan is all start-up and "
+    "dependency chain, with pacing buckets of a few tokens, so its timings are printed, not judged"
+)
 
 
 # JSON-protocol list calls that moto answers in one page (or in pages of its own size): the proxy
@@ -451,8 +456,10 @@ def report(
     seed_seconds: float,
     timeline: bool = False,
     share: float = DEFAULT_SHARE,
+    wall_targets: bool = True,
 ) -> bool:
-    """Print the figures; True when every target is met."""
+    """Print the figures; True when every target is met (without `wall_targets`, the wall-time
+    targets are printed but not judged: SMOKE_WALL)."""
     minimum = minimum_calls(plan)
     base = runs[0]
     print(f"\nEstate: {describe(plan.shape)} (seeded in {seed_seconds:.1f} s)")
@@ -492,6 +499,7 @@ def report(
             print("  per service, first call to last answer:")
             print("\n".join(run.services()))
     checks = []
+    timed = []  # wall-time targets
     for run in limited:
         capacity, refill = RATE_LIMIT
         bound, bucket = run.bucket_bound(capacity, refill)
@@ -509,7 +517,7 @@ def report(
             print("\n".join(run.services()))
         checks.append(("rate-limited: no throttled response", run.throttled == 0, f"{run.throttled} throttled"))
         if runs:
-            checks.append((
+            timed.append((
                 "rate-limited: wall <= 1.2 x the pacing bound + the unlimited scan",
                 run.wall <= 1.2 * paced + unlimited,
                 f"{run.wall:.2f} s vs {1.2 * paced + unlimited:.2f} s",
@@ -521,7 +529,7 @@ def report(
                 f"  issue 13's model: 1.2 x {paced:.2f} s + start-up (first call at {run.first_call:.2f} s) + evaluation and "
                 f"rendering ({evaluate_seconds:.2f} s) = {target:.2f} s; last answer at {max(e for _, e, _ in run.spans):.2f} s"
             )
-            checks.append(("rate-limited: wall <= 1.2 x the pacing bound + start-up + rendering", run.wall <= target, f"{run.wall:.2f} s vs {target:.2f} s"))
+            timed.append(("rate-limited: wall <= 1.2 x the pacing bound + start-up + rendering", run.wall <= target, f"{run.wall:.2f} s vs {target:.2f} s"))
     ok = ratio <= MAX_CALL_RATIO and all(r.returncode == 0 for r in runs + limited)
     checks.insert(0, (f"API calls <= {MAX_CALL_RATIO} x minimum", ratio <= MAX_CALL_RATIO, f"{ratio:.3f} x"))
     summary = report_summary(base.out)
@@ -538,7 +546,7 @@ def report(
             f"latency overlap: wall({slow.latency_ms} ms) - wall(0 ms) = {added:.2f} s; budget calls x {slow.latency_ms} ms / {MIN_OVERLAP} = "
             f"{budget:.2f} s; on average {in_flight} calls in flight"
         )
-        checks.append((f"latency overlapped (>= {MIN_OVERLAP} in flight)", added <= budget, f"{in_flight} calls in flight, {added:.2f} s added"))
+        timed.append((f"latency overlapped (>= {MIN_OVERLAP} in flight)", added <= budget, f"{in_flight} calls in flight, {added:.2f} s added"))
     if slow is not None and slow.path:
         network = len(slow.path) * slow.latency_ms / 1000
         render = evaluate_seconds if evaluate_seconds is not None else 0.0
@@ -549,7 +557,7 @@ def report(
             f"target {CRITICAL_PATH_SLACK} x {model:.2f} = {CRITICAL_PATH_SLACK * model:.2f} s, wall {slow.wall:.2f} s"
         )
         if evaluate_seconds is not None:
-            checks.append((
+            timed.append((
                 f"unlimited {slow.latency_ms} ms: wall <= {CRITICAL_PATH_SLACK} x (critical path x latency + start-up + evaluation and rendering)",
                 slow.wall <= CRITICAL_PATH_SLACK * model,
                 f"{slow.wall:.2f} s vs {CRITICAL_PATH_SLACK * model:.2f} s",
@@ -558,11 +566,16 @@ def report(
     checks.append((f"peak RSS <= {MAX_RSS_MB} MB", peak <= MAX_RSS_MB, f"{peak:.0f} MB"))
     if evaluate_seconds is not None:
         print(f"evaluation + rendering (html, md, json) of the saved snapshot: {evaluate_seconds:.2f} s")
-        checks.append((f"evaluation + rendering < {MAX_EVALUATE_RENDER_S:.0f} s", evaluate_seconds < MAX_EVALUATE_RENDER_S, f"{evaluate_seconds:.2f} s"))
+        timed.append((f"evaluation + rendering < {MAX_EVALUATE_RENDER_S:.0f} s", evaluate_seconds < MAX_EVALUATE_RENDER_S, f"{evaluate_seconds:.2f} s"))
     print()
     for name, met, figure in checks:
         print(f"  [{'met' if met else 'MISSED'}] {name}: {figure}")
         ok = ok and met
+    if timed and not wall_targets:
+        print(f"  not judged: {SMOKE_WALL}")
+    for name, met, figure in timed:
+        print(f"  [{'met' if met else 'MISSED' if wall_targets else 'would miss'}] {name}: {figure}")
+        ok = ok and (met or not wall_targets)
     for run in runs + limited:
         if run.returncode != 0:
             print(f"\nthe {run.mode} run exited {run.returncode}:\n{run.stderr[-3000:]}")
@@ -583,10 +596,12 @@ def run_benchmark(
     rate_limited: bool = True,
     rate_share: float | None = None,
     unlimited: bool = True,
+    wall_targets: bool = True,
 ) -> tuple[bool, EstatePlan, list[RunResult]]:
     """The scans at each latency (unlimited, `--no-pacing`), then one against token buckets, with `--api-share
     rate_share` when given: a small estate never fills AWS-sized buckets, so the smoke run asks the
-    audit for a small share of them to make its pacing work (and be measured) all the same."""
+    audit for a small share of them to make its pacing work (and be measured) all the same. Without
+    `wall_targets` the wall-time targets are printed, not judged (SMOKE_WALL)."""
     plan = plan_estate(shape)
     # The unlimited scans measure the call graph, not the audit's pacing: the proxy has no rate
     # limits to keep to. The rate-limited scan keeps the pacing (at the CLI's default share or
@@ -619,7 +634,7 @@ def run_benchmark(
             print(f"  scanned rate-limited in {limited.wall:.1f} s ({limited.throttled} throttled)", file=sys.stderr)
             runs.append(limited)
     seconds = evaluate_and_render(runs[0].out / "snapshot.json", work) if evaluate and runs[0].returncode == 0 else None
-    ok = report(plan, runs, seconds, seed_seconds, timeline, rate_share or _share(extra))
+    ok = report(plan, runs, seconds, seed_seconds, timeline, rate_share or _share(extra), wall_targets)
     if replay:
         same = all((run.out / "report.json").read_bytes() == (first.out / "report.json").read_bytes() for run in runs)
         print(f"  [{'met' if same else 'MISSED'}] replayed scans report exactly what the first scan (answered by moto) did")
@@ -639,6 +654,12 @@ def _share(extra: list[str] | None) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The exit status: 0 when every target is met."""
+    return benchmark_main(argv)[0]
+
+
+def benchmark_main(argv: list[str] | None = None) -> tuple[int, EstatePlan, list[RunResult]]:
+    """`python -m tests.benchmarks ARGV`: its exit status, with the estate and the measured scans."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="a small estate with the same code paths (seconds, not minutes)")
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 40], help="simulated latency per call, one scan each (default: 0 40)")
@@ -659,8 +680,13 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"ecs-audit benchmark: {describe(shape)}", file=sys.stderr)
     try:
-        ok, _, _ = run_benchmark(shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up), repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, unlimited=not args.no_unlimited, timeline=args.timeline, rate_limited=not args.no_rate_limited, rate_share=SMOKE_SHARE if args.smoke else None)
+        ok, plan, runs = run_benchmark(
+            shape, args.latency_ms, work, warm_up=not args.no_warm_up, replay=not (args.no_replay or args.no_warm_up),
+            repeat=args.repeat or (1 if args.smoke else 2), extra=args.cli_args, unlimited=not args.no_unlimited,
+            timeline=args.timeline, rate_limited=not args.no_rate_limited, rate_share=SMOKE_SHARE if args.smoke else None,
+            wall_targets=not args.smoke,
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
-    return 0 if ok else 1
+    return (0 if ok else 1), plan, runs

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import botocore.loaders
 import pytest
 
 from ecs_audit.collect.base import CollectContext
@@ -579,6 +582,52 @@ def test_a_daemon_revision_not_described_is_recorded_against_its_cluster():
     assert [d.images for d in inventory.daemons] == [[]]
     assert [(e.operation, e.error_code, e.resources) for e in ctx.errors] == [("DescribeDaemonRevisions", "Failure:MISSING", [fake.clusters[0]])]
     assert "falcon/rev/1" in ctx.errors[0].message
+
+
+def _older_botocore(session: Any, service: str, lacking: list[str], models: Path) -> None:
+    """Make `session` model `service` as an older botocore does: without the operations `lacking`."""
+    model = botocore.loaders.Loader().load_service_model(service, "service-2")
+    for operation in lacking:
+        del model["operations"][operation]
+    path = models / service / model["metadata"]["apiVersion"] / "service-2.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(model), encoding="utf-8")
+    session._session.get_component("data_loader").search_paths.insert(0, str(models))
+
+
+def test_an_operation_the_installed_botocore_lacks_is_a_recorded_failure_not_a_lost_region(tmp_path: Path):
+    # pyproject.toml allows botocore from 1.42.81 (the first with ECS Managed Daemons); one older than
+    # that has no list_daemons method. The cluster's daemons are then unknown (SECURITY-011 UNKNOWN);
+    # the rest of the region's ECS inventory is still collected.
+    fake = FakeEcs([2, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {"falcon": ["falcon-sensor:7.20"]})
+    session = api.session()
+    _older_botocore(session, "ecs", ["ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions"], tmp_path)
+    assert not hasattr(ClientFactory(session, ALLOWED_ACTIONS).client("ecs", "us-east-1"), "list_daemons")
+    ctx = CollectContext(ClientFactory(session, ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert "ecs.ListDaemons" not in api.calls and inventory.daemons == []
+    assert [(e.operation, e.error_code, e.resources) for e in ctx.errors] == [("ListDaemons", "UnknownOperation", [fake.clusters[0]])]
+    assert "does not know ecs:ListDaemons" in ctx.errors[0].message
+    assert len(inventory.clusters) == 2 and len(inventory.services) == 3
+    assert {"svc-0", "svc-1", "svc-2"} <= {td.family for td in inventory.task_definitions}
+    assert [p.name for p in inventory.capacity_providers] == ["mi-cp"]
+
+
+def test_an_unknown_operation_is_recorded_by_every_way_of_calling(tmp_path: Path):
+    api = FakeApi()
+    session = api.session()
+    _older_botocore(session, "ecs", ["ListClusters", "DescribeClusters"], tmp_path)
+    ctx = CollectContext(ClientFactory(session, ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    assert ctx.paginate("ecs", "ListClusters", "clusterArns") is None
+    ctx.prefetch("ecs", "DescribeClusters", clusters=["c"])
+    assert ctx.sent_ahead("ecs", "DescribeClusters", clusters=["c"]) is None
+    assert ctx.call("ecs", "DescribeClusters", clusters=["c"]) is None
+    assert ctx.call("ecs", "DescribeClusters", clusters=["d"]) is None
+    assert [(e.operation, e.error_code) for e in ctx.errors] == [("ListClusters", "UnknownOperation")] + [("DescribeClusters", "UnknownOperation")] * 2
+    assert api.calls == {}
 
 
 def test_a_service_naming_its_task_definition_without_a_revision_does_not_stop_the_collection():

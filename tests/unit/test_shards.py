@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -109,3 +110,16 @@ def test_resuming_another_run_is_refused(tmp_path: Path):
     Checkpoint.open(tmp_path, {"shard": "1/2"}, resume=False)
     with pytest.raises(UsageError, match="another run.*shard"):
         Checkpoint.open(tmp_path, {"shard": "2/2"}, resume=True)
+
+
+def test_resuming_checkpoints_of_an_older_schema_is_refused(tmp_path: Path):
+    # Checkpoints written before ECS managed daemons were read (same tool version 0.1.0, a manifest
+    # without the schema): their regions have no daemons and no record that none were read.
+    run = {"tool_version": "0.1.0", "shard": None}
+    Checkpoint.open(tmp_path, run, resume=False).save_region(RegionInventory(account_id="100000000000", region="eu-west-1"))
+    (tmp_path / "run.json").write_text(json.dumps(run, sort_keys=True), encoding="utf-8")
+    with pytest.raises(UsageError, match="another version of ecs-audit .*schema_version.*without --resume"):
+        Checkpoint.open(tmp_path, run, resume=True)
+    # without --resume the run starts over in the current schema, and can be resumed
+    assert Checkpoint.open(tmp_path, run, resume=False).done_pairs() == set()
+    assert Checkpoint.open(tmp_path, run, resume=True).done_pairs() == set()
