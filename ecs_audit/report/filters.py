@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
 from ecs_audit.findings import SEVERITY_VALUES, SORT_KEY, STATUS_VALUES, Finding, Status
-from ecs_audit.report.finding_index import FindingIndex
+from ecs_audit.report.finding_index import ATTENTION, FindingIndex
 from ecs_audit.report.model import AreaScore, Report
 
 # Characters that start inline markup anywhere in a line; `@` and `://` would become mentions and autolinks.
@@ -34,8 +34,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2
 
 STATUS_ORDER: tuple[Status, ...] = tuple(sorted(Status, key=lambda s: -s.rank))
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: -s.rank))
-# Results a reader has to look at; the rest (PASS, N/A, WAIVED) are collapsed or counted only.
-ATTENTION = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN})
 ACCOUNT_LEVEL = "Account-level"
 # data-cluster value of account-level results; cannot collide with a cluster name ([A-Za-z0-9_-]).
 ACCOUNT_KEY = "(account-level)"

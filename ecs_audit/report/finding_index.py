@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from ecs_audit.catalogue import Severity
 from ecs_audit.findings import SORT_KEY, Finding, Status
 
-# FAIL, WARN and UNKNOWN: the results a reader has to look at.
-_ATTENTION = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN})
+# Results a reader has to look at; the rest (PASS, N/A, WAIVED) are collapsed or counted only.
+ATTENTION = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def index_findings(findings: Iterable[Finding]) -> FindingIndex:
         if mine is None:
             mine = by_status[status] = []
         mine.append(finding)
-        if status in _ATTENTION:
+        if status in ATTENTION:
             attention.append(finding)
         if finding.change is not None:
             changed.append(finding)
