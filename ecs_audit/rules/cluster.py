@@ -153,10 +153,12 @@ def ecs_optimized_amis_with_connected_agents(c: ClusterSubject) -> Verdict:
     if disconnected:
         extra = f"; other AMIs: {'; '.join(other)}" if other else ""
         return fail(f"the container agent is disconnected on {', '.join(sorted(disconnected))}{extra}", evidence)
+    if other:
+        # Decided by the instances that were read; those that were not could only add to the list.
+        not_read = f" (not judged: {'; '.join(sorted({m.reason for m in unread}))})" if unread else ""
+        return warn("container instances run AMIs that are not ECS-optimised: " + "; ".join(other) + not_read, evidence)
     if unread:
         raise unread[0]
-    if other:
-        return warn("container instances run AMIs that are not ECS-optimised: " + "; ".join(other), evidence)
     kinds = [", ".join(sorted(set(names.values())))] if names else []
     if managed:
         kinds.append("AMIs AWS manages (ECS Managed Instances)")
