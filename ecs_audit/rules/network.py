@@ -48,9 +48,9 @@ def _repository(image: str) -> str:
 _WORKLOAD_LISTING = ("ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks")
 
 
-def _ec2_awsvpc_workloads(estate: RegionView) -> dict[str, set[str]]:
+def _ec2_awsvpc_workloads(estate: RegionView) -> tuple[dict[str, set[str]], list[EvidenceMissing]]:
     """family:revision of awsvpc task definitions that ACTIVE services or running tasks run on self-managed
-    EC2, by the cluster they run in. ECS Managed Instances are left out: they get a trunk network interface
+    EC2, by the cluster they run in, and why the others could not be told apart. ECS Managed Instances are left out: they get a trunk network interface
     at launch whenever the instance type supports it, without the awsvpcTrunking setting
     (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instances-awsvpc-mode.html). A
     service or task whose capacity provider could not be described counts as unread, like an unread
@@ -77,9 +77,7 @@ def _ec2_awsvpc_workloads(estate: RegionView) -> dict[str, set[str]]:
             continue
         if td.network_mode == "awsvpc":
             found.setdefault(cluster or "", set()).add(td.family_revision)
-    if not found and unreadable:
-        raise unreadable[0]
-    return found
+    return found, unreadable
 
 
 # Present on a container instance that has a trunk network interface
@@ -560,7 +558,9 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
     root user only (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListAccountSettings.html)."""
     estate = a.estate
     # UNKNOWN: a capacity provider that could not be described may be an EC2 one.
-    workloads = _ec2_awsvpc_workloads(estate) if {"EC2", "UNKNOWN"} & estate.launch_types_in_use() else {}
+    workloads, unread = _ec2_awsvpc_workloads(estate) if {"EC2", "UNKNOWN"} & estate.launch_types_in_use() else ({}, [])
+    if not workloads and unread:
+        raise unread[0]
     if not workloads:
         # A cluster whose services or tasks could not be listed may hide EC2 awsvpc tasks.
         for action in _WORKLOAD_LISTING:
@@ -602,8 +602,10 @@ def eni_trunking_where_needed(a: AccountSubject) -> Verdict:
             evidence,
             severity=Severity.LOW,
         )
-    if unsure:
-        raise unsure[0]
+    if unsure or unread:
+        # An instance that may be a Managed Instance, or a workload not read (whose instances were not
+        # looked at), could be one without a trunk: only a WARN stands without them.
+        raise (unsure or unread)[0]
     if trunked:
         return ok(f"every container instance running awsvpc tasks has a trunk network interface ({TRUNK_ATTRIBUTE}): {', '.join(sorted(trunked))}", evidence)
     # No EC2 instance is registered now (e.g. an Auto Scaling group at zero): the effective setting read
