@@ -509,19 +509,53 @@ def _revision_environment(ctx: CollectContext, family: str, revision: int, statu
 
 
 def _capacity_providers(ctx: CollectContext, clusters: list[Cluster]) -> list[CapacityProvider]:
+    """The clusters' capacity providers (Fargate's aside), 10 names a call. An ECS Managed Instances
+    provider belongs to one cluster and is returned only when asked with that cluster
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeCapacityProviders.html,
+    `cluster`): a provider the first calls do not return is asked again with its cluster. One still not
+    returned is recorded against its cluster, so where its tasks run is unknown, not taken for EC2."""
     names = sorted({p for c in clusters for p in c.capacity_providers} - FARGATE_PROVIDERS)
     providers: list[CapacityProvider] = []
+    unanswered: set[str] = set()  # names whose call failed (recorded against their clusters)
     for batch in batched(names, CAPACITY_PROVIDER_BATCH):
         users = [c.cluster_arn for c in clusters if set(c.capacity_providers) & set(batch)]
-        response = ctx.call(SERVICE, "DescribeCapacityProviders", resources=users, capacityProviders=batch)
-        if not isinstance(response, dict):
-            continue
-        _record_failures(ctx, "DescribeCapacityProviders", response)
-        for item in response.get("capacityProviders", []):
-            provider = validated(ctx, SERVICE, "DescribeCapacityProviders", CapacityProvider, item, [item.get("name", "")])
-            if provider is not None:
-                providers.append(provider)
+        found = _describe_providers(ctx, users, capacityProviders=batch)
+        if found is None:
+            unanswered.update(batch)
+        providers += found or []
+    known = unanswered | {p.name for p in providers} | {p.capacity_provider_arn for p in providers if p.capacity_provider_arn}
+
+    def of_cluster(cluster: Cluster) -> list[CapacityProvider]:
+        missing = sorted(set(cluster.capacity_providers) - FARGATE_PROVIDERS - known)
+        found: list[CapacityProvider] = []
+        for batch in batched(missing, CAPACITY_PROVIDER_BATCH):
+            found += _describe_providers(ctx, [cluster.cluster_arn], cluster=cluster.cluster_name, capacityProviders=batch) or []
+        described = {p.name for p in found} | {p.capacity_provider_arn for p in found if p.capacity_provider_arn}
+        if absent := [name for name in missing if name not in described]:
+            ctx.record(
+                SERVICE, "DescribeCapacityProviders", "NotReturned",
+                f"capacity provider {', '.join(absent)} of cluster {cluster.cluster_name} was not returned, even asked with the cluster",
+                [cluster.cluster_arn],
+            )
+        return found
+
+    for found in ctx.parallel(of_cluster, [c for c in clusters if set(c.capacity_providers) - FARGATE_PROVIDERS - known]):
+        providers += found
     return providers
+
+
+def _describe_providers(ctx: CollectContext, users: list[str], **params: Any) -> list[CapacityProvider] | None:
+    """The capacity providers one call returns (None if it failed: recorded against `users`)."""
+    response = ctx.call(SERVICE, "DescribeCapacityProviders", resources=users, **params)
+    if not isinstance(response, dict):
+        return None
+    _record_failures(ctx, "DescribeCapacityProviders", response)
+    found = []
+    for item in response.get("capacityProviders", []):
+        provider = validated(ctx, SERVICE, "DescribeCapacityProviders", CapacityProvider, item, [item.get("name", "")])
+        if provider is not None:
+            found.append(provider)
+    return found
 
 
 def _managed_daemons(ctx: CollectContext, clusters: list[Cluster], providers: list[CapacityProvider]) -> list[Daemon]:
@@ -576,6 +610,7 @@ def _daemon(detail: dict[str, Any], images: dict[str, list[str]]) -> Daemon:
         DaemonRevision(
             arn=r["arn"],
             capacity_providers=sorted(p["arn"] for p in r.get("capacityProviders") or [] if p.get("arn")),
+            instances_without={p["arn"]: p["withoutDaemonCount"] for p in r.get("capacityProviders") or [] if p.get("arn") and p.get("withoutDaemonCount")},
             images=images.get(r["arn"], []),
         )
         for r in detail.get("currentRevisions") or []

@@ -477,15 +477,18 @@ def _capacity_provider_arn(region: str, facts: EstateFacts, name: str) -> str:
 
 
 def enrich_describe_capacity_providers(params: Mapping[str, Any], response: dict[str, Any], region: str, facts: EstateFacts, ts: Timestamp) -> None:
-    """A Managed Instances provider moto reports MISSING, described as AWS describes it."""
+    """A Managed Instances provider moto reports MISSING, described as AWS describes it: only when asked
+    with its cluster (API_DescribeCapacityProviders.html, `cluster`: "only capacity providers associated
+    with this cluster are returned, including Amazon ECS Managed Instances capacity providers")."""
     managed = _managed_instances_of(region, facts)
-    if not managed:
+    asked_with = (params.get("cluster") or "").rsplit("/", 1)[-1]
+    if not managed or not asked_with:
         return
     found = response.setdefault("capacityProviders", [])
     failures = []
     for failure in response.get("failures", []):
         name = (failure.get("arn") or "").rsplit("/", 1)[-1]
-        if failure.get("reason") != "MISSING" or name not in managed:
+        if failure.get("reason") != "MISSING" or name not in managed or managed[name].cluster.rsplit("/", 1)[-1] != asked_with:
             failures.append(failure)
             continue
         cluster = managed[name].cluster

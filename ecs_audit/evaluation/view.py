@@ -335,12 +335,17 @@ class RegionView:
         provider of its strategy could not be described)."""
         return self.launch_type_of(self.service_placements(service, strict=False))
 
-    def placements_in_use(self) -> set[CapacityPlacement]:
+    def placements_in_use(self) -> frozenset[CapacityPlacement]:
         """The placements of active services and running tasks (raises EvidenceMissing for an undescribed provider)."""
+        return self._placements_in_use
+
+    @cached_property
+    def _placements_in_use(self) -> frozenset[CapacityPlacement]:
+        # Several checks ask; an EvidenceMissing is raised again on every ask (cached_property keeps values only).
         places = {place for s in self.services if s.status in (None, "ACTIVE") for place in self.service_placements(s)}
         if self.has_ecs:
             places.update(place for t in self.ecs.tasks for place in self.task_placements(t))
-        return places
+        return frozenset(places)
 
     def family(self, name: str) -> FamilyHistory | None:
         return self._families.get(name)

@@ -613,6 +613,9 @@ class DaemonRevision(AwsShape):
 
     arn: str
     capacity_providers: list[str] = []  # capacity provider ARNs it runs on
+    # Capacity provider ARN -> instances running without the daemon task (withoutDaemonCount; only a
+    # daemon that is not critical leaves an instance running without it), where there are any.
+    instances_without: dict[str, int] = {}
     images: list[str] = []
 
 

@@ -19,7 +19,7 @@ from ecs_audit.inventory.codedeploy import CodeDeployInventory
 from ecs_audit.inventory.compute_optimizer import ComputeOptimizerInventory
 from ecs_audit.inventory.ec2 import Ec2Inventory
 from ecs_audit.inventory.ecr import EcrInventory
-from ecs_audit.inventory.ecs import DAEMON_OPERATIONS, EcsInventory, managed_instances_clusters
+from ecs_audit.inventory.ecs import DAEMON_OPERATIONS, FARGATE_PROVIDERS, EcsInventory, managed_instances_clusters
 from ecs_audit.inventory.efs import EfsInventory
 from ecs_audit.inventory.elbv2 import LoadBalancingInventory
 from ecs_audit.inventory.errors import NOT_COLLECTED, ApiError
@@ -36,7 +36,13 @@ from ecs_audit.inventory.wafv2 import WafInventory
 # inventories the managed daemons (`daemons`). Version 1 snapshots still load: their managed daemons
 # were never read, so they load as not collected where they would have been (`_daemons_not_read`);
 # an older ecs-audit refuses a version 2 snapshot with a one-line "upgrade" error.
-SCHEMA_VERSION = 2
+# 3: a Managed Instances capacity provider, returned by DescribeCapacityProviders only when asked with
+# its cluster, is asked for again that way (one still missing is recorded), and a managed daemon's
+# revisions keep the instances running without it (`instances_without`). Versions 1 and 2 asked
+# without the cluster: a cluster's provider missing from them loads as not described
+# (`_providers_not_asked_with_cluster`), so where its tasks run is unknown, not taken for EC2; their
+# daemons load as running on every instance (version 2 did not keep the count).
+SCHEMA_VERSION = 3
 # What a version 1 snapshot's regions lack, as the context of their not_collected entries.
 BEFORE_DAEMONS = "snapshot schema version 1"
 
@@ -154,8 +160,38 @@ def load_snapshot(path: Path) -> Inventory:
         return inventory
     # An older snapshot, once read, is one of this version (what it lacks is recorded as not collected,
     # or has its default): saved again, it says so.
-    accounts = [a.model_copy(update={"regions": [_daemons_not_read(r) for r in a.regions]}) for a in inventory.accounts]
+    version = inventory.schema_version
+    accounts = [a.model_copy(update={"regions": [_upgraded(r, version) for r in a.regions]}) for a in inventory.accounts]
     return inventory.model_copy(update={"schema_version": SCHEMA_VERSION, "accounts": accounts})
+
+
+def _upgraded(region: RegionInventory, version: int) -> RegionInventory:
+    if version < 2:
+        region = _daemons_not_read(region)
+    return _providers_not_asked_with_cluster(region)
+
+
+def _providers_not_asked_with_cluster(region: RegionInventory) -> RegionInventory:
+    """A region of a version 1 or 2 snapshot: a cluster's capacity provider missing from it was never
+    asked for with its cluster (as a Managed Instances provider must be), so it is recorded as not
+    described, against the cluster."""
+    if region.ecs is None:
+        return region
+    described = {p.name for p in region.ecs.capacity_providers} | {p.capacity_provider_arn for p in region.ecs.capacity_providers if p.capacity_provider_arn}
+    missing = [
+        ApiError(
+            account_id=region.account_id,
+            region=region.region,
+            service="ecs",
+            operation="DescribeCapacityProviders",
+            error_code=NOT_COLLECTED,
+            message=f"the snapshot (schema version 2 or older) did not describe capacity provider {', '.join(absent)} with its cluster; scan again",
+            resources=[cluster.cluster_arn],
+        )
+        for cluster in region.ecs.clusters
+        if (absent := sorted(set(cluster.capacity_providers) - FARGATE_PROVIDERS - described))
+    ]
+    return region.model_copy(update={"errors": [*region.errors, *missing]}) if missing else region
 
 
 def _daemons_not_read(region: RegionInventory) -> RegionInventory:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ntpath
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from ecs_audit.catalogue import Severity
@@ -601,6 +601,8 @@ class _AgentDaemons:
 
     by_place: dict[tuple[str, str, str], str]  # (cluster, kind, Managed Instances provider or "") -> what runs it
     unread: list[EvidenceMissing]
+    # Managed daemons running an agent on some instances of a provider only (withoutDaemonCount).
+    incomplete: list[str] = field(default_factory=list)
 
     def covering(self, place: CapacityPlacement) -> list[str]:
         """What runs an agent on every instance the placement's tasks may land on ([] if not all are covered)."""
@@ -612,6 +614,7 @@ class _AgentDaemons:
 def _agent_daemons(estate: RegionView) -> _AgentDaemons:
     found: dict[tuple[str, str, str], str] = {}
     unread: list[EvidenceMissing] = []
+    incomplete: list[str] = []
     for service in estate.services:
         if service.scheduling_strategy != "DAEMON" or service.status not in (None, "ACTIVE") or not service.task_definition:
             continue
@@ -629,9 +632,13 @@ def _agent_daemons(estate: RegionView) -> _AgentDaemons:
         for revision in daemon.revisions:
             images = [image for image in revision.images if _is_runtime_security_agent(image, estate.config)]
             for provider in revision.capacity_providers if images else []:
-                key = (daemon.cluster_arn, MANAGED_INSTANCES, name_from_arn(provider))
-                found.setdefault(key, f"managed daemon {name_from_arn(daemon.daemon_arn)} ({images[0]})")
-    return _AgentDaemons(found, unread)
+                name = name_from_arn(daemon.daemon_arn)
+                if missing := revision.instances_without.get(provider, 0):
+                    # A daemon that is not critical leaves instances running without it.
+                    incomplete.append(f"managed daemon {name} ({images[0]}) is not running on {missing} instance(s) of capacity provider {name_from_arn(provider)}")
+                    continue
+                found.setdefault((daemon.cluster_arn, MANAGED_INSTANCES, name_from_arn(provider)), f"managed daemon {name} ({images[0]})")
+    return _AgentDaemons(found, unread, sorted(set(incomplete)))
 
 
 # Where GuardDuty Runtime Monitoring does not watch tasks: ECS Anywhere hosts and ECS Managed Instances
@@ -663,11 +670,10 @@ def _uncovered_unread(estate: RegionView, daemons: _AgentDaemons, places: list[C
     return unread + (daemons.unread if any(place.kind in ("EC2", "EXTERNAL") for place in places) else [])
 
 
-def _unwatched_without_agent(estate: RegionView) -> tuple[list[str], set[str], list[EvidenceMissing]]:
+def _unwatched_without_agent(estate: RegionView, daemons: _AgentDaemons) -> tuple[list[str], set[str], list[EvidenceMissing]]:
     """In-use task definitions with tasks where GuardDuty does not watch (External instances, Managed
     Instances) and no recognised agent in the task or as a daemon there; the kinds of place found;
     and the unread daemons that might have covered them."""
-    daemons = _agent_daemons(estate)
     out: list[str] = []
     kinds: set[str] = set()
     unread: list[EvidenceMissing] = []
@@ -696,7 +702,8 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     if detector is not None and detector.runtime_monitoring_on:
         # Runtime Monitoring watches Fargate tasks and EC2 container instances only: tasks on ECS Anywhere
         # (External) instances and ECS Managed Instances need an agent of their own (_UNWATCHED).
-        outside, kinds, unread_daemons = _unwatched_without_agent(estate)
+        daemons = _agent_daemons(estate)
+        outside, kinds, unread_daemons = _unwatched_without_agent(estate, daemons)
         if outside:
             if unread_daemons:
                 raise unread_daemons[0]  # a daemon that was not read might carry the agent
@@ -704,7 +711,8 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
             where = " or ".join(_UNWATCHED[kind] for kind in sorted(kinds))
             return fail(
                 f"GuardDuty runtime monitoring is on, but it does not watch tasks on {where}, "
-                "and no recognised runtime security agent runs with " + ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else ""),
+                "and no recognised runtime security agent runs with " + ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+                + _incomplete_note(daemons, evidence),
                 evidence,
             )
         return ok("GuardDuty runtime monitoring is on", evidence)
@@ -752,9 +760,17 @@ def runtime_threat_detection(a: AccountSubject) -> Verdict:
     shown = ", ".join(without[:5]) + (f" and {len(without) - 5} more" if len(without) > 5 else "")
     return fail(
         f"{_runtime_monitoring_off(detector)}, and a recognised runtime security agent runs in only {covered} of "
-        f"{len(agents)} in-use task definitions (none in {shown})",
+        f"{len(agents)} in-use task definitions (none in {shown})" + _incomplete_note(daemons, evidence),
         evidence,
     )
+
+
+def _incomplete_note(daemons: _AgentDaemons, evidence: dict[str, object]) -> str:
+    """Why an agent managed daemon did not count (it is missing on some instances), for a FAIL's message."""
+    if not daemons.incomplete:
+        return ""
+    evidence["agent_daemons_incomplete"] = daemons.incomplete
+    return "; " + "; ".join(daemons.incomplete)
 
 
 def _runtime_kinds_in_use(estate: RegionView) -> set[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ecs_audit.cli import main
-from ecs_audit.inventory.snapshot import save_snapshot
+from ecs_audit.inventory.snapshot import SCHEMA_VERSION, save_snapshot
 from tests.support import golden_estate
 
 
@@ -29,7 +29,7 @@ def _files(tmp_path: Path, snapshot: Path) -> dict[str, Path]:
         "answers.yaml": "- id: MANUAL-004\n  answer: yes\n  when: 2026-10-20\n",
         "baseline.json": '{"schema_version": 1,\n "findings": [}\n',
         "old-report.json": json.dumps({"schema_version": 7, "findings": []}),
-        "newer-snapshot.json": json.dumps(dict(json.loads(snapshot.read_text()), schema_version=3)),
+        "newer-snapshot.json": json.dumps(dict(json.loads(snapshot.read_text()), schema_version=99)),
         "broken-snapshot.json": json.dumps(dict(json.loads(snapshot.read_text()), accounts=[{"regions": "none"}])),
         "config.yaml": "history_depth: many\n",
         "a-file": "not a directory",
@@ -76,7 +76,7 @@ def test_bad_options_and_files_of_evaluate(tmp_path, snapshot, capsys, what, arg
 @pytest.mark.parametrize(
     ("what", "snapshot_name", "expected"),
     [
-        ("a newer schema", "newer-snapshot.json", "schema version 3 is newer than this ecs-audit understands (2); upgrade ecs-audit"),
+        ("a newer schema", "newer-snapshot.json", f"schema version 99 is newer than this ecs-audit understands ({SCHEMA_VERSION}); upgrade ecs-audit"),
         ("an invalid field", "broken-snapshot.json", "invalid at accounts.0.account_id: Field required"),
         ("not JSON", "baseline.json", "not JSON (line 2, column"),
         ("missing", "nowhere.json", "no such file"),
@@ -158,7 +158,7 @@ def _one_line(err: str) -> str:
 
 
 def test_a_version_1_snapshot_still_loads_and_is_read_as_the_current_version(tmp_path):
-    from ecs_audit.inventory.snapshot import SCHEMA_VERSION, load_snapshot
+    from ecs_audit.inventory.snapshot import load_snapshot
 
     old = {
         "schema_version": 1,
@@ -171,6 +171,6 @@ def test_a_version_1_snapshot_still_loads_and_is_read_as_the_current_version(tmp
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(old), encoding="utf-8")
     inventory = load_snapshot(path)
-    assert SCHEMA_VERSION == 2 and inventory.schema_version == SCHEMA_VERSION
+    assert inventory.schema_version == SCHEMA_VERSION
     region = inventory.accounts[0].regions[0]
     assert region.not_collected == [] and region.ecs is not None and region.ecs.daemons == []

@@ -566,6 +566,55 @@ def test_a_denied_daemon_listing_is_recorded_against_its_cluster():
     assert [(e.operation, e.resources) for e in ctx.errors] == [("ListDaemons", [fake.clusters[0]])]
 
 
+def test_a_managed_instances_provider_is_asked_again_with_its_cluster():
+    # A Managed Instances capacity provider belongs to one cluster: DescribeCapacityProviders returns it
+    # only when asked with that cluster (API_DescribeCapacityProviders.html, `cluster`). Without it,
+    # the provider would be taken for an Auto Scaling group one (EC2) and its managed daemons never read.
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {"falcon": ["falcon-sensor:7.20"]})
+    provider = {"name": "mi-cp", "capacityProviderArn": f"{PREFIX}capacity-provider/mi-cp", "type": "MANAGED_INSTANCES"}
+    asked: list[tuple[str | None, list[str]]] = []
+
+    def like_aws(p):
+        asked.append((p.get("cluster"), p["capacityProviders"]))
+        if p.get("cluster") == "c0":
+            return {"capacityProviders": [provider], "failures": []}
+        return {"capacityProviders": [], "failures": [{"arn": name, "reason": "MISSING"} for name in p["capacityProviders"]]}
+
+    api.on("ecs.DescribeCapacityProviders", like_aws)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert ctx.errors == []
+    assert asked == [(None, ["mi-cp"]), ("c0", ["mi-cp"])]
+    assert [(p.name, p.type) for p in inventory.capacity_providers] == [("mi-cp", "MANAGED_INSTANCES")]
+    assert [d.images for d in inventory.daemons] == [["falcon-sensor:7.20"]]
+
+    # Not returned even with its cluster: recorded against the cluster (never taken for EC2).
+    api.on("ecs.DescribeCapacityProviders", lambda p: {"capacityProviders": [], "failures": []})
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    inventory = collect_ecs(ctx, AuditConfig())
+    assert inventory.capacity_providers == []
+    assert [(e.operation, e.error_code, e.resources) for e in ctx.errors] == [("DescribeCapacityProviders", "NotReturned", [fake.clusters[0]])]
+
+
+def test_a_failed_capacity_provider_call_is_not_sent_again_per_cluster():
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {})
+
+    def denied(p):
+        raise ApiFault("AccessDeniedException", "not authorized to perform ecs:DescribeCapacityProviders")
+
+    api.on("ecs.DescribeCapacityProviders", denied)
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    collect_ecs(ctx, AuditConfig())
+    assert api.calls["ecs.DescribeCapacityProviders"] == 1
+    assert [(e.operation, e.resources) for e in ctx.errors] == [("DescribeCapacityProviders", [fake.clusters[0]])]
+
+
 def test_a_daemon_revision_not_described_is_recorded_against_its_cluster():
     # SECURITY-011 asks whether a cluster's daemons are known by cluster: a revision AWS reports as a
     # failure (even MISSING, unlike other ECS describes) leaves that daemon's images unknown.
@@ -650,3 +699,23 @@ def test_a_service_naming_its_task_definition_without_a_revision_does_not_stop_t
     assert ctx.errors == []
     assert len(inventory.services) == 2
     assert {f.family for f in inventory.families} >= {"svc-0", "svc-1"}
+
+
+def test_a_managed_daemon_missing_on_some_instances_keeps_the_count_per_provider():
+    fake = FakeEcs([1, 1])
+    api = FakeApi()
+    fake.install(api)
+    _with_managed_instances(api, fake, {"falcon": ["falcon-sensor:7.20"]})
+    provider_arn = f"{PREFIX}capacity-provider/mi-cp"
+    api.on(
+        "ecs.DescribeDaemon",
+        lambda p: {
+            "daemon": {
+                "daemonArn": p["daemonArn"], "clusterArn": fake.clusters[0], "status": "ACTIVE",
+                "currentRevisions": [{"arn": p["daemonArn"] + "/rev/1", "capacityProviders": [{"arn": provider_arn, "runningCount": 3, "withoutDaemonCount": 2}]}],
+            }
+        },
+    )
+    ctx = CollectContext(ClientFactory(api.session(), ALLOWED_ACTIONS), ACCOUNT, "us-east-1")
+    (daemon,) = collect_ecs(ctx, AuditConfig()).daemons
+    assert daemon.revisions[0].instances_without == {provider_arn: 2}

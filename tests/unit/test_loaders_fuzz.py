@@ -26,7 +26,7 @@ from ecs_audit.report.diff import load_baseline, load_report
 from ecs_audit.catalogue import load_catalogue
 from ecs_audit.config import load_config
 from ecs_audit.errors import UsageError
-from ecs_audit.inventory.snapshot import load_snapshot
+from ecs_audit.inventory.snapshot import SCHEMA_VERSION, load_snapshot
 from ecs_audit.waivers import load_waivers
 from tests.support import golden_estate
 
@@ -181,5 +181,5 @@ def test_mutated_valid_files(tmp_path_factory, valid, name: str, pick: int, acti
 def test_a_snapshot_from_a_newer_schema_says_so(tmp_path, valid) -> None:
     document = dict(valid["snapshot"][0], schema_version=99)
     path = _write(tmp_path, "snap.json", json.dumps(document))
-    with pytest.raises(UsageError, match=r"schema version 99 is newer than this ecs-audit understands \(2\); upgrade ecs-audit"):
+    with pytest.raises(UsageError, match=rf"schema version 99 is newer than this ecs-audit understands \({SCHEMA_VERSION}\); upgrade ecs-audit"):
         load_snapshot(path)

@@ -35,8 +35,8 @@ def _snapshot(tmp_path: Path, estate: dict[str, Any], version: int) -> Path:
     path = tmp_path / f"v{version}.json"
     save_snapshot(build_inventory(estate), path)
     data = json.loads(path.read_text(encoding="utf-8"))
+    data["schema_version"] = version
     if version == 1:
-        data["schema_version"] = 1
         for account in data["accounts"]:
             for region in account["regions"]:
                 region.pop("not_collected", None)
@@ -74,3 +74,13 @@ def test_a_loaded_version_1_snapshot_saved_again_keeps_the_daemons_not_collected
     again = tmp_path / "again.json"
     save_snapshot(inventory, again)
     assert load_snapshot(again) == inventory
+
+
+def test_a_version_2_cluster_whose_provider_was_not_returned_is_unknown_not_ec2(tmp_path: Path, catalogue, registry):
+    # Versions 1 and 2 asked DescribeCapacityProviders without the cluster, which leaves out a Managed
+    # Instances provider: missing from the snapshot, it would be taken for EC2 (watched by GuardDuty).
+    unasked = {key: value for key, value in MANAGED_INSTANCES.items() if key != "capacity_providers"}
+    finding = _security_011(_snapshot(tmp_path, unasked, 2), catalogue, registry)
+    assert finding.status.value == "UNKNOWN"
+    assert "ecs:DescribeCapacityProviders" in finding.message and "schema version 2 or older" in finding.message
+    assert _security_011(_snapshot(tmp_path, MANAGED_INSTANCES, 2), catalogue, registry).status.value == "FAIL"
