@@ -108,7 +108,7 @@ class Answer(BaseModel):
     note: str = ""
 
 
-class _computed_once:  # noqa: N801 (used as a decorator, like functools.cached_property)
+class computed_once:  # noqa: N801 (used as a decorator, like functools.cached_property)
     """functools.cached_property without its lock (Python 3.11 takes one on every first access,
     and a report asks tens of thousands of findings for their ids): the value is computed on first
     access and kept in the instance's __dict__, where later lookups find it before this descriptor.
@@ -127,7 +127,7 @@ class _computed_once:  # noqa: N801 (used as a decorator, like functools.cached_
 
 
 class Finding(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(_computed_once,))
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(computed_once,))
 
     check_id: str
     title: str
@@ -152,16 +152,16 @@ class Finding(BaseModel):
     # With --baseline, for FAIL and WARN results: "new" or "unchanged" (resolved ones are listed apart).
     change: Literal["new", "unchanged"] | None = None
 
-    # id and sort_key are worked out once per finding (_computed_once keeps them in __dict__, beside
+    # id and sort_key are worked out once per finding (computed_once keeps them in __dict__, beside
     # the fields; pydantic neither dumps nor compares them): the evaluation and every report format
     # sort the same findings and name them by id. model_copy drops them, since an update may change
     # what they are made of.
-    @_computed_once
+    @computed_once
     def id(self) -> str:
         """Stable across runs: see finding_id."""
         return finding_id(self)
 
-    @_computed_once
+    @computed_once
     def sort_key(self) -> tuple:
         return (
             -_STATUS_RANK[self.status],
@@ -180,7 +180,7 @@ class Finding(BaseModel):
         return copied
 
 
-# Finding's _computed_once names (kept in __dict__ once computed).
+# Finding's computed_once names (kept in __dict__ once computed).
 _CACHED = ("id", "sort_key")
 
 # The key of every sort of findings (worst first), without a lambda frame per finding.
@@ -210,17 +210,26 @@ def trusted_finding(**values: Any) -> Finding:
 def finding_from_fields(data: dict[str, Any], fields_set: set[str]) -> Finding:
     """A Finding whose __dict__ is `data`: every field, in declaration order, of its type (the
     caller's promise: nothing is checked); `fields_set` as model_fields_set."""
-    finding = Finding.__new__(Finding)
-    object.__setattr__(finding, "__dict__", data)
-    object.__setattr__(finding, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(finding, "__pydantic_extra__", None)
-    object.__setattr__(finding, "__pydantic_private__", None)
+    finding = _new_finding(Finding)
+    _set_attribute(finding, "__dict__", data)
+    _set_attribute(finding, "__pydantic_fields_set__", fields_set)
+    _set_attribute(finding, "__pydantic_extra__", None)
+    _set_attribute(finding, "__pydantic_private__", None)
     return finding
+
+
+# Looked up once: finding_from_fields runs once per result, tens of thousands of times in an audit.
+_new_finding = Finding.__new__
+_set_attribute = object.__setattr__
 
 
 # Enum properties cost a lookup chain each; sorting tens of thousands of findings uses these.
 _STATUS_RANK = {status: status.rank for status in Status}
 _SEVERITY_RANK = {severity: severity.rank for severity in Severity}
+# Each status's and severity's value: Enum.value is a property (a Python call), and the report
+# formats write it on every result's line.
+STATUS_VALUES: dict[Status, str] = {status: status.value for status in Status}
+SEVERITY_VALUES: dict[Severity, str] = {severity: severity.value for severity in Severity}
 
 # arn:PARTITION:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION
 _TASK_DEFINITION_REVISION = re.compile(r"^(arn:[^:]+:ecs:[^:]*:[^:]*:task-definition/[^:/]+):\d+$")

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from ecs_audit.catalogue import Catalogue
-from ecs_audit.findings import Finding
-from ecs_audit.report.filters import worst_first
+from ecs_audit.findings import SEVERITY_VALUES, STATUS_VALUES, Finding
 from ecs_audit.report.model import Report
 from ecs_audit.report.text_output import write_joined
 
@@ -147,7 +146,7 @@ def _lines(report: Report) -> Iterator[str]:
         return text
 
     yield ",".join(map(quoted, COLUMNS))
-    for f in worst_first(report.findings):
+    for f in report.index.worst_first(report.findings):
         ref = f.resource
         waiver = f.waiver
         answer = f.answer
@@ -162,7 +161,7 @@ def _lines(report: Report) -> Iterator[str]:
                 )
             )  # fmt: skip
         yield (
-            f"{f.status.value},{f.severity.value},{run_of((f.check_id, f.title, f.area))},"
+            f"{STATUS_VALUES[f.status]},{SEVERITY_VALUES[f.severity]},{run_of((f.check_id, f.title, f.area))},"
             f"{run_of((f.account_id, f.region, f.cluster, ref.type, ref.name, ref.arn))},"
             f"{cached(f.container)},{quoted(cell(f.message))},{cached(f.change)},{people},{cached(f.remediation)}"
         )

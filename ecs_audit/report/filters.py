@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,7 +21,8 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import SORT_KEY, Finding, Status
+from ecs_audit.findings import SEVERITY_VALUES, SORT_KEY, STATUS_VALUES, Finding, Status
+from ecs_audit.report.finding_index import FindingIndex
 from ecs_audit.report.model import AreaScore, Report
 
 # Characters that start inline markup anywhere in a line; `@` and `://` would become mentions and autolinks.
@@ -77,11 +80,6 @@ def status_label(status: Status | str) -> str:
 def worst_first(findings: Iterable[Finding]) -> list[Finding]:
     """FAIL > WARN > UNKNOWN > MANUAL > WAIVED > PASS > NOT_APPLICABLE, then severity, then id."""
     return sorted(findings, key=SORT_KEY)
-
-
-def needing_attention(findings: Iterable[Finding], statuses: Iterable[str] = ("FAIL", "WARN", "UNKNOWN")) -> list[Finding]:
-    wanted = {Status(s) for s in statuses}
-    return worst_first(f for f in findings if f.status in wanted)
 
 
 def by_check(findings: Iterable[Finding]) -> list[list[Finding]]:
@@ -198,24 +196,33 @@ class CheckRollup:
 def rollups(findings: Iterable[Finding], catalogue: Catalogue | None = None) -> list[CheckRollup]:
     """Each check once, worst first: by its worst status, then worst FAIL/WARN severity, then the number
     of resources affected; its FAIL/WARN/UNKNOWN/WAIVED/MANUAL results listed worst first, PASS apart."""
-    entries = catalogue_index(catalogue) if catalogue is not None else {}
     by_id: dict[str, list[Finding]] = {}
     for finding in findings:
         by_id.setdefault(finding.check_id, []).append(finding)
+    return _rollups(by_id, catalogue, worst_first)
+
+
+def check_rollups(index: FindingIndex, catalogue: Catalogue | None = None) -> list[CheckRollup]:
+    """rollups() of the indexed findings."""
+    return _rollups(index.by_check, catalogue, index.worst_first)
+
+
+_STATUS_OF = attrgetter("status")
+_LISTED = frozenset(LISTED)
+
+
+def _rollups(
+    by_check: dict[str, list[Finding]], catalogue: Catalogue | None, order: Callable[[list[Finding]], list[Finding]]
+) -> list[CheckRollup]:
+    """The roll-ups of findings grouped by check (each group in the findings' order); `order` sorts a
+    group's listed findings worst first."""
+    entries = catalogue_index(catalogue) if catalogue is not None else {}
     out = []
-    for check_id, mine in by_id.items():
-        by_status: dict[Status, int] = dict.fromkeys(Status, 0)
-        listed = []
-        passed = []
-        for f in mine:
-            status = f.status
-            by_status[status] += 1
-            if status is Status.PASS:
-                passed.append(f)
-            elif status in LISTED:
-                listed.append(f)
-        counts = {status.value: n for status, n in by_status.items()}
-        listed = worst_first(listed)
+    for check_id, mine in by_check.items():
+        tally = Counter(map(_STATUS_OF, mine))
+        counts = {status.value: tally.get(status, 0) for status in Status}
+        listed = order([f for f in mine if f.status in _LISTED])
+        passed = [f for f in mine if f.status is Status.PASS]
         passed.sort(key=lambda f: (f.resource.name, f.container or "", f.account_id, f.region))
         entry = entries.get(check_id)
         first = mine[0]
@@ -255,9 +262,10 @@ def owner_groups(findings: Iterable[Finding]) -> list[OwnerGroup]:
         by_severity = {sev.value: 0 for sev in SEVERITY_ORDER}
         per_check: dict[str, tuple[str, int]] = {}
         for f in mine:
-            counts[f.status.value] += 1
-            if f.status in (Status.FAIL, Status.WARN):
-                by_severity[f.severity.value] += 1
+            status = f.status
+            counts[STATUS_VALUES[status]] += 1
+            if status in (Status.FAIL, Status.WARN):
+                by_severity[SEVERITY_VALUES[f.severity]] += 1
                 title, n = per_check.get(f.check_id, (f.title, 0))
                 per_check[f.check_id] = (title, n + 1)
         checks = sorted(((cid, t, n) for cid, (t, n) in per_check.items()), key=lambda c: (-c[2], c[0]))
@@ -300,80 +308,103 @@ def _escape_text(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;").replace("'", "&#39;")
 
 
-def rollup_rows(r: CheckRollup, report: Report, evidence_limit: int = 120) -> Markup:
-    """The rows of a roll-up's resource table, built here rather than in the template: at tens of
-    thousands of rows a template macro per row costs seconds. Every value is escaped; data-*
-    attributes (status s, severity v, account a, region r, cluster c, service sv, owner o, change ch)
-    are written only where they say something (absent means empty, or the check's severity)."""
-    multi_account = len(report.scope.accounts) > 1
-    multi_region = len(report.scope.regions) > 1
-    names = report.scope.account_names
-    out: list[str] = []
-    seen: dict[str, str] = {}
+class RollupTables:
+    """One report's roll-up tables (the rows of listed results, the PASS names), built here rather
+    than in the template: at tens of thousands of rows a template macro per row costs seconds. Every
+    value is escaped; data-* attributes (status s, severity v, account a, region r, cluster c,
+    service sv, owner o, change ch) are written only where they say something (absent means empty,
+    or the check's severity). A resource's cells (its filter values, name and place) are made once
+    for all its checks' rows."""
 
-    def text_of(value: str) -> str:
+    def __init__(self, report: Report, evidence_limit: int = 120) -> None:
+        self._multi_account = len(report.scope.accounts) > 1
+        self._multi_region = len(report.scope.regions) > 1
+        self._names = report.scope.account_names
+        self._evidence_limit = evidence_limit
+        self._texts: dict[str, str] = {}
+        self._resources: dict[tuple, tuple[str, str, str]] = {}
+
+    def _text_of(self, value: str) -> str:
         """escape(clean(value)) as text, made once per distinct value (clusters, accounts repeat)."""
-        done = seen.get(value)
+        done = self._texts.get(value)
         if done is None:
-            done = seen[value] = _escape_text(clean(value))
+            done = self._texts[value] = _escape_text(clean(value))
         return done
 
-    for f in r.listed:
-        status = f.status.value
-        attrs = [f'data-s="{status}"']
-        if f.severity is not r.severity:
-            attrs.append(f'data-v="{f.severity.value}"')
-        if multi_account:
-            attrs.append(f'data-a="{text_of(f.account_id)}"')
-        if multi_region:
-            attrs.append(f'data-r="{text_of(f.region)}"')
-        attrs.append(f'data-c="{text_of(f.cluster if f.cluster is not None else ACCOUNT_KEY)}"')
-        service = f.resource.name if f.resource.type == "AWS::ECS::Service" else ""  # service_key(f)
-        if service:
-            attrs.append(f'data-sv="{text_of(service)}"')
+    def _resource_cells(self, f: Finding) -> tuple[str, str, str]:
+        """The data-* attributes a, r, c, sv and o (each after a space), the name cell and the place cell."""
+        ref = f.resource
+        key = (ref.type, ref.name, f.container, f.cluster, f.owner, f.account_id, f.region)
+        cells = self._resources.get(key)
+        if cells is not None:
+            return cells
+        text_of = self._text_of
+        attrs = ""
+        if self._multi_account:
+            attrs += f' data-a="{text_of(f.account_id)}"'
+        if self._multi_region:
+            attrs += f' data-r="{text_of(f.region)}"'
+        attrs += f' data-c="{text_of(f.cluster if f.cluster is not None else ACCOUNT_KEY)}"'
+        if ref.type == "AWS::ECS::Service" and ref.name:  # service_key(f)
+            attrs += f' data-sv="{text_of(ref.name)}"'
         if f.owner:
-            attrs.append(f'data-o="{text_of(f.owner)}"')
-        if f.change:
-            attrs.append(f'data-ch="{f.change}"')
-        badge = _STATUS_LABELS.get(f.status, status)  # status_label
-        if f.severity is not r.severity:
-            badge += f" · {f.severity.value}"
-        if f.change == "new":
-            badge += ' <b class="new">new</b>'
-        name = _escape_text(clean(f.resource.name)) + (" › " + text_of(f.container) if f.container else "")
+            attrs += f' data-o="{text_of(f.owner)}"'
+        name = text_of(ref.name) + (" › " + text_of(f.container) if f.container else "")
         where = [text_of(f.cluster if f.cluster is not None else ACCOUNT_LEVEL)]  # cluster_label
-        if multi_account or names:
-            where.append(text_of(account_label(f.account_id, names)))
-        if multi_region:
+        if self._multi_account or self._names:
+            where.append(text_of(account_label(f.account_id, self._names)))
+        if self._multi_region:
             where.append(text_of(f.region))
-        text = [_escape_text(clean(f.message))]
-        if f.waiver is not None:
-            w = f.waiver
-            text.append(f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>')
-        if f.answer is not None:
-            a = f.answer
-            text.append(f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>')
-        if f.evidence:
-            text.append(f'<small class="ev">{_escape_text(_evidence_text(f.evidence, evidence_limit))}</small>')
-        out.append(f'<tr {" ".join(attrs)}><td>{badge}</td><td>{name}</td><td>{" · ".join(where)}</td><td>{"".join(text)}</td></tr>')
-    return Markup("\n".join(out))
+        cells = self._resources[key] = (attrs, name, " · ".join(where))
+        return cells
+
+    def rows(self, r: CheckRollup) -> Markup:
+        """The rows of a roll-up's resource table."""
+        out: list[str] = []
+        for f in r.listed:
+            status = STATUS_VALUES[f.status]
+            attrs, name, where = self._resource_cells(f)
+            head = f'data-s="{status}"'
+            badge = _STATUS_LABELS.get(f.status, status)  # status_label
+            if f.severity is not r.severity:
+                severity = SEVERITY_VALUES[f.severity]
+                head += f' data-v="{severity}"'
+                badge += f" · {severity}"
+            head += attrs
+            if f.change:
+                head += f' data-ch="{f.change}"'
+            if f.change == "new":
+                badge += ' <b class="new">new</b>'
+            text = _escape_text(clean(f.message))
+            if f.waiver is not None:
+                w = f.waiver
+                text += f'<br><i>Waived until {escape(clean(w.expires))} by {escape(clean(w.owner))}: {escape(clean(w.reason))}</i>'
+            if f.answer is not None:
+                a = f.answer
+                text += f'<br><i>Answered {escape(clean(a.answer))} by {escape(clean(a.who))} on {escape(clean(a.when))}{": " + str(escape(clean(a.note))) if a.note else ""}</i>'
+            if f.evidence:
+                text += f'<small class="ev">{_escape_text(_evidence_text(f.evidence, self._evidence_limit))}</small>'
+            out.append(f"<tr {head}><td>{badge}</td><td>{name}</td><td>{where}</td><td>{text}</td></tr>")
+        return Markup("\n".join(out))
+
+    def pass_names(self, r: CheckRollup, limit: int = 200) -> Markup:
+        """The names of a roll-up's PASS resources (the first `limit`), escaped once per name for all checks."""
+        text_of = self._text_of
+        names = [text_of(f.resource.name) + (" › " + text_of(f.container) if f.container else "") for f in r.passed[:limit]]
+        more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
+        return Markup(" · ".join(names) + more)
 
 
-def pass_names(r: CheckRollup, limit: int = 200) -> Markup:
-    names = [_escape_text(clean(f.resource.name)) + (" › " + _escape_text(clean(f.container)) if f.container else "") for f in r.passed[:limit]]
-    more = f" … and {len(r.passed) - limit} more (report.json)" if len(r.passed) > limit else ""
-    return Markup(" · ".join(names) + more)
 
 
 def catalogue_index(catalogue: Catalogue) -> dict[str, CheckEntry]:
     return {entry.id: entry for entry in catalogue.checks}
 
 
-def questionnaire(findings: Iterable[Finding], catalogue: Catalogue) -> list[Finding]:
+def questionnaire(index: FindingIndex, catalogue: Catalogue) -> list[Finding]:
     """The MANUAL questionnaire's results (checks with `automated: false`), in catalogue order."""
     order = {entry.id: i for i, entry in enumerate(catalogue.checks) if not entry.automated}
-    chosen = [f for f in findings if f.check_id in order]
-    return sorted(chosen, key=lambda f: (order[f.check_id], f.account_id, f.region))
+    return sorted(index.of_checks(order), key=lambda f: (order[f.check_id], f.account_id, f.region))
 
 
 def with_change(findings: Iterable[Finding], change: str) -> list[Finding]:
@@ -381,37 +412,16 @@ def with_change(findings: Iterable[Finding], change: str) -> list[Finding]:
     return worst_first(f for f in findings if f.change == change)
 
 
-def filter_options(findings: Iterable[Finding]) -> dict[str, list[tuple[str, str]]]:
+def filter_options(index: FindingIndex) -> dict[str, list[tuple[str, str]]]:
     """(value, label) pairs for the HTML filter controls, only for values that occur."""
-    statuses: set[Status] = set()
-    severities: set[Severity] = set()
-    clusters: dict[str, str] = {}
-    accounts: set[str] = set()
-    services: set[str] = set()
-    owners: set[str] = set()
-    regions: set[str] = set()
-    for f in findings:  # one pass: a large report has tens of thousands of results
-        statuses.add(f.status)
-        severities.add(f.severity)
-        cluster = f.cluster
-        if cluster is None:
-            clusters[ACCOUNT_KEY] = ACCOUNT_LEVEL
-        else:
-            clusters[cluster] = cluster
-        accounts.add(f.account_id)
-        regions.add(f.region)
-        if f.resource.type == "AWS::ECS::Service":
-            services.add(f.resource.name)
-        if f.owner:
-            owners.add(f.owner)
-    services.discard("")
+    clusters = {ACCOUNT_KEY if c is None else c: ACCOUNT_LEVEL if c is None else c for c in index.clusters}
     return {
-        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in statuses],
-        "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in severities],
-        "account": [(a, a) for a in sorted(accounts)],
-        "service": [(v, v) for v in sorted(services)],
-        "owner": [(v, v) for v in sorted(owners)],
-        "region": [(r, r) for r in sorted(regions)],
+        "status": [(s.value, status_label(s)) for s in STATUS_ORDER if s in index.by_status],
+        "severity": [(s.value, s.value) for s in SEVERITY_ORDER if s in index.severities],
+        "account": [(a, a) for a in sorted(index.accounts)],
+        "service": [(v, v) for v in sorted(index.services)],
+        "owner": [(v, v) for v in sorted(index.owners)],
+        "region": [(r, r) for r in sorted(index.regions)],
         "cluster": sorted(clusters.items(), key=lambda kv: (kv[0] != ACCOUNT_KEY, kv[0])),
     }
 
@@ -465,15 +475,14 @@ def install(env: Environment) -> None:
     env.tests["open"] = is_open
     env.globals.update(
         group_findings=group_findings,
-        needing_attention=needing_attention,
         catalogue_index=catalogue_index,
         filter_options=filter_options,
         questionnaire=questionnaire,
         with_change=with_change,
         chart=chart,
         rollups=rollups,
-        rollup_rows=rollup_rows,
-        pass_names=pass_names,
+        check_rollups=check_rollups,
+        RollupTables=RollupTables,
         top_risks=top_risks,
         owner_groups=owner_groups,
         account_label=account_label,

@@ -23,7 +23,7 @@ from datetime import timezone
 from typing import TextIO
 
 from ecs_audit.catalogue import Catalogue
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import SEVERITY_VALUES, STATUS_VALUES, Finding, Status
 from ecs_audit.report.filters import clean
 from ecs_audit.report.model import Report
 from ecs_audit.report.text_output import write_joined
@@ -51,10 +51,11 @@ def _case_name(f: Finding) -> str:
     return f"{f.check_id} {name} ({f.account_id} {f.region})"
 
 
-def _details(f: Finding) -> str:
+def _detail_lines(f: Finding) -> list[str]:
+    """A failure's, error's or warning's details, line by line."""
     lines = [
         f"{f.check_id}: {f.title}",
-        f"status: {f.status.value}, severity: {f.severity.value}",
+        f"status: {STATUS_VALUES[f.status]}, severity: {SEVERITY_VALUES[f.severity]}",
         f"resource: {f.resource.type} {f.resource.arn}" + (f" container {f.container}" if f.container else ""),
     ]
     if f.cluster is not None:
@@ -65,7 +66,7 @@ def _details(f: Finding) -> str:
     if f.answer is not None:
         lines.append(f"answered {f.answer.answer} by {f.answer.who} on {f.answer.when}: {f.answer.note}")
     lines.append(f"fix: {f.remediation}")
-    return "\n".join(lines)
+    return lines
 
 
 def _skip_reason(f: Finding) -> str:
@@ -73,7 +74,7 @@ def _skip_reason(f: Finding) -> str:
         return f"WAIVED until {f.waiver.expires} by {f.waiver.owner}: {f.waiver.reason}"
     if f.status is Status.MANUAL:
         return f"MANUAL: open question: {f.title}"
-    return f"{f.status.value}: {f.message}"
+    return f"{STATUS_VALUES[f.status]}: {f.message}"
 
 
 # What ElementTree escapes, in its order: element content, then a double-quoted attribute.
@@ -103,21 +104,41 @@ def _attrs(**attributes: object) -> str:
     return "".join(f' {key}="{_attr(value)}"' for key, value in attributes.items())
 
 
-# The document is written as text, exactly as ElementTree (indented with ET.indent) would write the
-# same tree: tens of thousands of test cases as Element objects cost several times as much.
-def _testcase(f: Finding, classname: str) -> str:
-    head = f'    <testcase name="{_attr(_case_name(f))}" classname="{classname}" time="0"'
-    status = f.status
-    if status is Status.FAIL:
-        return f'{head}>\n      <failure message="{_attr(f.message)}" type="FAIL">{_text(_details(f))}</failure>\n    </testcase>'
-    if status is Status.UNKNOWN:
-        return f'{head}>\n      <error message="{_attr(f.message)}" type="UNKNOWN">{_text(_details(f))}</error>\n    </testcase>'
-    if status in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL):
-        return f'{head}>\n      <skipped message="{_attr(_skip_reason(f))}" />\n    </testcase>'
-    if status is Status.WARN:
-        text = _text(f"WARN ({f.severity.value}): {f.message}\n\n{_details(f)}")
-        return f"{head}>\n      <system-out>{text}</system-out>\n    </testcase>"
-    return head + " />"
+class _Cases:
+    """Test cases as text, exactly as ElementTree (indented with ET.indent) would write the same tree:
+    tens of thousands of test cases as Element objects cost several times as much.
+
+    Escaping drops or replaces one character at a time, so a text's lines escaped one by one and
+    joined are the whole text escaped: the lines that repeat from case to case (a check's title and
+    fix, a resource, a status) are escaped once."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def _text_of(self, line: str) -> str:
+        text = self._texts.get(line)
+        if text is None:
+            text = self._texts[line] = _text(line)
+        return text
+
+    def _details(self, f: Finding) -> str:
+        """_text of the detail lines joined by line breaks."""
+        return "\n".join(map(self._text_of, _detail_lines(f)))
+
+    def testcase(self, f: Finding, classname: str) -> str:
+        head = f'    <testcase name="{_attr(_case_name(f))}" classname="{classname}" time="0"'
+        status = f.status
+        if status is Status.FAIL:
+            return f'{head}>\n      <failure message="{_attr(f.message)}" type="FAIL">{self._details(f)}</failure>\n    </testcase>'
+        if status is Status.UNKNOWN:
+            return f'{head}>\n      <error message="{_attr(f.message)}" type="UNKNOWN">{self._details(f)}</error>\n    </testcase>'
+        if status in (Status.WAIVED, Status.NOT_APPLICABLE, Status.MANUAL):
+            return f'{head}>\n      <skipped message="{_attr(_skip_reason(f))}" />\n    </testcase>'
+        if status is Status.WARN:
+            # _text(f"WARN ({severity}): {message}\n\n{details}"), line by line.
+            text = _text(f"WARN ({SEVERITY_VALUES[f.severity]}): {f.message}") + "\n\n" + self._details(f)
+            return f"{head}>\n      <system-out>{text}</system-out>\n    </testcase>"
+        return head + " />"
 
 
 def _counts_of(by_status: Counter[Status]) -> dict[str, str]:
@@ -163,6 +184,7 @@ def _lines(report: Report, catalogue: Catalogue) -> Iterator[str]:
     order = [a for a in catalogue.area_names if a in by_area] + sorted(set(by_area) - set(catalogue.area_names))
     titles = {a.area: a.title for a in catalogue.areas}
     yield '<?xml version="1.0" encoding="UTF-8"?>\n' + root + ">"
+    cases = _Cases()
     for area in order:
         findings = sorted(by_area[area], key=_case_order)
         yield "  <testsuite" + _attrs(name=f"ecs-audit.{area}", **_counts_of(statuses[area]), timestamp=timestamp) + ">"
@@ -179,6 +201,6 @@ def _lines(report: Report, catalogue: Catalogue) -> Iterator[str]:
             classname = classnames.get(f.check_id)
             if classname is None:
                 classname = classnames[f.check_id] = _attr(f"ecs-audit.{f.area}.{f.check_id}")
-            yield _testcase(f, classname)
+            yield cases.testcase(f, classname)
         yield "  </testsuite>"
     yield "</testsuites>\n"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ecs_audit.catalogue import Catalogue, Severity
-from ecs_audit.findings import SORT_KEY, Finding, Status
+from ecs_audit.findings import SORT_KEY, Finding, Status, computed_once
 from ecs_audit.inventory.errors import ApiError
+from ecs_audit.report.finding_index import FindingIndex, index_findings
 from ecs_audit.report.trend import HistorySection
 
 REPORT_SCHEMA_VERSION = 3
@@ -144,6 +149,8 @@ class WaiverNote(_Model):
 
 
 class Report(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(computed_once,))
+
     schema_version: int = REPORT_SCHEMA_VERSION
     tool: Tool
     generated_at: datetime
@@ -157,6 +164,17 @@ class Report(_Model):
     stale_waivers: list[WaiverNote] = []
     # With --history: trend, regressions, ages of open findings, time to fix.
     history: HistorySection | None = None
+
+    @computed_once
+    def index(self) -> FindingIndex:
+        """The findings grouped for the HTML and Markdown templates, once for every format rendered
+        (kept in __dict__ like Finding.id; model_copy drops it, since an update may change the findings)."""
+        return index_findings(self.findings)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Report:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("index", None)
+        return copied
 
 
 def grade_for(score: int | None) -> str:
@@ -282,6 +300,11 @@ def _account_scores(
     return out
 
 
+# What summarise counts findings by, and what makes a resource distinct (after its type).
+_TALLY_KEY = attrgetter("area", "account_id", "check_id", "status", "severity")
+_RESOURCE_KEY = attrgetter("resource.type", "account_id", "region", "resource.arn", "container")
+
+
 def summarise(
     findings: list[Finding],
     catalogue: Catalogue,
@@ -289,33 +312,22 @@ def summarise(
     accounts: list[str] | None = None,
     account_names: dict[str, str] | None = None,
 ) -> Summary:
-    # One pass over the findings: tallies by area, by account and overall, and the distinct checks
-    # and resources.
+    # The findings counted by area, account, check, status and severity in C (a few hundred distinct
+    # keys), then tallied from those counts by area, by account and overall.
     by_area: dict[str, Tally] = {}
     by_account: dict[str, Tally] = {}
     overall: Tally = {}
     checks: set[str] = set()
     unknown_checks: set[str] = set()
-    resources: set[tuple] = set()
-    for f in findings:
-        status = f.status
-        key = (status, f.severity)
-        counts = by_area.get(f.area)
-        if counts is None:
-            counts = by_area[f.area] = {}
-        counts[key] = counts.get(key, 0) + 1
-        counts = by_account.get(f.account_id)
-        if counts is None:
-            counts = by_account[f.account_id] = {}
-        counts[key] = counts.get(key, 0) + 1
-        overall[key] = overall.get(key, 0) + 1
+    for (area, account_id, check_id, status, severity), n in Counter(map(_TALLY_KEY, findings)).items():
+        key = (status, severity)
+        for counts in (by_area.setdefault(area, {}), by_account.setdefault(account_id, {}), overall):
+            counts[key] = counts.get(key, 0) + n
         if status is not Status.MANUAL:
-            checks.add(f.check_id)
+            checks.add(check_id)
             if status is Status.UNKNOWN:
-                unknown_checks.add(f.check_id)
-        resource = f.resource
-        if resource.type != "AWS::::Account":
-            resources.add((f.account_id, f.region, resource.arn, f.container))
+                unknown_checks.add(check_id)
+    resources = {key[1:] for key in set(map(_RESOURCE_KEY, findings)) if key[0] != "AWS::::Account"}
     areas = []
     for area in catalogue.areas:
         in_area = by_area.get(area.area, {})

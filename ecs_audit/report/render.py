@@ -9,7 +9,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -22,7 +22,7 @@ from ecs_audit.catalogue import Catalogue
 from ecs_audit.collector_pause import collector_paused
 from ecs_audit.errors import UsageError
 from ecs_audit.catalogue import Severity
-from ecs_audit.findings import Finding, Status
+from ecs_audit.findings import STATUS_VALUES, Finding, Status
 from ecs_audit.report import filters
 from ecs_audit.report.asff import render_asff
 from ecs_audit.report.csv_format import render_csv, write_csv
@@ -119,13 +119,13 @@ def _check_values(finding: Finding) -> tuple:
 
 
 def _firsts(report: Report) -> tuple[dict[str, Finding], dict[str, Finding]]:
-    """The first finding (findings, then resolved ones) of each check id and of each resource ARN,
-    in one pass."""
-    by_check: dict[str, Finding] = {}
-    by_arn: dict[str, Finding] = {}
-    for finding in [*report.findings, *(r.finding for r in report.resolved)]:
-        by_check.setdefault(finding.check_id, finding)
-        by_arn.setdefault(finding.resource.arn, finding)
+    """The first finding (findings, then resolved ones) of each check id and of each resource ARN."""
+    index = report.index
+    by_check = {check_id: group[0] for check_id, group in index.by_check.items()}
+    by_arn = dict(index.first_by_arn)
+    for resolved in report.resolved:
+        by_check.setdefault(resolved.finding.check_id, resolved.finding)
+        by_arn.setdefault(resolved.finding.resource.arn, resolved.finding)
     return by_check, by_arn
 
 
@@ -199,17 +199,16 @@ class _Compactor:
             finding.waiver is None
             and finding.answer is None
             and (ref.name, ref.type, finding.account_id, finding.region, finding.cluster, finding.owner) == shared
-            and _check_values(finding) == self._check_values.get(finding.check_id)
+            and (finding.title, finding.area, finding.severity, finding.remediation, finding.references) == self._check_values.get(finding.check_id)
         ):
-            parts = []
+            text = "{"
             if finding.change is not None:
-                parts.append('"change":' + _string(finding.change))
+                text += '"change":' + _string(finding.change) + ","
             if finding.container is not None:
-                parts.append('"container":' + _string(finding.container))
+                text += '"container":' + _string(finding.container) + ","
             if evidence is not None:
-                parts.append(f'"evidence":{evidence}')
-            parts.append(f'"id":{_string(finding.id)},"message":{_string(finding.message)},"resource":{index},"status":"{finding.status.value}"')
-            return "{" + ",".join(parts) + "}"
+                text += f'"evidence":{evidence},'
+            return f'{text}"id":{_string(finding.id)},"message":{_string(finding.message)},"resource":{index},"status":"{STATUS_VALUES[finding.status]}"}}'
         return _encode(self.finding(finding, evidence))
 
     def finding(self, finding: Finding, evidence: int | None) -> dict:
@@ -292,12 +291,17 @@ def render_markdown(report: Report, catalogue: Catalogue, view_note: str = "") -
 
 
 def render_html(report: Report, catalogue: Catalogue, view_note: str = "") -> str:
-    return template_environment().get_template("report.html.j2").render(report=report, catalogue=catalogue, view_note=view_note)
+    return "".join(_html_parts(report, catalogue, view_note))
 
 
 def write_html(report: Report, catalogue: Catalogue, out: TextIO, view_note: str = "") -> None:
     """render_html's text, written as the template produces it."""
-    out.writelines(template_environment().get_template("report.html.j2").generate(report=report, catalogue=catalogue, view_note=view_note))
+    out.writelines(_html_parts(report, catalogue, view_note))
+
+
+def _html_parts(report: Report, catalogue: Catalogue, view_note: str) -> Iterator[str]:
+    template = template_environment().get_template("report.html.j2")
+    return template.generate(report=report, catalogue=catalogue, view_note=view_note)
 
 
 RENDERERS: dict[str, Callable[[Report, Catalogue], str]] = {

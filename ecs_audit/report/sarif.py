@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from ecs_audit.catalogue import Catalogue, CheckEntry, Severity
-from ecs_audit.findings import SORT_KEY, Finding, Status, finding_key
+from ecs_audit.findings import SEVERITY_VALUES, SORT_KEY, STATUS_VALUES, Finding, Status, finding_key
 from ecs_audit.report.filters import clean
 from ecs_audit.report.json_text import compact_encoder
 from ecs_audit.report.model import Report, WaiverNote
@@ -35,7 +35,7 @@ from ecs_audit.report.text_output import write_joined
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-RESULT_STATUSES = (Status.FAIL, Status.WARN, Status.WAIVED)
+RESULT_STATUSES = (Status.FAIL, Status.WARN, Status.WAIVED)  # worst first
 
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -208,7 +208,7 @@ def _result_line(
         properties.append('"evidence":' + _encode(finding.evidence))
     properties.append(
         f'"findingId":{_string(finding.id)},"region":{_string(finding.region)},"resourceArn":{_string(ref.arn)},'
-        f'"resourceType":{_string(ref.type)},"severity":{_string(finding.severity.value)},"status":{_string(finding.status.value)}'
+        f'"resourceType":{_string(ref.type)},"severity":{_string(SEVERITY_VALUES[finding.severity])},"status":{_string(STATUS_VALUES[finding.status])}'
     )
     message = _string(f"{finding.message} ({ref.type} {ref.name})")
     text = (
@@ -239,14 +239,19 @@ def sarif_document(report: Report, catalogue: Catalogue, *, encoded: bool = Fals
     entries = catalogue.checks
     known = {e.id for e in entries}
     # Results of checks missing from the catalogue still get a rule.
-    extra = sorted({f.check_id for f in report.findings if f.check_id not in known})
+    extra = sorted(check_id for check_id in report.index.by_check if check_id not in known)
     rules = [_rule(e) for e in entries] + [
         {"id": check_id, "shortDescription": {"text": check_id}, "properties": {"tags": ["ecs"]}} for check_id in extra
     ]
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     with_baseline = report.baseline is not None
     locations: dict[tuple, dict[str, Any]] = {}
-    chosen = sorted((f for f in report.findings if f.status in RESULT_STATUSES), key=SORT_KEY)
+    # Status by status (RESULT_STATUSES is worst first), each in the findings' order: worst first
+    # already when the findings are. Sorted otherwise: the same order as sorting the findings with
+    # these statuses (findings with equal sort keys have the same status, and keep their order).
+    chosen = report.index.of_statuses(RESULT_STATUSES)
+    if not report.index.ordered:
+        chosen.sort(key=SORT_KEY)
     results: list[Any]
     if encoded:
         texts: dict[tuple, str] = {}
