@@ -48,7 +48,7 @@ from ecs_audit.config import AuditConfig
 from ecs_audit.interrupt import worker_pool
 from ecs_audit.inventory.errors import ApiError
 from ecs_audit.inventory.ecs import EcsInventory, TaskDefinition
-from ecs_audit.inventory.parts import DEFINITIONS, ECS_STEPS, IN_USE, LISTED, SOURCES, PartSource
+from ecs_audit.inventory.parts import DEFINITIONS, ECS_STEPS, IN_USE, LISTED, SERVICES, SOURCES, PartSource
 from ecs_audit.inventory.snapshot import AccountInventory, CallerIdentity, Inventory, RegionInventory
 from ecs_audit.progress import NoProgress, Progress
 from ecs_audit.session import ClientFactory, partition_of
@@ -150,9 +150,11 @@ def collect_region(
             on_ecs(base.model_copy(update={"ecs": ecs_part, "errors": list(ctx.errors)}))
 
     def step_known(step: str, ecs_part: EcsInventory) -> None:
-        if step in (IN_USE, DEFINITIONS) and amend_ecs is not None:
-            # The definitions under review are in use from IN_USE on: ECR's images in use, sent ahead
-            # then, include theirs (else the collector, seeing other batches, describes them all again).
+        if step in (SERVICES, IN_USE, DEFINITIONS) and amend_ecs is not None:
+            # The services under review are known from SERVICES on (load balancing, scaling, CodeDeploy
+            # and Compute Optimizer read their target groups and names); the definitions under review
+            # are in use from IN_USE on: ECR's images in use, sent ahead then, include theirs (else the
+            # collector, seeing other batches, describes them all again).
             ecs_part = amend_ecs(ecs_part)
             for td in ecs_part.task_definitions if step == IN_USE else []:
                 if td.task_definition_arn in ecs_part.under_review:
@@ -183,6 +185,8 @@ def collect_region(
             # Steps not reached release their readers: DEFINITIONS's as the whole ECS inventory's (ECS
             # ended early, e.g. no cluster but definitions under review), the earlier ones' unrun.
             known.set(DEFINITIONS, found if worth_following(found) else _SKIP)
+            if amend_ecs is not None:
+                known.set(SERVICES, found if worth_following(found) else _SKIP)  # the services under review
             for step in ECS_STEPS[:-1]:
                 known.set(step, _SKIP)
             known.set("ecs", found if worth_following(found) else _SKIP)

@@ -80,3 +80,37 @@ def test_a_reviewed_definition_alone_naming_the_registry_is_sent_ahead_too(monke
     assert ahead == [[["9"]]]
     assert _image_ids(api.requests) == [["9"]]
     assert [i.image_tags for i in region.ecr.images] == [["9"]]
+
+
+TARGET_GROUP = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup/reviewed/0123456789abcdef"
+
+
+@pytest.mark.parametrize("clusters", [[1], []])
+def test_a_reviewed_services_target_group_is_described(monkeypatch: pytest.MonkeyPatch, clusters: list[int]):
+    # Load balancing reads ECS's SERVICES step: the reviewed service's target group is described
+    # there too (before, only the deployed services' were, and none without a cluster), so the
+    # NETWORK/RESILIENCE checks of the file see it as a scan of the registered service would.
+    from ecs_audit.inventory.ecs import Service
+
+    api = FakeApi()
+    FakeEcs(clusters).install(api)
+    described: list[list[str]] = []
+
+    def target_groups(p: dict[str, Any]) -> dict[str, Any]:
+        described.append(list(p["TargetGroupArns"]))
+        return {"TargetGroups": [{"TargetGroupArn": arn, "TargetGroupName": "reviewed", "Protocol": "HTTP", "Port": 80,
+                                  "TargetType": "ip", "LoadBalancerArns": []} for arn in p["TargetGroupArns"] if arn == TARGET_GROUP]}
+
+    api.on("elbv2.DescribeTargetGroups", target_groups)
+    api.on("elbv2.DescribeTargetGroupAttributes", lambda p: {"Attributes": []})
+    monkeypatch.setattr(runner, "REGION_COLLECTORS", tuple(c for c in runner.REGION_COLLECTORS if c.field in ("ecs", "elbv2")))
+    reviewed = Service.model_validate({
+        "serviceArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:service/default/reviewed", "serviceName": "reviewed",
+        "clusterArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/default", "status": "ACTIVE",
+        "loadBalancers": [{"targetGroupArn": TARGET_GROUP, "containerName": "web", "containerPort": 80}],
+    })
+    clients = ClientFactory(api.session(), ALLOWED_ACTIONS)
+    region = live.collect_for(clients, ACCOUNT, "us-east-1", "aws", AuditConfig(), [], [reviewed]).region_inventory
+    assert region.elbv2 is not None
+    assert [tg.target_group_arn for tg in region.elbv2.target_groups] == [TARGET_GROUP]
+    assert sum(TARGET_GROUP in arns for arns in described) == 1
