@@ -52,6 +52,7 @@ from ecs_audit.inventory.ecs import (
     Task,
     TaskDefinition,
     managed_instances_clusters,
+    provider_keys,
 )
 
 SOURCE = source_of("ecs")
@@ -523,14 +524,14 @@ def _capacity_providers(ctx: CollectContext, clusters: list[Cluster]) -> list[Ca
         if found is None:
             unanswered.update(batch)
         providers += found or []
-    known = unanswered | {p.name for p in providers} | {p.capacity_provider_arn for p in providers if p.capacity_provider_arn}
+    known = unanswered | provider_keys(providers)
 
     def of_cluster(cluster: Cluster) -> list[CapacityProvider]:
         missing = sorted(set(cluster.capacity_providers) - FARGATE_PROVIDERS - known)
         found: list[CapacityProvider] = []
         for batch in batched(missing, CAPACITY_PROVIDER_BATCH):
             found += _describe_providers(ctx, [cluster.cluster_arn], cluster=cluster.cluster_name, capacityProviders=batch) or []
-        described = {p.name for p in found} | {p.capacity_provider_arn for p in found if p.capacity_provider_arn}
+        described = provider_keys(found)
         if absent := [name for name in missing if name not in described]:
             ctx.record(
                 SERVICE, "DescribeCapacityProviders", "NotReturned",

@@ -8,6 +8,7 @@ fields are either not declared (command, entryPoint, dockerLabels) or reduced on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -599,11 +600,15 @@ MANAGED_INSTANCES = "MANAGED_INSTANCES"  # launch type and capacity provider typ
 DAEMON_OPERATIONS = ("ListDaemons", "DescribeDaemon", "DescribeDaemonRevisions")
 
 
+def provider_keys(providers: Iterable[CapacityProvider]) -> set[str]:
+    """The names and ARNs of described capacity providers: a cluster lists its providers by either."""
+    return {key for p in providers for key in (p.name, p.capacity_provider_arn) if key}
+
+
 def managed_instances_clusters(clusters: list[Cluster], providers: list[CapacityProvider]) -> list[Cluster]:
     """The clusters with an ECS Managed Instances capacity provider (by name or ARN), as described:
     only there can ECS managed daemons run, and only there are they read."""
-    managed = {p.name for p in providers if p.type == MANAGED_INSTANCES}
-    managed |= {p.capacity_provider_arn for p in providers if p.type == MANAGED_INSTANCES and p.capacity_provider_arn}
+    managed = provider_keys(p for p in providers if p.type == MANAGED_INSTANCES)
     return [c for c in clusters if managed.intersection(c.capacity_providers)]
 
 

@@ -19,7 +19,7 @@ from ecs_audit.inventory.codedeploy import CodeDeployInventory
 from ecs_audit.inventory.compute_optimizer import ComputeOptimizerInventory
 from ecs_audit.inventory.ec2 import Ec2Inventory
 from ecs_audit.inventory.ecr import EcrInventory
-from ecs_audit.inventory.ecs import DAEMON_OPERATIONS, FARGATE_PROVIDERS, EcsInventory, managed_instances_clusters
+from ecs_audit.inventory.ecs import DAEMON_OPERATIONS, FARGATE_PROVIDERS, EcsInventory, managed_instances_clusters, provider_keys
 from ecs_audit.inventory.efs import EfsInventory
 from ecs_audit.inventory.elbv2 import LoadBalancingInventory
 from ecs_audit.inventory.errors import NOT_COLLECTED, ApiError
@@ -177,7 +177,7 @@ def _providers_not_asked_with_cluster(region: RegionInventory) -> RegionInventor
     described, against the cluster."""
     if region.ecs is None:
         return region
-    described = {p.name for p in region.ecs.capacity_providers} | {p.capacity_provider_arn for p in region.ecs.capacity_providers if p.capacity_provider_arn}
+    described = provider_keys(region.ecs.capacity_providers)
     missing = [
         ApiError(
             account_id=region.account_id,
