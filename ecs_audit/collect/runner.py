@@ -129,8 +129,8 @@ def collect_region(
     (the step of ECS's collection and the other parts its declaration names), so the calls that wait
     for nothing else overlap ECS's own. `on_ecs` receives the inventory (with its errors so far) as
     soon as its task definitions are known (ECS's DEFINITIONS step, else when ECS is done). `amend_ecs`
-    may add to the ECS inventory from the step its task definitions in use are known (IN_USE) on
-    (`ecs-audit review --live`: the definitions under review, so what they refer to is collected). `needed`: the IAM actions the selected checks need (None:
+    may add to the ECS inventory from the step its services are known (SERVICES) on (`ecs-audit review
+    --live`: the services and definitions under review, so what they refer to is collected). `needed`: the IAM actions the selected checks need (None:
     all); optional calls no selected check needs are left out and listed in `not_collected`."""
     ctx = CollectContext(
         clients, account_id, region, partition=partition, max_workers=max_workers, max_in_flight=max_in_flight, needed=needed

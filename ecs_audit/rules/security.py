@@ -629,10 +629,10 @@ def _agent_daemons(estate: RegionView) -> _AgentDaemons:
     for daemon in estate.ecs.daemons if estate.has_ecs else []:
         if not daemon.cluster_arn or daemon.status not in (None, "ACTIVE"):
             continue
+        name = name_from_arn(daemon.daemon_arn)
         for revision in daemon.revisions:
             images = [image for image in revision.images if _is_runtime_security_agent(image, estate.config)]
             for provider in revision.capacity_providers if images else []:
-                name = name_from_arn(daemon.daemon_arn)
                 if missing := revision.instances_without.get(provider, 0):
                     # A daemon that is not critical leaves instances running without it.
                     incomplete.append(f"managed daemon {name} ({images[0]}) is not running on {missing} instance(s) of capacity provider {name_from_arn(provider)}")
